@@ -1,0 +1,169 @@
+package api
+
+import "github.com/threefoldtech/hero_codescalers/core"
+
+// Access says who may call a method.
+type Access int
+
+// The access levels. Privileged methods change accounts or fleet state and
+// need a root caller, the host's own uid, or a member of the admin group.
+const (
+	Public Access = iota
+	Privileged
+)
+
+// Method is one entry of the method table. Params and Result are zero values
+// of the Go types, from which the OpenRPC schema is generated and into which
+// the server decodes.
+type Method struct {
+	Name    string
+	Summary string
+	Params  any
+	Result  any
+	Access  Access
+	// Mutating methods are recorded in the audit log.
+	Mutating bool
+	// Target names the params field that identifies what the call acts on,
+	// for the audit log.
+	Target string
+}
+
+// Method names.
+const (
+	MHealth       = "health"
+	MStats        = "stats"
+	MDiscover     = "rpc.discover"
+	MNodeAdd      = "node.add"
+	MNodeRemove   = "node.remove"
+	MNodeList     = "node.list"
+	MNodeGet      = "node.get"
+	MGroupCreate  = "group.create"
+	MGroupDelete  = "group.delete"
+	MGroupList    = "group.list"
+	MGroupGet     = "group.get"
+	MWhitelistGet = "admin.whitelist.get"
+	MWhitelistSet = "admin.whitelist.set"
+	MAuditList    = "audit.list"
+	MPluginList   = "plugin.list"
+)
+
+// Methods is the table the server dispatches from and the OpenRPC document
+// is generated from.
+var Methods = []Method{
+	{Name: MHealth, Summary: "Liveness and plugin health of the host.", Params: Empty{}, Result: HealthResult{}},
+	{Name: MStats, Summary: "Counts, uptime, version and plugin summary.", Params: Empty{}, Result: StatsResult{}},
+	{Name: MDiscover, Summary: "The OpenRPC document of this API.", Params: Empty{}, Result: map[string]any{}},
+	{Name: MNodeAdd, Summary: "Add a node to the fleet.", Params: NodeAddParams{}, Result: core.Node{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MNodeRemove, Summary: "Remove a node from the fleet.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MNodeList, Summary: "List the fleet's nodes.", Params: Empty{}, Result: NodeListResult{}},
+	{Name: MNodeGet, Summary: "Get one node.", Params: NameParams{}, Result: core.Node{}},
+	{Name: MGroupCreate, Summary: "Create a group.", Params: GroupCreateParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MGroupDelete, Summary: "Delete a group.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MGroupList, Summary: "List groups.", Params: Empty{}, Result: GroupListResult{}},
+	{Name: MGroupGet, Summary: "Get one group.", Params: NameParams{}, Result: core.Group{}},
+	{Name: MWhitelistGet, Summary: "The dashboard's TCP access list.", Params: Empty{}, Result: Whitelist{}, Access: Privileged},
+	{Name: MWhitelistSet, Summary: "Replace the dashboard's TCP access list (empty admits all).", Params: Whitelist{}, Result: Whitelist{}, Access: Privileged, Mutating: true},
+	{Name: MAuditList, Summary: "Audit log of mutating calls, newest first.", Params: AuditListParams{}, Result: AuditListResult{}, Access: Privileged},
+	{Name: MPluginList, Summary: "The plugins this host runs, one per concern.", Params: Empty{}, Result: PluginListResult{}},
+}
+
+// Lookup finds a method by name.
+func Lookup(name string) (Method, bool) {
+	for _, m := range Methods {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Method{}, false
+}
+
+// Empty is the params of a method that takes none.
+type Empty struct{}
+
+// OK is the result of a method that returns nothing else.
+type OK struct {
+	OK bool `json:"ok"`
+}
+
+// NameParams selects one object by name.
+type NameParams struct {
+	Name string `json:"name" required:"true"`
+}
+
+// PluginHealth is one plugin's line in health and stats.
+type PluginHealth struct {
+	Concern string `json:"concern"`
+	Name    string `json:"name"`
+	State   string `json:"state"`
+}
+
+// HealthResult answers health and GET /health.
+type HealthResult struct {
+	Status     string         `json:"status"`
+	Version    string         `json:"version"`
+	UptimeSecs float64        `json:"uptime_secs"`
+	Plugins    []PluginHealth `json:"plugins"`
+}
+
+// StatsResult answers stats.
+type StatsResult struct {
+	Version      string         `json:"version"`
+	UptimeSecs   float64        `json:"uptime_secs"`
+	Instance     int            `json:"instance"`
+	Users        int            `json:"users"`
+	Groups       int            `json:"groups"`
+	Nodes        int            `json:"nodes"`
+	AuditEvents  int            `json:"audit_events"`
+	PluginsTotal int            `json:"plugins_total"`
+	PluginsReady int            `json:"plugins_ready"`
+	Plugins      []PluginHealth `json:"plugins"`
+}
+
+// NodeAddParams adds a node.
+type NodeAddParams struct {
+	Name    string            `json:"name" required:"true"`
+	Address string            `json:"address" required:"true"`
+	Labels  map[string]string `json:"labels,omitempty"`
+}
+
+// NodeListResult lists nodes.
+type NodeListResult struct {
+	Nodes []core.Node `json:"nodes"`
+}
+
+// GroupCreateParams creates a group.
+type GroupCreateParams struct {
+	Name        string   `json:"name" required:"true"`
+	Description string   `json:"description,omitempty"`
+	Members     []string `json:"members,omitempty"`
+}
+
+// GroupListResult lists groups.
+type GroupListResult struct {
+	Groups []core.Group `json:"groups"`
+}
+
+// Whitelist is the dashboard's TCP access list: IP addresses or CIDR
+// prefixes.
+type Whitelist struct {
+	Addresses []string `json:"addresses"`
+}
+
+// AuditListParams pages through the audit log, newest first.
+type AuditListParams struct {
+	Limit  int    `json:"limit,omitempty"`
+	Before string `json:"before,omitempty"`
+	Method string `json:"method,omitempty"`
+}
+
+// AuditListResult is one page of the audit log; Next is the cursor for the
+// following page, empty at the end.
+type AuditListResult struct {
+	Events []core.AuditEvent `json:"events"`
+	Next   string            `json:"next,omitempty"`
+}
+
+// PluginListResult lists the plugins.
+type PluginListResult struct {
+	Plugins []core.PluginInfo `json:"plugins"`
+}

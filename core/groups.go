@@ -1,0 +1,75 @@
+package core
+
+import (
+	"context"
+	"slices"
+)
+
+// GroupCreate validates and stores a group. Until the lifecycle lands a
+// group is state only; the OS group follows with the accounts plugin.
+func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
+	if err := ValidateGroupName("name", g.Name); err != nil {
+		return Group{}, err
+	}
+	if len(g.Description) > 256 {
+		return Group{}, InvalidField("description", "at most 256 characters")
+	}
+	members := make([]string, 0, len(g.Members))
+	for _, m := range g.Members {
+		if err := ValidateUsername("members", m); err != nil {
+			return Group{}, err
+		}
+		if !slices.Contains(members, m) {
+			members = append(members, m)
+		}
+	}
+	slices.Sort(members)
+	g.Members = members
+	g.Created = s.now().UTC()
+	err := s.store.Update(func(tx Tx) error {
+		var old Group
+		found, err := getJSON(tx, keyGroup+g.Name, &old)
+		if err != nil {
+			return err
+		}
+		if found {
+			return &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists"}
+		}
+		return putJSON(tx, keyGroup+g.Name, g)
+	})
+	return g, err
+}
+
+// GroupDelete removes a group; a missing one is NotFound.
+func (s *Service) GroupDelete(ctx context.Context, name string) error {
+	if err := ValidateGroupName("name", name); err != nil {
+		return err
+	}
+	return s.store.Update(func(tx Tx) error {
+		if _, err := tx.Get(keyGroup + name); err != nil {
+			return notFound(err, "group", name)
+		}
+		return tx.Delete(keyGroup + name)
+	})
+}
+
+// GroupGet returns one group.
+func (s *Service) GroupGet(ctx context.Context, name string) (Group, error) {
+	if err := ValidateGroupName("name", name); err != nil {
+		return Group{}, err
+	}
+	var g Group
+	err := s.store.View(func(tx Tx) error {
+		found, err := getJSON(tx, keyGroup+name, &g)
+		if err == nil && !found {
+			return notFound(ErrKeyNotFound, "group", name)
+		}
+		return err
+	})
+	return g, err
+}
+
+// GroupList returns all groups in name order.
+func (s *Service) GroupList(ctx context.Context) ([]Group, error) {
+	return listJSON[Group](s.store, keyGroup)
+}

@@ -1,0 +1,117 @@
+package core
+
+import "time"
+
+// UserState says whether a managed user can log in.
+type UserState string
+
+// The states of a managed user.
+const (
+	UserActive UserState = "active"
+	UserLocked UserState = "locked"
+)
+
+// User is a developer account managed by hero_codescalers on a node. The
+// forge token is never part of it: it lives only in the user's
+// ~/hero/cfg/hero_cfg.toml.
+type User struct {
+	Name       string    `json:"name"`
+	UID        int       `json:"uid"`
+	GID        int       `json:"gid"`
+	Shell      string    `json:"shell"`
+	Home       string    `json:"home"`
+	Groups     []string  `json:"groups"`
+	QuotaBytes int64     `json:"quota_bytes"`
+	SSHKeys    []string  `json:"ssh_keys"`
+	PublicKey  string    `json:"public_key"`
+	State      UserState `json:"state"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+}
+
+// Group is a named set of users; with the lifecycle it becomes a Linux
+// group, optionally with a shared volume.
+type Group struct {
+	Name        string    `json:"name"`
+	GID         int       `json:"gid,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Members     []string  `json:"members"`
+	Created     time.Time `json:"created"`
+}
+
+// Node is a machine of the fleet: a name, the address its host is reached
+// at, and labels that select which users it carries.
+type Node struct {
+	Name    string            `json:"name"`
+	Address string            `json:"address"`
+	Labels  map[string]string `json:"labels"`
+	Created time.Time         `json:"created"`
+}
+
+// Admin is a person allowed to drive the fleet, identified by a Linux user
+// and optionally a mycelium address.
+type Admin struct {
+	Name    string    `json:"name"`
+	Address string    `json:"address,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Outcome is how a recorded call ended.
+type Outcome string
+
+// The outcomes of an audited call.
+const (
+	OutcomeOK    Outcome = "ok"
+	OutcomeError Outcome = "error"
+)
+
+// AuditEvent records one mutating call: who, what, on what, how it ended.
+// Params are stored redacted: secrets never reach the audit log.
+type AuditEvent struct {
+	ID         string        `json:"id"`
+	Time       time.Time     `json:"time"`
+	ActorUID   int           `json:"actor_uid"`
+	Method     string        `json:"method"`
+	Target     string        `json:"target,omitempty"`
+	Outcome    Outcome       `json:"outcome"`
+	Error      string        `json:"error,omitempty"`
+	DurationMS float64       `json:"duration_ms"`
+	Duration   time.Duration `json:"-"`
+}
+
+// Session is one login session of a user on this node.
+type Session struct {
+	ID         string    `json:"id"`
+	User       string    `json:"user"`
+	TTY        string    `json:"tty,omitempty"`
+	RemoteHost string    `json:"remote_host,omitempty"`
+	Started    time.Time `json:"started"`
+	IdleSecs   int64     `json:"idle_secs"`
+	PIDs       []int     `json:"pids"`
+}
+
+// PluginState is where a plugin is in its life.
+type PluginState string
+
+// The states of a plugin as the host sees it.
+const (
+	PluginStarting PluginState = "starting"
+	PluginReady    PluginState = "ready"
+	PluginNotReady PluginState = "not_ready"
+	PluginCrashed  PluginState = "crashed"
+	PluginRefused  PluginState = "refused"
+	PluginStopped  PluginState = "stopped"
+)
+
+// PluginInfo describes a plugin the host runs for one concern.
+type PluginInfo struct {
+	Concern   string      `json:"concern"`
+	Name      string      `json:"name"`
+	Version   string      `json:"version"`
+	Path      string      `json:"path"`
+	PID       int         `json:"pid"`
+	SHA256    string      `json:"sha256"`
+	State     PluginState `json:"state"`
+	Restarts  int         `json:"restarts"`
+	LastError string      `json:"last_error,omitempty"`
+}

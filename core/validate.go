@@ -1,0 +1,264 @@
+package core
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+	nodeRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+	labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?$`)
+)
+
+// reservedNames are refused whatever the machine holds: the superuser, the
+// host's own account, and the usual system accounts of Debian, Fedora and
+// Arch, so a typo can never make hero_codescalers manage them.
+var reservedNames = map[string]bool{
+	"root": true, "driver": true, "daemon": true, "bin": true, "sys": true,
+	"sync": true, "games": true, "man": true, "lp": true, "mail": true,
+	"news": true, "uucp": true, "proxy": true, "www-data": true,
+	"backup": true, "list": true, "irc": true, "gnats": true, "nobody": true,
+	"nogroup": true, "sshd": true, "messagebus": true, "systemd-network": true,
+	"systemd-resolve": true, "systemd-timesync": true, "polkitd": true,
+	"adm": true, "sudo": true, "wheel": true, "shadow": true, "utmp": true,
+	"tty": true, "disk": true, "kmem": true, "operator": true, "halt": true,
+	"shutdown": true, "codescalers": true, "staff": true, "users": true,
+}
+
+// IsReservedName reports whether name is never to be managed.
+func IsReservedName(name string) bool { return reservedNames[name] }
+
+// ValidateUsername checks a user name for shape and reservation. The shape is
+// strict on purpose: useradd accepts "../x", "a/b", "Alice" and "ünï", and
+// reads "-rf" as options, so the tools are never trusted to refuse.
+func ValidateUsername(field, name string) error {
+	if name == "" {
+		return InvalidField(field, "is required")
+	}
+	if !nameRE.MatchString(name) {
+		return InvalidField(field, "must match ^[a-z][a-z0-9_-]{0,31}$ (lower-case letter first, then up to 31 of a-z 0-9 _ -)")
+	}
+	if reservedNames[name] {
+		return InvalidField(field, "%q is reserved", name)
+	}
+	return nil
+}
+
+// ValidateGroupName checks a group name: the same rules as a user name.
+func ValidateGroupName(field, name string) error { return ValidateUsername(field, name) }
+
+// ValidateNodeName checks a node name: a DNS label-like name.
+func ValidateNodeName(field, name string) error {
+	if name == "" {
+		return InvalidField(field, "is required")
+	}
+	if !nodeRE.MatchString(name) {
+		return InvalidField(field, "must be 1-63 of a-z 0-9 . - and start and end with a letter or digit")
+	}
+	return nil
+}
+
+// ValidateLabels checks node labels: keys and values are short plain tokens.
+func ValidateLabels(field string, labels map[string]string) error {
+	if len(labels) > 64 {
+		return InvalidField(field, "at most 64 labels")
+	}
+	for k, v := range labels {
+		if !labelRE.MatchString(k) {
+			return InvalidField(field, "label key %q must be 1-63 of A-Z a-z 0-9 . _ / -", k)
+		}
+		if v != "" && !labelRE.MatchString(v) {
+			return InvalidField(field, "label %q value must be 1-63 of A-Z a-z 0-9 . _ / -", k)
+		}
+	}
+	return nil
+}
+
+// ValidateNodeAddress accepts an IP address, optionally with a port
+// ("[400::1]:5000", "10.0.0.1:5000"), or a host name.
+func ValidateNodeAddress(field, addr string) error {
+	if addr == "" {
+		return InvalidField(field, "is required")
+	}
+	if _, err := netip.ParseAddr(addr); err == nil {
+		return nil
+	}
+	if _, err := netip.ParseAddrPort(addr); err == nil {
+		return nil
+	}
+	host := addr
+	if i := strings.LastIndexByte(addr, ':'); i > 0 {
+		if p, err := strconv.Atoi(addr[i+1:]); err == nil && p > 0 && p < 65536 {
+			host = addr[:i]
+		}
+	}
+	if nodeRE.MatchString(host) {
+		return nil
+	}
+	return InvalidField(field, "%q is neither an IP address nor a host name", addr)
+}
+
+// ParseWhitelist parses and normalises UI access list entries: IPv4 or IPv6
+// addresses, or prefixes in CIDR notation. Duplicates are dropped; the order
+// given is kept.
+func ParseWhitelist(field string, entries []string) ([]string, error) {
+	if len(entries) > 1024 {
+		return nil, InvalidField(field, "at most 1024 entries")
+	}
+	out := make([]string, 0, len(entries))
+	seen := map[string]bool{}
+	for i, raw := range entries {
+		s := strings.TrimSpace(raw)
+		var norm string
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, InvalidField(field, "entry %d %q is not an IP address or CIDR prefix", i, raw)
+			}
+			norm = p.Masked().String()
+		} else {
+			a, err := netip.ParseAddr(s)
+			if err != nil || a.Zone() != "" {
+				return nil, InvalidField(field, "entry %d %q is not an IP address or CIDR prefix", i, raw)
+			}
+			norm = a.Unmap().String()
+		}
+		if !seen[norm] {
+			seen[norm] = true
+			out = append(out, norm)
+		}
+	}
+	return out, nil
+}
+
+// WhitelistAllows reports whether addr is admitted by the list. An empty list
+// admits everyone.
+func WhitelistAllows(list []string, addr netip.Addr) bool {
+	if len(list) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, e := range list {
+		if strings.Contains(e, "/") {
+			if p, err := netip.ParsePrefix(e); err == nil && p.Contains(addr) {
+				return true
+			}
+		} else if a, err := netip.ParseAddr(e); err == nil && a == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseQuota parses a size such as "500M", "20G", "1.5T" or "1048576" (bytes)
+// with binary multiples (K = 1024). Zero means no limit; negatives are
+// refused.
+func ParseQuota(field, s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, InvalidField(field, "is empty")
+	}
+	mult := int64(1)
+	num := s
+	upper := strings.ToUpper(s)
+	upper = strings.TrimSuffix(strings.TrimSuffix(upper, "IB"), "B")
+	if upper != "" {
+		switch upper[len(upper)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		case 'P':
+			mult = 1 << 50
+		}
+		if mult != 1 {
+			upper = upper[:len(upper)-1]
+		}
+	}
+	num = upper
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eExX") {
+		return 0, InvalidField(field, "%q is not a size like 500M or 20G", s)
+	}
+	if f < 0 || math.IsNaN(f) {
+		return 0, InvalidField(field, "%q is negative", s)
+	}
+	v := f * float64(mult)
+	if v > float64(math.MaxInt64/2) {
+		return 0, InvalidField(field, "%q is too large", s)
+	}
+	return int64(v), nil
+}
+
+// UIDRange is the range of uids hero_codescalers may give a user.
+type UIDRange struct{ Min, Max int }
+
+// DefaultUIDRange is the shadow-utils default when login.defs says nothing.
+var DefaultUIDRange = UIDRange{Min: 1000, Max: 60000}
+
+// Contains reports whether uid is in the range.
+func (r UIDRange) Contains(uid int) bool { return uid >= r.Min && uid <= r.Max }
+
+// ReadUIDRange reads UID_MIN and UID_MAX from a login.defs file, falling back
+// to the shadow-utils defaults for a missing file or key.
+func ReadUIDRange(path string) (UIDRange, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return DefaultUIDRange, nil
+	}
+	if err != nil {
+		return UIDRange{}, err
+	}
+	defer f.Close()
+	return ParseUIDRange(f)
+}
+
+// ParseUIDRange parses login.defs text.
+func ParseUIDRange(r io.Reader) (UIDRange, error) {
+	rng := DefaultUIDRange
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		v, err := strconv.Atoi(fields[1])
+		if err != nil || v < 0 {
+			continue
+		}
+		switch fields[0] {
+		case "UID_MIN":
+			rng.Min = v
+		case "UID_MAX":
+			rng.Max = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return UIDRange{}, err
+	}
+	if rng.Min < 1 || rng.Max < rng.Min {
+		return UIDRange{}, Errorf(FailedPrecondition, "login.defs: bad UID range %d..%d", rng.Min, rng.Max)
+	}
+	return rng, nil
+}
+
+// ValidateUID checks a uid a caller asked for against the range. A caller
+// that wants one allocated gives none (a nil pointer in the API), so an
+// explicit 0 is refused like any uid outside the range.
+func ValidateUID(field string, uid int, r UIDRange) error {
+	if !r.Contains(uid) {
+		return InvalidField(field, "%d is outside UID_MIN..UID_MAX (%d..%d)", uid, r.Min, r.Max)
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+package host
+
+import (
+	"log/slog"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+)
+
+// Version is the host's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Config is everything Run needs. The CLI fills it from flags, environment
+// and defaults (flags beat environment, environment beats defaults).
+type Config struct {
+	Paths api.Paths
+	// Secret is SECRET_CODESCALERS; when empty the host generates one into
+	// a 0600 file in the data dir on first start.
+	Secret string
+	// AdminGroup names a Unix group whose members may call privileged
+	// methods besides root and the host's own uid.
+	AdminGroup string
+	// SocketGroup, when set, makes rpc.sock 0660 with that group; otherwise
+	// the socket is 0600 (owner only; root bypasses).
+	SocketGroup string
+	Logger      *slog.Logger
+	// Ready, when set, is called once the API answers.
+	Ready func()
+}
