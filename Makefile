@@ -1,0 +1,61 @@
+# hero_codescalers — build, run, test, bench.
+SHELL   := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/threefoldtech/hero_codescalers/host.Version=$(VERSION)
+PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
+
+.PHONY: all deps build plugins install run test unit integration bench proto clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+## build: bin/hero_codescalers and every plugin under bin/plugins/ with its manifest
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/hero_codescalers ./cli/hero_codescalers
+	@$(MAKE) --no-print-directory plugins
+
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do \
+	  $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p && \
+	  $(BIN)/plugins/$$p describe > $(BIN)/plugins/$$p.manifest.json || exit 1; \
+	done
+
+## install: copy the binaries to ~/hero/bin
+install: build
+	@mkdir -p $(HOME)/hero/bin/plugins
+	install -m 0755 $(BIN)/hero_codescalers $(HOME)/hero/bin/
+	@for p in $(PLUGINS); do install -m 0755 $(BIN)/plugins/$$p $(HOME)/hero/bin/plugins/ && \
+	  install -m 0644 $(BIN)/plugins/$$p.manifest.json $(HOME)/hero/bin/plugins/; done
+
+## run: install what is missing, build, and run instance 0 in the foreground
+run: deps build
+	$(BIN)/hero_codescalers serve
+
+## test: everything CI runs (root runs the integration tests too)
+test: deps build unit integration
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+integration:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  $(GO) test -count=1 -tags integration -timeout 15m ./integration/...; \
+	else echo "integration: skipped, needs root (CI runs it as root)"; fi
+
+## bench: the performance table, each number next to its baseline of the same run
+bench: build
+	@bash scripts/bench.sh
+
+## proto: regenerate the sdk's gRPC code
+proto:
+	@bash sdk/proto/gen.sh
+
+clean:
+	rm -rf $(BIN)
