@@ -1,0 +1,190 @@
+// Package sandbox runs a test binary inside a private mount namespace in
+// which /etc is a bind-mounted copy of the machine's /etc and /home is a fresh
+// btrfs filesystem on a loop device, so tests can create and delete real
+// accounts and subvolumes without ever touching the machine's own.
+//
+// TestMain calls Main; it re-executes the test binary under
+// `unshare --mount --propagation private`, sets the mounts up inside, runs
+// the tests, and tears everything down. Tests call Require first: it skips
+// with a clear message when not root, and fails if the sandbox is not in
+// place, so no test can reach the real /etc by accident.
+package sandbox
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const envInside = "HERO_CODESCALERS_SANDBOX"
+
+// HomeRoot is the btrfs home root inside the sandbox.
+const HomeRoot = "/home"
+
+// Main wraps testing.M.Run. Outside the namespace (as root) it re-executes
+// itself inside one and returns that run's exit code.
+func Main(m *testing.M) int {
+	if os.Getuid() != 0 {
+		return m.Run()
+	}
+	if os.Getenv(envInside) == "" {
+		return reexec()
+	}
+	dir, err := setUp()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		tearDown(dir)
+		return 1
+	}
+	code := m.Run()
+	if err := tearDown(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox: teardown:", err)
+	}
+	return code
+}
+
+func reexec() int {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox: unshare (util-linux) is required for the root tests:", err)
+		return 1
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		return 1
+	}
+	args := append([]string{"--mount", "--propagation", "private", "--", self}, os.Args[1:]...)
+	cmd := exec.Command(unshare, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// The machine's /etc, opened before the bind mount hides it, goes to
+	// the child as fd 3 so tests can prove they never wrote to it.
+	etc, err := os.Open("/etc")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		return 1
+	}
+	defer etc.Close()
+	cmd.ExtraFiles = []*os.File{etc}
+	cmd.Env = append(os.Environ(), envInside+"=1")
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func setUp() (string, error) {
+	dir, err := os.MkdirTemp("", "hc-sandbox-")
+	if err != nil {
+		return "", err
+	}
+	etc := filepath.Join(dir, "etc")
+	if err := run("cp", "-a", "/etc/.", etc+"/"); err != nil {
+		return dir, err
+	}
+	if err := run("mount", "--bind", etc, "/etc"); err != nil {
+		return dir, err
+	}
+	img := filepath.Join(dir, "home.img")
+	if err := run("truncate", "-s", "1G", img); err != nil {
+		return dir, err
+	}
+	if err := run("mkfs.btrfs", "-q", "-f", img); err != nil {
+		return dir, err
+	}
+	if err := os.MkdirAll(HomeRoot, 0o755); err != nil {
+		return dir, err
+	}
+	if err := run("mount", "-o", "loop", img, HomeRoot); err != nil {
+		return dir, err
+	}
+	return dir, nil
+}
+
+func tearDown(dir string) error {
+	var first error
+	for _, mnt := range []string{HomeRoot, "/etc"} {
+		if isMountOf(mnt, dir) {
+			if err := run("umount", "-l", mnt); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	if dir != "" {
+		if err := os.RemoveAll(dir); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// isMountOf reports whether mnt is one of the sandbox's mounts.
+func isMountOf(mnt, dir string) bool {
+	if dir == "" {
+		return false
+	}
+	_, ok := mountInfo(mnt)
+	return ok
+}
+
+// mountInfo returns the filesystem type of the mount at mnt.
+func mountInfo(mnt string) (fstype string, ok bool) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent major:minor root mountpoint opts ... - fstype source superopts
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 || fields[4] != mnt {
+			continue
+		}
+		for i, f := range fields {
+			if f == "-" && i+1 < len(fields) {
+				fstype, ok = fields[i+1], true
+			}
+		}
+	}
+	return fstype, ok
+}
+
+// MachineEtc is the path, inside the sandbox, of the machine's own /etc
+// (through the descriptor inherited from outside), for read-only checks that
+// the sandbox kept it untouched.
+const MachineEtc = "/proc/self/fd/3"
+
+// Require skips the test when not root and fails it when the sandbox is not
+// in place. Every test that touches accounts, /etc or /home calls it first.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root: runs useradd, btrfs and sshd inside a private mount namespace (CI runs it as root)")
+	}
+	if os.Getenv(envInside) == "" {
+		t.Fatal("sandbox: not inside the private mount namespace; call sandbox.Main from TestMain")
+	}
+	if _, ok := mountInfo("/etc"); !ok {
+		t.Fatal("sandbox: /etc is not the bind-mounted copy; refusing to touch the machine's accounts")
+	}
+	if fs, ok := mountInfo(HomeRoot); !ok || fs != "btrfs" {
+		t.Fatalf("sandbox: %s is not the loop-mounted btrfs (got %q)", HomeRoot, fs)
+	}
+}
