@@ -34,7 +34,7 @@ var rules = []rule{
 	{"core/api", []string{"core"}, false},
 	{"core", []string{"core", "sdk"}, false},
 	{"sdk", []string{"sdk"}, true},
-	{"plugins", []string{"sdk"}, true},
+	{"plugins", []string{"sdk", "plugins"}, true},
 	{"host", []string{"host", "core", "sdk", "dashboard"}, true},
 	{"dashboard", []string{"dashboard", "core", "core/api"}, true},
 	{"cli", []string{"cli", "core/api", "host", "sdk/plugintest", "sdk"}, true},
