@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// The exit codes of hero_codescalers; see the package comment.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1
+	ExitUsage       = 2
+	ExitUnreachable = 3
+)
+
+// Env is what the CLI takes from its process: arguments, streams and the
+// environment. Tests give their own, so the whole command tree runs
+// in-process with no global state.
+type Env struct {
+	Args   []string // without the program name
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() Env {
+	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// CLI is the command tree. The globals are embedded so that every flag
+// works before or after the command name.
+type CLI struct {
+	Globals
+
+	Lifecycle lifecycleCmd `cmd:"" default:"1" hidden:"" help:"Act on --start, --stop or --status."`
+
+	Serve  serveCmd  `cmd:"" group:"Lifecycle" help:"Run the host in the foreground until SIGTERM or SIGINT."`
+	Start  startCmd  `cmd:"" group:"Lifecycle" help:"Start the host in the background; returns once it answers."`
+	Stop   stopCmd   `cmd:"" group:"Lifecycle" help:"Stop the background host and wait for it to exit."`
+	Status statusCmd `cmd:"" group:"Lifecycle" help:"Is the host running? Exit 0 if so, 3 if not."`
+
+	Health healthCmd     `cmd:"" group:"Host" help:"Liveness, version, uptime and plugin states."`
+	Stats  statsCmd      `cmd:"" group:"Host" help:"Counts, uptime, version and plugin summary."`
+	Plugin pluginListCmd `cmd:"" name:"plugin-list" group:"Host" help:"The plugins the host runs, one per concern."`
+	Audit  auditListCmd  `cmd:"" name:"audit-list" group:"Host" help:"The audit log of mutating calls, newest first."`
+
+	NodeAdd    nodeAddCmd    `cmd:"" group:"Fleet" help:"Add a node: NAME ADDRESS [--label k=v]..."`
+	NodeRemove nodeRemoveCmd `cmd:"" group:"Fleet" help:"Remove a node."`
+	NodeList   nodeListCmd   `cmd:"" group:"Fleet" help:"List the fleet's nodes."`
+	NodeGet    nodeGetCmd    `cmd:"" group:"Fleet" help:"Show one node."`
+
+	GroupCreate groupCreateCmd `cmd:"" group:"Groups" help:"Create a group."`
+	GroupDelete groupDeleteCmd `cmd:"" group:"Groups" help:"Delete a group."`
+	GroupList   groupListCmd   `cmd:"" group:"Groups" help:"List groups."`
+	GroupGet    groupGetCmd    `cmd:"" group:"Groups" help:"Show one group."`
+
+	WhitelistGet    whitelistGetCmd    `cmd:"" group:"Dashboard access" help:"Show the dashboard's TCP access list."`
+	WhitelistSet    whitelistSetCmd    `cmd:"" group:"Dashboard access" help:"Replace the access list with ADDR..."`
+	WhitelistAdd    whitelistAddCmd    `cmd:"" group:"Dashboard access" help:"Add one address or prefix to the access list."`
+	WhitelistRemove whitelistRemoveCmd `cmd:"" group:"Dashboard access" help:"Remove one address or prefix from the access list."`
+	WhitelistClear  whitelistClearCmd  `cmd:"" group:"Dashboard access" help:"Empty the access list (admits every TCP client)."`
+
+	RPC        rpcCmd        `cmd:"" name:"rpc" group:"Other" help:"Call any method: METHOD [JSON-PARAMS]; prints the raw result."`
+	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash or zsh."`
+}
+
+// exitPanic carries kong's exit request (after --help) out of Parse, so
+// Main can return the code instead of the process exiting under a test.
+type exitPanic int
+
+// newParser builds the kong parser around cli, writing to env's streams.
+func newParser(cli *CLI, env Env) (*kong.Kong, error) {
+	return kong.New(cli,
+		kong.Name("hero_codescalers"),
+		kong.Description("Multi-user development servers: run and drive the hero_codescalers host."),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(code int) { panic(exitPanic(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+	)
+}
+
+// Main runs the command line in env and returns the process exit code.
+func Main(env Env) (code int) {
+	var cli CLI
+	parser, err := newParser(&cli, env)
+	if err != nil { // a malformed command tree: a bug, caught by the tests
+		fmt.Fprintln(env.Stderr, "hero_codescalers: internal error:", err)
+		return ExitFailed
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(exitPanic)
+			if !ok {
+				panic(r)
+			}
+			code = int(e)
+		}
+	}()
+	kctx, err := parser.Parse(env.Args)
+	if err == nil {
+		err = cli.checkLifecycleFlags(kctx)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
+		return ExitUsage
+	}
+	rt := &runCtx{ctx: context.Background(), env: env, g: &cli.Globals, kctx: kctx}
+	return rt.report(kctx.Run(rt))
+}
+
+// checkLifecycleFlags refuses --start/--stop/--status next to a command:
+// `--start health` has no sensible meaning, and silently ignoring either
+// half would surprise.
+func (c *CLI) checkLifecycleFlags(kctx *kong.Context) error {
+	flag := c.lifecycleFlag()
+	if flag == "" || kctx.Selected() == nil || kctx.Selected().Name == "lifecycle" {
+		return nil
+	}
+	return fmt.Errorf("%s cannot be combined with the %s command", flag, kctx.Selected().Name)
+}
+
+// exitError ends a command with a code. A nil err prints nothing more: the
+// command has already said what happened (status of a stopped host).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf is a bad command line found after parsing, such as JSON
+// params that do not parse.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// failf is a lifecycle or local failure: exit 1 with a message.
+func failf(format string, args ...any) error {
+	return &exitError{code: ExitFailed, err: fmt.Errorf(format, args...)}
+}
+
+// errSilent3 ends `status` of a stopped host: exit 3, already explained.
+var errSilent3 = &exitError{code: ExitUnreachable}
+
+// asExit finds an exitError in err's chain.
+func asExit(err error) (*exitError, bool) {
+	var e *exitError
+	ok := errors.As(err, &e)
+	return e, ok
+}

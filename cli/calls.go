@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+)
+
+// healthCmd asks the host how it is, through the JSON-RPC method (GET
+// /health is for probes; the method goes through the same path as every
+// other call, so it proves more).
+type healthCmd struct{}
+
+func (healthCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	h, err := c.Health(rt.ctx)
+	if err != nil {
+		return err
+	}
+	return rt.emit(h, func(w io.Writer) {
+		kv(w, "status", h.Status)
+		kv(w, "version", h.Version)
+		kv(w, "uptime", fmtUptime(h.UptimeSecs))
+		kv(w, "socket", c.Socket())
+		writePlugins(w, h.Plugins)
+	})
+}
+
+// writePlugins appends the plugin lines of health and stats.
+func writePlugins(w io.Writer, plugins []api.PluginHealth) {
+	if len(plugins) == 0 {
+		kv(w, "plugins", "none yet")
+		return
+	}
+	for _, p := range plugins {
+		kv(w, "plugin "+p.Concern, p.Name+" ("+p.State+")")
+	}
+}
+
+// statsCmd shows the host's counters.
+type statsCmd struct{}
+
+func (statsCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	s, err := c.Stats(rt.ctx)
+	if err != nil {
+		return err
+	}
+	return rt.emit(s, func(w io.Writer) {
+		kv(w, "instance", strconv.Itoa(s.Instance))
+		kv(w, "version", s.Version)
+		kv(w, "uptime", fmtUptime(s.UptimeSecs))
+		kv(w, "users", strconv.Itoa(s.Users))
+		kv(w, "groups", strconv.Itoa(s.Groups))
+		kv(w, "nodes", strconv.Itoa(s.Nodes))
+		kv(w, "audit events", strconv.Itoa(s.AuditEvents))
+		kv(w, "plugins ready", fmt.Sprintf("%d/%d", s.PluginsReady, s.PluginsTotal))
+		writePlugins(w, s.Plugins)
+	})
+}
+
+// pluginListCmd lists the plugins with what an operator needs when one
+// misbehaves: state, pid, restarts, last error.
+type pluginListCmd struct{}
+
+func (pluginListCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	ps, err := c.PluginList(rt.ctx)
+	if err != nil {
+		return err
+	}
+	return rt.emit(api.PluginListResult{Plugins: ps}, func(w io.Writer) {
+		row(w, "CONCERN", "NAME", "VERSION", "STATE", "PID", "RESTARTS", "LAST ERROR")
+		for _, p := range ps {
+			row(w, p.Concern, p.Name, p.Version, string(p.State), strconv.Itoa(p.PID), strconv.Itoa(p.Restarts), p.LastError)
+		}
+	})
+}
+
+// auditListCmd pages through the audit log; the cursor for the next page
+// is printed under the table, ready to paste.
+type auditListCmd struct {
+	Limit  int    `help:"At most this many events (the host caps it)."`
+	Before string `placeholder:"CURSOR" help:"Start after this cursor (from the previous page)."`
+	Method string `help:"Only events of this method, e.g. node.add."`
+}
+
+func (a *auditListCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	res, err := c.AuditList(rt.ctx, api.AuditListParams{Limit: a.Limit, Before: a.Before, Method: a.Method})
+	if err != nil {
+		return err
+	}
+	return rt.emit(res, func(w io.Writer) {
+		row(w, "TIME", "ACTOR", "METHOD", "TARGET", "OUTCOME", "MS", "ERROR")
+		for _, e := range res.Events {
+			row(w, fmtTime(e.Time), strconv.Itoa(e.ActorUID), e.Method, e.Target, string(e.Outcome),
+				strconv.FormatFloat(e.DurationMS, 'f', 1, 64), e.Error)
+		}
+		if res.Next != "" {
+			fmt.Fprintf(w, "\nmore: hero_codescalers audit-list --before %s\n", shellQuote(res.Next))
+		}
+	})
+}
+
+// rpcCmd calls any method by name: the escape hatch for methods the CLI
+// has no command for yet, and the way to see exactly what the API returns.
+type rpcCmd struct {
+	Method string `arg:"" help:"Method name, e.g. rpc.discover or node.list."`
+	Params string `arg:"" optional:"" name:"json-params" help:"Params as a JSON object or array; - reads them from stdin."`
+}
+
+func (r *rpcCmd) Run(rt *runCtx) error {
+	params, err := r.params(rt)
+	if err != nil {
+		return err
+	}
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	var res json.RawMessage
+	if err := c.Call(rt.ctx, r.Method, params, &res); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, res, "", "  "); err != nil {
+		out.Reset()
+		out.Write(res)
+	}
+	out.WriteByte('\n')
+	_, err = rt.env.Stdout.Write(out.Bytes())
+	return err
+}
+
+// params reads and checks the JSON params; bad JSON is a usage error,
+// caught here rather than sent to the host as a parse error.
+func (r *rpcCmd) params(rt *runCtx) (any, error) {
+	text := r.Params
+	if text == "-" {
+		b, err := io.ReadAll(rt.env.Stdin)
+		if err != nil {
+			return nil, failf("read params from stdin: %v", err)
+		}
+		text = string(b)
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
+	}
+	if !json.Valid([]byte(text)) || (text[0] != '{' && text[0] != '[') {
+		return nil, usageErrorf("JSON-PARAMS must be a JSON object or array, got %q", text)
+	}
+	return json.RawMessage(text), nil
+}

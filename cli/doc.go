@@ -1,0 +1,17 @@
+// Package cli is the command line of hero_codescalers: the kong command
+// tree, the lifecycle of a background host (start, stop, status and their
+// --start/--stop/--status spellings), the direct API calls with human
+// tables or --json, and shell completion.
+//
+// It reaches the host only through the typed client in core/api/client, as
+// any third-party tool would; it imports host for one reason, to run it in
+// the foreground under `serve`.
+//
+// Exit codes are part of the interface, because scripts branch on them:
+//
+//	0  success
+//	1  the call failed (the host answered with an error), or a lifecycle
+//	   action failed
+//	2  usage: unknown command or flag, bad argument
+//	3  the host cannot be reached (also: `status` of a stopped host)
+package cli

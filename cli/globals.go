@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
+)
+
+// Globals are the flags every command accepts. The path flags carry no
+// env tags on purpose: api.ResolvePaths applies the environment and the
+// defaults, the same way for the CLI, the host and any other client, so
+// "flags beat environment beat defaults" is decided in one place.
+type Globals struct {
+	Instance int    `short:"i" placeholder:"N" help:"Instance number: socket dir hero_codescalers_N, port 5000+N, its own data dir."`
+	Server   string `placeholder:"SOCKET" help:"Call the host at this rpc.sock instead of the instance's."`
+	JSON     bool   `name:"json" help:"Machine output: print results as JSON."`
+
+	SocketDir string `placeholder:"DIR" group:"Paths" help:"Base directory of the socket dirs (env PATH_SOCKET, default ~/hero/var/sockets)."`
+	SockName  string `placeholder:"NAME" group:"Paths" help:"Socket directory name (env HERO_CODESCALERS_SOCK_NAME, default hero_codescalers[_N])."`
+	DataDir   string `placeholder:"DIR" group:"Paths" help:"State directory (env HERO_CODESCALERS_DATA_DIR, default ~/hero/var/hero_codescalers[_N]/db)."`
+	Address   string `placeholder:"IP" group:"Paths" help:"Dashboard TCP address (env HERO_CODESCALERS_ADDRESS, default the mycelium address)."`
+	Port      int    `placeholder:"PORT" group:"Paths" help:"Dashboard TCP port (env HERO_CODESCALERS_PORT, default 5000+N)."`
+
+	AdminGroup  string `placeholder:"GROUP" group:"Host (serve, start)" help:"Unix group whose members may call privileged methods."`
+	SocketGroup string `placeholder:"GROUP" group:"Host (serve, start)" help:"Make rpc.sock 0660 with this group (default 0600, owner only)."`
+
+	Start  bool `xor:"lifecycle" group:"Lifecycle" help:"Start the host in the background (same as: start)."`
+	Stop   bool `xor:"lifecycle" group:"Lifecycle" help:"Stop the background host (same as: stop)."`
+	Status bool `xor:"lifecycle" group:"Lifecycle" help:"Show whether the host runs (same as: status)."`
+}
+
+// lifecycleFlag names the lifecycle flag given, or "".
+func (g *Globals) lifecycleFlag() string {
+	switch {
+	case g.Start:
+		return "--start"
+	case g.Stop:
+		return "--stop"
+	case g.Status:
+		return "--status"
+	}
+	return ""
+}
+
+// runCtx is what every command's Run receives: the parsed globals, the
+// process's streams and environment, and the kong context (for help and
+// completion).
+type runCtx struct {
+	ctx  context.Context
+	env  Env
+	g    *Globals
+	kctx *kong.Context
+	cl   *client.Client
+}
+
+// paths resolves where this instance lives: flags, then environment, then
+// defaults. Every path comes out absolute, because the background host
+// runs from "/" and must land on the same files as the command that
+// started it.
+func (rt *runCtx) paths() (api.Paths, error) {
+	g := rt.g
+	p, err := api.ResolvePaths(api.PathFlags{
+		Instance: g.Instance, SocketBase: rt.expand(g.SocketDir), SockName: g.SockName,
+		DataDir: rt.expand(g.DataDir), Address: g.Address, Port: g.Port,
+	}, rt.env.Getenv)
+	if err != nil {
+		return p, usageErrorf("%v", err)
+	}
+	for _, s := range []*string{&p.SocketDir, &p.RPCSocket, &p.AdminSocket, &p.DataDir, &p.VarDir, &p.PIDFile, &p.LogFile} {
+		*s = rt.expand(*s)
+	}
+	return p, nil
+}
+
+// expand makes a user-given path absolute, reading ~ from $HOME (so a test
+// or a sudo -E session gets the home it asked for).
+func (rt *runCtx) expand(path string) string {
+	if path == "" {
+		return ""
+	}
+	if path == "~" || strings.HasPrefix(path, "~/") {
+		if home := rt.env.Getenv("HOME"); home != "" {
+			path = filepath.Join(home, path[1:])
+		}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// socket is the rpc.sock the direct calls use: --server, or the instance's.
+func (rt *runCtx) socket() (string, error) {
+	if rt.g.Server != "" {
+		return rt.expand(rt.g.Server), nil
+	}
+	p, err := rt.paths()
+	return p.RPCSocket, err
+}
+
+// client is the typed client for socket(), made once per run.
+func (rt *runCtx) client() (*client.Client, error) {
+	if rt.cl != nil {
+		return rt.cl, nil
+	}
+	sock, err := rt.socket()
+	if err != nil {
+		return nil, err
+	}
+	rt.cl = client.New(sock)
+	return rt.cl, nil
+}
+
+// instanceArgs are the flags that select this instance, as given: what a
+// hint must repeat for the user to land on the same host.
+func (rt *runCtx) instanceArgs() []string {
+	g := rt.g
+	var args []string
+	add := func(flag, v string) {
+		if v != "" {
+			args = append(args, flag, shellQuote(v))
+		}
+	}
+	if g.Instance != 0 {
+		add("--instance", strconv.Itoa(g.Instance))
+	}
+	add("--socket-dir", g.SocketDir)
+	add("--sock-name", g.SockName)
+	add("--data-dir", g.DataDir)
+	return args
+}
+
+// shellQuote quotes s for a command line a user may paste.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host"
+)
+
+// hostRun is host.Run; tests replace it to see what serve hands over
+// without running a host.
+var hostRun = host.Run
+
+// serveCmd runs the host in the foreground: what `make run`, a systemd
+// unit, and `start` (which re-executes this binary) all use.
+type serveCmd struct{}
+
+// Run takes the instance's pid-file lock first, so a second host for the
+// same instance stops here, before it could touch the socket or the data
+// dir; then it runs the host until SIGTERM or SIGINT, and removes the pid
+// file only after the host has closed its state.
+func (serveCmd) Run(rt *runCtx) error {
+	if rt.g.Server != "" {
+		return usageErrorf("--server names a socket to call; choose where the host listens with --instance, --socket-dir or --sock-name")
+	}
+	p, err := rt.paths()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.SocketDir, 0o755); err != nil {
+		return failf("socket directory: %v", err)
+	}
+	lock, err := lockPIDFile(p.PIDFile, true)
+	if err != nil {
+		return failf("%s: %v", api.InstanceName(p.Instance), err)
+	}
+	defer lock.release()
+	if err := lock.writePID(os.Getpid()); err != nil {
+		return failf("write %s: %v", p.PIDFile, err)
+	}
+	ctx, stop := signal.NotifyContext(rt.ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := hostRun(ctx, rt.hostConfig(p)); err != nil {
+		return failf("%v", err)
+	}
+	return nil
+}
+
+// hostConfig fills host.Config from the resolved paths, the flags and the
+// environment.
+func (rt *runCtx) hostConfig(p api.Paths) host.Config {
+	return host.Config{
+		Paths:       p,
+		Secret:      rt.env.Getenv(api.EnvSecret),
+		AdminGroup:  rt.g.AdminGroup,
+		SocketGroup: rt.g.SocketGroup,
+		Logger:      slog.New(slog.NewTextHandler(rt.env.Stderr, nil)),
+		Ready:       func() { rt.printReady(p) },
+	}
+}
+
+// printReady tells the person at the terminal (or the log) where the host
+// listens and how to talk to it.
+func (rt *runCtx) printReady(p api.Paths) {
+	fmt.Fprintf(rt.env.Stdout, `%s ready, pid %d
+  rpc:   %s
+  admin: %s
+  data:  %s
+  try:   %s health
+         curl --unix-socket %s http://localhost/health
+`, api.InstanceName(p.Instance), os.Getpid(), p.RPCSocket, p.AdminSocket, p.DataDir,
+		rt.callPrefix(p), shellQuote(p.RPCSocket))
+}
+
+// callPrefix is the shortest command line that reaches this host: the
+// plain instance spelling when the environment alone leads there, --server
+// otherwise (start hands serve every path as a flag, which a user would not
+// want to retype).
+func (rt *runCtx) callPrefix(p api.Paths) string {
+	plain := "hero_codescalers"
+	if p.Instance != 0 {
+		plain += " --instance " + strconv.Itoa(p.Instance)
+	}
+	def, err := api.ResolvePaths(api.PathFlags{Instance: p.Instance}, rt.env.Getenv)
+	if err == nil && rt.expand(def.RPCSocket) == p.RPCSocket {
+		return plain
+	}
+	return "hero_codescalers --server " + shellQuote(p.RPCSocket)
+}
