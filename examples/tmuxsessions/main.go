@@ -1,0 +1,33 @@
+// Command tmuxsessions is an example third-party hero_codescalers plugin: it
+// serves the sessions concern from tmux, treating each tmux session of a
+// user as a login session. It imports nothing of hero_codescalers but the
+// sdk, which is all a plugin needs; see examples/README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+)
+
+func main() {
+	t := &Tmux{Root: os.Getenv("TMUXSESSIONS_TMPDIR"), Run: execRun}
+	sdk.Serve(sdk.Config{
+		Name:     "tmuxsessions",
+		Version:  "0.1.0",
+		Supports: identity.Supports{Generic: true},
+		Probe:    t.Probe,
+		Sessions: t,
+	})
+}
+
+// Probe is ready when a tmux binary is on PATH.
+func (t *Tmux) Probe(context.Context) identity.ProbeResult {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		return identity.ProbeResult{Reason: "tmux is not installed"}
+	}
+	return identity.ProbeResult{Ready: true}
+}

@@ -1,0 +1,98 @@
+package acl
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/check"
+)
+
+// Fake is an in-memory ACL for unit tests: entries and ownership per path,
+// with the contract's checks. Paths need not exist; Get of an unknown path
+// answers an empty list. Recursive grants apply to the path only.
+type Fake struct {
+	mu      sync.Mutex
+	entries map[string][]Entry
+	owners  map[string]Ownership
+}
+
+// Ownership is what SetOwnership recorded for a path.
+type Ownership struct{ UID, GID, Mode uint32 }
+
+var _ ACL = (*Fake)(nil)
+
+// NewFake returns an empty Fake.
+func NewFake() *Fake { return &Fake{entries: map[string][]Entry{}, owners: map[string]Ownership{}} }
+
+// Ownership returns what SetOwnership recorded for path.
+func (f *Fake) Ownership(path string) (Ownership, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.owners[path]
+	return o, ok
+}
+
+func sameSlot(a, b Entry) bool {
+	return a.Tag == b.Tag && a.Qualifier == b.Qualifier && a.Default == b.Default
+}
+
+func (f *Fake) Grant(_ context.Context, path string, entries []Entry, _ bool) error {
+	if err := validatePathEntries(path, entries); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range entries {
+		e.Perms = NormalizePerms(e.Perms)
+		list := f.entries[path]
+		if i := slices.IndexFunc(list, func(o Entry) bool { return sameSlot(o, e) }); i >= 0 {
+			list[i] = e
+			continue
+		}
+		f.entries[path] = append(list, e)
+	}
+	return nil
+}
+
+func (f *Fake) Revoke(_ context.Context, path string, entries []Entry) error {
+	if err := validatePathEntries(path, entries); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries[path] = slices.DeleteFunc(f.entries[path], func(o Entry) bool {
+		return slices.ContainsFunc(entries, func(e Entry) bool { return sameSlot(o, e) })
+	})
+	return nil
+}
+
+func (f *Fake) Get(_ context.Context, path string) (List, error) {
+	if err := check.AbsPath("path", path); err != nil {
+		return List{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var l List
+	for _, e := range f.entries[path] {
+		if e.Default {
+			l.Default = append(l.Default, e)
+		} else {
+			l.Access = append(l.Access, e)
+		}
+	}
+	return l, nil
+}
+
+func (f *Fake) SetOwnership(_ context.Context, path string, uid, gid, mode uint32) error {
+	if err := check.AbsPath("path", path); err != nil {
+		return err
+	}
+	if err := check.Mode("mode", mode); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.owners[path] = Ownership{UID: uid, GID: gid, Mode: mode}
+	return nil
+}

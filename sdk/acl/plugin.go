@@ -1,0 +1,29 @@
+package acl
+
+import (
+	"context"
+
+	plugin "github.com/hashicorp/go-plugin"
+	aclv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/acl/v1"
+	"google.golang.org/grpc"
+)
+
+// Plugin is the go-plugin glue. In a plugin, Impl is served; in the host,
+// Impl is nil and Dispense returns a *Client.
+type Plugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl ACL
+}
+
+var _ plugin.GRPCPlugin = (*Plugin)(nil)
+
+// GRPCServer registers the server adapter around Impl.
+func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	aclv1.RegisterACLServer(s, NewServer(p.Impl))
+	return nil
+}
+
+// GRPCClient returns the client adapter, an ACL.
+func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return NewClient(c), nil
+}

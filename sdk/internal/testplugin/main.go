@@ -1,0 +1,89 @@
+// Command testplugin is the sdk's own test plugin: the map-backed fakes of
+// every concern served through sdk.Serve, with modes (TESTPLUGIN_MODE) that
+// misbehave the ways the conformance kit must catch:
+//
+//	""             well-behaved, all five concerns
+//	sessions-only  serves sessions only
+//	junk           writes to fd 1 and os.Stdout on every Probe; sdk.Serve
+//	               must keep that off stdout
+//	raw-junk       bypasses sdk.Serve (plain go-plugin, no watchdog) and
+//	               writes to fd 1 on every Probe
+//	pre-junk       prints a line before the handshake
+//	silent         never handshakes
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"syscall"
+
+	plugin "github.com/hashicorp/go-plugin"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+func main() {
+	cfg := sdk.Config{
+		Name:     "testplugin",
+		Version:  "0.0.1",
+		Supports: identity.Supports{Generic: true},
+		Accounts: accounts.NewFake(),
+		Volumes:  volumes.NewFake(),
+		ACL:      acl.NewFake(),
+		SSHKeys:  sshkeys.NewFake(),
+		Sessions: sessions.NewFake(),
+	}
+	switch mode := os.Getenv("TESTPLUGIN_MODE"); mode {
+	case "":
+	case "sessions-only":
+		cfg.Accounts, cfg.Volumes, cfg.ACL, cfg.SSHKeys = nil, nil, nil, nil
+	case "junk":
+		cfg.Probe = junkProbe
+	case "raw-junk":
+		serveRaw(cfg)
+		return
+	case "pre-junk":
+		fmt.Println("hello from a plugin that talks too early")
+	case "silent":
+		select {}
+	default:
+		fmt.Fprintf(os.Stderr, "testplugin: unknown TESTPLUGIN_MODE %q\n", mode)
+		os.Exit(2)
+	}
+	sdk.Serve(cfg)
+}
+
+// junkProbe writes to stdout both ways a plugin can: the raw fd and the
+// os.Stdout variable.
+func junkProbe(context.Context) identity.ProbeResult {
+	_, _ = syscall.Write(1, []byte("junk on fd 1\n"))
+	fmt.Println("junk on os.Stdout")
+	return identity.ProbeResult{Ready: true}
+}
+
+// serveRaw serves like a plugin written without sdk.Serve: go-plugin only,
+// no stdout guard, no watchdog.
+func serveRaw(cfg sdk.Config) {
+	if len(os.Args) > 1 && os.Args[1] == "describe" {
+		sdk.Serve(cfg) // the manifest is the same
+	}
+	info := cfg.Manifest().Info()
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: sdk.Handshake,
+		Plugins: plugin.PluginSet{
+			sdk.ConcernIdentity: &identity.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
+			sdk.ConcernAccounts: &accounts.Plugin{Impl: cfg.Accounts},
+			sdk.ConcernVolumes:  &volumes.Plugin{Impl: cfg.Volumes},
+			sdk.ConcernACL:      &acl.Plugin{Impl: cfg.ACL},
+			sdk.ConcernSSHKeys:  &sshkeys.Plugin{Impl: cfg.SSHKeys},
+			sdk.ConcernSessions: &sessions.Plugin{Impl: cfg.Sessions},
+		},
+		GRPCServer: plugin.DefaultGRPCServer,
+	})
+}

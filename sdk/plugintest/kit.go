@@ -1,0 +1,206 @@
+package plugintest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	plugin "github.com/hashicorp/go-plugin"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+)
+
+// kit is one conformance run: the plugin under test, started once for the
+// call checks, and the report being filled.
+type kit struct {
+	opts   Options
+	binary string
+	report *Report
+
+	client *plugin.Client
+	rpc    plugin.ClientProtocol
+	runner *captureRunner
+	after  lockedBuffer // raw stdout after the handshake line
+	stdio  lockedBuffer // stdout sent over go-plugin's stdio stream
+	info   identity.Info
+	ready  bool
+}
+
+// skipped marks a check as skipped rather than failed.
+type skipped string
+
+func (s skipped) Error() string { return string(s) }
+
+// passNote passes a check with a note for the report.
+type passNote string
+
+func (p passNote) Error() string { return string(p) }
+
+func (k *kit) check(ctx context.Context, name string, fn func(context.Context) error) bool {
+	start := time.Now()
+	err := fn(ctx)
+	res := Result{Name: name, Status: Pass, Duration: time.Since(start)}
+	var s skipped
+	var p passNote
+	switch {
+	case err == nil:
+	case errors.As(err, &p):
+		res.Reason = string(p)
+	case errors.As(err, &s):
+		res.Status, res.Reason = Skip, string(s)
+	default:
+		res.Status, res.Reason = Fail, err.Error()
+	}
+	k.report.Results = append(k.report.Results, res)
+	return res.Status != Fail
+}
+
+func (k *kit) run(ctx context.Context) {
+	if k.check(ctx, "handshake", k.handshake) {
+		k.check(ctx, "identity", k.identity)
+		k.check(ctx, "manifest", k.manifest)
+		k.check(ctx, "probe", k.probe)
+		k.check(ctx, "dispense", k.dispense)
+		for _, c := range sdk.Concerns {
+			if !slices.Contains(k.info.Concerns, c) {
+				continue
+			}
+			k.check(ctx, "invalid-input/"+c, func(ctx context.Context) error { return k.invalidInput(ctx, c) })
+			k.check(ctx, "idempotency/"+c, func(ctx context.Context) error { return k.idempotency(ctx, c) })
+		}
+		k.check(ctx, "clean-stdout", k.cleanStdout)
+	} else if k.client != nil {
+		k.client.Kill()
+	}
+	k.check(ctx, "sigterm", k.sigterm)
+	k.check(ctx, "host-death", k.hostDeath)
+}
+
+// pluginEnv is what the plugin gets besides the host's environment.
+func (k *kit) pluginEnv() []string { return k.opts.Env }
+
+func (k *kit) handshake(ctx context.Context) error {
+	k.client = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          sdk.PluginMap(),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		RunnerFunc:       runnerFunc(k.binary, k.opts.ScratchDir, k.pluginEnv(), &k.after, &k.runner),
+		StartTimeout:     k.opts.Timeout,
+		Logger:           k.opts.Logger,
+		SyncStdout:       &k.stdio,
+		SyncStderr:       io.Discard,
+	})
+	rpc, err := k.client.Client()
+	if err != nil {
+		return fmt.Errorf("go-plugin handshake: %w", err)
+	}
+	k.rpc = rpc
+	if err := rpc.Ping(); err != nil {
+		return fmt.Errorf("ping after handshake: %w", err)
+	}
+	return nil
+}
+
+func (k *kit) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, k.opts.Timeout)
+}
+
+func (k *kit) identity(ctx context.Context) error {
+	raw, err := k.rpc.Dispense(sdk.ConcernIdentity)
+	if err != nil {
+		return fmt.Errorf("dispense identity: %w", err)
+	}
+	cctx, cancel := k.call(ctx)
+	defer cancel()
+	info, err := raw.(identity.Identity).GetInfo(cctx)
+	if err != nil {
+		return fmt.Errorf("GetInfo: %w", err)
+	}
+	k.info, k.report.Info = info, info
+	if info.Version == "" {
+		return errors.New("GetInfo: empty version")
+	}
+	if !slices.Contains(info.APIVersions, identity.APIVersion) {
+		return fmt.Errorf("GetInfo: api_versions %v lack %q", info.APIVersions, identity.APIVersion)
+	}
+	if err := sdk.ManifestFromInfo(info).Validate(); err != nil {
+		return fmt.Errorf("GetInfo: %w", err)
+	}
+	s := info.Supports
+	if !s.Generic && len(s.OSIDs)+len(s.OSIDLikes)+len(s.FSTypes) == 0 {
+		return errors.New("GetInfo: supports matches no machine (no os_ids, os_id_likes, fs_types, nor generic)")
+	}
+	return nil
+}
+
+// manifest checks `<binary> describe` and the manifest file beside the
+// binary against GetInfo: the host chooses plugins by them before it
+// starts any.
+func (k *kit) manifest(ctx context.Context) error {
+	cctx, cancel := k.call(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, k.binary, "describe")
+	cmd.Dir = k.opts.ScratchDir
+	cmd.Env = append(os.Environ(), k.opts.Env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s describe: %w", k.binary, err)
+	}
+	described, err := sdk.DecodeManifest(strings.NewReader(string(out)))
+	if err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	if err := sameInfo("describe", described.Info(), k.info); err != nil {
+		return err
+	}
+	file, err := sdk.ReadManifest(k.binary)
+	if errors.Is(err, os.ErrNotExist) {
+		return passNote("describe matches GetInfo; no " + sdk.ManifestPath(k.binary) + " yet")
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", sdk.ManifestPath(k.binary), err)
+	}
+	return sameInfo(sdk.ManifestPath(k.binary), file.Info(), k.info)
+}
+
+func sameInfo(what string, got, want identity.Info) error {
+	g, _ := json.Marshal(sdk.ManifestFromInfo(got))
+	w, _ := json.Marshal(sdk.ManifestFromInfo(want))
+	if norm(string(g)) != norm(string(w)) {
+		return fmt.Errorf("%s says %s, GetInfo says %s", what, g, w)
+	}
+	return nil
+}
+
+// norm treats an empty list and a missing one alike.
+func norm(s string) string { return strings.ReplaceAll(s, "null", "[]") }
+
+func (k *kit) probe(ctx context.Context) error {
+	raw, err := k.rpc.Dispense(sdk.ConcernIdentity)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := k.call(ctx)
+	defer cancel()
+	res, err := raw.(identity.Identity).Probe(cctx)
+	if err != nil {
+		return fmt.Errorf("Probe: %w", err)
+	}
+	k.ready = res.Ready
+	if !res.Ready {
+		if res.Reason == "" {
+			return errors.New("Probe: not ready, and no reason given")
+		}
+		return passNote("not ready: " + res.Reason)
+	}
+	if res.Reason != "" {
+		return passNote("ready: " + res.Reason)
+	}
+	return nil
+}

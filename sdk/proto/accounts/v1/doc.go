@@ -1,0 +1,4 @@
+// Package accountsv1 holds the generated protobuf and gRPC code of the
+// hero_codescalers.accounts.v1 contract. Regenerate it with sdk/proto/gen.sh;
+// plugin authors use the plain Go types of sdk/accounts instead.
+package accountsv1

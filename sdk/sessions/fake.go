@@ -1,0 +1,93 @@
+package sessions
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/check"
+)
+
+// Fake is an in-memory Sessions for unit tests: Add puts a session in, the
+// kill calls take them out. It keeps the contract's input checks.
+type Fake struct {
+	mu       sync.Mutex
+	sessions map[string]Session
+	killed   []string
+}
+
+var _ Sessions = (*Fake)(nil)
+
+// NewFake returns a Fake without sessions.
+func NewFake() *Fake { return &Fake{sessions: map[string]Session{}} }
+
+// Add puts a session in, replacing one with the same ID.
+func (f *Fake) Add(s Session) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sessions[s.ID] = s
+}
+
+// Killed lists the ids of the sessions ended so far, in order.
+func (f *Fake) Killed() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.killed)
+}
+
+func (f *Fake) ListSessions(_ context.Context, user string) ([]Session, error) {
+	if err := check.OptionalName("user", user); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Session
+	for _, s := range f.sessions {
+		if user == "" || s.User == user {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (f *Fake) KillSession(_ context.Context, id string, grace time.Duration) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	if err := validateGrace(grace); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.sessions[id]; ok {
+		delete(f.sessions, id)
+		f.killed = append(f.killed, id)
+	}
+	return nil
+}
+
+func (f *Fake) KillUserSessions(_ context.Context, user string, grace time.Duration) (int, error) {
+	if err := ValidateUser(user); err != nil {
+		return 0, err
+	}
+	if err := validateGrace(grace); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0)
+	for id, s := range f.sessions {
+		if s.User == user {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		delete(f.sessions, id)
+	}
+	f.killed = append(f.killed, ids...)
+	return len(ids), nil
+}

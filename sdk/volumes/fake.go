@@ -1,0 +1,206 @@
+package volumes
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+)
+
+// Fake is an in-memory Volumes for unit tests: volumes, snapshots,
+// directories and files in maps, with the contract's checks and
+// idempotency. Nothing touches the disk; File and Dir let a test look at
+// what was placed. Used bytes are the sum of the files written below a
+// volume.
+type Fake struct {
+	mu    sync.Mutex
+	vols  map[string]*fakeVolume
+	snaps map[string]Snapshot
+	dirs  map[string]Owner
+	files map[string]FakeFile
+}
+
+type fakeVolume struct {
+	owner Owner
+	quota uint64
+}
+
+// FakeFile is a file WriteFile placed.
+type FakeFile struct {
+	Data  []byte
+	Owner Owner
+}
+
+var _ Volumes = (*Fake)(nil)
+
+// NewFake returns an empty Fake.
+func NewFake() *Fake {
+	return &Fake{vols: map[string]*fakeVolume{}, snaps: map[string]Snapshot{},
+		dirs: map[string]Owner{}, files: map[string]FakeFile{}}
+}
+
+// File returns the file placed at path.
+func (f *Fake) File(path string) (FakeFile, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	file, ok := f.files[path]
+	return file, ok
+}
+
+// Dir returns the owner of the directory EnsureDir made at path.
+func (f *Fake) Dir(path string) (Owner, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.dirs[path]
+	return o, ok
+}
+
+func (f *Fake) view(path string) Volume {
+	v := f.vols[path]
+	var used uint64
+	for p, file := range f.files {
+		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
+			used += uint64(len(file.Data))
+		}
+	}
+	return Volume{Path: path, Kind: KindDirectory, QuotaBytes: v.quota, UsedBytes: used}
+}
+
+func (f *Fake) CreateVolume(_ context.Context, spec VolumeSpec) (Volume, error) {
+	if err := ValidateVolumeSpec(spec); err != nil {
+		return Volume{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.vols[spec.Path]; ok {
+		if v.owner != spec.Owner {
+			return Volume{}, sdkerr.Errorf(sdkerr.AlreadyExists, "volume %q exists with another owner or mode", spec.Path)
+		}
+		return f.view(spec.Path), nil
+	}
+	f.vols[spec.Path] = &fakeVolume{owner: spec.Owner, quota: spec.QuotaBytes}
+	return f.view(spec.Path), nil
+}
+
+// DeleteVolume removes the volume and everything placed below it.
+func (f *Fake) DeleteVolume(_ context.Context, path string) error {
+	if err := check.AbsPath("path", path); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.vols, path)
+	for p := range f.files {
+		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
+			delete(f.files, p)
+		}
+	}
+	for p := range f.dirs {
+		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
+			delete(f.dirs, p)
+		}
+	}
+	return nil
+}
+
+func (f *Fake) SetQuota(_ context.Context, path string, quotaBytes uint64) (Volume, error) {
+	if err := check.AbsPath("path", path); err != nil {
+		return Volume{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.vols[path]
+	if !ok {
+		return Volume{}, sdkerr.Errorf(sdkerr.NotFound, "volume %q not found", path)
+	}
+	v.quota = quotaBytes
+	return f.view(path), nil
+}
+
+func (f *Fake) GetUsage(_ context.Context, path string) (Volume, error) {
+	if err := check.AbsPath("path", path); err != nil {
+		return Volume{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.vols[path]; !ok {
+		return Volume{}, sdkerr.Errorf(sdkerr.NotFound, "volume %q not found", path)
+	}
+	return f.view(path), nil
+}
+
+func (f *Fake) Snapshot(_ context.Context, spec SnapshotSpec) (Snapshot, error) {
+	if err := ValidateSnapshotSpec(spec); err != nil {
+		return Snapshot{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.vols[spec.Source]; !ok {
+		return Snapshot{}, sdkerr.Errorf(sdkerr.NotFound, "volume %q not found", spec.Source)
+	}
+	if s, ok := f.snaps[spec.Dest]; ok {
+		if s.Source != spec.Source || s.ReadOnly != spec.ReadOnly {
+			return Snapshot{}, sdkerr.Errorf(sdkerr.AlreadyExists, "snapshot %q exists with other attributes", spec.Dest)
+		}
+		return s, nil
+	}
+	s := Snapshot{Path: spec.Dest, Source: spec.Source, ReadOnly: spec.ReadOnly, Created: time.Now().Unix()}
+	f.snaps[spec.Dest] = s
+	return s, nil
+}
+
+func (f *Fake) ListSnapshots(_ context.Context, path string) ([]Snapshot, error) {
+	if err := check.AbsPath("path", path); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Snapshot
+	for _, s := range f.snaps {
+		if s.Source == path {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func (f *Fake) DeleteSnapshot(_ context.Context, path string) error {
+	if err := check.AbsPath("path", path); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.snaps, path)
+	return nil
+}
+
+func (f *Fake) EnsureDir(_ context.Context, path string, owner Owner) error {
+	if err := ValidatePlacement(path, nil, owner); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.files[path]; ok {
+		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a file", path)
+	}
+	f.dirs[path] = owner
+	return nil
+}
+
+func (f *Fake) WriteFile(_ context.Context, path string, data []byte, owner Owner) error {
+	if err := ValidatePlacement(path, data, owner); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.dirs[path]; ok {
+		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a directory", path)
+	}
+	f.files[path] = FakeFile{Data: slices.Clone(data), Owner: owner}
+	return nil
+}

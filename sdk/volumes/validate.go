@@ -1,0 +1,36 @@
+package volumes
+
+import (
+	"github.com/threefoldtech/hero_codescalers/sdk/check"
+)
+
+// maxFile bounds WriteFile's data: it places small config and key files,
+// not bulk data, and a gRPC message has limits anyway.
+const maxFile = 1 << 20
+
+// ValidateVolumeSpec checks a volume request.
+func ValidateVolumeSpec(s VolumeSpec) error {
+	if err := check.AbsPath("path", s.Path); err != nil {
+		return err
+	}
+	return check.Mode("mode", s.Owner.Mode)
+}
+
+// ValidateSnapshotSpec checks a snapshot request.
+func ValidateSnapshotSpec(s SnapshotSpec) error {
+	if err := check.AbsPath("path", s.Source); err != nil {
+		return err
+	}
+	return check.AbsPath("dest", s.Dest)
+}
+
+// ValidatePlacement checks EnsureDir and WriteFile requests.
+func ValidatePlacement(path string, data []byte, owner Owner) error {
+	if err := check.AbsPath("path", path); err != nil {
+		return err
+	}
+	if len(data) > maxFile {
+		return invalidSize(len(data))
+	}
+	return check.Mode("mode", owner.Mode)
+}

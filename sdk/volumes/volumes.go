@@ -1,0 +1,119 @@
+// Package volumes is the plugin contract for a user's home storage: a btrfs
+// subvolume with a quota, or a plain directory; snapshots; and placing files
+// inside a home on the host's behalf, since the unprivileged host cannot
+// write there. It holds the Go interface, the go-plugin glue, the gRPC client
+// and server adapters, and a map-backed fake. Paths are absolute and clean,
+// nothing is followed through a symlink, and every call is idempotent.
+package volumes
+
+import (
+	"context"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+)
+
+// Name is the concern's name: the go-plugin plugin-map key.
+const Name = "volumes"
+
+// APIVersion is the contract version this package speaks.
+const APIVersion = "volumes.v1"
+
+// Volume kinds.
+const (
+	KindSubvolume = "subvolume"
+	KindDirectory = "directory"
+)
+
+// Volumes is implemented by a volumes plugin.
+type Volumes interface {
+	// CreateVolume makes the volume at spec.Path, or returns it when it
+	// exists with the same owner.
+	CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error)
+	DeleteVolume(ctx context.Context, path string) error
+	// SetQuota sets the limit in bytes; 0 removes it.
+	SetQuota(ctx context.Context, path string, quotaBytes uint64) (Volume, error)
+	GetUsage(ctx context.Context, path string) (Volume, error)
+	Snapshot(ctx context.Context, spec SnapshotSpec) (Snapshot, error)
+	// ListSnapshots lists the snapshots taken of the volume at path.
+	ListSnapshots(ctx context.Context, path string) ([]Snapshot, error)
+	DeleteSnapshot(ctx context.Context, path string) error
+	// EnsureDir makes the directory (not its parents) or fixes its owner and
+	// mode; a symlink at path is refused.
+	EnsureDir(ctx context.Context, path string, owner Owner) error
+	// WriteFile replaces the file atomically: temp file in the same
+	// directory, fsync, chown and chmod, rename. A symlink is never followed.
+	WriteFile(ctx context.Context, path string, data []byte, owner Owner) error
+}
+
+// VolumeSpec describes a volume to create.
+type VolumeSpec struct {
+	Path       string
+	Owner      Owner
+	QuotaBytes uint64 // 0 = no limit
+}
+
+// Owner is who owns a path and its permission bits (e.g. 0o755).
+type Owner struct {
+	UID, GID uint32
+	Mode     uint32
+}
+
+// Volume is a volume as the machine holds it.
+type Volume struct {
+	Path       string
+	Kind       string // KindSubvolume or KindDirectory
+	QuotaBytes uint64
+	UsedBytes  uint64
+}
+
+// SnapshotSpec describes a snapshot of Source at Dest.
+type SnapshotSpec struct {
+	Source   string
+	Dest     string
+	ReadOnly bool
+}
+
+// Snapshot is a snapshot as the machine holds it.
+type Snapshot struct {
+	Path     string
+	Source   string
+	ReadOnly bool
+	Created  int64 // unix seconds
+}
+
+// Unimplemented answers every call with an Unimplemented error; embed it.
+type Unimplemented struct{}
+
+var _ Volumes = Unimplemented{}
+
+func unimplemented(method string) error {
+	return sdkerr.Errorf(sdkerr.Unimplemented, "volumes.%s is not implemented by this plugin", method)
+}
+
+func (Unimplemented) CreateVolume(context.Context, VolumeSpec) (Volume, error) {
+	return Volume{}, unimplemented("CreateVolume")
+}
+func (Unimplemented) DeleteVolume(context.Context, string) error {
+	return unimplemented("DeleteVolume")
+}
+func (Unimplemented) SetQuota(context.Context, string, uint64) (Volume, error) {
+	return Volume{}, unimplemented("SetQuota")
+}
+func (Unimplemented) GetUsage(context.Context, string) (Volume, error) {
+	return Volume{}, unimplemented("GetUsage")
+}
+func (Unimplemented) Snapshot(context.Context, SnapshotSpec) (Snapshot, error) {
+	return Snapshot{}, unimplemented("Snapshot")
+}
+func (Unimplemented) ListSnapshots(context.Context, string) ([]Snapshot, error) {
+	return nil, unimplemented("ListSnapshots")
+}
+func (Unimplemented) DeleteSnapshot(context.Context, string) error {
+	return unimplemented("DeleteSnapshot")
+}
+func (Unimplemented) EnsureDir(context.Context, string, Owner) error {
+	return unimplemented("EnsureDir")
+}
+func (Unimplemented) WriteFile(context.Context, string, []byte, Owner) error {
+	return unimplemented("WriteFile")
+}
