@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,9 +21,14 @@ const (
 // is one or a few store transactions, so a reconcile loop can call the same
 // methods the JSON-RPC server does.
 type Service struct {
-	store Store
-	now   func() time.Time
-	log   *slog.Logger
+	store   Store
+	now     func() time.Time
+	log     *slog.Logger
+	cfg     UserConfig
+	plugins Plugins
+	locks   nameLocks
+	// markerReady is set once the marker group is known to exist.
+	markerReady atomic.Bool
 }
 
 // Option configures a Service.
@@ -40,6 +46,7 @@ func NewService(store Store, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.cfg.fill()
 	return s
 }
 

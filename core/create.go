@@ -1,0 +1,202 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+// createRun carries one create through its steps.
+type createRun struct {
+	spec CreateSpec
+	l    layout
+	user User
+}
+
+// createStep is one journaled step of user.create with its undo. Undo must
+// be idempotent: after a crash it may run for a step that never started its
+// effect.
+type createStep struct {
+	name string
+	do   func(context.Context, *createRun) error
+	undo func(context.Context, *journalEntry) error
+}
+
+func (s *Service) createSteps() []createStep {
+	return []createStep{
+		{"account", s.stepAccount, s.undoAccount},
+		{"volume", s.stepVolume, s.undoVolume},
+		{"layout", s.stepLayout, nil},
+		{"acl", s.stepACL, nil},
+		{"keys", s.stepKeys, nil},
+		{"config", s.stepConfig, nil},
+	}
+}
+
+func (s *Service) stepAccount(ctx context.Context, r *createRun) error {
+	spec := accounts.UserSpec{
+		Name: r.spec.Name, Groups: r.spec.Groups, Shell: r.spec.Shell,
+		Home: r.l.home, MarkerGroup: s.cfg.MarkerGroup,
+	}
+	if r.spec.UID != nil {
+		spec.UID = uint32(*r.spec.UID)
+	}
+	u, err := s.plugins.Accounts().CreateUser(ctx, spec)
+	if err != nil {
+		return FromPluginError(err)
+	}
+	r.user.UID, r.user.GID = int(u.UID), int(u.GID)
+	return nil
+}
+
+func (s *Service) undoAccount(ctx context.Context, e *journalEntry) error {
+	err := s.plugins.Accounts().DeleteUser(ctx, e.User, accounts.DeleteOptions{MarkerGroup: s.cfg.MarkerGroup})
+	return FromPluginError(err)
+}
+
+func (s *Service) stepVolume(ctx context.Context, r *createRun) error {
+	_, err := s.plugins.Volumes().CreateVolume(ctx, volumes.VolumeSpec{
+		Path:       r.l.home,
+		Owner:      r.owner(0o755),
+		QuotaBytes: uint64(r.spec.QuotaBytes),
+	})
+	return FromPluginError(err)
+}
+
+func (s *Service) undoVolume(ctx context.Context, e *journalEntry) error {
+	return FromPluginError(s.plugins.Volumes().DeleteVolume(ctx, e.Home))
+}
+
+func (r *createRun) owner(mode uint32) volumes.Owner {
+	return volumes.Owner{UID: uint32(r.user.UID), GID: uint32(r.user.GID), Mode: mode}
+}
+
+func (s *Service) stepLayout(ctx context.Context, r *createRun) error {
+	for _, d := range r.l.dirs() {
+		if err := s.plugins.Volumes().EnsureDir(ctx, d.path, r.owner(d.mode)); err != nil {
+			return FromPluginError(err)
+		}
+	}
+	return nil
+}
+
+// stepACL lets the driver account reach the user's sockets: rwx on
+// ~/hero/var/sockets (connect needs write on a socket) and the same as a
+// default entry, so sockets created later inherit it. Without a driver
+// account (a host run as root only) there is nothing to grant.
+func (s *Service) stepACL(ctx context.Context, r *createRun) error {
+	if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
+		if IsCode(FromPluginError(err), NotFound) {
+			s.log.Debug("no driver account; socket ACL skipped", "driver", s.cfg.DriverUser)
+			return nil
+		}
+		return FromPluginError(err)
+	}
+	entries := []acl.Entry{
+		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"},
+		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx", Default: true},
+	}
+	return FromPluginError(s.plugins.ACL().Grant(ctx, r.l.sockets, entries, false))
+}
+
+func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
+	k := s.plugins.SSHKeys()
+	uid, gid := uint32(r.user.UID), uint32(r.user.GID)
+	if _, err := k.AddAuthorizedKeys(ctx, r.l.home, uid, gid, r.spec.SSHKeys); err != nil {
+		return FromPluginError(err)
+	}
+	host, _ := os.Hostname()
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: r.l.ssh, UID: uid, GID: gid, Comment: r.spec.Name + "@" + host})
+	if err != nil {
+		return FromPluginError(err)
+	}
+	r.user.PublicKey = kp.PublicKey
+	return nil
+}
+
+func (s *Service) stepConfig(ctx context.Context, r *createRun) error {
+	data := heroConfig(r.spec.Name, r.spec.ForgeToken)
+	err := s.plugins.Volumes().WriteFile(ctx, r.l.cfgFile, data, r.owner(0o600))
+	if err != nil {
+		// The plugin's error may quote what it wrote; keep only the code
+		// and a fixed message so the token cannot leak.
+		return &Error{Code: ErrorCode(FromPluginError(err)), Message: "writing hero_cfg.toml failed"}
+	}
+	return nil
+}
+
+// runCreate runs the steps, journaling each before it starts; on failure
+// it undoes what began, in reverse, and names the failed step.
+func (s *Service) runCreate(ctx context.Context, r *createRun) error {
+	j, err := s.beginJournal("create", r.spec.Name, r.l.home)
+	if err != nil {
+		return err
+	}
+	for _, st := range s.createSteps() {
+		err := s.runStep(ctx, j, "create", st.name, func() error { return st.do(ctx, r) })
+		if err == nil && st.name == "account" {
+			err = j.setIDs(r.user.UID, r.user.GID)
+		}
+		if err != nil && st.name == "account" && IsCode(err, AlreadyExists) {
+			// The account existed before us: its step had no effect, and
+			// undoing it would delete somebody else's account.
+			j.entry.Steps = j.entry.Steps[:len(j.entry.Steps)-1]
+		}
+		if err != nil {
+			if rbErr := s.rollbackCreate(context.WithoutCancel(ctx), j); rbErr != nil {
+				s.log.Error("rollback incomplete; the start-up pass will retry", "user", r.spec.Name, "err", rbErr)
+			}
+			return stepError(st.name, err)
+		}
+	}
+	return nil
+}
+
+// runStep journals a step, then runs it between its failpoints.
+func (s *Service) runStep(ctx context.Context, j *journal, op, name string, fn func() error) error {
+	if err := failpoint(op + "." + name + ".before"); err != nil {
+		return err
+	}
+	if err := j.begin(name); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return failpoint(op + "." + name + ".after")
+}
+
+// rollbackCreate undoes every begun step in reverse, then drops the journal.
+func (s *Service) rollbackCreate(ctx context.Context, j *journal) error {
+	steps := s.createSteps()
+	var errs []error
+	for i := len(j.entry.Steps) - 1; i >= 0; i-- {
+		for _, st := range steps {
+			if st.name == j.entry.Steps[i] && st.undo != nil {
+				if err := st.undo(ctx, &j.entry); err != nil {
+					errs = append(errs, stepError("undo "+st.name, err))
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return j.finish(nil)
+}
+
+// stepError names the failed step in a core error.
+func stepError(step string, err error) error {
+	ce := AsError(err)
+	out := *ce
+	out.Step = step
+	if out.Err == nil {
+		out.Err = err
+	}
+	return &out
+}

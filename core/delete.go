@@ -1,0 +1,144 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+// KillGrace is how long a user's processes get between SIGTERM and SIGKILL.
+const KillGrace = 2 * time.Second
+
+// UserDelete removes a managed user: sessions, home volume (or a read-only
+// snapshot of it with keepHome), account, state. Users outside the marker
+// group and uid 0 are refused whatever their name. An interrupted delete is
+// completed at the next start.
+func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) error {
+	if err := ValidateUsername("name", name); err != nil {
+		return err
+	}
+	if err := s.needPlugins(); err != nil {
+		return err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	_, stateErr := s.UserGet(ctx, name)
+	acct, err := s.plugins.Accounts().GetUser(ctx, name)
+	switch {
+	case err == nil && acct.UID == 0:
+		return InvalidField("name", "%q has uid 0; hero_codescalers never deletes it", name)
+	case err == nil && !s.inMarker(ctx, acct):
+		return &Error{Code: Forbidden, Field: "name", Message: name + " is not a member of " + s.cfg.MarkerGroup + "; hero_codescalers does not manage it"}
+	case err != nil && !IsCode(FromPluginError(err), NotFound):
+		return FromPluginError(err)
+	case err != nil && stateErr != nil:
+		return stateErr
+	}
+	j, err := s.beginJournal("delete", name, filepath.Join(s.cfg.HomeRoot, name))
+	if err != nil {
+		return err
+	}
+	j.entry.KeepHome = keepHome
+	if err := j.save(); err != nil {
+		return err
+	}
+	return s.runDelete(ctx, j)
+}
+
+// deleteSteps are the steps of a delete; each is idempotent, so a delete
+// interrupted anywhere can simply be run again from the top.
+func (s *Service) deleteSteps() []struct {
+	name string
+	do   func(context.Context, *journalEntry) error
+} {
+	return []struct {
+		name string
+		do   func(context.Context, *journalEntry) error
+	}{
+		{"sessions", s.delSessions},
+		{"volume", s.delVolume},
+		{"account", s.undoAccount},
+	}
+}
+
+// runDelete runs (or re-runs) every step and ends by dropping the user
+// record and the journal in one transaction.
+func (s *Service) runDelete(ctx context.Context, j *journal) error {
+	for _, st := range s.deleteSteps() {
+		err := s.runStep(ctx, j, "delete", st.name, func() error { return st.do(ctx, &j.entry) })
+		if err != nil {
+			return stepError(st.name, err)
+		}
+	}
+	return j.finish(func(tx Tx) error { return tx.Delete(keyUser + j.entry.User) })
+}
+
+func (s *Service) delSessions(ctx context.Context, e *journalEntry) error {
+	_, err := s.plugins.Sessions().KillUserSessions(ctx, e.User, KillGrace)
+	if err := FromPluginError(err); err != nil && !IsCode(err, NotFound) {
+		return err
+	}
+	return nil
+}
+
+// delVolume removes the home; with keep-home it first takes a read-only
+// snapshot into <home root>/.deleted/, or, where the volume plugin has no
+// snapshots, leaves the directory where it is.
+func (s *Service) delVolume(ctx context.Context, e *journalEntry) error {
+	v := s.plugins.Volumes()
+	if e.KeepHome {
+		dest := filepath.Join(s.cfg.HomeRoot, ".deleted", fmt.Sprintf("%s-%s", e.User, e.Started.Format("20060102T150405Z")))
+		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: e.Home, Dest: dest, ReadOnly: true})
+		switch perr := FromPluginError(err); {
+		case perr == nil, IsCode(perr, AlreadyExists):
+		case IsCode(perr, FailedPrecondition):
+			s.log.Info("volume plugin has no snapshots; home kept in place", "user", e.User, "home", e.Home)
+			return nil
+		case IsCode(perr, NotFound):
+			return nil
+		default:
+			return perr
+		}
+	}
+	return FromPluginError(v.DeleteVolume(ctx, e.Home))
+}
+
+// UserLock locks the account and ends its sessions.
+func (s *Service) UserLock(ctx context.Context, name string) (User, error) {
+	return s.setLocked(ctx, name, true)
+}
+
+// UserUnlock unlocks the account.
+func (s *Service) UserUnlock(ctx context.Context, name string) (User, error) {
+	return s.setLocked(ctx, name, false)
+}
+
+func (s *Service) setLocked(ctx context.Context, name string, locked bool) (User, error) {
+	if _, err := s.UserGet(ctx, name); err != nil {
+		return User{}, err
+	}
+	if err := s.needPlugins(); err != nil {
+		return User{}, err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	a := s.plugins.Accounts()
+	if locked {
+		if err := a.LockUser(ctx, name, s.cfg.MarkerGroup); err != nil {
+			return User{}, FromPluginError(err)
+		}
+		if err := s.delSessions(ctx, &journalEntry{User: name}); err != nil {
+			return User{}, err
+		}
+	} else if err := a.UnlockUser(ctx, name, s.cfg.MarkerGroup); err != nil {
+		return User{}, FromPluginError(err)
+	}
+	state := UserActive
+	if locked {
+		state = UserLocked
+	}
+	return s.saveUser(name, func(u *User) { u.State = state })
+}

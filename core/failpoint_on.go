@@ -1,0 +1,39 @@
+//go:build hc_failpoints
+
+package core
+
+import (
+	"os"
+	"strings"
+	"syscall"
+)
+
+// In a binary built with -tags hc_failpoints, HC_FAILPOINTS lists
+// name=action pairs separated by commas: action "error" makes the step
+// fail, "crash" kills the process with SIGKILL on the spot, as a power cut
+// would.
+func init() {
+	spec := os.Getenv("HC_FAILPOINTS")
+	if spec == "" {
+		return
+	}
+	actions := map[string]string{}
+	for _, kv := range strings.Split(spec, ",") {
+		if name, action, ok := strings.Cut(kv, "="); ok {
+			actions[name] = action
+		}
+	}
+	failpointHook = func(name string) error {
+		switch actions[name] {
+		case "error":
+			return Errorf(Internal, "failpoint %s", name)
+		case "crash":
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+		return nil
+	}
+}
+
+// SetFailpoint lets in-process tests of a tagged build set the hook.
+func SetFailpoint(fn func(name string) error) { failpointHook = fn }

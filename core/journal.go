@@ -1,0 +1,108 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+const keyJournal = "journal/"
+
+// journalEntry is the plan of an unfinished create or delete. Each step's
+// name is appended before the step runs, so after a crash the host knows
+// every step that may have had an effect. The forge token is never in it:
+// an unfinished create is rolled back, not forward.
+type journalEntry struct {
+	Op      string    `json:"op"` // "create" or "delete"
+	User    string    `json:"user"`
+	UID     int       `json:"uid"`
+	GID     int       `json:"gid"`
+	Home    string    `json:"home"`
+	Steps   []string  `json:"steps"`
+	Started time.Time `json:"started"`
+	// KeepHome is the delete's --keep-home.
+	KeepHome bool `json:"keep_home,omitempty"`
+}
+
+// journal persists one entry as its steps begin.
+type journal struct {
+	s     *Service
+	entry journalEntry
+}
+
+func (s *Service) beginJournal(op, user, home string) (*journal, error) {
+	j := &journal{s: s, entry: journalEntry{Op: op, User: user, Home: home, Started: s.now().UTC()}}
+	return j, j.save()
+}
+
+func (j *journal) save() error {
+	return j.s.store.Update(func(tx Tx) error { return putJSON(tx, keyJournal+j.entry.User, j.entry) })
+}
+
+// begin records that step is about to run.
+func (j *journal) begin(step string) error {
+	j.entry.Steps = append(j.entry.Steps, step)
+	return j.save()
+}
+
+// setIDs records the account's ids once the account step gave them, so a
+// rollback after a crash can still find what to undo.
+func (j *journal) setIDs(uid, gid int) error {
+	j.entry.UID, j.entry.GID = uid, gid
+	return j.save()
+}
+
+// finish removes the entry and applies fn in the same transaction, so the
+// user record and the end of the journal are one atomic change.
+func (j *journal) finish(fn func(Tx) error) error {
+	return j.s.store.Update(func(tx Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(keyJournal + j.entry.User)
+	})
+}
+
+// Recovery says what the start-up pass did with one unfinished entry.
+type Recovery struct {
+	User   string   `json:"user"`
+	Op     string   `json:"op"`
+	Action string   `json:"action"` // "rolled back" or "completed"
+	Steps  []string `json:"steps"`
+	Error  string   `json:"error,omitempty"`
+}
+
+// Recover finishes or rolls back every unfinished journal entry: an
+// interrupted create is undone step by step in reverse, an interrupted
+// delete is carried to its end. The host runs it at start-up, before it
+// serves, and logs each outcome.
+func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
+	entries, err := listJSON[journalEntry](s.store, keyJournal)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Recovery, 0, len(entries))
+	for _, e := range entries {
+		r := Recovery{User: e.User, Op: e.Op, Steps: e.Steps}
+		unlock := s.locks.lock(e.User)
+		j := &journal{s: s, entry: e}
+		switch e.Op {
+		case "create":
+			r.Action = "rolled back"
+			err = s.rollbackCreate(ctx, j)
+		default:
+			r.Action = "completed"
+			err = s.runDelete(ctx, j)
+		}
+		unlock()
+		if err != nil {
+			r.Error = err.Error()
+			s.log.Error("recovery failed", "user", e.User, "op", e.Op, "action", r.Action, "err", err)
+		} else {
+			s.log.Info("recovered unfinished operation", "user", e.User, "op", e.Op, "action", r.Action, "steps", e.Steps)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

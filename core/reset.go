@@ -1,0 +1,273 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+// UserReset re-applies the §3 layout of a managed user and reports each
+// thing it had to repair. It cannot restore hero_cfg.toml's forge token,
+// which hero_codescalers never keeps.
+func (s *Service) UserReset(ctx context.Context, name string) ([]string, error) {
+	u, err := s.UserGet(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.needPlugins(); err != nil {
+		return nil, err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	return s.converge(ctx, &u, true)
+}
+
+// Drift is one difference between the state and the machine.
+type Drift struct {
+	User   string `json:"user"`
+	Detail string `json:"detail"`
+}
+
+// Reconcile compares every managed user with the machine and reports what
+// differs, without changing anything: accounts or homes missing, modes or
+// ACLs changed, keys gone, and accounts in the marker group that the state
+// does not know.
+func (s *Service) Reconcile(ctx context.Context) ([]Drift, error) {
+	if err := s.needPlugins(); err != nil {
+		return nil, err
+	}
+	users, err := listJSON[User](s.store, keyUser)
+	if err != nil {
+		return nil, err
+	}
+	drift := []Drift{}
+	known := map[string]bool{}
+	for _, u := range users {
+		known[u.Name] = true
+		found, err := s.converge(ctx, &u, false)
+		if err != nil {
+			drift = append(drift, Drift{u.Name, "cannot check: " + err.Error()})
+		}
+		for _, d := range found {
+			drift = append(drift, Drift{u.Name, d})
+		}
+	}
+	members, err := s.plugins.Accounts().ListUsers(ctx, s.cfg.MarkerGroup)
+	if err != nil && !IsCode(FromPluginError(err), NotFound) {
+		return drift, FromPluginError(err)
+	}
+	for _, m := range members {
+		if !known[m.Name] {
+			drift = append(drift, Drift{m.Name, "account is in group " + s.cfg.MarkerGroup + " but not managed (not in the state)"})
+		}
+	}
+	return drift, nil
+}
+
+// converge checks (and with repair, fixes) one user, step by step.
+func (s *Service) converge(ctx context.Context, u *User, repair bool) ([]string, error) {
+	var found []string
+	note := func(format string, args ...any) { found = append(found, fmt.Sprintf(format, args...)) }
+	checks := []func(context.Context, *User, bool, func(string, ...any)) error{
+		s.convergeAccount, s.convergeVolume, s.convergeModes, s.convergeACL, s.convergeKeys,
+	}
+	for _, c := range checks {
+		if err := c(ctx, u, repair, note); err != nil {
+			return found, err
+		}
+	}
+	return found, nil
+}
+
+func (s *Service) convergeAccount(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	a := s.plugins.Accounts()
+	acct, err := a.GetUser(ctx, u.Name)
+	if perr := FromPluginError(err); IsCode(perr, NotFound) {
+		note("account %s is missing", u.Name)
+		if repair {
+			_, err := a.CreateUser(ctx, accounts.UserSpec{Name: u.Name, UID: uint32(u.UID), Groups: u.Groups,
+				Shell: u.Shell, Home: u.Home, MarkerGroup: s.cfg.MarkerGroup})
+			return FromPluginError(err)
+		}
+		return nil
+	} else if perr != nil {
+		return perr
+	}
+	if int(acct.UID) != u.UID {
+		note("account %s has uid %d, the state says %d (not changed: files would change owner)", u.Name, acct.UID, u.UID)
+	}
+	if !slices.Contains(acct.Groups, s.cfg.MarkerGroup) {
+		note("account %s is not in group %s", u.Name, s.cfg.MarkerGroup)
+	}
+	return nil
+}
+
+func (s *Service) convergeVolume(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	v := s.plugins.Volumes()
+	vol, err := v.GetUsage(ctx, u.Home)
+	if perr := FromPluginError(err); IsCode(perr, NotFound) {
+		note("home %s is missing", u.Home)
+		if repair {
+			_, err := v.CreateVolume(ctx, volumes.VolumeSpec{Path: u.Home, QuotaBytes: uint64(u.QuotaBytes),
+				Owner: volumes.Owner{UID: uint32(u.UID), GID: uint32(u.GID), Mode: 0o755}})
+			return FromPluginError(err)
+		}
+		return nil
+	} else if perr != nil {
+		return perr
+	}
+	if vol.Kind == "subvolume" && int64(vol.QuotaBytes) != u.QuotaBytes {
+		note("quota of %s is %d bytes, the state says %d", u.Home, vol.QuotaBytes, u.QuotaBytes)
+		if repair {
+			_, err := v.SetQuota(ctx, u.Home, uint64(u.QuotaBytes))
+			return FromPluginError(err)
+		}
+	}
+	return nil
+}
+
+// convergeModes compares each path's mode (read from its ACL's owner,
+// group-or-mask and other entries) with §3 and re-applies owner and mode.
+func (s *Service) convergeModes(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	l := s.layoutOf(u.Name)
+	paths := append([]struct {
+		path string
+		mode uint32
+	}{{l.home, 0o755}}, l.dirs()...)
+	for _, p := range paths {
+		list, err := s.plugins.ACL().Get(ctx, p.path)
+		perr := FromPluginError(err)
+		switch {
+		case IsCode(perr, NotFound):
+			note("%s is missing", p.path)
+		case perr != nil:
+			return perr
+		case modeOf(list) != p.mode:
+			note("mode of %s was %04o, want %04o", p.path, modeOf(list), p.mode)
+		default:
+			if !repair {
+				continue
+			}
+		}
+		if !repair {
+			continue
+		}
+		own := volumes.Owner{UID: uint32(u.UID), GID: uint32(u.GID), Mode: p.mode}
+		if p.path == l.home {
+			err = s.plugins.ACL().SetOwnership(ctx, p.path, own.UID, own.GID, own.Mode)
+		} else {
+			err = s.plugins.Volumes().EnsureDir(ctx, p.path, own)
+		}
+		if err != nil {
+			return FromPluginError(err)
+		}
+	}
+	return nil
+}
+
+// modeOf derives the permission bits ls shows from an access ACL: with
+// named entries the group bits are the mask's.
+func modeOf(l acl.List) uint32 {
+	var owner, group, mask, other uint32
+	hasMask := false
+	for _, e := range l.Access {
+		bits := permBits(e.Perms)
+		switch e.Tag {
+		case acl.TagUserObj:
+			owner = bits
+		case acl.TagGroupObj:
+			group = bits
+		case acl.TagMask:
+			mask, hasMask = bits, true
+		case acl.TagOther:
+			other = bits
+		}
+	}
+	if hasMask {
+		group = mask
+	}
+	return owner<<6 | group<<3 | other
+}
+
+func permBits(p string) uint32 {
+	var b uint32
+	for _, c := range p {
+		switch c {
+		case 'r':
+			b |= 4
+		case 'w':
+			b |= 2
+		case 'x':
+			b |= 1
+		}
+	}
+	return b
+}
+
+func (s *Service) convergeACL(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
+		return nil // no driver account: nothing to grant (see stepACL)
+	}
+	l := s.layoutOf(u.Name)
+	list, err := s.plugins.ACL().Get(ctx, l.sockets)
+	if err != nil {
+		return nil // a missing directory was reported and repaired by convergeModes
+	}
+	want := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"}
+	if hasPerm(list.Access, want) && hasPerm(list.Default, want) {
+		return nil
+	}
+	note("ACL of %s no longer lets %s reach the sockets", l.sockets, s.cfg.DriverUser)
+	if repair {
+		return s.stepACL(ctx, &createRun{l: l})
+	}
+	return nil
+}
+
+func hasPerm(entries []acl.Entry, want acl.Entry) bool {
+	for _, e := range entries {
+		if e.Tag == want.Tag && e.Qualifier == want.Qualifier && permBits(e.Perms) == permBits(want.Perms) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) convergeKeys(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	k := s.plugins.SSHKeys()
+	have, err := k.ListAuthorizedKeys(ctx, u.Home)
+	if perr := FromPluginError(err); perr != nil && !IsCode(perr, NotFound) {
+		return perr
+	}
+	var missing []string
+	for _, key := range u.SSHKeys {
+		ak, err := sshkeys.ParseAuthorizedKey(key)
+		if err == nil && !slices.ContainsFunc(have, func(h sshkeys.AuthorizedKey) bool { return h.Fingerprint == ak.Fingerprint }) {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		note("%d authorized key(s) missing from %s", len(missing), u.Home)
+	}
+	if !repair {
+		return nil
+	}
+	if _, err := k.AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), missing); err != nil {
+		return FromPluginError(err)
+	}
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: s.layoutOf(u.Name).ssh, UID: uint32(u.UID), GID: uint32(u.GID), Comment: u.Name})
+	if err != nil {
+		return FromPluginError(err)
+	}
+	if kp.PublicKey != u.PublicKey {
+		note("keypair of %s was missing and has been generated anew", u.Name)
+		_, err := s.saveUser(u.Name, func(x *User) { x.PublicKey = kp.PublicKey })
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package core
+
+import (
+	"context"
+	"slices"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+)
+
+// UserKeyAdd installs public keys in the user's authorized_keys.
+func (s *Service) UserKeyAdd(ctx context.Context, name string, keys []string) (User, error) {
+	u, err := s.UserGet(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	if len(keys) == 0 {
+		return User{}, InvalidField("keys", "at least one key is required")
+	}
+	keys, err = normalizeKeys("keys", keys)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.needPlugins(); err != nil {
+		return User{}, err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	if _, err := s.plugins.SSHKeys().AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), keys); err != nil {
+		return User{}, FromPluginError(err)
+	}
+	return s.saveUser(name, func(u *User) {
+		merged, _ := normalizeKeys("keys", append(slices.Clone(u.SSHKeys), keys...))
+		u.SSHKeys = merged
+	})
+}
+
+// UserKeyRemove removes a key, named by its SHA256 fingerprint or given
+// whole, from the user's authorized_keys.
+func (s *Service) UserKeyRemove(ctx context.Context, name, key string) (User, error) {
+	u, err := s.UserGet(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	fp := key
+	if ak, err := sshkeys.ParseAuthorizedKey(key); err == nil {
+		fp = ak.Fingerprint
+	} else if sshkeys.ValidateFingerprint(key) != nil {
+		return User{}, InvalidField("key", "is neither a public key nor a SHA256: fingerprint")
+	}
+	if err := s.needPlugins(); err != nil {
+		return User{}, err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	if _, err := s.plugins.SSHKeys().RemoveAuthorizedKey(ctx, u.Home, fp); err != nil {
+		return User{}, FromPluginError(err)
+	}
+	return s.saveUser(name, func(u *User) {
+		u.SSHKeys = slices.DeleteFunc(u.SSHKeys, func(k string) bool {
+			ak, err := sshkeys.ParseAuthorizedKey(k)
+			return err == nil && ak.Fingerprint == fp
+		})
+	})
+}
+
+// UserQuotaSet changes the home's quota; 0 removes the limit.
+func (s *Service) UserQuotaSet(ctx context.Context, name string, bytes int64) (User, error) {
+	u, err := s.UserGet(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	if bytes < 0 {
+		return User{}, InvalidField("quota", "must not be negative")
+	}
+	if err := s.needPlugins(); err != nil {
+		return User{}, err
+	}
+	unlock := s.locks.lock(name)
+	defer unlock()
+	if _, err := s.plugins.Volumes().SetQuota(ctx, u.Home, uint64(bytes)); err != nil {
+		return User{}, FromPluginError(err)
+	}
+	return s.saveUser(name, func(u *User) { u.QuotaBytes = bytes })
+}
+
+// SessionList lists login sessions, of one user or of everyone.
+func (s *Service) SessionList(ctx context.Context, user string) ([]Session, error) {
+	if user != "" {
+		if err := ValidateUsername("user", user); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.needPlugins(); err != nil {
+		return nil, err
+	}
+	list, err := s.plugins.Sessions().ListSessions(ctx, user)
+	if err != nil {
+		return nil, FromPluginError(err)
+	}
+	out := make([]Session, 0, len(list))
+	for _, ss := range list {
+		out = append(out, Session{
+			ID: ss.ID, User: ss.User, TTY: ss.TTY, RemoteHost: ss.RemoteHost,
+			Started: ss.Started, IdleSecs: int64(ss.Idle.Seconds()), PIDs: ss.PIDs,
+		})
+	}
+	return out, nil
+}
+
+// SessionKill ends one session of user (id given) or all of them. It
+// returns how many sessions it ended. Only managed users' sessions can be
+// killed, and a session id must belong to the user named.
+func (s *Service) SessionKill(ctx context.Context, user, id string) (int, error) {
+	if _, err := s.UserGet(ctx, user); err != nil {
+		return 0, err
+	}
+	if err := s.needPlugins(); err != nil {
+		return 0, err
+	}
+	ss := s.plugins.Sessions()
+	if id == "" {
+		n, err := ss.KillUserSessions(ctx, user, KillGrace)
+		return n, FromPluginError(err)
+	}
+	list, err := ss.ListSessions(ctx, user)
+	if err != nil {
+		return 0, FromPluginError(err)
+	}
+	for _, x := range list {
+		if x.ID == id {
+			return 1, FromPluginError(ss.KillSession(ctx, id, KillGrace))
+		}
+	}
+	return 0, &Error{Code: NotFound, Field: "session", Message: "user " + user + " has no session " + id}
+}

@@ -1,0 +1,174 @@
+package core
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+)
+
+func (s *Service) needPlugins() error {
+	if s.plugins == nil {
+		return Errorf(Unavailable, "no OS plugins are running on this host")
+	}
+	return nil
+}
+
+// UserCreate provisions a developer account all-or-nothing (DESIGN.md §3):
+// account, home volume with quota, layout and modes, the driver's socket
+// ACL, keys, and hero_cfg.toml. The result carries the generated public key.
+func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error) {
+	if err := s.validateCreate(&spec); err != nil {
+		return User{}, err
+	}
+	if err := s.needPlugins(); err != nil {
+		return User{}, err
+	}
+	unlock := s.locks.lock(spec.Name)
+	defer unlock()
+	if err := s.checkNewName(ctx, spec.Name); err != nil {
+		return User{}, err
+	}
+	if err := s.ensureMarkerGroup(ctx); err != nil {
+		return User{}, stepError("account", err)
+	}
+	r := &createRun{spec: spec, l: s.layoutOf(spec.Name)}
+	if err := s.runCreate(ctx, r); err != nil {
+		return User{}, err
+	}
+	now := s.now().UTC()
+	u := User{
+		Name: spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: spec.Shell, Home: r.l.home,
+		Groups: nonNil(spec.Groups), QuotaBytes: spec.QuotaBytes, SSHKeys: spec.SSHKeys,
+		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now,
+	}
+	j := &journal{s: s, entry: journalEntry{User: spec.Name}}
+	if err := j.finish(func(tx Tx) error { return putJSON(tx, keyUser+u.Name, u) }); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// checkNewName refuses a name that is taken: in our state, or on the
+// machine (a managed account we lost track of, or anybody else's).
+func (s *Service) checkNewName(ctx context.Context, name string) error {
+	if _, err := s.UserGet(ctx, name); err == nil {
+		return &Error{Code: AlreadyExists, Field: "name", Message: "user " + name + " already exists"}
+	}
+	u, err := s.plugins.Accounts().GetUser(ctx, name)
+	if err == nil {
+		if s.inMarker(ctx, u) {
+			return &Error{Code: AlreadyExists, Field: "name", Message: "account " + name + " exists on this machine in group " + s.cfg.MarkerGroup + " but not in the state; run reconcile"}
+		}
+		return InvalidField("name", "%q is an existing account not managed by hero_codescalers", name)
+	}
+	if perr := FromPluginError(err); !IsCode(perr, NotFound) {
+		return perr
+	}
+	return nil
+}
+
+// ensureMarkerGroup creates the marker group once per host run; the
+// plugins' create is idempotent, so a lost race is harmless.
+func (s *Service) ensureMarkerGroup(ctx context.Context) error {
+	if s.markerReady.Load() {
+		return nil
+	}
+	if _, err := s.plugins.Accounts().CreateGroup(ctx, s.cfg.MarkerGroup, 0); err != nil {
+		return FromPluginError(err)
+	}
+	s.markerReady.Store(true)
+	return nil
+}
+
+func (s *Service) inMarker(ctx context.Context, u accounts.User) bool {
+	return slices.Contains(u.Groups, s.cfg.MarkerGroup)
+}
+
+// UserGet returns one managed user from the state.
+func (s *Service) UserGet(ctx context.Context, name string) (User, error) {
+	if err := ValidateUsername("name", name); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := s.store.View(func(tx Tx) error {
+		found, err := getJSON(tx, keyUser+name, &u)
+		if err == nil && !found {
+			return notFound(ErrKeyNotFound, "user", name)
+		}
+		return err
+	})
+	return u, err
+}
+
+// UserFilter selects users in UserList.
+type UserFilter struct {
+	Prefix string
+	Group  string
+	State  UserState
+	Limit  int
+	After  string // the last name of the previous page
+}
+
+// UserList pages through managed users in name order; next is the cursor
+// of the following page, empty at the end.
+func (s *Service) UserList(ctx context.Context, f UserFilter) (users []User, next string, err error) {
+	if f.Limit < 0 || f.Limit > 1000 {
+		return nil, "", InvalidField("limit", "must be 0..1000")
+	}
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	if f.State != "" && f.State != UserActive && f.State != UserLocked {
+		return nil, "", InvalidField("state", "must be active or locked")
+	}
+	users = []User{}
+	err = s.store.View(func(tx Tx) error {
+		return tx.Scan(keyUser+f.Prefix, false, func(key string, v []byte) (bool, error) {
+			name := strings.TrimPrefix(key, keyUser)
+			if f.After != "" && name <= f.After {
+				return true, nil
+			}
+			var u User
+			if err := jsonUnmarshal(v, &u); err != nil {
+				return false, err
+			}
+			if (f.Group != "" && !slices.Contains(u.Groups, f.Group)) || (f.State != "" && u.State != f.State) {
+				return true, nil
+			}
+			if len(users) == f.Limit {
+				next = users[len(users)-1].Name
+				return false, nil
+			}
+			users = append(users, u)
+			return true, nil
+		})
+	})
+	return users, next, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// saveUser applies fn to the stored user and writes it back.
+func (s *Service) saveUser(name string, fn func(*User)) (User, error) {
+	var u User
+	err := s.store.Update(func(tx Tx) error {
+		found, err := getJSON(tx, keyUser+name, &u)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return notFound(ErrKeyNotFound, "user", name)
+		}
+		fn(&u)
+		u.Updated = s.now().UTC()
+		return putJSON(tx, keyUser+name, u)
+	})
+	return u, err
+}

@@ -1,0 +1,305 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/memstore"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+type fakes struct {
+	a  *accounts.Fake
+	v  *volumes.Fake
+	c  *acl.Fake
+	k  *sshkeys.Fake
+	ss *sessions.Fake
+}
+
+func (f *fakes) Accounts() accounts.Accounts { return f.a }
+func (f *fakes) Volumes() volumes.Volumes    { return f.v }
+func (f *fakes) ACL() acl.ACL                { return f.c }
+func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
+func (f *fakes) Sessions() sessions.Sessions { return f.ss }
+
+func newUserService(t *testing.T) (*core.Service, *fakes, *memstore.Store) {
+	t.Helper()
+	f := &fakes{accounts.NewFake(), volumes.NewFake(), acl.NewFake(), sshkeys.NewFake(), sessions.NewFake()}
+	st := memstore.New()
+	return core.NewService(st, core.WithPlugins(f)), f, st
+}
+
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop"
+
+func TestUserCreateLayout(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	u, err := s.UserCreate(ctx, core.CreateSpec{Name: "alice", SSHKeys: []string{testKey, testKey}, ForgeToken: "tok-123", QuotaBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.UID == 0 || u.Home != "/home/alice" || u.PublicKey == "" || len(u.SSHKeys) != 1 {
+		t.Fatalf("user %+v", u)
+	}
+	acct, err := f.a.GetUser(ctx, "alice")
+	if err != nil || !strings.Contains(strings.Join(acct.Groups, ","), "codescalers") {
+		t.Fatalf("account %+v %v", acct, err)
+	}
+	for path, mode := range map[string]uint32{"/home/alice/.ssh": 0o700, "/home/alice/hero/var/sockets": 0o755, "/home/alice/hero/cfg": 0o700} {
+		if o, ok := f.v.Dir(path); !ok || o.Mode != mode || int(o.UID) != u.UID {
+			t.Errorf("%s: %+v %v", path, o, ok)
+		}
+	}
+	cfg, ok := f.v.File("/home/alice/hero/cfg/hero_cfg.toml")
+	if !ok || cfg.Owner.Mode != 0o600 || !strings.Contains(string(cfg.Data), `token = "tok-123"`) {
+		t.Fatalf("config %+v", cfg)
+	}
+	got, _ := s.UserGet(ctx, "alice")
+	if b := fmt.Sprintf("%+v", got); strings.Contains(b, "tok-123") {
+		t.Fatal("forge token in user.get output")
+	}
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "alice"}); !core.IsCode(err, core.AlreadyExists) {
+		t.Fatalf("second create: %v", err)
+	}
+}
+
+func TestUserCreateBadInput(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	zero, low := 0, 12
+	for _, sp := range []core.CreateSpec{
+		{Name: ""}, {Name: "-rf"}, {Name: "../x"}, {Name: "a/b"}, {Name: "root"}, {Name: "Alice"},
+		{Name: strings.Repeat("a", 33)}, {Name: "ünï"}, {Name: "bob\n"},
+		{Name: "bob", UID: &zero}, {Name: "bob", UID: &low}, {Name: "bob", QuotaBytes: -1},
+		{Name: "bob", SSHKeys: []string{"not a key"}}, {Name: "bob", ForgeToken: "a\"b\nc"},
+		{Name: "bob", Shell: "/tmp/evil"},
+	} {
+		_, err := s.UserCreate(ctx, sp)
+		if e := core.AsError(err); e == nil || e.Code != core.Invalid || e.Field == "" {
+			t.Errorf("%+v: got %v", sp, err)
+		}
+	}
+	if users, _ := f.a.ListUsers(ctx, ""); len(users) != 0 {
+		t.Fatalf("bad input changed the machine: %v", users)
+	}
+}
+
+// TestCreateRollsBackAtEveryStep fails create before and after each step
+// and checks that nothing is left behind and the error names the step.
+func TestCreateRollsBackAtEveryStep(t *testing.T) {
+	ctx := context.Background()
+	for _, step := range []string{"account", "volume", "layout", "acl", "keys", "config"} {
+		for _, when := range []string{"before", "after"} {
+			t.Run(step+"."+when, func(t *testing.T) {
+				s, f, st := newUserService(t)
+				point := "create." + step + "." + when
+				defer core.SetFailpointHook(func(n string) error {
+					if n == point {
+						return core.Errorf(core.Internal, "injected")
+					}
+					return nil
+				})()
+				_, err := s.UserCreate(ctx, core.CreateSpec{Name: "bob", ForgeToken: "t"})
+				if e := core.AsError(err); e == nil || e.Step != step {
+					t.Fatalf("error %v does not name step %s", err, step)
+				}
+				if _, err := f.a.GetUser(ctx, "bob"); !strings.Contains(fmt.Sprint(err), "not_found") {
+					t.Fatalf("account left behind: %v", err)
+				}
+				if _, err := f.v.GetUsage(ctx, "/home/bob"); err == nil {
+					t.Fatal("volume left behind")
+				}
+				assertNoJournal(t, st)
+			})
+		}
+	}
+}
+
+func assertNoJournal(t *testing.T, st core.Store) {
+	t.Helper()
+	_ = st.View(func(tx core.Tx) error {
+		return tx.Scan("journal/", false, func(k string, _ []byte) (bool, error) {
+			t.Errorf("journal entry left: %s", k)
+			return true, nil
+		})
+	})
+}
+
+func TestRecoverRollsBackUnfinishedCreate(t *testing.T) {
+	ctx := context.Background()
+	s, f, st := newUserService(t)
+	// A crash after the volume step: the failpoint panics out of the create
+	// with no rollback, as a SIGKILL would leave it.
+	restore := core.SetFailpointHook(func(n string) error {
+		if n == "create.volume.after" {
+			panic("crash")
+		}
+		return nil
+	})
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = s.UserCreate(ctx, core.CreateSpec{Name: "carol"})
+	}()
+	restore()
+	if _, err := f.v.GetUsage(ctx, "/home/carol"); err != nil {
+		t.Fatalf("setup: volume should exist after the crash: %v", err)
+	}
+	s2 := core.NewService(st, core.WithPlugins(f))
+	rec, err := s2.Recover(ctx)
+	if err != nil || len(rec) != 1 || rec[0].Action != "rolled back" {
+		t.Fatalf("recover: %+v %v", rec, err)
+	}
+	if _, err := f.v.GetUsage(ctx, "/home/carol"); err == nil {
+		t.Fatal("volume survived the rollback")
+	}
+	if _, err := f.a.GetUser(ctx, "carol"); err == nil {
+		t.Fatal("account survived the rollback")
+	}
+	assertNoJournal(t, st)
+}
+
+func TestUserDeleteAndRecovery(t *testing.T) {
+	ctx := context.Background()
+	s, f, st := newUserService(t)
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "dave"}); err != nil {
+		t.Fatal(err)
+	}
+	restore := core.SetFailpointHook(func(n string) error {
+		if n == "delete.volume.after" {
+			return core.Errorf(core.Internal, "injected")
+		}
+		return nil
+	})
+	err := s.UserDelete(ctx, "dave", false)
+	restore()
+	if e := core.AsError(err); e == nil || e.Step != "volume" {
+		t.Fatalf("delete error: %v", err)
+	}
+	if _, err := core.NewService(st, core.WithPlugins(f)).Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UserGet(ctx, "dave"); !core.IsCode(err, core.NotFound) {
+		t.Fatalf("user still in state: %v", err)
+	}
+	if _, err := f.a.GetUser(ctx, "dave"); err == nil {
+		t.Fatal("account survived")
+	}
+	assertNoJournal(t, st)
+	if err := s.UserDelete(ctx, "dave", false); !core.IsCode(err, core.NotFound) {
+		t.Fatalf("delete of a deleted user: %v", err)
+	}
+}
+
+func TestDeleteRefusesUnmanaged(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	if _, err := f.a.CreateUser(ctx, accounts.UserSpec{Name: "eve", Home: "/home/eve"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UserDelete(ctx, "eve", false); !core.IsCode(err, core.Forbidden) {
+		t.Fatalf("delete of an unmanaged account: %v", err)
+	}
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "eve"}); !core.IsCode(err, core.Invalid) {
+		t.Fatalf("create over an unmanaged account: %v", err)
+	}
+	if _, err := f.a.GetUser(ctx, "eve"); err != nil {
+		t.Fatal("unmanaged account was touched")
+	}
+}
+
+func TestConcurrentCreates(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newUserService(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, dup := 0, 0
+	uids := map[int]string{}
+	for i := range 50 {
+		name := "shared"
+		if i%2 == 0 {
+			name = fmt.Sprintf("u%02d", i)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := s.UserCreate(ctx, core.CreateSpec{Name: name})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				if other, ok := uids[u.UID]; ok {
+					t.Errorf("uid %d given to %s and %s", u.UID, other, name)
+				}
+				uids[u.UID] = name
+				if name == "shared" {
+					wins++
+				}
+			case name == "shared" && core.IsCode(err, core.AlreadyExists):
+				dup++
+			default:
+				t.Errorf("%s: %v", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || dup != 24 || len(uids) != 26 {
+		t.Fatalf("wins %d dup %d users %d", wins, dup, len(uids))
+	}
+}
+
+func TestLockKeysQuotaSessions(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "fay"}); err != nil {
+		t.Fatal(err)
+	}
+	f.ss.Add(sessions.Session{ID: "s1", User: "fay", PIDs: []int{4242}})
+	if list, _ := s.SessionList(ctx, "fay"); len(list) != 1 {
+		t.Fatalf("sessions: %v", list)
+	}
+	u, err := s.UserLock(ctx, "fay")
+	if err != nil || u.State != core.UserLocked || len(f.ss.Killed()) != 1 {
+		t.Fatalf("lock: %+v %v killed=%v", u, err, f.ss.Killed())
+	}
+	if u, _ = s.UserUnlock(ctx, "fay"); u.State != core.UserActive {
+		t.Fatal("unlock")
+	}
+	if u, err = s.UserKeyAdd(ctx, "fay", []string{testKey}); err != nil || len(u.SSHKeys) != 1 {
+		t.Fatalf("key add: %v %v", u.SSHKeys, err)
+	}
+	if u, err = s.UserKeyRemove(ctx, "fay", testKey); err != nil || len(u.SSHKeys) != 0 {
+		t.Fatalf("key remove: %v %v", u.SSHKeys, err)
+	}
+	if u, err = s.UserQuotaSet(ctx, "fay", 5<<30); err != nil || u.QuotaBytes != 5<<30 {
+		t.Fatalf("quota: %v", err)
+	}
+	if _, err := s.SessionKill(ctx, "fay", "nope"); !core.IsCode(err, core.NotFound) {
+		t.Fatalf("kill of a foreign session id: %v", err)
+	}
+}
+
+func TestUserList(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newUserService(t)
+	for _, n := range []string{"ann", "abe", "bob", "amy"} {
+		if _, err := s.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, next, err := s.UserList(ctx, core.UserFilter{Prefix: "a", Limit: 2})
+	if err != nil || len(page) != 2 || page[0].Name != "abe" || next != "amy" {
+		t.Fatalf("page1 %v next %q %v", page, next, err)
+	}
+	page, next, _ = s.UserList(ctx, core.UserFilter{Prefix: "a", Limit: 2, After: next})
+	if len(page) != 1 || page[0].Name != "ann" || next != "" {
+		t.Fatalf("page2 %v next %q", page, next)
+	}
+}
