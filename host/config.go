@@ -25,4 +25,7 @@ type Config struct {
 	Logger      *slog.Logger
 	// Ready, when set, is called once the API answers.
 	Ready func()
+	// Components run beside the API for the host's lifetime: the seam
+	// where the dashboard, the plugin manager and the fleet agent join.
+	Components []Component
 }

@@ -1,0 +1,134 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/host/rpc"
+	"github.com/threefoldtech/hero_codescalers/host/state"
+)
+
+// Component is a part of the host that runs beside the JSON-RPC API for
+// the host's lifetime. The dashboard on admin.sock, the plugin manager and
+// the fleet agent join here as they land, each on the same core.Service.
+type Component interface {
+	// Name identifies the component in logs and errors.
+	Name() string
+	// Run serves until ctx is done. An error stops the whole host, so a
+	// half-working host never looks healthy.
+	Run(ctx context.Context, svc *core.Service) error
+}
+
+// shutdownGrace bounds how long in-flight calls may finish after a stop.
+const shutdownGrace = 5 * time.Second
+
+// Run is the host daemon: it takes the socket, opens the state, serves the
+// API (and the components) until ctx is done or SIGTERM/SIGINT arrives,
+// then lets in-flight calls finish, closes the state and removes the
+// socket. It refuses to start when another host serves the same socket.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Paths.RPCSocket == "" || cfg.Paths.SocketDir == "" || cfg.Paths.DataDir == "" {
+		return errors.New("host: socket and data paths are required")
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	ln, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	defer removeSocket(cfg.Paths.RPCSocket, ln.fi, log)
+	store, err := state.Open(state.Options{Dir: cfg.Paths.DataDir, Secret: cfg.Secret, Logger: log.With("component", "state")})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("open state in %s: %w", cfg.Paths.DataDir, err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close state", "err", err)
+		}
+	}()
+	svc := core.NewService(store, core.WithLogger(log))
+	hs, err := newAPI(cfg, svc, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return serve(ctx, cfg, svc, hs, ln, log)
+}
+
+// newAPI builds the JSON-RPC server over svc.
+func newAPI(cfg Config, svc *core.Service, log *slog.Logger) (*http.Server, error) {
+	reg, err := rpc.Handlers(svc, rpc.Info{Version: Version, Started: time.Now(), Instance: cfg.Paths.Instance})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := rpc.NewServer(rpc.Options{
+		Handlers: reg,
+		Policy:   rpc.NewHostPolicy(os.Geteuid(), cfg.AdminGroup, log),
+		Auditor:  svc,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rpc.NewHTTPServer(srv, log), nil
+}
+
+// serve runs the API and the components until ctx is done or one of them
+// fails, then shuts them down in order: the components, then the API with
+// a grace period for in-flight calls.
+func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, ln *socket, log *slog.Logger) error {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			cancel(fmt.Errorf("rpc server: %w", err))
+		}
+	}()
+	var wg sync.WaitGroup
+	for _, c := range cfg.Components {
+		wg.Go(func() {
+			if err := c.Run(runCtx, svc); err != nil && runCtx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", c.Name(), err))
+			}
+		})
+	}
+	log.Info("host serving", "version", Version, "instance", cfg.Paths.Instance,
+		"rpc", cfg.Paths.RPCSocket, "data", cfg.Paths.DataDir, "euid", os.Geteuid())
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+	<-runCtx.Done()
+	failure := context.Cause(runCtx)
+	if ctx.Err() != nil {
+		failure = nil
+		log.Info("host stopping", "reason", context.Cause(ctx))
+	} else {
+		log.Error("host stopping", "err", failure)
+	}
+	wg.Wait()
+	shutCtx, done := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer done()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		log.Warn("calls still running after the grace period; closing them", "err", err)
+		hs.Close()
+	}
+	<-served
+	return failure
+}
