@@ -13,9 +13,10 @@ import (
 
 // createRun carries one create through its steps.
 type createRun struct {
-	spec CreateSpec
-	l    layout
-	user User
+	spec    CreateSpec
+	l       layout
+	user    User
+	journal *journal // set by the batch path
 }
 
 // createStep is one journaled step of user.create with its undo. Undo must
@@ -137,7 +138,13 @@ func (s *Service) runCreate(ctx context.Context, r *createRun) error {
 	if err != nil {
 		return err
 	}
-	for _, st := range s.createSteps() {
+	return s.continueCreate(ctx, r, j, s.createSteps())
+}
+
+// continueCreate runs steps on an open journal; the batch path enters here
+// after its one accounts call.
+func (s *Service) continueCreate(ctx context.Context, r *createRun, j *journal, steps []createStep) error {
+	for _, st := range steps {
 		err := s.runStep(ctx, j, "create", st.name, func() error { return st.do(ctx, r) })
 		if err == nil && st.name == "account" {
 			err = j.setIDs(r.user.UID, r.user.GID)
@@ -148,13 +155,18 @@ func (s *Service) runCreate(ctx context.Context, r *createRun) error {
 			j.entry.Steps = j.entry.Steps[:len(j.entry.Steps)-1]
 		}
 		if err != nil {
-			if rbErr := s.rollbackCreate(context.WithoutCancel(ctx), j); rbErr != nil {
-				s.log.Error("rollback incomplete; the start-up pass will retry", "user", r.spec.Name, "err", rbErr)
-			}
+			s.abortCreate(ctx, j)
 			return stepError(st.name, err)
 		}
 	}
 	return nil
+}
+
+// abortCreate rolls back what a failed create began.
+func (s *Service) abortCreate(ctx context.Context, j *journal) {
+	if err := s.rollbackCreate(context.WithoutCancel(ctx), j); err != nil {
+		s.log.Error("rollback incomplete; the start-up pass will retry", "user", j.entry.User, "err", err)
+	}
 }
 
 // runStep journals a step, then runs it between its failpoints.

@@ -26,6 +26,14 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	slices.Sort(members)
 	g.Members = members
 	g.Created = s.now().UTC()
+	unlock := s.locks.lock("group/" + g.Name)
+	defer unlock()
+	if _, err := s.GroupGet(ctx, g.Name); err == nil {
+		return Group{}, &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists"}
+	}
+	if err := s.groupOSCreate(ctx, &g); err != nil {
+		return Group{}, err
+	}
 	err := s.store.Update(func(tx Tx) error {
 		var old Group
 		found, err := getJSON(tx, keyGroup+g.Name, &old)
@@ -45,12 +53,15 @@ func (s *Service) GroupDelete(ctx context.Context, name string) error {
 	if err := ValidateGroupName("name", name); err != nil {
 		return err
 	}
-	return s.store.Update(func(tx Tx) error {
-		if _, err := tx.Get(keyGroup + name); err != nil {
-			return notFound(err, "group", name)
-		}
-		return tx.Delete(keyGroup + name)
-	})
+	unlock := s.locks.lock("group/" + name)
+	defer unlock()
+	if _, err := s.GroupGet(ctx, name); err != nil {
+		return err
+	}
+	if err := s.groupOSDelete(ctx, name); err != nil {
+		return err
+	}
+	return s.store.Update(func(tx Tx) error { return tx.Delete(keyGroup + name) })
 }
 
 // GroupGet returns one group.

@@ -37,13 +37,19 @@ func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error)
 	if err := s.runCreate(ctx, r); err != nil {
 		return User{}, err
 	}
+	return s.recordCreated(r)
+}
+
+// recordCreated writes the user record and ends the journal in one
+// transaction: from here on the user is acknowledged.
+func (s *Service) recordCreated(r *createRun) (User, error) {
 	now := s.now().UTC()
 	u := User{
-		Name: spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: spec.Shell, Home: r.l.home,
-		Groups: nonNil(spec.Groups), QuotaBytes: spec.QuotaBytes, SSHKeys: spec.SSHKeys,
+		Name: r.spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: r.spec.Shell, Home: r.l.home,
+		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys,
 		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now,
 	}
-	j := &journal{s: s, entry: journalEntry{User: spec.Name}}
+	j := &journal{s: s, entry: journalEntry{User: u.Name}}
 	if err := j.finish(func(tx Tx) error { return putJSON(tx, keyUser+u.Name, u) }); err != nil {
 		return User{}, err
 	}

@@ -303,3 +303,30 @@ func TestUserList(t *testing.T) {
 		t.Fatalf("page2 %v next %q", page, next)
 	}
 }
+
+func TestUserCreateBatch(t *testing.T) {
+	ctx := context.Background()
+	s, f, st := newUserService(t)
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	specs := []core.CreateSpec{{Name: "b1"}, {Name: "-rf"}, {Name: "b2", SSHKeys: []string{testKey}}, {Name: "taken"}, {Name: "b1"}}
+	var last int
+	out, err := s.UserCreateBatch(ctx, specs, func(n int) { last = n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK := []bool{true, false, true, false, false}
+	for i, o := range out {
+		if (o.Err == nil) != wantOK[i] {
+			t.Errorf("%d %s: %v", i, o.Name, o.Err)
+		}
+	}
+	if last != 2 {
+		t.Errorf("progress ended at %d", last)
+	}
+	if _, ok := f.v.File("/home/b2/hero/cfg/hero_cfg.toml"); !ok {
+		t.Error("b2 not provisioned")
+	}
+	assertNoJournal(t, st)
+}

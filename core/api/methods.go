@@ -67,6 +67,8 @@ var Methods = []Method{
 	{Name: MPluginList, Summary: "The plugins this host runs, one per concern.", Params: Empty{}, Result: PluginListResult{}},
 }
 
+func init() { Methods = append(Methods, userMethods...) }
+
 // Lookup finds a method by name.
 func Lookup(name string) (Method, bool) {
 	for _, m := range Methods {

@@ -56,6 +56,7 @@ func Handlers(svc *core.Service, info Info) (*Registry, error) {
 	Register(r, api.MWhitelistGet, h.whitelistGet)
 	Register(r, api.MWhitelistSet, h.whitelistSet)
 	Register(r, api.MAuditList, h.auditList)
+	h.registerUsers(r)
 	return r, nil
 }
 

@@ -1,0 +1,157 @@
+package core
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+)
+
+// BatchOutcome is one user's result in UserCreateBatch.
+type BatchOutcome struct {
+	Name string
+	User User
+	Err  error
+}
+
+// batchWorkers bounds how many users' volume, layout and key steps run at
+// once after the batch account call.
+const batchWorkers = 4
+
+// MaxBatch bounds one batch.
+const MaxBatch = 10000
+
+// UserCreateBatch creates many users: every spec is validated first, then
+// all accounts are made by one accounts.CreateUsers call (one lock and one
+// rewrite of the account files), then each user's remaining steps run as in
+// UserCreate, all-or-nothing per user. progress, when set, is called after
+// each user finishes.
+func (s *Service) UserCreateBatch(ctx context.Context, specs []CreateSpec, progress func(done int)) ([]BatchOutcome, error) {
+	if len(specs) == 0 || len(specs) > MaxBatch {
+		return nil, InvalidField("users", "must hold 1..%d users", MaxBatch)
+	}
+	if err := s.needPlugins(); err != nil {
+		return nil, err
+	}
+	out := make([]BatchOutcome, len(specs))
+	names := make([]string, 0, len(specs))
+	seen := map[string]bool{}
+	for i := range specs {
+		out[i].Name = specs[i].Name
+		if err := s.validateCreate(&specs[i]); err != nil {
+			out[i].Err = err
+		} else if seen[specs[i].Name] {
+			out[i].Err = &Error{Code: AlreadyExists, Field: "name", Message: "user " + specs[i].Name + " appears twice in the batch"}
+		} else {
+			seen[specs[i].Name] = true
+			names = append(names, specs[i].Name)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		defer s.locks.lock(n)()
+	}
+	if err := s.ensureMarkerGroup(ctx); err != nil {
+		return nil, err
+	}
+	runs := s.batchAccounts(ctx, specs, out)
+	s.batchFinish(ctx, runs, out, progress)
+	return out, nil
+}
+
+// batchAccounts journals and creates the accounts of every still-valid
+// spec in one plugin call; it returns the runs that got an account.
+func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []BatchOutcome) map[int]*createRun {
+	runs := map[int]*createRun{}
+	journals := map[int]*journal{}
+	var aspecs []accounts.UserSpec
+	var index []int
+	for i, sp := range specs {
+		if out[i].Err != nil {
+			continue
+		}
+		if err := s.checkNewName(ctx, sp.Name); err != nil {
+			out[i].Err = err
+			continue
+		}
+		r := &createRun{spec: sp, l: s.layoutOf(sp.Name)}
+		j, err := s.beginJournal("create", sp.Name, r.l.home)
+		if err == nil {
+			err = j.begin("account")
+		}
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		runs[i], journals[i] = r, j
+		as := accounts.UserSpec{Name: sp.Name, Groups: sp.Groups, Shell: sp.Shell, Home: r.l.home, MarkerGroup: s.cfg.MarkerGroup}
+		if sp.UID != nil {
+			as.UID = uint32(*sp.UID)
+		}
+		aspecs = append(aspecs, as)
+		index = append(index, i)
+	}
+	if len(aspecs) == 0 {
+		return nil
+	}
+	results, err := s.plugins.Accounts().CreateUsers(ctx, aspecs)
+	for k, i := range index {
+		var itemErr error
+		switch {
+		case err != nil:
+			itemErr = FromPluginError(err)
+		case k >= len(results):
+			itemErr = Errorf(Internal, "the accounts plugin returned %d results for %d users", len(results), len(aspecs))
+		case results[k].Err != nil:
+			itemErr = FromPluginError(results[k].Err)
+		default:
+			runs[i].user.UID, runs[i].user.GID = int(results[k].User.UID), int(results[k].User.GID)
+			itemErr = journals[i].setIDs(runs[i].user.UID, runs[i].user.GID)
+		}
+		if itemErr != nil {
+			if IsCode(itemErr, AlreadyExists) {
+				journals[i].entry.Steps = nil
+			}
+			s.abortCreate(ctx, journals[i])
+			out[i].Err = stepError("account", itemErr)
+			delete(runs, i)
+			continue
+		}
+		runs[i].journal = journals[i]
+	}
+	return runs
+}
+
+// batchFinish runs the remaining steps of each run on a small pool.
+func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out []BatchOutcome, progress func(int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range batchWorkers {
+		wg.Go(func() {
+			for i := range work {
+				r := runs[i]
+				err := s.continueCreate(ctx, r, r.journal, s.createSteps()[1:])
+				if err == nil {
+					out[i].User, err = s.recordCreated(r)
+				}
+				out[i].Err = err
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range out {
+		if runs[i] != nil {
+			work <- i
+		}
+	}
+	close(work)
+	wg.Wait()
+}
