@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# bench.sh prints hero_codescalers' performance table. Every number stands
+# next to a baseline measured in the same run, as a ratio, because these
+# machines are noisy. Sections that need root run inside the integration
+# sandbox and are skipped (with a note) otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+
+section() { printf '\n== %s ==\n' "$1"; }
+
+section "JSON-RPC health over rpc.sock vs a bare net/http handler (issue 2)"
+go run ./host/rpc/benchhealth -d 2s -clients 1,8,64
