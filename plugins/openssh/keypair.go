@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+)
+
+// File names and bounds.
+const (
+	privateName       = "id_ed25519"
+	authorizedName    = "authorized_keys"
+	maxKeyFile        = 64 << 10
+	maxAuthorizedKeys = 1 << 20
+)
+
+// OpenSSH serves the sshkeys concern. Every file it writes is written
+// atomically (temp file, fsync, chown, chmod, rename) owned by the user;
+// ~/.ssh is made 0700 when missing. A symlink at ~/.ssh or at a key file,
+// or a key file with more than one hard link, is refused with
+// FailedPrecondition: a user could point either at /etc/shadow.
+type OpenSSH struct {
+	// mu serializes the read-modify-write of the files, so concurrent
+	// calls in this plugin never lose a key or pair halves of two keys.
+	mu   sync.Mutex
+	rand io.Reader
+}
+
+var _ sshkeys.SSHKeys = (*OpenSSH)(nil)
+
+// New returns an OpenSSH drawing keys from crypto/rand.
+func New() *OpenSSH { return &OpenSSH{rand: rand.Reader} }
+
+// GenerateKeypair keeps an existing pair unless spec.Overwrite: the
+// private key is the truth, so a missing or stale id_ed25519.pub is
+// rewritten from it, and owner and modes are repaired. A private key that
+// cannot be read (garbage, or a format this plugin does not know) is
+// FailedPrecondition unless spec.Overwrite.
+func (o *OpenSSH) GenerateKeypair(_ context.Context, spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
+	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
+		return sshkeys.Keypair{}, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := osutil.EnsureDir(spec.Dir, int(spec.UID), int(spec.GID), 0o700); err != nil {
+		return sshkeys.Keypair{}, err
+	}
+	privPath := filepath.Join(spec.Dir, privateName)
+	if !spec.Overwrite {
+		priv, st, err := osutil.ReadFileNoFollow(privPath, maxKeyFile)
+		switch {
+		case err == nil:
+			return o.keep(spec, priv, st)
+		case !sdkerr.Is(err, sdkerr.NotFound):
+			return sshkeys.Keypair{}, err
+		}
+	}
+	return o.generate(spec)
+}
+
+func (o *OpenSSH) generate(spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
+	pub, priv, err := ed25519.GenerateKey(o.rand)
+	if err != nil {
+		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "generate an ed25519 key: %v", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, spec.Comment)
+	if err != nil {
+		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the private key: %v", err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the public key: %v", err)
+	}
+	privPath := filepath.Join(spec.Dir, privateName)
+	if err := osutil.WriteFileAtomic(privPath, pem.EncodeToMemory(block), int(spec.UID), int(spec.GID), 0o600); err != nil {
+		return sshkeys.Keypair{}, err
+	}
+	return writePublic(spec, sshPub, publicLine(sshPub, spec.Comment))
+}
+
+// keep answers with an existing private key, repairing what is around it.
+func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t) (sshkeys.Keypair, error) {
+	privPath := filepath.Join(spec.Dir, privateName)
+	pub, err := publicOf(priv)
+	if err != nil {
+		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition,
+			"%s exists but is not a private key this plugin can read (%v); generate with overwrite to replace it", privPath, err)
+	}
+	if !owned(st, spec.UID, spec.GID, 0o600) {
+		if err := osutil.WriteFileAtomic(privPath, priv, int(spec.UID), int(spec.GID), 0o600); err != nil {
+			return sshkeys.Keypair{}, err
+		}
+	}
+	line := publicLine(pub, spec.Comment)
+	old, pst, err := osutil.ReadFileNoFollow(privPath+".pub", maxKeyFile)
+	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
+		return sshkeys.Keypair{}, err
+	}
+	if err == nil {
+		if k, _, _, _, perr := ssh.ParseAuthorizedKey(old); perr == nil && ssh.FingerprintSHA256(k) == ssh.FingerprintSHA256(pub) {
+			line = strings.TrimSpace(string(old))
+			if owned(pst, spec.UID, spec.GID, 0o644) {
+				return keypair(spec, pub, line), nil
+			}
+		}
+	}
+	return writePublic(spec, pub, line)
+}
+
+// publicOf derives the public key of an OpenSSH or PEM private key; an
+// encrypted key still names its public half.
+func publicOf(priv []byte) (ssh.PublicKey, error) {
+	signer, err := ssh.ParsePrivateKey(priv)
+	if err == nil {
+		return signer.PublicKey(), nil
+	}
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) && missing.PublicKey != nil {
+		return missing.PublicKey, nil
+	}
+	return nil, err
+}
+
+func writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string) (sshkeys.Keypair, error) {
+	pubPath := filepath.Join(spec.Dir, privateName+".pub")
+	if err := osutil.WriteFileAtomic(pubPath, []byte(line+"\n"), int(spec.UID), int(spec.GID), 0o644); err != nil {
+		return sshkeys.Keypair{}, err
+	}
+	return keypair(spec, pub, line), nil
+}
+
+func keypair(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string) sshkeys.Keypair {
+	priv := filepath.Join(spec.Dir, privateName)
+	return sshkeys.Keypair{PublicKey: line, Fingerprint: ssh.FingerprintSHA256(pub), PrivatePath: priv, PublicPath: priv + ".pub"}
+}
+
+// publicLine is the authorized_keys line of pub: type, base64, comment.
+func publicLine(pub ssh.PublicKey, comment string) string {
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
+	if comment != "" {
+		line += " " + comment
+	}
+	return line
+}
+
+// owned reports whether st has the owner, group and mode a file should.
+func owned(st unix.Stat_t, uid, gid, mode uint32) bool {
+	return st.Uid == uid && st.Gid == gid && st.Mode&0o7777 == mode
+}

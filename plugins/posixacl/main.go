@@ -1,0 +1,24 @@
+// Command posixacl is the acl plugin for filesystems with POSIX ACLs
+// (btrfs, ext4, xfs, tmpfs): it grants, revokes and reads access and
+// default entries by reading and writing the system.posix_acl_access and
+// system.posix_acl_default extended attributes itself, fork-free, through
+// a descriptor opened without following any symlink, and recomputes the
+// mask as setfacl does. See acl.go for the rules it keeps.
+package main
+
+import (
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+)
+
+func main() {
+	p := &PosixACL{Guard: aclfs.NewGuard()}
+	sdk.Serve(sdk.Config{
+		Name:     "posixacl",
+		Version:  "0.1.0",
+		Supports: identity.Supports{Generic: true},
+		Probe:    p.Probe,
+		ACL:      p,
+	})
+}
