@@ -51,6 +51,21 @@ type CLI struct {
 	Plugin pluginListCmd `cmd:"" name:"plugin-list" group:"Host" help:"The plugins the host runs, one per concern."`
 	Audit  auditListCmd  `cmd:"" name:"audit-list" group:"Host" help:"The audit log of mutating calls, newest first."`
 
+	UserCreate    userCreateCmd    `cmd:"" group:"Users" help:"Create a user, or many with --from users.csv; prints the generated public key."`
+	UserDelete    userDeleteCmd    `cmd:"" group:"Users" help:"Delete a managed user: sessions, home (unless --keep-home), account."`
+	UserGet       userGetCmd       `cmd:"" group:"Users" help:"Show one user."`
+	UserList      userListCmd      `cmd:"" group:"Users" help:"List users, by name prefix, group and state, a page at a time."`
+	UserReset     userResetCmd     `cmd:"" group:"Users" help:"Re-apply a user's layout and print each repair."`
+	UserLock      userLockCmd      `cmd:"" group:"Users" help:"Lock an account and end its sessions."`
+	UserUnlock    userUnlockCmd    `cmd:"" group:"Users" help:"Unlock an account."`
+	UserKeyAdd    userKeyAddCmd    `cmd:"" group:"Users" help:"Add public keys: NAME KEY... or --file FILE."`
+	UserKeyRemove userKeyRemoveCmd `cmd:"" group:"Users" help:"Remove a public key, whole or by SHA256 fingerprint."`
+	UserQuota     userQuotaCmd     `cmd:"" group:"Users" help:"Set a user's home quota: NAME SIZE (0 removes the limit)."`
+	Reconcile     reconcileCmd     `cmd:"" group:"Users" help:"Report drift between the state and the machine; exit 1 if any."`
+
+	SessionList sessionListCmd `cmd:"" group:"Sessions" help:"List login sessions, of one user or all."`
+	SessionKill sessionKillCmd `cmd:"" group:"Sessions" help:"End a user's sessions, or one with --session."`
+
 	NodeAdd    nodeAddCmd    `cmd:"" group:"Fleet" help:"Add a node: NAME ADDRESS [--label k=v]..."`
 	NodeRemove nodeRemoveCmd `cmd:"" group:"Fleet" help:"Remove a node."`
 	NodeList   nodeListCmd   `cmd:"" group:"Fleet" help:"List the fleet's nodes."`
@@ -60,6 +75,9 @@ type CLI struct {
 	GroupDelete groupDeleteCmd `cmd:"" group:"Groups" help:"Delete a group."`
 	GroupList   groupListCmd   `cmd:"" group:"Groups" help:"List groups."`
 	GroupGet    groupGetCmd    `cmd:"" group:"Groups" help:"Show one group."`
+
+	GroupMemberAdd    groupMemberAddCmd    `cmd:"" group:"Groups" help:"Add a user to a group: GROUP USER."`
+	GroupMemberRemove groupMemberRemoveCmd `cmd:"" group:"Groups" help:"Remove a user from a group: GROUP USER."`
 
 	WhitelistGet    whitelistGetCmd    `cmd:"" group:"Dashboard access" help:"Show the dashboard's TCP access list."`
 	WhitelistSet    whitelistSetCmd    `cmd:"" group:"Dashboard access" help:"Replace the access list with ADDR..."`

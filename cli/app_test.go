@@ -65,6 +65,10 @@ func TestSeedSpellings(t *testing.T) {
 		{"whitelist-get", "--help"}, {"whitelist-set", "--help"}, {"whitelist-add", "--help"},
 		{"whitelist-remove", "--help"}, {"whitelist-clear", "--help"}, {"plugin-list", "--help"},
 		{"completion", "--help"},
+		{"user-create", "--help"}, {"user-delete", "--help"}, {"user-get", "--help"}, {"user-list", "--help"},
+		{"user-reset", "--help"}, {"user-lock", "--help"}, {"user-unlock", "--help"}, {"user-key-add", "--help"},
+		{"user-key-remove", "--help"}, {"user-quota", "--help"}, {"session-list", "--help"}, {"session-kill", "--help"},
+		{"reconcile", "--help"}, {"group-member-add", "--help"}, {"group-member-remove", "--help"},
 	} {
 		if r := runCLI(t, nil, args...); r.code != ExitOK {
 			t.Errorf("%v: exit %d: %s", args, r.code, r.stderr)

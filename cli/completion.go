@@ -78,7 +78,7 @@ func compFlags(flags []*kong.Flag) []compFlag {
 			continue
 		}
 		cf := compFlag{Name: f.Name, Help: f.Help, Value: !f.IsBool() && !f.IsCounter()}
-		cf.Files = f.PlaceHolder == "SOCKET" || f.PlaceHolder == "DIR"
+		cf.Files = f.PlaceHolder == "SOCKET" || f.PlaceHolder == "DIR" || f.PlaceHolder == "FILE"
 		if f.Short != 0 {
 			cf.Short = string(f.Short)
 		}

@@ -57,6 +57,8 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"--instance", "1", "group-create", "--m"}, []string{"--member"}, nil},
 		{[]string{"completion", ""}, []string{"bash", "zsh"}, nil},
 		{[]string{"--server", "so"}, []string{"sockfile"}, nil},
+		{[]string{"user-"}, []string{"user-create", "user-list", "user-key-add", "user-quota"}, []string{"session-list"}},
+		{[]string{"user-create", "--forge-token-file", "so"}, []string{"sockfile"}, nil},
 		{[]string{"--instance", ""}, nil, []string{"health"}},
 	} {
 		got := complete(t, r.stdout, tc.words...)

@@ -14,4 +14,9 @@
 //	   action failed
 //	2  usage: unknown command or flag, bad argument
 //	3  the host cannot be reached (also: `status` of a stopped host)
+//
+// Two commands report findings through the code as well: `reconcile` exits
+// 1 when it finds drift, and `user-create --from` exits 1 when any user of
+// the file was not created (and 2, creating nothing, when the file itself
+// is bad).
 package cli

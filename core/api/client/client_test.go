@@ -256,6 +256,22 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 		func() error { _, err := c.WhitelistGet(ctx); return err },
 		func() error { _, err := c.WhitelistSet(ctx, nil); return err },
 		func() error { _, err := c.AuditList(ctx, api.AuditListParams{Limit: 5}); return err },
+		func() error { _, err := c.UserCreate(ctx, api.UserCreateParams{Name: "alice"}); return err },
+		func() error { _, err := c.UserCreateBatch(ctx, nil); return err },
+		func() error { return c.UserDelete(ctx, "alice", false) },
+		func() error { _, err := c.UserGet(ctx, "alice"); return err },
+		func() error { _, err := c.UserList(ctx, api.UserListParams{}); return err },
+		func() error { _, err := c.UserReset(ctx, "alice"); return err },
+		func() error { _, err := c.UserLock(ctx, "alice"); return err },
+		func() error { _, err := c.UserUnlock(ctx, "alice"); return err },
+		func() error { _, err := c.UserKeyAdd(ctx, "alice", nil); return err },
+		func() error { _, err := c.UserKeyRemove(ctx, "alice", "SHA256:x"); return err },
+		func() error { _, err := c.UserQuotaSet(ctx, "alice", "20G"); return err },
+		func() error { _, err := c.SessionList(ctx, ""); return err },
+		func() error { _, err := c.SessionKill(ctx, "alice", ""); return err },
+		func() error { _, err := c.GroupMemberAdd(ctx, "devs", "alice"); return err },
+		func() error { _, err := c.GroupMemberRemove(ctx, "devs", "alice"); return err },
+		func() error { _, err := c.Reconcile(ctx); return err },
 		func() error { _, err := c.PluginList(ctx); return err },
 	}
 	for _, h := range helpers {
@@ -280,5 +296,39 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 	}
 	if p := f.lastParams(); p != `{}` {
 		t.Fatalf("a method without params should send {}, sent %s", p)
+	}
+}
+
+// TestUserHelpersSendTheContract: the helpers that take names build the
+// params the host decodes, with empty lists as [] and optional fields left
+// out, exactly as api/users.go spells them.
+func TestUserHelpersSendTheContract(t *testing.T) {
+	f := newFakeHost(t, nil)
+	c := New(f.socket)
+	ctx := context.Background()
+	uid := 2001
+	for _, tc := range []struct {
+		call func() error
+		want string
+	}{
+		{func() error {
+			_, err := c.UserCreate(ctx, api.UserCreateParams{Name: "alice", UID: &uid, Quota: "20G"})
+			return err
+		}, `{"name":"alice","uid":2001,"quota":"20G"}`},
+		{func() error { _, err := c.UserCreateBatch(ctx, nil); return err }, `{"users":[]}`},
+		{func() error { return c.UserDelete(ctx, "alice", true) }, `{"name":"alice","keep_home":true}`},
+		{func() error { _, err := c.UserKeyAdd(ctx, "alice", nil); return err }, `{"name":"alice","keys":[]}`},
+		{func() error { _, err := c.UserKeyRemove(ctx, "alice", "SHA256:x"); return err }, `{"name":"alice","key":"SHA256:x"}`},
+		{func() error { _, err := c.UserQuotaSet(ctx, "alice", "0"); return err }, `{"name":"alice","quota":"0"}`},
+		{func() error { _, err := c.SessionList(ctx, ""); return err }, `{}`},
+		{func() error { _, err := c.SessionKill(ctx, "alice", "s1"); return err }, `{"user":"alice","session":"s1"}`},
+		{func() error { _, err := c.GroupMemberRemove(ctx, "devs", "bob"); return err }, `{"name":"devs","user":"bob"}`},
+	} {
+		if err := tc.call(); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.lastParams(); got != tc.want {
+			t.Errorf("sent %s, want %s", got, tc.want)
+		}
 	}
 }

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+)
+
+// The commands that change one existing user. Each prints what changed in
+// a line or two; --json prints the user (or the repair list) the host
+// returned, so a script sees the state after the change.
+
+// userResetCmd re-applies a user's layout: the repair for a home
+// chmod-ed by hand or a key file removed.
+type userResetCmd struct {
+	Name string `arg:"" help:"User name."`
+}
+
+func (r *userResetCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	repaired, err := c.UserReset(rt.ctx, r.Name)
+	if err != nil {
+		return err
+	}
+	if repaired == nil {
+		repaired = []string{}
+	}
+	return rt.emit(api.UserResetResult{Repaired: repaired}, func(w io.Writer) {
+		if len(repaired) == 0 {
+			fmt.Fprintf(w, "nothing to repair: %s matches the layout\n", r.Name)
+			return
+		}
+		for _, what := range repaired {
+			fmt.Fprintf(w, "repaired: %s\n", what)
+		}
+	})
+}
+
+// userLockCmd locks an account; the host also ends its sessions, which the
+// line says so nobody goes looking for them.
+type userLockCmd struct {
+	Name string `arg:"" help:"User name."`
+}
+
+func (l *userLockCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	u, err := c.UserLock(rt.ctx, l.Name)
+	if err != nil {
+		return err
+	}
+	return rt.emit(u, func(w io.Writer) {
+		fmt.Fprintf(w, "locked user %s; its sessions were ended (state: %s)\n", u.Name, u.State)
+	})
+}
+
+// userUnlockCmd unlocks an account.
+type userUnlockCmd struct {
+	Name string `arg:"" help:"User name."`
+}
+
+func (l *userUnlockCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	u, err := c.UserUnlock(rt.ctx, l.Name)
+	if err != nil {
+		return err
+	}
+	return rt.emit(u, func(w io.Writer) { fmt.Fprintf(w, "unlocked user %s (state: %s)\n", u.Name, u.State) })
+}
+
+// userKeyAddCmd adds keys given as arguments or read from files in
+// authorized_keys format (an admin usually has the user's id_*.pub).
+type userKeyAddCmd struct {
+	Name  string   `arg:"" help:"User name."`
+	Keys  []string `arg:"" optional:"" sep:"none" name:"key" help:"A public key, quoted whole: 'ssh-ed25519 AAAA... comment'."`
+	Files []string `name:"file" sep:"none" placeholder:"FILE" help:"Read keys from FILE, one a line (- for stdin); repeat for more."`
+}
+
+func (k *userKeyAddCmd) Run(rt *runCtx) error {
+	keys, err := gatherKeys(rt, k.Keys, k.Files, "--file")
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return usageErrorf("user-key-add needs a KEY or --file FILE")
+	}
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	u, err := c.UserKeyAdd(rt.ctx, k.Name, keys)
+	if err != nil {
+		return err
+	}
+	return rt.emit(u, keysView(u.Name, u.SSHKeys))
+}
+
+// userKeyRemoveCmd removes one key, whole or by fingerprint.
+type userKeyRemoveCmd struct {
+	Name string `arg:"" help:"User name."`
+	Key  string `arg:"" name:"key-or-fingerprint" help:"The key, quoted whole, or its fingerprint SHA256:... (as user-get shows it)."`
+}
+
+func (k *userKeyRemoveCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	u, err := c.UserKeyRemove(rt.ctx, k.Name, k.Key)
+	if err != nil {
+		return err
+	}
+	return rt.emit(u, keysView(u.Name, u.SSHKeys))
+}
+
+// keysView lists a user's keys after a change, by fingerprint.
+func keysView(name string, keys []string) func(io.Writer) {
+	return func(w io.Writer) {
+		fmt.Fprintf(w, "%s has %s:\n", name, plural(len(keys), "ssh key"))
+		for _, key := range keys {
+			fmt.Fprintf(w, "  %s\n", fmtKey(key))
+		}
+	}
+}
+
+// userQuotaCmd sets a home quota. The size is parsed by the host, so the
+// CLI never disagrees with it about what "1.5T" means.
+type userQuotaCmd struct {
+	Name string `arg:"" help:"User name."`
+	Size string `arg:"" help:"New quota, e.g. 500M, 20G or 1.5T; 0 removes the limit."`
+}
+
+func (q *userQuotaCmd) Run(rt *runCtx) error {
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	u, err := c.UserQuotaSet(rt.ctx, q.Name, q.Size)
+	if err != nil {
+		return err
+	}
+	return rt.emit(u, func(w io.Writer) {
+		if u.QuotaBytes <= 0 {
+			fmt.Fprintf(w, "quota of %s: none (no limit)\n", u.Name)
+			return
+		}
+		fmt.Fprintf(w, "quota of %s: %s (%s bytes)\n", u.Name, fmtQuota(u.QuotaBytes), strconv.FormatInt(u.QuotaBytes, 10))
+	})
+}
