@@ -114,12 +114,32 @@ func setUp() (string, error) {
 	if err := run("mount", "-o", "loop", img, HomeRoot); err != nil {
 		return dir, err
 	}
-	return dir, nil
+	return dir, privateRunAndLogs()
+}
+
+// privateRunAndLogs puts fresh tmpfs over /run and /var/log, so sshd's
+// utmp, wtmp and lastlog records, its /run/sshd and sudo's timestamps stay
+// inside the sandbox.
+func privateRunAndLogs() error {
+	for _, mnt := range []string{"/run", "/var/log"} {
+		if err := run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", mnt); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp"} {
+		if err := os.WriteFile(f, nil, 0o664); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return err
+	}
+	return os.MkdirAll("/run/lock", 0o1777)
 }
 
 func tearDown(dir string) error {
 	var first error
-	for _, mnt := range []string{HomeRoot, "/etc"} {
+	for _, mnt := range []string{"/var/log", "/run", HomeRoot, "/etc"} {
 		if isMountOf(mnt, dir) {
 			if err := run("umount", "-l", mnt); err != nil && first == nil {
 				first = err
