@@ -1,0 +1,220 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	hclog "github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
+
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+)
+
+// acctMarker is the marker group of the accounts tests; not the product's
+// "codescalers", so other tests in the sandbox cannot disturb it.
+const acctMarker = "hcacctmark"
+
+// acctFiles are the files an accounts change may touch and must restore.
+var acctFiles = []string{"passwd", "shadow", "group", "gshadow"}
+
+// acctBuild builds plugins/<name> into dir with its manifest beside it, as
+// `make build` does.
+func acctBuild(t testing.TB, dir, name string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	pkg := "github.com/threefoldtech/hero_codescalers/plugins/" + name
+	if out, err := exec.Command(gobin, "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	manifest, err := exec.Command(bin, "describe").Output()
+	if err != nil {
+		t.Fatalf("%s describe: %v", bin, err)
+	}
+	if err := os.WriteFile(sdk.ManifestPath(bin), manifest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// acctStart starts an accounts plugin as the host does (go-plugin, gRPC,
+// sdk.Handshake); it is killed at cleanup.
+func acctStart(t testing.TB, bin string) accounts.Accounts {
+	t.Helper()
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          sdk.PluginMap(),
+		Cmd:              exec.Command(bin),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           hclog.NewNullLogger(),
+	})
+	t.Cleanup(client.Kill)
+	rpc, err := client.Client()
+	if err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	raw, err := rpc.Dispense(sdk.ConcernAccounts)
+	if err != nil {
+		t.Fatalf("dispense accounts: %v", err)
+	}
+	return raw.(accounts.Accounts)
+}
+
+// acctSnapshot reads the account files.
+func acctSnapshot(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range acctFiles {
+		data, err := os.ReadFile(filepath.Join("/etc", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = string(data)
+	}
+	return out
+}
+
+// acctSameFiles fails the test for each account file that differs from
+// before, showing the lines that differ.
+func acctSameFiles(t testing.TB, before map[string]string) {
+	t.Helper()
+	for n, now := range acctSnapshot(t) {
+		if now == before[n] {
+			continue
+		}
+		was, is := strings.Split(before[n], "\n"), strings.Split(now, "\n")
+		var gone, added []string
+		for _, l := range was {
+			if !slices.Contains(is, l) {
+				gone = append(gone, l)
+			}
+		}
+		for _, l := range is {
+			if !slices.Contains(was, l) {
+				added = append(added, l)
+			}
+		}
+		t.Errorf("/etc/%s is not back to its content: lost %q, gained %q", n, gone, added)
+	}
+}
+
+// acctCheck runs pwck -r and grpck -r. The machine's own /etc need not be
+// clean (Debian's system accounts have homes that do not exist, so pwck
+// exits 2 for them before any test runs), so "clean" means: the same exit
+// code and no complaint that the baseline did not have.
+type acctCheck struct {
+	lines map[string]map[string]bool
+	codes map[string]int
+}
+
+func acctBaseline(t testing.TB) acctCheck {
+	t.Helper()
+	b := acctCheck{lines: map[string]map[string]bool{}, codes: map[string]int{}}
+	for _, tool := range []string{"pwck", "grpck"} {
+		b.lines[tool], b.codes[tool] = acctComplaints(t, tool)
+	}
+	return b
+}
+
+func (b acctCheck) clean(t testing.TB) {
+	t.Helper()
+	for _, tool := range []string{"pwck", "grpck"} {
+		now, code := acctComplaints(t, tool)
+		if code != b.codes[tool] {
+			t.Errorf("%s -r exits %d, %d before the test", tool, code, b.codes[tool])
+		}
+		for line := range now {
+			if !b.lines[tool][line] {
+				t.Errorf("%s -r (exit %d) complains: %s", tool, code, line)
+			}
+		}
+	}
+}
+
+func acctComplaints(t testing.TB, tool string) (map[string]bool, int) {
+	t.Helper()
+	out, err := exec.Command(tool, "-r").CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s -r: %v", tool, err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" && !strings.HasSuffix(l, ": no changes") {
+			lines[l] = true
+		}
+	}
+	return lines, code
+}
+
+// acctShadowLine returns the user's /etc/shadow line.
+func acctShadowLine(t testing.TB, name string) string {
+	t.Helper()
+	data, _ := os.ReadFile("/etc/shadow")
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, name+":") {
+			return l
+		}
+	}
+	return ""
+}
+
+// acctTool runs a shadow-utils tool directly and fails on error.
+func acctTool(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// acctOwner is the uid owning a stat result (0 when unknown).
+func acctOwner(fi os.FileInfo) uint32 {
+	if fi == nil {
+		return 0
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Uid
+	}
+	return 0
+}
+
+// acctHighIDs moves UID_MIN..UID_MAX and GID_MIN..GID_MAX of the sandbox's
+// login.defs to 52000..59999 for the test. The sandbox shares the machine's
+// pid namespace, and userdel refuses to delete a user whose uid owns a
+// process: with the stock range, a sandbox account can collide with a
+// process of the machine (or of another test run) using uid 1001.
+func acctHighIDs(t testing.TB) {
+	t.Helper()
+	const path = "/etc/login.defs"
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(orig), "\n"), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && slices.Contains([]string{"UID_MIN", "UID_MAX", "GID_MIN", "GID_MAX"}, f[0]) {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	lines = append(lines, "UID_MIN 52000", "UID_MAX 59999", "GID_MIN 52000", "GID_MAX 59999")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(path, orig, 0o644) })
+}

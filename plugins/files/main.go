@@ -1,0 +1,26 @@
+// Command files is the accounts plugin for minimal images without
+// shadow-utils (distroless, slim containers, appliances): it edits
+// /etc/passwd, shadow, group and gshadow itself, under the same locks as
+// shadow-utils (lckpwdf's /etc/.pwd.lock plus each file's <file>.lock), so
+// it can run beside useradd and friends without either losing an entry.
+// Its batch create is the fastest: one lock, one rewrite of each file.
+package main
+
+import (
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+)
+
+// version is the plugin's version, set at build time if wanted.
+var version = "0.1.0"
+
+func main() {
+	f := New()
+	sdk.Serve(sdk.Config{
+		Name:     "files",
+		Version:  version,
+		Supports: identity.Supports{Generic: true},
+		Probe:    f.Probe,
+		Accounts: f,
+	})
+}

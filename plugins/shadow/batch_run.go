@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+)
+
+// createFresh runs newusers, chpasswd and gpasswd for the planned new
+// users. Whether a user was made is read back from the files, not taken
+// from newusers' exit code: a PAM-built newusers exits 1 after its commit
+// when PAM refuses the empty passwords it was given on purpose.
+func (s *Shadow) createFresh(ctx context.Context, b *batch) {
+	db, d, err := s.load()
+	if err != nil {
+		b.fail(b.fresh, err)
+		return
+	}
+	b.fresh = s.ensureMarkers(ctx, b, db)
+	if len(b.fresh) == 0 {
+		return
+	}
+	_, nuErr := s.run(ctx, []string{"newusers"}, newusersInput(b.specs, b.fresh, d))
+	if db, _, err = s.load(); err != nil {
+		b.fail(b.fresh, err)
+		return
+	}
+	var made []int
+	for _, i := range b.fresh {
+		u, err := db.User(b.specs[i].Name)
+		switch {
+		case err != nil && nuErr != nil:
+			b.out[i].Err = nuErr
+		case err != nil:
+			b.out[i].Err = sdkerr.Errorf(sdkerr.Internal, "newusers exited 0 but did not create %q", b.specs[i].Name)
+		default:
+			made = append(made, i)
+			if b.rmHomes[i] {
+				removeEmptyHome(u.Home, u.UID)
+			}
+		}
+	}
+	s.finishFresh(ctx, b, made)
+}
+
+// ensureMarkers creates the marker groups the new users need and returns
+// the items whose marker group exists.
+func (s *Shadow) ensureMarkers(ctx context.Context, b *batch, db *etcdb.DB) []int {
+	failed := map[string]error{}
+	var keep []int
+	for _, i := range b.fresh {
+		m := b.specs[i].MarkerGroup
+		if _, done := failed[m]; !done {
+			failed[m] = s.ensureGroup(ctx, db, m)
+			if failed[m] == nil {
+				if db2, _, err := s.load(); err == nil {
+					db = db2
+				}
+			}
+		}
+		if failed[m] != nil {
+			b.out[i].Err = failed[m]
+			continue
+		}
+		keep = append(keep, i)
+	}
+	return keep
+}
+
+// finishFresh sets the password fields and group memberships of the users
+// newusers made, and reads them back.
+func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
+	if len(made) == 0 {
+		return
+	}
+	if _, err := s.run(ctx, []string{"chpasswd", "-e"}, chpasswdInput(names(b.specs, made))); err != nil {
+		b.fail(made, err) // the accounts stay locked ("!"): safe, and visible
+		return
+	}
+	db, _, err := s.load()
+	if err != nil {
+		b.fail(made, err)
+		return
+	}
+	join := memberships(b.specs, made)
+	failed := map[string]error{}
+	for _, g := range sortedKeys(join) {
+		current := etcdb.SplitList(db.Tables[etcdb.Group].Field(g, 3))
+		_, err := s.run(ctx, []string{"gpasswd", "-M", joinMembers(current, join[g]), "--", g}, nil)
+		if err != nil {
+			for _, n := range join[g] {
+				failed[n] = err
+			}
+		}
+	}
+	if db, _, err = s.load(); err != nil {
+		b.fail(made, err)
+		return
+	}
+	for _, i := range made {
+		if err := failed[b.specs[i].Name]; err != nil {
+			b.out[i].Err = err
+			continue
+		}
+		b.out[i].User, b.out[i].Err = db.User(b.specs[i].Name)
+	}
+}
+
+// removeEmptyHome undoes newusers' mkdir of a home nobody asked for: only
+// an empty directory (rmdir) owned by the new user, never through a
+// symlink. Best effort: a home left behind is harmless and visible.
+func removeEmptyHome(home string, uid uint32) {
+	parent, err := osutil.OpenDirNoFollow(filepath.Dir(home))
+	if err != nil {
+		return
+	}
+	defer unix.Close(parent)
+	var st unix.Stat_t
+	base := filepath.Base(home)
+	if unix.Fstatat(parent, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+		st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uid {
+		return
+	}
+	_ = unix.Unlinkat(parent, base, unix.AT_REMOVEDIR)
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+)
+
+// playTools makes the fake runner act like newusers (built with PAM: it
+// commits, then exits 1 because PAM refuses the empty passwords), chpasswd
+// -e and gpasswd -M on the fixture.
+func playTools(t *testing.T, s *Shadow, fr *fakeRunner) {
+	next := 2000
+	fr.respond = func(argv []string, stdin []byte) error {
+		switch argv[0] {
+		case "newusers":
+			for _, line := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
+				f := strings.Split(line, ":")
+				uid := f[2]
+				if uid == "" {
+					uid = strconv.Itoa(next)
+					next++
+				}
+				edit(t, s, "group", func(tb *etcdb.Table) {
+					if tb.Get(f[3]) == nil {
+						tb.Put([]string{f[3], "x", uid, ""})
+					}
+				})
+				gid := "1000"
+				edit(t, s, "group", func(tb *etcdb.Table) { gid = tb.Field(f[3], 2) })
+				edit(t, s, "passwd", func(tb *etcdb.Table) { tb.Put([]string{f[0], "x", uid, gid, f[4], f[5], f[6]}) })
+				edit(t, s, "shadow", func(tb *etcdb.Table) { tb.Put([]string{f[0], "!", "20000", "0", "99999", "7", "", "", ""}) })
+			}
+			return sdkerr.CommandError(argv, 1, "No password has been supplied.\nnewusers: (line 1, user x) password not changed")
+		case "chpasswd":
+			for _, line := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
+				name, pw, _ := strings.Cut(line, ":")
+				edit(t, s, "shadow", func(tb *etcdb.Table) {
+					f := tb.Get(name)
+					f[1] = pw
+					tb.Put(f)
+				})
+			}
+		case "gpasswd":
+			edit(t, s, "group", func(tb *etcdb.Table) {
+				f := tb.Get(argv[4])
+				f[3] = argv[2]
+				tb.Put(f)
+			})
+		}
+		return nil
+	}
+}
+
+func TestCreateUsersPlan(t *testing.T) {
+	s, fr := newTest(t)
+	playTools(t, s, fr)
+	home := t.TempDir() // an existing home: newusers must not be asked to make one elsewhere
+	n1 := accounts.UserSpec{Name: "new1", Home: home, Shell: "/bin/sh", GECOS: "One", MarkerGroup: "hc", Groups: []string{"sudo"}}
+	n2 := accounts.UserSpec{Name: "new2", Home: home, UID: 3000, MarkerGroup: "hc"}
+	specs := []accounts.UserSpec{
+		n1,
+		n2,
+		n1, // repeated identically
+		{Name: "new1", Home: "/elsewhere", MarkerGroup: "hc"},                                     // repeated differently
+		{Name: "alice", Home: "/home/alice", GECOS: "Alice", Shell: "/bin/sh", MarkerGroup: "hc"}, // exists, identical
+		{Name: "bob", Home: "/home/bob", MarkerGroup: "hc"},                                       // exists, not ours
+		{Name: "new3", UID: 1001, Home: home, MarkerGroup: "hc"},                                  // uid taken
+		{Name: "new4", Groups: []string{"nosuch"}, Home: home, MarkerGroup: "hc"},
+		{Name: "-rf", MarkerGroup: "hc"},
+	}
+	res, err := s.CreateUsers(context.Background(), specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sdkerr.Code{"", "", "", sdkerr.AlreadyExists, "", sdkerr.AlreadyExists, sdkerr.AlreadyExists,
+		sdkerr.NotFound, sdkerr.InvalidArgument}
+	for i, r := range res {
+		if sdkerr.CodeOf(r.Err) != want[i] {
+			t.Errorf("item %d (%s): %v, want %q", i, specs[i].Name, r.Err, want[i])
+		}
+	}
+	if res[0].User.UID != 2000 || res[2].User.UID != 2000 || res[1].User.UID != 3000 {
+		t.Errorf("uids: %d %d %d", res[0].User.UID, res[2].User.UID, res[1].User.UID)
+	}
+	tools := fr.tools()
+	wantTools := []string{
+		"newusers",
+		"chpasswd -e",
+		"gpasswd -M alice,new1,new2 -- hc",
+		"gpasswd -M bob,new1 -- sudo",
+	}
+	if strings.Join(tools, "\n") != strings.Join(wantTools, "\n") {
+		t.Fatalf("ran\n%s\nwant\n%s", strings.Join(tools, "\n"), strings.Join(wantTools, "\n"))
+	}
+	wantInput := "new1:::new1:One:" + home + ":/bin/sh\nnew2::3000:new2::" + home + ":/bin/bash\n"
+	if fr.calls[0].stdin != wantInput {
+		t.Errorf("newusers input\n%q\nwant\n%q", fr.calls[0].stdin, wantInput)
+	}
+	if fr.calls[1].stdin != "new1:*\nnew2:*\n" {
+		t.Errorf("chpasswd input %q", fr.calls[1].stdin)
+	}
+	db, _, _ := s.load()
+	if pw := db.Password("new1"); pw != "*" || db.Locked("new1") {
+		t.Errorf("new1's password field %q", pw)
+	}
+}
