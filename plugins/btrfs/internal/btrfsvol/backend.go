@@ -1,0 +1,127 @@
+package btrfsvol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Backend is the handful of btrfs primitives the volume logic needs. Two
+// implementations exist: Ioctl talks to the kernel directly (no fork, the
+// default) and Tool runs btrfs-progs (the fallback, and the reference the
+// ioctl path is checked against). Every call names its target by an open
+// directory descriptor, plus a single name for the calls that make or
+// remove an entry in that directory, so no path is ever re-resolved through
+// a symlink between the plugin's checks and the kernel's work.
+type Backend interface {
+	// Name is "ioctl" or "tool", for logs and Probe.
+	Name() string
+	// SubvolInfo describes the subvolume whose root directory fd is open,
+	// or returns ErrNotSubvolume.
+	SubvolInfo(ctx context.Context, fd int) (SubvolInfo, error)
+	// CreateSubvolume makes an empty subvolume name in dirfd.
+	CreateSubvolume(ctx context.Context, dirfd int, name string) error
+	// Snapshot makes name in dirfd a snapshot of the subvolume open as srcfd.
+	Snapshot(ctx context.Context, srcfd, dirfd int, name string, readOnly bool) error
+	// DeleteSubvolume removes the subvolume name in dirfd and commits the
+	// transaction, so the deletion is durable when it returns.
+	DeleteSubvolume(ctx context.Context, dirfd int, name string) error
+	// EnableQuota turns qgroups on for the filesystem fd is on.
+	EnableQuota(ctx context.Context, fd int) error
+	// WaitRescan blocks until a running qgroup rescan finished.
+	WaitRescan(ctx context.Context, fd int) error
+	// StartRescan starts a qgroup rescan; one already running is fine.
+	StartRescan(ctx context.Context, fd int) error
+	// QuotaState commits the running transaction and reports whether
+	// qgroups are on, being rescanned, or marked inconsistent.
+	QuotaState(ctx context.Context, fd int) (QuotaState, error)
+	// SetLimit sets the referenced-bytes limit of qgroup 0/id; 0 clears it.
+	// ErrQuotaDisabled when qgroups are off.
+	SetLimit(ctx context.Context, fd int, id, bytes uint64) error
+	// Qgroup reads qgroup 0/id: ErrQuotaDisabled when qgroups are off,
+	// ErrNoQgroup when the qgroup does not exist.
+	Qgroup(ctx context.Context, fd int, id uint64) (Qgroup, error)
+	// DestroyQgroup removes qgroup 0/id; nil when it does not exist,
+	// ErrQgroupBusy while the kernel still accounts a deleted subvolume.
+	DestroyQgroup(ctx context.Context, fd int, id uint64) error
+	// Subvolumes lists every subvolume of the filesystem fd is on, with
+	// its path from the filesystem's top level.
+	Subvolumes(ctx context.Context, fd int) ([]SubvolEntry, error)
+}
+
+// SubvolInfo is what the volume logic needs to know of one subvolume.
+type SubvolInfo struct {
+	ID         uint64
+	UUID       string // canonical text form
+	ParentUUID string // "" unless the subvolume is a snapshot
+	ReadOnly   bool
+	Created    time.Time
+}
+
+// Qgroup is a level-0 qgroup's usage and limit.
+type Qgroup struct {
+	ID         uint64
+	Referenced uint64
+	Exclusive  uint64
+	MaxRef     uint64 // 0 = no limit
+}
+
+// QuotaState is the qgroup status of a filesystem. While the kernel holds
+// the accounting inconsistent it skips it, so limits are not enforced
+// until a rescan ends.
+type QuotaState struct {
+	Enabled, Rescanning, Inconsistent bool
+}
+
+// SubvolEntry is one subvolume of a filesystem.
+type SubvolEntry struct {
+	ID         uint64
+	Path       string // from the top level, no leading slash
+	UUID       string
+	ParentUUID string
+}
+
+// Sentinel errors a Backend returns so the volume logic can branch.
+var (
+	ErrNotSubvolume  = errors.New("not a btrfs subvolume")
+	ErrQuotaDisabled = errors.New("btrfs quotas are not enabled")
+	ErrNoQgroup      = errors.New("no such qgroup")
+	ErrQgroupBusy    = errors.New("qgroup still in use")
+)
+
+// topLevelID is the id of a btrfs filesystem's top-level subvolume, which
+// is never a user's volume.
+const topLevelID = 5
+
+// firstFreeObjectID is the inode number of every subvolume's root
+// directory (BTRFS_FIRST_FREE_OBJECTID).
+const firstFreeObjectID = 256
+
+// fdPath names an open descriptor of this process as a path another
+// process can open: a child btrfs resolves it through the descriptor, not
+// through the name the plugin was given, so a symlink planted after the
+// plugin's checks is never followed.
+func fdPath(fd int, name string) string {
+	p := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), fd)
+	if name != "" {
+		p += "/" + name
+	}
+	return p
+}
+
+// formatUUID renders 16 bytes as a UUID, or "" when they are all zero.
+func formatUUID(b []byte) string {
+	zero := true
+	for _, c := range b {
+		if c != 0 {
+			zero = false
+			break
+		}
+	}
+	if zero || len(b) != 16 {
+		return ""
+	}
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,191 @@
+package btrfsvol
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+// DeleteVolume removes the subvolume at path and its qgroup. A missing
+// path is success; a plain directory is refused, so this never removes a
+// tree file by file.
+func (v *Volumes) DeleteVolume(ctx context.Context, path string) error {
+	if err := pathArg(path); err != nil {
+		return err
+	}
+	return v.removeAt(ctx, path, false)
+}
+
+// DeleteSnapshot removes the snapshot at path and its qgroup; it refuses a
+// subvolume that is not a snapshot, so it cannot remove a home.
+func (v *Volumes) DeleteSnapshot(ctx context.Context, path string) error {
+	if err := pathArg(path); err != nil {
+		return err
+	}
+	return v.removeAt(ctx, path, true)
+}
+
+func (v *Volumes) removeAt(ctx context.Context, path string, snapshot bool) error {
+	dirfd, base, err := openParent(path)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer unix.Close(dirfd)
+	info, ok, err := v.lookupSubvol(ctx, dirfd, base, path)
+	if err != nil || !ok {
+		return err
+	}
+	if snapshot && info.ParentUUID == "" {
+		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%s is a subvolume, not a snapshot; DeleteVolume removes volumes", path)
+	}
+	return v.remove(ctx, dirfd, base, info.ID, path)
+}
+
+// remove deletes subvolume name in dirfd (id, at the absolute path full)
+// and then its qgroup. Subvolumes a user made inside it go first.
+func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64, full string) error {
+	err := v.B.DeleteSubvolume(ctx, dirfd, name)
+	if errors.Is(err, unix.ENOTEMPTY) {
+		if err = v.removeNested(ctx, full, id); err == nil {
+			err = v.B.DeleteSubvolume(ctx, dirfd, name)
+		}
+	}
+	if err != nil && !errors.Is(err, unix.ENOENT) {
+		return fail(err, "delete subvolume %s", full)
+	}
+	return v.dropQgroup(ctx, dirfd, id, full)
+}
+
+// removeNested deletes the subvolumes below the subvolume id at full
+// (users may make their own), deepest first, as the kernel refuses to
+// delete a subvolume that holds another. Each is found by its path from
+// the top level, opened without following a symlink and checked to be
+// the subvolume listed before it is deleted.
+func (v *Volumes) removeNested(ctx context.Context, full string, id uint64) error {
+	fd, err := osutil.OpenDirNoFollow(full)
+	if err != nil {
+		return err
+	}
+	entries, err := v.B.Subvolumes(ctx, fd)
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	top := ""
+	for _, e := range entries {
+		if e.ID == id {
+			top = e.Path + "/"
+		}
+	}
+	if top == "" {
+		return sdkerr.Errorf(sdkerr.Internal, "subvolume %d of %s is not in the filesystem's list", id, full)
+	}
+	var nested []SubvolEntry
+	for _, e := range entries {
+		if strings.HasPrefix(e.Path, top) {
+			nested = append(nested, e)
+		}
+	}
+	sort.Slice(nested, func(i, j int) bool { return strings.Count(nested[i].Path, "/") > strings.Count(nested[j].Path, "/") })
+	for _, e := range nested {
+		if err := v.removeListed(ctx, filepath.Join(full, strings.TrimPrefix(e.Path, top)), e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeListed removes the subvolume at p if it is still subvolume id.
+func (v *Volumes) removeListed(ctx context.Context, p string, id uint64) error {
+	dirfd, base, err := openParent(p)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dirfd)
+	info, ok, err := v.lookupSubvol(ctx, dirfd, base, p)
+	if err != nil || !ok || info.ID != id {
+		return err
+	}
+	return v.remove(ctx, dirfd, base, id, p)
+}
+
+// dropQgroup destroys qgroup 0/id. Newer kernels refuse (EBUSY) while the
+// cleaner still drops the deleted subvolume, and remove the qgroup
+// themselves once it is done; older ones keep a stale qgroup forever
+// unless it is destroyed. So: retry with backoff for QgroupWait, then
+// leave it to the kernel with a warning.
+func (v *Volumes) dropQgroup(ctx context.Context, fd int, id uint64, full string) error {
+	deadline := time.Now().Add(v.QgroupWait)
+	wait := 2 * time.Millisecond
+	for {
+		err := v.B.DestroyQgroup(ctx, fd, id)
+		if !errors.Is(err, ErrQgroupBusy) {
+			return fail(err, "destroy qgroup 0/%d of %s", id, full)
+		}
+		if time.Now().Add(wait).After(deadline) {
+			v.warn("qgroup still busy after deleting the subvolume; the kernel removes it when its cleaner is done",
+				"path", full, "qgroup", qgroupID(id))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fail(ctx.Err(), "wait for qgroup 0/%d of %s", id, full)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+// discard removes a temporary subvolume after a failed create, even when
+// the caller's context is what failed.
+func (v *Volumes) discard(ctx context.Context, dirfd int, name, full string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.QgroupWait+10*time.Second)
+	defer cancel()
+	info, ok, err := v.lookupSubvol(ctx, dirfd, name, full)
+	if err == nil && ok {
+		err = v.remove(ctx, dirfd, name, info.ID, full)
+	}
+	if err != nil {
+		v.warn("cannot remove the temporary subvolume of a failed create", "name", name, "error", err)
+	}
+}
+
+// SetQuota sets the volume's limit (0 removes it).
+func (v *Volumes) SetQuota(ctx context.Context, path string, quotaBytes uint64) (volumes.Volume, error) {
+	if err := pathArg(path); err != nil {
+		return volumes.Volume{}, err
+	}
+	fd, info, err := v.openSubvol(ctx, path)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	defer unix.Close(fd)
+	if err := v.limit(ctx, fd, info.ID, quotaBytes); err != nil {
+		return volumes.Volume{}, fail(err, "set quota of %s", path)
+	}
+	return v.volume(ctx, path, fd, info.ID, true)
+}
+
+// GetUsage reports the volume's limit and referenced bytes.
+func (v *Volumes) GetUsage(ctx context.Context, path string) (volumes.Volume, error) {
+	if err := pathArg(path); err != nil {
+		return volumes.Volume{}, err
+	}
+	fd, info, err := v.openSubvol(ctx, path)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	defer unix.Close(fd)
+	return v.volume(ctx, path, fd, info.ID, true)
+}

@@ -1,0 +1,317 @@
+// Package btrfsvol is the volumes concern on btrfs: a user's home is a
+// subvolume with a qgroup limit on the bytes it references.
+//
+// CreateVolume makes the subvolume under a temporary name in the same
+// directory (".<name>.creating-<random>"), sets its owner, mode and limit
+// there, and renames it into place, so a home appears whole or not at all;
+// on any error the temporary subvolume and its qgroup are removed. Quotas
+// are enabled on the filesystem the first time a limit is asked for, and
+// accounting the kernel holds inconsistent (it then enforces no limit) is
+// repaired by a rescan whenever a limit is set.
+//
+// DeleteVolume removes only subvolumes, never a plain directory's tree:
+// the volume, the subvolumes its owner made inside it, and their qgroups.
+//
+// Snapshots go wherever SnapshotSpec.Dest says, on the same filesystem;
+// missing parents of Dest are made root-owned 0700 so one user cannot
+// browse another's snapshots. The recommended place is
+// <home root>/.snapshots/<name>/<UTC timestamp>. ListSnapshots does not
+// depend on it: it finds every subvolume whose parent UUID is the volume's
+// and that is reachable below the mount holding the volume.
+//
+// Usage is the qgroup's referenced bytes as of the last transaction
+// commit (at most ~30 s old); without quotas it is counted like `du -sx`.
+//
+// Every path is opened element by element without following a symlink,
+// and the backend acts on the open descriptors (see Backend).
+package btrfsvol
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+)
+
+// Volumes serves the volumes concern on a btrfs backend.
+type Volumes struct {
+	B Backend
+	// RescanWait bounds the wait for the qgroup rescan that enabling
+	// quotas starts; the limit applies either way. Default 10s.
+	RescanWait time.Duration
+	// QgroupWait bounds the wait for the kernel to release a deleted
+	// subvolume's qgroup before it is destroyed. Default 10s.
+	QgroupWait time.Duration
+	// Warn receives what went wrong without failing the call.
+	Warn func(msg string, args ...any)
+
+	quotaMu sync.Mutex
+}
+
+var _ volumes.Volumes = (*Volumes)(nil)
+
+// New returns Volumes on backend b with the default waits.
+func New(b Backend) *Volumes {
+	return &Volumes{B: b, RescanWait: 10 * time.Second, QgroupWait: 10 * time.Second}
+}
+
+func (v *Volumes) warn(msg string, args ...any) {
+	if v.Warn != nil {
+		v.Warn(msg, args...)
+	}
+}
+
+// CreateVolume makes the subvolume, or adopts an existing one of the same
+// owner (repairing its mode and limit).
+func (v *Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (volumes.Volume, error) {
+	if err := volumes.ValidateVolumeSpec(spec); err != nil {
+		return volumes.Volume{}, err
+	}
+	if err := twoElements(spec.Path); err != nil {
+		return volumes.Volume{}, err
+	}
+	dirfd, base, err := openParent(spec.Path)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return volumes.Volume{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition, "the parent of %s does not exist: %v", spec.Path, err)
+	} else if err != nil {
+		return volumes.Volume{}, err
+	}
+	defer unix.Close(dirfd)
+	fd, err := openEntry(dirfd, base, spec.Path)
+	switch {
+	case err != nil:
+		return volumes.Volume{}, err
+	case fd >= 0:
+		defer unix.Close(fd)
+		return v.adopt(ctx, spec, fd)
+	}
+	return v.create(ctx, dirfd, base, spec)
+}
+
+func (v *Volumes) create(ctx context.Context, dirfd int, base string, spec volumes.VolumeSpec) (volumes.Volume, error) {
+	tmp := tempName(base, "creating")
+	tmpPath := filepath.Join(filepath.Dir(spec.Path), tmp)
+	if err := v.B.CreateSubvolume(ctx, dirfd, tmp); err != nil {
+		return volumes.Volume{}, fail(err, "create subvolume %s", tmpPath)
+	}
+	done := false
+	defer func() {
+		if !done {
+			v.discard(ctx, dirfd, tmp, tmpPath)
+		}
+	}()
+	fd, err := unix.Openat(dirfd, tmp, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return volumes.Volume{}, fail(err, "open new subvolume %s", tmp)
+	}
+	defer unix.Close(fd)
+	info, err := v.prepare(ctx, fd, spec)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	if err := unix.Renameat2(dirfd, tmp, dirfd, base, unix.RENAME_NOREPLACE); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return v.lostRace(ctx, dirfd, base, spec)
+		}
+		return volumes.Volume{}, fail(err, "rename %s to %s", tmp, spec.Path)
+	}
+	done = true
+	if err := unix.Fsync(dirfd); err != nil {
+		return volumes.Volume{}, fail(err, "fsync %s", filepath.Dir(spec.Path))
+	}
+	return v.volume(ctx, spec.Path, fd, info.ID, false)
+}
+
+// prepare gives a new subvolume its owner, mode and limit.
+func (v *Volumes) prepare(ctx context.Context, fd int, spec volumes.VolumeSpec) (SubvolInfo, error) {
+	if err := unix.Fchown(fd, int(spec.Owner.UID), int(spec.Owner.GID)); err != nil {
+		return SubvolInfo{}, fail(err, "chown %s", spec.Path)
+	}
+	if err := unix.Fchmod(fd, spec.Owner.Mode); err != nil {
+		return SubvolInfo{}, fail(err, "chmod %s", spec.Path)
+	}
+	info, err := v.B.SubvolInfo(ctx, fd)
+	if err != nil {
+		return SubvolInfo{}, fail(err, "inspect new subvolume for %s", spec.Path)
+	}
+	if spec.QuotaBytes > 0 {
+		if err := v.limit(ctx, fd, info.ID, spec.QuotaBytes); err != nil {
+			return SubvolInfo{}, fail(err, "set quota of %s", spec.Path)
+		}
+	}
+	return info, nil
+}
+
+// lostRace handles a concurrent create of the same path that renamed its
+// subvolume into place first: ours is discarded (deferred) and theirs is
+// adopted when it is identical.
+func (v *Volumes) lostRace(ctx context.Context, dirfd int, base string, spec volumes.VolumeSpec) (volumes.Volume, error) {
+	fd, err := openEntry(dirfd, base, spec.Path)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	if fd < 0 {
+		return volumes.Volume{}, sdkerr.Errorf(sdkerr.Unavailable, "%s appeared and vanished while it was created; retry", spec.Path)
+	}
+	defer unix.Close(fd)
+	return v.adopt(ctx, spec, fd)
+}
+
+// adopt accepts an existing subvolume of the same owner as the volume
+// asked for, and refuses anything else.
+func (v *Volumes) adopt(ctx context.Context, spec volumes.VolumeSpec, fd int) (volumes.Volume, error) {
+	info, err := v.B.SubvolInfo(ctx, fd)
+	if errors.Is(err, ErrNotSubvolume) {
+		return volumes.Volume{}, sdkerr.Errorf(sdkerr.FailedPrecondition,
+			"%s exists as a plain directory, not a btrfs subvolume; move it away (or copy it into a new volume) first", spec.Path)
+	} else if err != nil {
+		return volumes.Volume{}, fail(err, "inspect %s", spec.Path)
+	}
+	if info.ReadOnly || info.ID == topLevelID {
+		return volumes.Volume{}, sdkerr.Errorf(sdkerr.FailedPrecondition, "%s is a read-only snapshot or the top-level subvolume, not a volume", spec.Path)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return volumes.Volume{}, fail(err, "stat %s", spec.Path)
+	}
+	if st.Uid != spec.Owner.UID || st.Gid != spec.Owner.GID {
+		return volumes.Volume{}, sdkerr.Errorf(sdkerr.AlreadyExists,
+			"%s exists owned by %d:%d, not %d:%d; refusing to hand it to another owner", spec.Path, st.Uid, st.Gid, spec.Owner.UID, spec.Owner.GID)
+	}
+	if st.Mode&0o7777 != spec.Owner.Mode {
+		if err := unix.Fchmod(fd, spec.Owner.Mode); err != nil {
+			return volumes.Volume{}, fail(err, "chmod %s", spec.Path)
+		}
+	}
+	if err := v.limit(ctx, fd, info.ID, spec.QuotaBytes); err != nil {
+		return volumes.Volume{}, fail(err, "set quota of %s", spec.Path)
+	}
+	return v.volume(ctx, spec.Path, fd, info.ID, false)
+}
+
+// limit sets (or with 0 clears) the qgroup limit, enabling quotas on the
+// filesystem first when a limit is asked for and they are off.
+func (v *Volumes) limit(ctx context.Context, fd int, id, bytes uint64) error {
+	err := v.B.SetLimit(ctx, fd, id, bytes)
+	if errors.Is(err, ErrQuotaDisabled) && bytes > 0 {
+		if err = v.enableQuota(ctx, fd); err == nil {
+			err = v.B.SetLimit(ctx, fd, id, bytes)
+		}
+	}
+	switch {
+	case errors.Is(err, ErrQuotaDisabled) && bytes == 0:
+		return nil // no quotas, so no limit to clear
+	case err != nil || bytes == 0:
+		return err
+	}
+	v.ensureAccounting(ctx, fd)
+	return nil
+}
+
+// ensureAccounting repairs qgroup accounting the kernel marked
+// inconsistent (after a subvolume change raced a rescan, a qgroup
+// relation added without rescan, ...): the kernel then skips accounting,
+// so no limit holds. A rescan is started and waited for, bounded by
+// RescanWait; what cannot be repaired in time is only logged, as the
+// limit is set and takes hold when the rescan ends.
+func (v *Volumes) ensureAccounting(ctx context.Context, fd int) {
+	st, err := v.B.QuotaState(ctx, fd)
+	if err != nil || !st.Enabled || !st.Inconsistent && !st.Rescanning {
+		if err != nil {
+			v.warn("cannot read the qgroup status", "error", err)
+		}
+		return
+	}
+	v.quotaMu.Lock()
+	defer v.quotaMu.Unlock()
+	if st.Inconsistent && !st.Rescanning {
+		if err := v.B.StartRescan(ctx, fd); err != nil {
+			v.warn("qgroup accounting is inconsistent and a rescan could not start; limits are not enforced", "error", err)
+			return
+		}
+	}
+	v.waitRescan(ctx, fd)
+	if st, err := v.B.QuotaState(ctx, fd); err == nil && st.Inconsistent {
+		v.warn("qgroup accounting is still inconsistent (rescan running); limits hold once it ends")
+	}
+}
+
+// enableQuota turns qgroups on and waits (bounded) for the rescan the
+// kernel starts, so usage figures are right from the first GetUsage.
+func (v *Volumes) enableQuota(ctx context.Context, fd int) error {
+	v.quotaMu.Lock()
+	defer v.quotaMu.Unlock()
+	if err := v.B.EnableQuota(ctx, fd); err != nil {
+		return err
+	}
+	v.waitRescan(ctx, fd)
+	return nil
+}
+
+// waitRescan waits for a running rescan, at most RescanWait.
+func (v *Volumes) waitRescan(ctx context.Context, fd int) {
+	wctx, cancel := context.WithTimeout(ctx, v.RescanWait)
+	defer cancel()
+	if err := v.B.WaitRescan(wctx, fd); err != nil {
+		v.warn("qgroup rescan still running; usage figures and limits settle when it ends", "error", err)
+	}
+}
+
+// volume reads the Volume at fd; withDU counts usage by walking the tree
+// when there is no qgroup to ask.
+func (v *Volumes) volume(ctx context.Context, path string, fd int, id uint64, withDU bool) (volumes.Volume, error) {
+	vol := volumes.Volume{Path: path, Kind: volumes.KindSubvolume}
+	q, err := v.B.Qgroup(ctx, fd, id)
+	switch {
+	case err == nil:
+		vol.QuotaBytes, vol.UsedBytes = q.MaxRef, q.Referenced
+		return vol, nil
+	case !errors.Is(err, ErrQuotaDisabled) && !errors.Is(err, ErrNoQgroup):
+		return volumes.Volume{}, fail(err, "read qgroup of %s", path)
+	case withDU:
+		vol.UsedBytes, err = osutil.DiskUsage(fd)
+		if err != nil {
+			return volumes.Volume{}, fail(err, "count usage of %s", path)
+		}
+	}
+	return vol, nil
+}
+
+// tempName is a hidden, unique name beside base for work in progress.
+func tempName(base, what string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	suffix := "." + what + "-" + hex.EncodeToString(b)
+	if len(base)+1+len(suffix) > 255 {
+		base = base[:255-1-len(suffix)]
+	}
+	return "." + base + suffix
+}
+
+// twoElements refuses paths like /home whose removal or replacement would
+// take a whole home root (or more) with it.
+func twoElements(p string) error {
+	if strings.Count(p, "/") < 2 {
+		return sdkerr.Invalid("path", "%q has fewer than two elements; a volume lives below a home root", p)
+	}
+	return nil
+}
+
+// pathArg checks a path argument as the sdk's adapters do.
+func pathArg(p string) error {
+	if err := check.AbsPath("path", p); err != nil {
+		return err
+	}
+	return twoElements(p)
+}

@@ -1,0 +1,24 @@
+// Command dir is the hero_codescalers volumes plugin for any filesystem
+// (ext4, xfs, ...): each home is a plain directory, without quotas or
+// snapshots. On btrfs the btrfs plugin ranks above it.
+package main
+
+import (
+	"context"
+
+	"github.com/threefoldtech/hero_codescalers/plugins/dir/internal/dirvol"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+)
+
+func main() {
+	sdk.Serve(sdk.Config{
+		Name:     "dir",
+		Version:  "0.1.0",
+		Supports: identity.Supports{Generic: true},
+		Probe: func(context.Context) identity.ProbeResult {
+			return identity.ProbeResult{Ready: true, Reason: "plain directories; quotas unsupported, snapshots unsupported"}
+		},
+		Volumes: dirvol.Volumes{},
+	})
+}
