@@ -1,0 +1,171 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	commonv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/common/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// goneWait is how long a call that lost its connection waits for the
+// supervisor to confirm the process died, to tell "restarting" from a
+// transport hiccup. It is spent only on that failure path.
+const goneWait = 500 * time.Millisecond
+
+// callNote travels in a call's context so the gRPC interceptor can say
+// whether a failure came from the transport rather than the plugin: the
+// sdk's client adapters turn both into an *sdkerr.Error, but only a
+// plugin's own errors carry the sdk's error detail.
+type callNote struct {
+	transport bool
+	msg       string
+}
+
+type noteKey struct{}
+
+// noteTransport is a gRPC client interceptor on every plugin connection.
+func noteTransport(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if err == nil {
+		return nil
+	}
+	if n, ok := ctx.Value(noteKey{}).(*callNote); ok && isTransport(err) {
+		n.transport, n.msg = true, status.Convert(err).Message()
+	}
+	return err
+}
+
+// isTransport reports whether err is a gRPC failure without the plugin's
+// error detail: the connection, a deadline, a cancel.
+func isTransport(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return true
+	}
+	for _, d := range st.Details() {
+		if _, ok := d.(*commonv1.ErrorDetail); ok {
+			return false
+		}
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// call runs fn against the live client of concern and turns its error into
+// a *core.Error. Calls never wait for a plugin that is starting or
+// restarting: they fail at once with Unavailable and the reason, and the
+// caller (a user, a reconcile loop) retries an idempotent call.
+func call[T any](m *Manager, ctx context.Context, concern string, fn func(context.Context, T) error) error {
+	p, inst, err := m.resolve(concern)
+	if err != nil {
+		return err
+	}
+	raw, err := inst.impl(concern)
+	if err != nil {
+		return unavailable(p.name, concern, err.Error(), err)
+	}
+	impl, ok := raw.(T)
+	if !ok {
+		return core.Errorf(core.Internal, "plugin %s (%s): client adapter is %T", p.name, concern, raw)
+	}
+	return p.invoke(ctx, concern, inst, func(ctx context.Context) error { return fn(ctx, impl) })
+}
+
+// invoke runs one call on inst and converts its error: the plugin's typed
+// errors by core's mapping, transport failures to Unavailable naming the
+// plugin and what happens next.
+func (p *proc) invoke(ctx context.Context, concern string, inst *instance, fn func(context.Context) error) error {
+	note := &callNote{}
+	err := fn(context.WithValue(ctx, noteKey{}, note))
+	if err == nil {
+		return nil
+	}
+	if !note.transport {
+		return core.FromPluginError(err)
+	}
+	if ctx.Err() != nil {
+		return unavailable(p.name, concern, "call abandoned: "+ctx.Err().Error(), err)
+	}
+	return unavailable(p.name, concern, p.lostReason(inst, note.msg), err)
+}
+
+// lostReason waits briefly for the supervisor to see whether the process
+// behind a lost connection died, and says what happens next.
+func (p *proc) lostReason(inst *instance, msg string) string {
+	select {
+	case <-inst.gone:
+	case <-time.After(goneWait):
+		return msg
+	}
+	_, state, reason := p.live()
+	switch state {
+	case core.PluginStopped:
+		return "stopped"
+	case core.PluginRefused:
+		return "refused: " + reason
+	}
+	return "restarting"
+}
+
+// resolve finds the live process serving concern.
+func (m *Manager) resolve(concern string) (*proc, *instance, error) {
+	m.mu.RLock()
+	rt, ok := m.routes[concern]
+	var rtCopy route
+	if ok {
+		rtCopy = *rt
+	}
+	m.mu.RUnlock()
+	switch {
+	case !ok:
+		return nil, nil, core.Errorf(core.Invalid, "unknown concern %q", concern)
+	case rtCopy.missing != "":
+		return nil, nil, core.Errorf(core.Unavailable, "no plugin serves %s: %s", concern, rtCopy.missing)
+	case rtCopy.refused != "":
+		return nil, nil, core.Errorf(core.Unavailable, "plugin %s (%s) is refused: %s", rtCopy.pick.Candidate.Name(), concern, rtCopy.refused)
+	}
+	p := rtCopy.proc
+	inst, state, reason := p.live()
+	if inst != nil {
+		return p, inst, nil
+	}
+	switch state {
+	case core.PluginCrashed:
+		reason = "restarting after: " + reason
+	case core.PluginStarting:
+		reason = "starting"
+	case core.PluginRefused:
+		reason = "refused: " + reason
+		if p.approve {
+			reason += "; " + approveHint(concern, m.mode == ModeSudo)
+		}
+	}
+	return nil, nil, unavailable(p.name, concern, reason, nil)
+}
+
+func unavailable(name, concern, reason string, err error) *core.Error {
+	return &core.Error{Code: core.Unavailable, Message: fmt.Sprintf("plugin %s (%s) is unavailable: %s", name, concern, reason), Err: err}
+}
+
+// Probe asks the plugin serving concern whether it is ready, through the
+// same routing as every call: for diagnostics and the round-trip bench.
+func (m *Manager) Probe(ctx context.Context, concern string) (res identity.ProbeResult, err error) {
+	p, inst, err := m.resolve(concern)
+	if err != nil {
+		return res, err
+	}
+	err = p.invoke(ctx, concern, inst, func(ctx context.Context) (err error) {
+		res, err = inst.ident.Probe(ctx)
+		return err
+	})
+	return res, err
+}

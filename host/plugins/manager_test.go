@@ -1,0 +1,182 @@
+package plugins_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/host/plugins"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+)
+
+// One binary serving all five concerns runs as one process, and every
+// client reaches it with the plugin's typed errors mapped to core codes.
+func TestOneProcessServesEveryConcern(t *testing.T) {
+	dir := pluginDir(t)
+	install(t, dir, binary(t, "fakeplugin"), "allinone")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	list := h.List()
+	if len(list) != len(sdk.Concerns) {
+		t.Fatalf("list: %+v", list)
+	}
+	for _, i := range list {
+		if i.Name != "allinone" || i.State != core.PluginReady || i.PID != list[0].PID || i.PID == 0 || len(i.SHA256) != 64 {
+			t.Errorf("%+v", i)
+		}
+	}
+	ctx := context.Background()
+	if _, err := h.Accounts().CreateUser(ctx, accounts.UserSpec{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Accounts().GetUser(ctx, "bob"); !core.IsCode(err, core.NotFound) {
+		t.Errorf("GetUser(bob): %v, want not_found", err)
+	}
+	var ce *core.Error
+	if _, err := h.Accounts().GetUser(ctx, "-rf"); !errors.As(err, &ce) || ce.Code != core.Invalid || ce.Field != "name" {
+		t.Errorf("GetUser(-rf): %#v, want invalid name", err)
+	}
+	if _, err := h.Volumes().ListSnapshots(ctx, "/home/alice"); err != nil {
+		t.Error(err)
+	}
+	if _, err := h.ACL().Get(ctx, "/home/alice"); err != nil {
+		t.Error(err)
+	}
+	if _, err := h.SSHKeys().ListAuthorizedKeys(ctx, "/home/alice"); err != nil {
+		t.Error(err)
+	}
+	if _, err := h.Sessions().ListSessions(ctx, ""); err != nil {
+		t.Error(err)
+	}
+	if !h.Healthy() {
+		t.Error("not healthy")
+	}
+}
+
+// A kill -9 of a plugin is followed by a restart, and the next call works.
+func TestKilledPluginRestarts(t *testing.T) {
+	dir := pluginDir(t)
+	path := install(t, dir, binary(t, "fakeplugin"), "tp-accounts")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	before := info(h.Manager, "accounts")
+	kill9(t, before.PID)
+	waitFor(t, 10*time.Second, "a restarted, ready accounts plugin", func() bool {
+		i := info(h.Manager, "accounts")
+		return i.State == core.PluginReady && i.Restarts == 1 && i.PID != before.PID && i.PID != 0
+	})
+	if _, err := h.Accounts().CreateUser(context.Background(), accounts.UserSpec{Name: "alice"}); err != nil {
+		t.Fatalf("call after restart: %v", err)
+	}
+	after := info(h.Manager, "accounts")
+	if !strings.Contains(after.LastError, "signal: killed") {
+		t.Errorf("last error %q should say how it died", after.LastError)
+	}
+	if n := starts(path); n != 2 {
+		t.Errorf("%d processes started, want 2", n)
+	}
+	if _, ok := h.log.find("plugin crashed; restarting", "plugin=tp-accounts"); !ok {
+		t.Error("the crash was not logged under the plugin's name")
+	}
+}
+
+// A call in flight when its plugin dies fails at once with Unavailable
+// saying the plugin is restarting; the plugin's own log lines reach the
+// host log under its name.
+func TestInFlightCallOfDeadPlugin(t *testing.T) {
+	dir := pluginDir(t)
+	install(t, dir, binary(t, "fakeplugin"), "tp-sessions")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	errc := make(chan error, 1)
+	go func() { errc <- h.Sessions().KillSession(context.Background(), "slow", time.Minute) }()
+	waitFor(t, 5*time.Second, "the slow call to reach the plugin", func() bool {
+		_, ok := h.log.find("slow call started", "plugin=tp-sessions")
+		return ok
+	})
+	kill9(t, info(h.Manager, "sessions").PID)
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the in-flight call hung on a dead plugin")
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != core.Unavailable ||
+		ce.Message != "plugin tp-sessions (sessions) is unavailable: restarting" {
+		t.Fatalf("in-flight call: %#v", err)
+	}
+}
+
+// A binary changed after the lock recorded it is refused with a clear
+// error, no process of it starts, and Approve lets it run.
+func TestTamperedBinaryRefused(t *testing.T) {
+	dir := pluginDir(t)
+	path := install(t, dir, binary(t, "fakeplugin"), "tp-accounts")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	locked := info(h.Manager, "accounts").SHA256
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, path, "tampered")
+
+	log := newLogBook()
+	m := startWith(t, dir, h.store, log)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.WaitReady(ctx); err == nil {
+		t.Fatal("WaitReady: nil, want the refusal")
+	}
+	i := info(m, "accounts")
+	if i.State != core.PluginRefused || i.PID != 0 ||
+		!strings.Contains(i.LastError, "sha256 changed from "+locked+" to ") ||
+		!strings.HasSuffix(i.LastError, "approve with hero_codescalers plugin-approve accounts") {
+		t.Fatalf("%+v", i)
+	}
+	if n := starts(path); n != 1 {
+		t.Fatalf("%d processes started, want only the first run's", n)
+	}
+	_, err := m.Accounts().GetUser(ctx, "alice")
+	if !core.IsCode(err, core.Unavailable) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("call to a refused plugin: %v", err)
+	}
+
+	if err := m.Approve(ctx, "accounts"); err != nil {
+		t.Fatal(err)
+	}
+	if i := info(m, "accounts"); i.State != core.PluginReady || i.SHA256 == locked {
+		t.Fatalf("after approve: %+v", i)
+	}
+	if _, err := m.Accounts().CreateUser(ctx, accounts.UserSpec{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	locks, err := plugins.Locks(h.store)
+	if err != nil || locks["accounts"].SHA256 == locked {
+		t.Errorf("lock not updated: %+v %v", locks, err)
+	}
+}
+
+// A binary swapped while its process runs is refused at the restart, by
+// SecureConfig, before anything is exec'd.
+func TestTamperedBeforeRestart(t *testing.T) {
+	dir := pluginDir(t)
+	path := install(t, dir, binary(t, "fakeplugin"), "tp-accounts")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	replaceTampered(t, path) // a running binary cannot be written to: swap it
+	kill9(t, info(h.Manager, "accounts").PID)
+	waitFor(t, 10*time.Second, "the refusal", func() bool {
+		return info(h.Manager, "accounts").State == core.PluginRefused
+	})
+	if i := info(h.Manager, "accounts"); !strings.Contains(i.LastError, "sha256 changed") {
+		t.Errorf("%+v", i)
+	}
+	if n := starts(path); n != 1 {
+		t.Errorf("%d processes started, want 1", n)
+	}
+}

@@ -1,0 +1,246 @@
+package plugins
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/threefoldtech/hero_codescalers/sdk"
+)
+
+// Pick is the plugin chosen for one concern, and why.
+type Pick struct {
+	Concern   string
+	Candidate Candidate
+	Why       string // "pinned", "os id debian", "os id_like rhel", "generic"
+}
+
+// The OS fit of a plugin, best first.
+const (
+	osNone = iota
+	osGeneric
+	osLike
+	osExact
+)
+
+// score orders the candidates of one concern: a higher score wins.
+type score struct {
+	os      int
+	fs      bool // names the home root's fs type (a btrfs plugin on btrfs)
+	version string
+	order   int // dir position: lower wins
+	name    string
+}
+
+// Select picks one plugin per concern, as a pure function of what is on
+// disk, the platform and the operator's pins. A pin wins whatever the
+// ranking; otherwise an exact os-release ID beats an ID_LIKE match beats a
+// generic plugin, then a plugin naming the home root's filesystem beats
+// one that does not care (so btrfs beats a plain-directory plugin on btrfs),
+// then the higher version, then the earlier plugin dir. A plugin whose
+// manifest lists filesystem types that exclude the home root's is not
+// eligible. Concerns nobody serves are absent from the result; pins that
+// name an unknown concern or a missing plugin are errors.
+func Select(cands []Candidate, p Platform, pins map[string]string) (map[string]Pick, error) {
+	picks := map[string]Pick{}
+	errs := checkPins(cands, pins)
+	for _, concern := range sdk.Concerns {
+		if name, ok := pins[concern]; ok {
+			if c, found := byName(cands, name); found && c.Manifest.Serves(concern) {
+				picks[concern] = Pick{Concern: concern, Candidate: c, Why: "pinned"}
+			}
+			continue
+		}
+		var best *Candidate
+		var bestScore score
+		var why string
+		for i := range cands {
+			c := &cands[i]
+			s, w, ok := rank(c, concern, p)
+			if ok && (best == nil || better(s, bestScore)) {
+				best, bestScore, why = c, s, w
+			}
+		}
+		if best != nil {
+			picks[concern] = Pick{Concern: concern, Candidate: *best, Why: why}
+		}
+	}
+	return picks, errors.Join(errs...)
+}
+
+func checkPins(cands []Candidate, pins map[string]string) []error {
+	var errs []error
+	for _, concern := range sortedKeys(pins) {
+		name := pins[concern]
+		c, found := byName(cands, name)
+		switch {
+		case !slices.Contains(sdk.Concerns, concern):
+			errs = append(errs, fmt.Errorf("plugin pin %s=%s: unknown concern (want one of %s)",
+				concern, name, strings.Join(sdk.Concerns, ", ")))
+		case !found:
+			errs = append(errs, fmt.Errorf("plugin pin %s=%s: no plugin %q in the plugin dirs (found: %s)",
+				concern, name, name, strings.Join(names(cands), ", ")))
+		case !c.Manifest.Serves(concern):
+			errs = append(errs, fmt.Errorf("plugin pin %s=%s: %s does not serve %s (it serves %s)",
+				concern, name, name, concern, strings.Join(c.Manifest.Concerns, ", ")))
+		}
+	}
+	return errs
+}
+
+// rank scores c for concern on p; ok is false when c does not serve the
+// concern or does not fit the machine.
+func rank(c *Candidate, concern string, p Platform) (score, string, bool) {
+	m := c.Manifest
+	if !m.Serves(concern) {
+		return score{}, "", false
+	}
+	sup := m.Supports
+	fsSpecific := len(sup.FSTypes) > 0
+	if fsSpecific && !slices.ContainsFunc(sup.FSTypes, func(t string) bool { return fsMatches(t, p.FSType) }) {
+		return score{}, "", false
+	}
+	os, why := osFit(sup.OSIDs, sup.OSIDLikes, sup.Generic, p)
+	if os == osNone {
+		return score{}, "", false
+	}
+	if fsSpecific {
+		why += ", fs " + p.FSType
+	}
+	return score{os: os, fs: fsSpecific, version: m.Version, order: c.order, name: m.Name}, why, true
+}
+
+// osFit says how well a plugin's os-release matchers fit p. A plugin that
+// names no distribution at all (only filesystems, say) is generic.
+func osFit(ids, likes []string, generic bool, p Platform) (int, string) {
+	if slices.Contains(ids, p.ID) {
+		return osExact, "os id " + p.ID
+	}
+	machine := append([]string{p.ID}, p.IDLike...)
+	for _, want := range append(slices.Clone(ids), likes...) {
+		if slices.Contains(machine, want) {
+			return osLike, "os id_like " + want
+		}
+	}
+	if generic || len(ids)+len(likes) == 0 {
+		return osGeneric, "generic"
+	}
+	return osNone, ""
+}
+
+func better(a, b score) bool {
+	if a.os != b.os {
+		return a.os > b.os
+	}
+	if a.fs != b.fs {
+		return a.fs
+	}
+	if c := CompareVersions(a.version, b.version); c != 0 {
+		return c > 0
+	}
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	return a.name < b.name
+}
+
+// CompareVersions compares two semver-like versions ("1.10.0" > "1.9",
+// "1.0.0" > "1.0.0-rc1", a leading "v" and "+build" ignored): -1, 0 or 1.
+// Parts that are not numbers compare as strings, so any version string
+// still orders deterministically.
+func CompareVersions(a, b string) int {
+	ca, pa := splitVersion(a)
+	cb, pb := splitVersion(b)
+	if c := compareParts(ca, cb); c != 0 {
+		return c
+	}
+	switch {
+	case pa == nil && pb == nil:
+		return 0
+	case pa == nil:
+		return 1 // a release beats its pre-releases
+	case pb == nil:
+		return -1
+	}
+	return compareParts(pa, pb)
+}
+
+func splitVersion(v string) (core, pre []string) {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	v, _, _ = strings.Cut(v, "+")
+	c, p, hasPre := strings.Cut(v, "-")
+	core = strings.Split(c, ".")
+	if hasPre {
+		pre = strings.Split(p, ".")
+	}
+	return core, pre
+}
+
+func compareParts(a, b []string) int {
+	for i := 0; i < max(len(a), len(b)); i++ {
+		x, y := "0", "0"
+		if i < len(a) && a[i] != "" {
+			x = a[i]
+		}
+		if i < len(b) && b[i] != "" {
+			y = b[i]
+		}
+		nx, errx := strconv.ParseUint(x, 10, 64)
+		ny, erry := strconv.ParseUint(y, 10, 64)
+		switch {
+		case errx == nil && erry == nil && nx != ny:
+			if nx > ny {
+				return 1
+			}
+			return -1
+		case (errx == nil) != (erry == nil):
+			if errx == nil {
+				return -1 // numeric identifiers sort before words, as in semver
+			}
+			return 1
+		case errx != nil && x != y:
+			return strings.Compare(x, y)
+		}
+	}
+	return 0
+}
+
+func byName(cands []Candidate, name string) (Candidate, bool) {
+	for _, c := range cands {
+		if c.Name() == name {
+			return c, true
+		}
+	}
+	return Candidate{}, false
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ParsePins reads `--plugin concern=name` flags into a pin map.
+func ParsePins(flags []string) (map[string]string, error) {
+	pins := map[string]string{}
+	for _, f := range flags {
+		concern, name, ok := strings.Cut(f, "=")
+		concern, name = strings.TrimSpace(concern), strings.TrimSpace(name)
+		if !ok || concern == "" || name == "" {
+			return nil, fmt.Errorf("--plugin %q: want concern=name, e.g. accounts=shadow", f)
+		}
+		if !slices.Contains(sdk.Concerns, concern) {
+			return nil, fmt.Errorf("--plugin %q: unknown concern %q (want one of %s)", f, concern, strings.Join(sdk.Concerns, ", "))
+		}
+		if prev, dup := pins[concern]; dup && prev != name {
+			return nil, fmt.Errorf("--plugin: %s pinned twice (%s and %s)", concern, prev, name)
+		}
+		pins[concern] = name
+	}
+	return pins, nil
+}
