@@ -44,6 +44,10 @@ func serve(cfg Config, args []string, stdout, stderr *os.File) int {
 	}
 	st := newStopper(logger, cfg.StopGrace, stderr)
 	watchParent(cfg.WatchInterval, logger, func() { st.stop("parent exited") })
+	// A dead host leaves a broken stderr pipe; ignoring SIGPIPE lets the
+	// stopper finish in-flight calls (an /etc rewrite, say) instead of
+	// dying on the first log line.
+	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	go func() {

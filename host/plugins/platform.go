@@ -26,6 +26,18 @@ type Platform struct {
 	IDLike    []string // os-release ID_LIKE: ["rhel", "fedora"]
 	VersionID string   // os-release VERSION_ID: "12"
 	FSType    string   // statfs type name of the home root: "btrfs", "ext4"
+	// Exists reports whether a path a manifest requires is there; nil
+	// means os.Stat on this machine.
+	Exists func(path string) bool
+}
+
+// exists answers a manifest's require_paths.
+func (p Platform) exists(path string) bool {
+	if p.Exists != nil {
+		return p.Exists(path)
+	}
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // String renders the platform for logs and error messages.

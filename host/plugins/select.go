@@ -102,6 +102,11 @@ func rank(c *Candidate, concern string, p Platform) (score, string, bool) {
 	if fsSpecific && !slices.ContainsFunc(sup.FSTypes, func(t string) bool { return fsMatches(t, p.FSType) }) {
 		return score{}, "", false
 	}
+	for _, req := range sup.RequirePaths {
+		if !p.exists(req) {
+			return score{}, "", false
+		}
+	}
 	os, why := osFit(sup.OSIDs, sup.OSIDLikes, sup.Generic, p)
 	if os == osNone {
 		return score{}, "", false

@@ -15,7 +15,7 @@ func main() {
 	sdk.Serve(sdk.Config{
 		Name:     "logind",
 		Version:  "0.1.0",
-		Supports: identity.Supports{Generic: true},
+		Supports: identity.Supports{Generic: true, RequirePaths: []string{"/run/systemd/seats"}},
 		Probe:    l.Probe,
 		Sessions: l,
 	})

@@ -17,7 +17,7 @@ func main() {
 	sdk.Serve(sdk.Config{
 		Name:     "posixacl",
 		Version:  "0.1.0",
-		Supports: identity.Supports{Generic: true},
+		Supports: identity.Supports{Generic: true, FSTypes: []string{"btrfs", "ext4", "xfs", "tmpfs", "f2fs", "jfs", "ocfs2", "gfs2"}},
 		Probe:    p.Probe,
 		ACL:      p,
 	})

@@ -70,9 +70,9 @@ func (c *Client) Probe(ctx context.Context) (ProbeResult, error) {
 }
 
 func supportsToProto(s Supports) *identityv1.Supports {
-	return &identityv1.Supports{OsIds: s.OSIDs, OsIdLikes: s.OSIDLikes, FsTypes: s.FSTypes, Generic: s.Generic}
+	return &identityv1.Supports{OsIds: s.OSIDs, OsIdLikes: s.OSIDLikes, FsTypes: s.FSTypes, Generic: s.Generic, RequirePaths: s.RequirePaths}
 }
 
 func supportsFromProto(s *identityv1.Supports) Supports {
-	return Supports{OSIDs: s.GetOsIds(), OSIDLikes: s.GetOsIdLikes(), FSTypes: s.GetFsTypes(), Generic: s.GetGeneric()}
+	return Supports{OSIDs: s.GetOsIds(), OSIDLikes: s.GetOsIdLikes(), FSTypes: s.GetFsTypes(), Generic: s.GetGeneric(), RequirePaths: s.GetRequirePaths()}
 }

@@ -40,6 +40,9 @@ type Supports struct {
 	OSIDLikes []string `json:"os_id_likes,omitempty"` // os-release ID_LIKE values: "rhel"
 	FSTypes   []string `json:"fs_types,omitempty"`    // statfs type names: "btrfs"
 	Generic   bool     `json:"generic,omitempty"`     // fits any Linux
+	// RequirePaths must all exist for the plugin to fit ("/run/systemd/system"
+	// for logind); the host checks them without starting the plugin.
+	RequirePaths []string `json:"require_paths,omitempty"`
 }
 
 // ProbeResult is a plugin's readiness.

@@ -27,11 +27,15 @@ const (
 // Supports says on which machines a plugin fits; the host ranks an exact
 // os-release ID above an ID_LIKE match above generic.
 type Supports struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OsIds         []string               `protobuf:"bytes,1,rep,name=os_ids,json=osIds,proto3" json:"os_ids,omitempty"`               // os-release ID values, e.g. "debian"
-	OsIdLikes     []string               `protobuf:"bytes,2,rep,name=os_id_likes,json=osIdLikes,proto3" json:"os_id_likes,omitempty"` // os-release ID_LIKE values, e.g. "rhel"
-	FsTypes       []string               `protobuf:"bytes,3,rep,name=fs_types,json=fsTypes,proto3" json:"fs_types,omitempty"`         // statfs type names, e.g. "btrfs"
-	Generic       bool                   `protobuf:"varint,4,opt,name=generic,proto3" json:"generic,omitempty"`                       // fits any Linux
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	OsIds     []string               `protobuf:"bytes,1,rep,name=os_ids,json=osIds,proto3" json:"os_ids,omitempty"`               // os-release ID values, e.g. "debian"
+	OsIdLikes []string               `protobuf:"bytes,2,rep,name=os_id_likes,json=osIdLikes,proto3" json:"os_id_likes,omitempty"` // os-release ID_LIKE values, e.g. "rhel"
+	FsTypes   []string               `protobuf:"bytes,3,rep,name=fs_types,json=fsTypes,proto3" json:"fs_types,omitempty"`         // statfs type names, e.g. "btrfs"
+	Generic   bool                   `protobuf:"varint,4,opt,name=generic,proto3" json:"generic,omitempty"`                       // fits any Linux
+	// Paths that must exist on the machine for the plugin to fit, e.g.
+	// "/run/systemd/system" for a plugin that needs systemd: the host checks
+	// them when it chooses, without starting the plugin.
+	RequirePaths  []string `protobuf:"bytes,5,rep,name=require_paths,json=requirePaths,proto3" json:"require_paths,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -92,6 +96,13 @@ func (x *Supports) GetGeneric() bool {
 		return x.Generic
 	}
 	return false
+}
+
+func (x *Supports) GetRequirePaths() []string {
+	if x != nil {
+		return x.RequirePaths
+	}
+	return nil
 }
 
 type GetInfoRequest struct {
@@ -298,12 +309,13 @@ var File_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x1aidentity/v1/identity.proto\x12\x1chero_codescalers.identity.v1\"v\n" +
+	"\x1aidentity/v1/identity.proto\x12\x1chero_codescalers.identity.v1\"\x9b\x01\n" +
 	"\bSupports\x12\x15\n" +
 	"\x06os_ids\x18\x01 \x03(\tR\x05osIds\x12\x1e\n" +
 	"\vos_id_likes\x18\x02 \x03(\tR\tosIdLikes\x12\x19\n" +
 	"\bfs_types\x18\x03 \x03(\tR\afsTypes\x12\x18\n" +
-	"\ageneric\x18\x04 \x01(\bR\ageneric\"\x10\n" +
+	"\ageneric\x18\x04 \x01(\bR\ageneric\x12#\n" +
+	"\rrequire_paths\x18\x05 \x03(\tR\frequirePaths\"\x10\n" +
 	"\x0eGetInfoRequest\"\xc2\x01\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
