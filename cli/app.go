@@ -51,6 +51,12 @@ type CLI struct {
 	Plugin pluginListCmd `cmd:"" name:"plugin-list" group:"Host" help:"The plugins the host runs, one per concern."`
 	Audit  auditListCmd  `cmd:"" name:"audit-list" group:"Host" help:"The audit log of mutating calls, newest first."`
 
+	PluginApprove pluginApproveCmd `cmd:"" name:"plugin-approve" group:"Plugins" help:"Approve the binary now chosen for a concern after its sha256 changed."`
+	PluginCheck   struct {
+		Check pluginCheckCmd `cmd:"" help:"Run the conformance kit against a plugin binary: plugin check PATH."`
+	} `cmd:"" name:"plugin" group:"Plugins" help:"Plugin tools."`
+	Setup setupCmd `cmd:"" group:"Plugins" help:"One-time machine set-up for an unprivileged host."`
+
 	UserCreate    userCreateCmd    `cmd:"" group:"Users" help:"Create a user, or many with --from users.csv; prints the generated public key."`
 	UserDelete    userDeleteCmd    `cmd:"" group:"Users" help:"Delete a managed user: sessions, home (unless --keep-home), account."`
 	UserGet       userGetCmd       `cmd:"" group:"Users" help:"Show one user."`

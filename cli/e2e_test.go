@@ -104,11 +104,12 @@ func (e *e2e) must(want int, args ...string) result {
 	return r
 }
 
-// start runs --start --json and registers a cleanup that stops the host
+// start runs --start --json (state only: --no-plugins, so no test here can
+// reach the machine's accounts) and registers a cleanup that stops the host
 // by its pid even if the test fails half way.
 func (e *e2e) start(args ...string) (pid int, paths map[string]any) {
 	e.t.Helper()
-	r := e.must(0, append(args, "--json", "--start")...)
+	r := e.must(0, append(args, "--no-plugins", "--json", "--start")...)
 	var out struct {
 		PID   int            `json:"pid"`
 		Paths map[string]any `json:"paths"`
@@ -200,7 +201,7 @@ func TestE2EStalePIDFile(t *testing.T) {
 	if r := e.must(3, "status"); !strings.Contains(r.stdout, "stale") {
 		t.Fatalf("status: %s", r.stdout)
 	}
-	r := e.run("--json", "--start")
+	r := e.run("--no-plugins", "--json", "--start")
 	if r.code != 0 || !strings.Contains(r.stderr, "removed stale pid file") {
 		t.Fatalf("start over a stale pid file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -220,7 +221,7 @@ func TestE2EConcurrentStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make([]result, 2)
 	for i := range results {
-		wg.Go(func() { results[i] = e.run("--instance", "3", "--json", "--start") })
+		wg.Go(func() { results[i] = e.run("--instance", "3", "--no-plugins", "--json", "--start") })
 	}
 	wg.Wait()
 	var won []int

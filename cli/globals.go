@@ -27,8 +27,12 @@ type Globals struct {
 	Address   string `placeholder:"IP" group:"Paths" help:"Dashboard TCP address (env HERO_CODESCALERS_ADDRESS, default the mycelium address)."`
 	Port      int    `placeholder:"PORT" group:"Paths" help:"Dashboard TCP port (env HERO_CODESCALERS_PORT, default 5000+N)."`
 
-	AdminGroup  string `placeholder:"GROUP" group:"Host (serve, start)" help:"Unix group whose members may call privileged methods."`
-	SocketGroup string `placeholder:"GROUP" group:"Host (serve, start)" help:"Make rpc.sock 0660 with this group (default 0600, owner only)."`
+	AdminGroup  string   `placeholder:"GROUP" group:"Host (serve, start)" help:"Unix group whose members may call privileged methods."`
+	SocketGroup string   `placeholder:"GROUP" group:"Host (serve, start)" help:"Make rpc.sock 0660 with this group (default 0600, owner only)."`
+	HomeRoot    string   `placeholder:"DIR" group:"Host (serve, start)" help:"Where users' homes live (default /home); the volumes plugin is chosen by its filesystem."`
+	PluginDir   []string `placeholder:"DIR" group:"Host (serve, start)" help:"Another directory to search for plugins (after plugins/ beside the binary and /usr/lib/hero_codescalers/plugins)."`
+	Plugin      []string `placeholder:"CONCERN=NAME" group:"Host (serve, start)" help:"Pin the plugin of a concern, e.g. --plugin sessions=procfs."`
+	NoPlugins   bool     `group:"Host (serve, start)" help:"Run without plugins: state only; account methods answer PluginUnavailable."`
 
 	Start  bool `xor:"lifecycle" group:"Lifecycle" help:"Start the host in the background (same as: start)."`
 	Stop   bool `xor:"lifecycle" group:"Lifecycle" help:"Stop the background host (same as: stop)."`

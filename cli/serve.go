@@ -5,11 +5,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/host"
+	"github.com/threefoldtech/hero_codescalers/host/plugins"
 )
 
 // hostRun is host.Run; tests replace it to see what serve hands over
@@ -43,9 +45,13 @@ func (serveCmd) Run(rt *runCtx) error {
 	if err := lock.writePID(os.Getpid()); err != nil {
 		return failf("write %s: %v", p.PIDFile, err)
 	}
+	cfg, err := rt.hostConfig(p)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(rt.ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := hostRun(ctx, rt.hostConfig(p)); err != nil {
+	if err := hostRun(ctx, cfg); err != nil {
 		return failf("%v", err)
 	}
 	return nil
@@ -53,15 +59,31 @@ func (serveCmd) Run(rt *runCtx) error {
 
 // hostConfig fills host.Config from the resolved paths, the flags and the
 // environment.
-func (rt *runCtx) hostConfig(p api.Paths) host.Config {
+func (rt *runCtx) hostConfig(p api.Paths) (host.Config, error) {
+	pins, err := plugins.ParsePins(rt.g.Plugin)
+	if err != nil {
+		return host.Config{}, usageErrorf("%v", err)
+	}
+	dirs := make([]string, 0, len(rt.g.PluginDir))
+	for _, d := range rt.g.PluginDir {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return host.Config{}, usageErrorf("--plugin-dir %s: %v", d, err)
+		}
+		dirs = append(dirs, abs)
+	}
 	return host.Config{
 		Paths:       p,
 		Secret:      rt.env.Getenv(api.EnvSecret),
 		AdminGroup:  rt.g.AdminGroup,
 		SocketGroup: rt.g.SocketGroup,
+		HomeRoot:    rt.g.HomeRoot,
+		PluginDirs:  dirs,
+		PluginPins:  pins,
+		NoPlugins:   rt.g.NoPlugins,
 		Logger:      slog.New(slog.NewTextHandler(rt.env.Stderr, nil)),
 		Ready:       func() { rt.printReady(p) },
-	}
+	}, nil
 }
 
 // printReady tells the person at the terminal (or the log) where the host
@@ -69,11 +91,10 @@ func (rt *runCtx) hostConfig(p api.Paths) host.Config {
 func (rt *runCtx) printReady(p api.Paths) {
 	fmt.Fprintf(rt.env.Stdout, `%s ready, pid %d
   rpc:   %s
-  admin: %s
   data:  %s
   try:   %s health
          curl --unix-socket %s http://localhost/health
-`, api.InstanceName(p.Instance), os.Getpid(), p.RPCSocket, p.AdminSocket, p.DataDir,
+`, api.InstanceName(p.Instance), os.Getpid(), p.RPCSocket, p.DataDir,
 		rt.callPrefix(p), shellQuote(p.RPCSocket))
 }
 

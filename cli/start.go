@@ -130,6 +130,18 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 			args = append(args, f.name, f.v)
 		}
 	}
+	if rt.g.HomeRoot != "" {
+		args = append(args, "--home-root", rt.g.HomeRoot)
+	}
+	for _, d := range rt.g.PluginDir {
+		args = append(args, "--plugin-dir", d)
+	}
+	for _, pin := range rt.g.Plugin {
+		args = append(args, "--plugin", pin)
+	}
+	if rt.g.NoPlugins {
+		args = append(args, "--no-plugins")
+	}
 	return args
 }
 

@@ -22,7 +22,18 @@ type Config struct {
 	// SocketGroup, when set, makes rpc.sock 0660 with that group; otherwise
 	// the socket is 0600 (owner only; root bypasses).
 	SocketGroup string
-	Logger      *slog.Logger
+	// HomeRoot is where users' homes live (default /home); the volumes
+	// plugin is chosen by its filesystem.
+	HomeRoot string
+	// PluginDirs are searched for plugins, before the defaults (plugins/
+	// beside the binary, /usr/lib/hero_codescalers/plugins).
+	PluginDirs []string
+	// PluginPins maps a concern to the plugin an operator wants for it.
+	PluginPins map[string]string
+	// NoPlugins runs a state-only host: the account methods answer
+	// PluginUnavailable (tests and fleet-only nodes).
+	NoPlugins bool
+	Logger    *slog.Logger
 	// Ready, when set, is called once the API answers.
 	Ready func()
 	// Components run beside the API for the host's lifetime: the seam

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 	"github.com/threefoldtech/hero_codescalers/host/state"
 )
@@ -61,8 +62,19 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Error("close state", "err", err)
 		}
 	}()
-	svc := core.NewService(store, core.WithLogger(log))
-	hs, err := newAPI(cfg, svc, log)
+	mgr, err := startPlugins(cfg, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if mgr != nil {
+		defer mgr.Close()
+	}
+	svc := newService(cfg, store, mgr, log)
+	if mgr != nil {
+		recoverJournal(ctx, svc, mgr, log)
+	}
+	hs, err := newAPI(cfg, svc, mgr, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -71,8 +83,13 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // newAPI builds the JSON-RPC server over svc.
-func newAPI(cfg Config, svc *core.Service, log *slog.Logger) (*http.Server, error) {
-	reg, err := rpc.Handlers(svc, rpc.Info{Version: Version, Started: time.Now(), Instance: cfg.Paths.Instance})
+func newAPI(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) (*http.Server, error) {
+	info := rpc.Info{Version: Version, Started: time.Now(), Instance: cfg.Paths.Instance}
+	if mgr != nil {
+		info.Plugins = mgr.List
+		info.Approve = mgr.Approve
+	}
+	reg, err := rpc.Handlers(svc, info)
 	if err != nil {
 		return nil, err
 	}

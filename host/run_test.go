@@ -34,7 +34,7 @@ func testConfig(t *testing.T, instance int) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Paths: paths, Secret: "test-secret", Logger: slog.New(slog.DiscardHandler)}
+	return Config{Paths: paths, Secret: "test-secret", NoPlugins: true, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // start runs the host in a goroutine and waits, with a deadline, until it

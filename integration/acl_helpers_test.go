@@ -21,7 +21,7 @@ const aclModule = "github.com/threefoldtech/hero_codescalers"
 
 // aclEnv is the environment the acl and sshkeys plugins run with here:
 // the sandbox's btrfs home root.
-var aclEnv = []string{"HERO_CODESCALERS_HOME_ROOT=/home"}
+var aclEnv = []string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=/home"}
 
 // aclBuild builds plugins/<name> into a temporary directory, with its
 // manifest beside it as `make build` writes it.

@@ -30,21 +30,22 @@ type Method struct {
 
 // Method names.
 const (
-	MHealth       = "health"
-	MStats        = "stats"
-	MDiscover     = "rpc.discover"
-	MNodeAdd      = "node.add"
-	MNodeRemove   = "node.remove"
-	MNodeList     = "node.list"
-	MNodeGet      = "node.get"
-	MGroupCreate  = "group.create"
-	MGroupDelete  = "group.delete"
-	MGroupList    = "group.list"
-	MGroupGet     = "group.get"
-	MWhitelistGet = "admin.whitelist.get"
-	MWhitelistSet = "admin.whitelist.set"
-	MAuditList    = "audit.list"
-	MPluginList   = "plugin.list"
+	MHealth        = "health"
+	MStats         = "stats"
+	MDiscover      = "rpc.discover"
+	MNodeAdd       = "node.add"
+	MNodeRemove    = "node.remove"
+	MNodeList      = "node.list"
+	MNodeGet       = "node.get"
+	MGroupCreate   = "group.create"
+	MGroupDelete   = "group.delete"
+	MGroupList     = "group.list"
+	MGroupGet      = "group.get"
+	MWhitelistGet  = "admin.whitelist.get"
+	MWhitelistSet  = "admin.whitelist.set"
+	MAuditList     = "audit.list"
+	MPluginList    = "plugin.list"
+	MPluginApprove = "plugin.approve"
 )
 
 // Methods is the table the server dispatches from and the OpenRPC document
@@ -65,6 +66,7 @@ var Methods = []Method{
 	{Name: MWhitelistSet, Summary: "Replace the dashboard's TCP access list (empty admits all).", Params: Whitelist{}, Result: Whitelist{}, Access: Privileged, Mutating: true},
 	{Name: MAuditList, Summary: "Audit log of mutating calls, newest first.", Params: AuditListParams{}, Result: AuditListResult{}, Access: Privileged},
 	{Name: MPluginList, Summary: "The plugins this host runs, one per concern.", Params: Empty{}, Result: PluginListResult{}},
+	{Name: MPluginApprove, Summary: "Approve the binary now chosen for a concern (after an upgrade changed its sha256) and start it.", Params: PluginApproveParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "concern"},
 }
 
 func init() { Methods = append(Methods, userMethods...) }
@@ -163,6 +165,11 @@ type AuditListParams struct {
 type AuditListResult struct {
 	Events []core.AuditEvent `json:"events"`
 	Next   string            `json:"next,omitempty"`
+}
+
+// PluginApproveParams names the concern whose plugin to approve.
+type PluginApproveParams struct {
+	Concern string `json:"concern" required:"true"`
 }
 
 // PluginListResult lists the plugins.

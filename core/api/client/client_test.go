@@ -272,6 +272,7 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 		func() error { _, err := c.GroupMemberAdd(ctx, "devs", "alice"); return err },
 		func() error { _, err := c.GroupMemberRemove(ctx, "devs", "alice"); return err },
 		func() error { _, err := c.Reconcile(ctx); return err },
+		func() error { return c.PluginApprove(ctx, "accounts") },
 		func() error { _, err := c.PluginList(ctx); return err },
 	}
 	for _, h := range helpers {

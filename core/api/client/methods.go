@@ -117,3 +117,8 @@ func (c *Client) PluginList(ctx context.Context) ([]core.PluginInfo, error) {
 	err := c.Call(ctx, api.MPluginList, api.Empty{}, &r)
 	return r.Plugins, err
 }
+
+// PluginApprove approves the binary now chosen for a concern.
+func (c *Client) PluginApprove(ctx context.Context, concern string) error {
+	return c.Call(ctx, api.MPluginApprove, api.PluginApproveParams{Concern: concern}, nil)
+}

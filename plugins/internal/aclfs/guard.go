@@ -14,7 +14,7 @@ import (
 
 // HomeRootEnv names the environment variable that tells an acl plugin the
 // home root (default DefaultHomeRoot): its direct subdirectories are homes.
-const HomeRootEnv = "HERO_CODESCALERS_HOME_ROOT"
+const HomeRootEnv = "HERO_CODESCALERS_PLUGIN_HOME_ROOT"
 
 // DefaultHomeRoot is the home root when HomeRootEnv is unset.
 const DefaultHomeRoot = "/home"

@@ -1,0 +1,70 @@
+package host
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/host/plugins"
+)
+
+// readyWait bounds how long start-up waits for the plugins before it runs
+// the journal's recovery; a plugin that is not ready by then is reported by
+// plugin.list and retried, and recovery runs again at the next start.
+const readyWait = 10 * time.Second
+
+// startPlugins starts the plugin manager unless the host runs state-only.
+func startPlugins(cfg Config, store core.Store, log *slog.Logger) (*plugins.Manager, error) {
+	if cfg.NoPlugins {
+		log.Info("plugins disabled: account methods answer PluginUnavailable")
+		return nil, nil
+	}
+	home := cfg.HomeRoot
+	if home == "" {
+		home = core.DefaultHomeRoot
+	}
+	mgr, err := plugins.New(plugins.Options{
+		Dirs:     plugins.DefaultDirs(cfg.PluginDirs...),
+		Pins:     cfg.PluginPins,
+		Store:    store,
+		Logger:   log.With("component", "plugins"),
+		HomeRoot: home,
+		Env:      []string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=" + home},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Start(); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// newService builds the use cases over the state and, when running, the
+// plugins.
+func newService(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Logger) *core.Service {
+	opts := []core.Option{core.WithLogger(log), core.WithUserConfig(core.UserConfig{HomeRoot: cfg.HomeRoot})}
+	if mgr != nil {
+		opts = append(opts, core.WithPlugins(mgr))
+	}
+	return core.NewService(store, opts...)
+}
+
+// recoverJournal finishes or rolls back what a previous run left
+// unfinished, before the API serves, so no call sees a half-made user.
+func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) {
+	wctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	if err := mgr.WaitReady(wctx); err != nil {
+		log.Warn("plugins not all ready at start-up", "err", err)
+	}
+	done, err := svc.Recover(ctx)
+	if err != nil {
+		log.Error("journal recovery", "err", err)
+		return
+	}
+	if len(done) > 0 {
+		log.Info("journal recovery finished", "entries", len(done))
+	}
+}
