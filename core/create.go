@@ -86,10 +86,12 @@ func (s *Service) stepLayout(ctx context.Context, r *createRun) error {
 	return nil
 }
 
-// stepACL lets the driver account reach the user's sockets: rwx on
-// ~/hero/var/sockets (connect needs write on a socket) and the same as a
-// default entry, so sockets created later inherit it. Without a driver
-// account (a host run as root only) there is nothing to grant.
+// stepACL lets the driver account reach the user's sockets: r-x on
+// ~/hero/var/sockets, so it can find them while the directory stays 0755
+// (a named rwx entry would raise the mask and show as 0775), and rwx as a
+// default entry, so every socket created there inherits the write that
+// connect needs. Without a driver account (a host run as root only) there
+// is nothing to grant.
 func (s *Service) stepACL(ctx context.Context, r *createRun) error {
 	if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
 		if IsCode(FromPluginError(err), NotFound) {
@@ -99,7 +101,7 @@ func (s *Service) stepACL(ctx context.Context, r *createRun) error {
 		return FromPluginError(err)
 	}
 	entries := []acl.Entry{
-		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"},
+		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "r-x"},
 		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx", Default: true},
 	}
 	return FromPluginError(s.plugins.ACL().Grant(ctx, r.l.sockets, entries, false))

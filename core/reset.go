@@ -218,8 +218,9 @@ func (s *Service) convergeACL(ctx context.Context, u *User, repair bool, note fu
 	if err != nil {
 		return nil // a missing directory was reported and repaired by convergeModes
 	}
-	want := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"}
-	if hasPerm(list.Access, want) && hasPerm(list.Default, want) {
+	access := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "r-x"}
+	dflt := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"}
+	if hasPerm(list.Access, access) && hasPerm(list.Default, dflt) {
 		return nil
 	}
 	note("ACL of %s no longer lets %s reach the sockets", l.sockets, s.cfg.DriverUser)

@@ -75,6 +75,16 @@ func (s *Service) checkNewName(ctx context.Context, name string) error {
 	return nil
 }
 
+// EnsureMarkerGroup creates the marker group if it is missing. The host
+// calls it at start-up, so the group is part of the machine before any user
+// is, and deleting the last user leaves the account files as they were.
+func (s *Service) EnsureMarkerGroup(ctx context.Context) error {
+	if err := s.needPlugins(); err != nil {
+		return err
+	}
+	return s.ensureMarkerGroup(ctx)
+}
+
 // ensureMarkerGroup creates the marker group once per host run; the
 // plugins' create is idempotent, so a lost race is harmless.
 func (s *Service) ensureMarkerGroup(ctx context.Context) error {

@@ -59,6 +59,9 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 	if err := mgr.WaitReady(wctx); err != nil {
 		log.Warn("plugins not all ready at start-up", "err", err)
 	}
+	if err := svc.EnsureMarkerGroup(ctx); err != nil {
+		log.Warn("marker group not ensured at start-up; user.create will retry", "err", err)
+	}
 	done, err := svc.Recover(ctx)
 	if err != nil {
 		log.Error("journal recovery", "err", err)
