@@ -220,6 +220,14 @@ func (h *hostUnderTest) call(method string, params, result any) *api.Error {
 	return nil
 }
 
+// fire makes a call whose answer does not matter (the host is meant to
+// die under it); it never touches the test, so it may run in a goroutine.
+func (h *hostUnderTest) fire(method string, params any) {
+	c := client.New(h.sock)
+	defer c.Close()
+	_ = c.Call(context.Background(), method, params, nil)
+}
+
 // machineState is what a user's life must leave as it found it: the four
 // account files and btrfs's subvolume and qgroup lists.
 func machineState(t testing.TB) map[string]string {
