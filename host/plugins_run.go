@@ -52,7 +52,9 @@ func newService(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Lo
 }
 
 // recoverJournal finishes or rolls back what a previous run left
-// unfinished, before the API serves, so no call sees a half-made user.
+// unfinished, before the API serves, so no call sees a half-made user. An
+// entry that cannot be recovered yet (a plugin still starting on a loaded
+// machine) is retried in the background with backoff until it is.
 func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) {
 	wctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
@@ -62,12 +64,40 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 	if err := svc.EnsureMarkerGroup(ctx); err != nil {
 		log.Warn("marker group not ensured at start-up; user.create will retry", "err", err)
 	}
+	if recoverOnce(ctx, svc, log) {
+		return
+	}
+	go func() {
+		delay := time.Second
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if recoverOnce(ctx, svc, log) {
+				return
+			}
+			delay = min(2*delay, 30*time.Second)
+		}
+	}()
+}
+
+// recoverOnce runs one recovery pass and reports whether nothing is left.
+func recoverOnce(ctx context.Context, svc *core.Service, log *slog.Logger) bool {
 	done, err := svc.Recover(ctx)
 	if err != nil {
 		log.Error("journal recovery", "err", err)
-		return
+		return false
+	}
+	left := 0
+	for _, r := range done {
+		if r.Error != "" {
+			left++
+		}
 	}
 	if len(done) > 0 {
-		log.Info("journal recovery finished", "entries", len(done))
+		log.Info("journal recovery pass", "entries", len(done), "unfinished", left)
 	}
+	return left == 0
 }
