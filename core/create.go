@@ -167,7 +167,8 @@ func (s *Service) continueCreate(ctx context.Context, r *createRun, j *journal, 
 // abortCreate rolls back what a failed create began.
 func (s *Service) abortCreate(ctx context.Context, j *journal) {
 	if err := s.rollbackCreate(context.WithoutCancel(ctx), j); err != nil {
-		s.log.Error("rollback incomplete; the start-up pass will retry", "user", j.entry.User, "err", err)
+		s.log.Error("rollback incomplete; recovery will retry it", "user", j.entry.User, "err", err)
+		s.KickRecovery()
 	}
 }
 

@@ -70,6 +70,8 @@ func (s *Service) runDelete(ctx context.Context, j *journal) error {
 	for _, st := range s.deleteSteps() {
 		err := s.runStep(ctx, j, "delete", st.name, func() error { return st.do(ctx, &j.entry) })
 		if err != nil {
+			// The journal keeps the delete; recovery carries it to its end.
+			s.KickRecovery()
 			return stepError(st.name, err)
 		}
 	}

@@ -64,6 +64,64 @@ func (j *journal) finish(fn func(Tx) error) error {
 	})
 }
 
+// journalEntry reads the entry of user.
+func (s *Service) journalEntry(user string, e *journalEntry) (bool, error) {
+	var found bool
+	err := s.store.View(func(tx Tx) error {
+		var err error
+		found, err = getJSON(tx, keyJournal+user, e)
+		return err
+	})
+	return found, err
+}
+
+// RunRecovery retries unfinished journal entries in the background: after
+// a rollback or delete failed at run time (a plugin restarting), and after
+// a start-up pass that could not finish. It backs off from one second to
+// thirty while entries stay unfinished, and returns when ctx is done.
+func (s *Service) RunRecovery(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if s.recoverPass(ctx) {
+				break
+			}
+		}
+	}
+}
+
+// KickRecovery asks RunRecovery for a pass; it never blocks.
+func (s *Service) KickRecovery() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// recoverPass runs Recover once and reports whether nothing is left.
+func (s *Service) recoverPass(ctx context.Context) bool {
+	done, err := s.Recover(ctx)
+	if err != nil {
+		s.log.Error("journal recovery", "err", err)
+		return false
+	}
+	for _, r := range done {
+		if r.Error != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // Recovery says what the start-up pass did with one unfinished entry.
 type Recovery struct {
 	User   string   `json:"user"`
@@ -83,9 +141,18 @@ func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 		return nil, err
 	}
 	out := make([]Recovery, 0, len(entries))
-	for _, e := range entries {
+	for _, listed := range entries {
+		unlock := s.locks.lock(listed.User)
+		// Re-read under the user's lock: a create or delete that was
+		// running when the list was taken may have finished meanwhile, and
+		// its entry must not be acted on again.
+		var e journalEntry
+		found, err := s.journalEntry(listed.User, &e)
+		if err != nil || !found {
+			unlock()
+			continue
+		}
 		r := Recovery{User: e.User, Op: e.Op, Steps: e.Steps}
-		unlock := s.locks.lock(e.User)
 		j := &journal{s: s, entry: e}
 		switch e.Op {
 		case "create":

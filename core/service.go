@@ -29,6 +29,8 @@ type Service struct {
 	locks   nameLocks
 	// markerReady is set once the marker group is known to exist.
 	markerReady atomic.Bool
+	// kick wakes RunRecovery.
+	kick chan struct{}
 }
 
 // Option configures a Service.
@@ -42,7 +44,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
 // NewService returns the use cases over store.
 func NewService(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, log: slog.Default()}
+	s := &Service{store: store, now: time.Now, log: slog.Default(), kick: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}

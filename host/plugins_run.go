@@ -54,7 +54,8 @@ func newService(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Lo
 // recoverJournal finishes or rolls back what a previous run left
 // unfinished, before the API serves, so no call sees a half-made user. An
 // entry that cannot be recovered yet (a plugin still starting on a loaded
-// machine) is retried in the background with backoff until it is.
+// machine) is retried by the service's recovery loop, which also takes the
+// rollbacks that fail at run time.
 func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) {
 	wctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
@@ -64,40 +65,17 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 	if err := svc.EnsureMarkerGroup(ctx); err != nil {
 		log.Warn("marker group not ensured at start-up; user.create will retry", "err", err)
 	}
-	if recoverOnce(ctx, svc, log) {
-		return
-	}
-	go func() {
-		delay := time.Second
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(delay):
-			}
-			if recoverOnce(ctx, svc, log) {
-				return
-			}
-			delay = min(2*delay, 30*time.Second)
-		}
-	}()
-}
-
-// recoverOnce runs one recovery pass and reports whether nothing is left.
-func recoverOnce(ctx context.Context, svc *core.Service, log *slog.Logger) bool {
+	go svc.RunRecovery(ctx)
 	done, err := svc.Recover(ctx)
 	if err != nil {
 		log.Error("journal recovery", "err", err)
-		return false
+		svc.KickRecovery()
+		return
 	}
-	left := 0
 	for _, r := range done {
 		if r.Error != "" {
-			left++
+			svc.KickRecovery()
+			return
 		}
 	}
-	if len(done) > 0 {
-		log.Info("journal recovery pass", "entries", len(done), "unfinished", left)
-	}
-	return left == 0
 }

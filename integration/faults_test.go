@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,4 +199,71 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}
 	}
 	sameMachine(t, before, machineState(t))
+}
+
+// TestPluginKilledMidCreate kills the volumes plugin with SIGKILL, again
+// and again, while a create is paused between its volume and layout steps
+// and until the create answers. Whatever the create answered holds after
+// the dust settles: acknowledged means complete, failed means absent (its
+// rollback retried in the background until the plugin is back), and the
+// manager has restarted the plugin.
+func TestPluginKilledMidCreate(t *testing.T) {
+	sandbox.Require(t)
+	quotasOn(t)
+	h := newHost(t, buildTree(t, "hc_failpoints"))
+	h.start("HC_FAILPOINTS=create.layout.before=pause")
+	before := machineState(t)
+	got := make(chan *api.Error, 1)
+	go func() { got <- h.callQuiet(api.MUserCreate, api.UserCreateParams{Name: "orphan"}) }()
+	sessWait(t, "the create to pause", 20*time.Second, func() bool {
+		return strings.Contains(h.log.String(), "failpoint create.layout.before: paused")
+	})
+	var answer *api.Error
+	kills := 0
+	sessWait(t, "the create to answer", 60*time.Second, func() bool {
+		select {
+		case answer = <-got:
+			return true
+		default:
+		}
+		if pid := pluginPID(t, h, "volumes"); pid > 0 && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			kills++
+		}
+		return false
+	})
+	t.Logf("volumes plugin killed %d times; create answered %+v", kills, answer)
+	if answer == nil {
+		userComplete(t, h, "orphan")
+		return
+	}
+	if answer.Data == nil || answer.Data.Step == "" {
+		t.Errorf("the failed create does not name its step: %+v", answer)
+	}
+	sessWait(t, "orphan rolled back", 90*time.Second, func() bool {
+		_, err := os.Lstat("/home/orphan")
+		return exec.Command("id", "-u", "--", "orphan").Run() != nil && os.IsNotExist(err)
+	})
+	userAbsent(t, h, "orphan")
+	sameMachine(t, before, machineState(t))
+	var after api.PluginListResult
+	h.call(api.MPluginList, api.Empty{}, &after)
+	for _, p := range after.Plugins {
+		if p.Concern == "volumes" && p.Restarts < 1 {
+			t.Errorf("volumes plugin not restarted: %+v", p)
+		}
+	}
+}
+
+// pluginPID is the pid of the plugin serving concern, 0 while it restarts.
+func pluginPID(t *testing.T, h *hostUnderTest, concern string) int {
+	var pl api.PluginListResult
+	if e := h.call(api.MPluginList, api.Empty{}, &pl); e != nil {
+		t.Fatal(e)
+	}
+	for _, p := range pl.Plugins {
+		if p.Concern == concern && p.State == "ready" {
+			return p.PID
+		}
+	}
+	return 0
 }

@@ -228,6 +228,19 @@ func (h *hostUnderTest) fire(method string, params any) {
 	_ = c.Call(context.Background(), method, params, nil)
 }
 
+// callQuiet makes a call from a goroutine: it returns the wire error (or a
+// synthetic one for a transport failure) and never touches the test.
+func (h *hostUnderTest) callQuiet(method string, params any) *api.Error {
+	c := client.New(h.sock)
+	defer c.Close()
+	err := c.Call(context.Background(), method, params, nil)
+	var we *api.Error
+	if err == nil || errors.As(err, &we) {
+		return we
+	}
+	return &api.Error{Code: -1, Message: err.Error()}
+}
+
 // machineState is what a user's life must leave as it found it: the four
 // account files and btrfs's subvolume and qgroup lists.
 func machineState(t testing.TB) map[string]string {
