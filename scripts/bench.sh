@@ -12,6 +12,9 @@ section() { printf '\n== %s ==\n' "$1"; }
 section "JSON-RPC health over rpc.sock vs a bare net/http handler (issue 2)"
 go run ./host/rpc/benchhealth -d 2s -clients 1,8,64
 
+section "Plugin round trip (Probe) vs bare gRPC, and host start to all plugins healthy (issue 3)"
+go run ./host/plugins/internal/benchplugins -dir bin/plugins -plugin sessions=procfs
+
 if [ "$(id -u)" = 0 ]; then
   section "Accounts: batch vs single useradd, 100 and 1,000 users (issue 4)"
   HC_BENCH=1 go test -count=1 -tags integration -run 'TestBenchAccounts' -v -timeout 30m ./integration/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
