@@ -195,7 +195,6 @@ func writeStatus(w io.Writer, r statusReport, st pidState) {
 		kv(w, "pid file", fmt.Sprintf("%s (stale, pid %d; start or stop removes it)", r.Paths.PIDFile, st.pid))
 	}
 	kv(w, "rpc", r.Paths.RPCSocket)
-	kv(w, "admin", r.Paths.AdminSocket)
 	kv(w, "data", r.Paths.DataDir)
 	kv(w, "log", r.Paths.LogFile)
 }

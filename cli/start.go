@@ -46,7 +46,6 @@ func (rt *runCtx) start() error {
 	return rt.emit(map[string]any{"started": true, "pid": pid, "paths": p}, func(w io.Writer) {
 		kv(w, "started "+api.InstanceName(p.Instance), "pid "+strconv.Itoa(pid))
 		kv(w, "rpc", p.RPCSocket)
-		kv(w, "admin", p.AdminSocket)
 		kv(w, "data", p.DataDir)
 		kv(w, "log", p.LogFile)
 	})

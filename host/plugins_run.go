@@ -28,7 +28,7 @@ func startPlugins(cfg Config, store core.Store, log *slog.Logger) (*plugins.Mana
 		Dirs:     plugins.DefaultDirs(cfg.PluginDirs...),
 		Pins:     cfg.PluginPins,
 		Store:    store,
-		Logger:   log.With("component", "plugins"),
+		Logger:   log,
 		HomeRoot: home,
 		Env:      []string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=" + home},
 	})
