@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 )
 
@@ -38,9 +39,8 @@ func TestBenchAccounts(t *testing.T) {
 	}
 	sandbox.Require(t)
 	acctHighIDs(t)
-	dir := t.TempDir()
-	sh := acctStart(t, acctBuild(t, dir, "shadow"))
-	fl := acctStart(t, acctBuild(t, dir, "files"))
+	sh := dispense[accounts.Accounts](t, startPlugin(t, buildPlugin(t, "shadow")), sdk.ConcernAccounts)
+	fl := dispense[accounts.Accounts](t, startPlugin(t, buildPlugin(t, "files")), sdk.ConcernAccounts)
 	ctx := context.Background()
 	if _, err := sh.CreateGroup(ctx, acctMarker, 0); err != nil {
 		t.Fatal(err)

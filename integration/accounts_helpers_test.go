@@ -6,17 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
-
-	hclog "github.com/hashicorp/go-hclog"
-	plugin "github.com/hashicorp/go-plugin"
-
-	"github.com/threefoldtech/hero_codescalers/sdk"
-	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 )
 
 // acctMarker is the marker group of the accounts tests; not the product's
@@ -25,52 +18,6 @@ const acctMarker = "hcacctmark"
 
 // acctFiles are the files an accounts change may touch and must restore.
 var acctFiles = []string{"passwd", "shadow", "group", "gshadow"}
-
-// acctBuild builds plugins/<name> into dir with its manifest beside it, as
-// `make build` does.
-func acctBuild(t testing.TB, dir, name string) string {
-	t.Helper()
-	bin := filepath.Join(dir, name)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	pkg := "github.com/threefoldtech/hero_codescalers/plugins/" + name
-	if out, err := exec.Command(gobin, "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", name, err, out)
-	}
-	manifest, err := exec.Command(bin, "describe").Output()
-	if err != nil {
-		t.Fatalf("%s describe: %v", bin, err)
-	}
-	if err := os.WriteFile(sdk.ManifestPath(bin), manifest, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-// acctStart starts an accounts plugin as the host does (go-plugin, gRPC,
-// sdk.Handshake); it is killed at cleanup.
-func acctStart(t testing.TB, bin string) accounts.Accounts {
-	t.Helper()
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
-		Cmd:              exec.Command(bin),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           hclog.NewNullLogger(),
-	})
-	t.Cleanup(client.Kill)
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	raw, err := rpc.Dispense(sdk.ConcernAccounts)
-	if err != nil {
-		t.Fatalf("dispense accounts: %v", err)
-	}
-	return raw.(accounts.Accounts)
-}
 
 // acctSnapshot reads the account files.
 func acctSnapshot(t testing.TB) map[string]string {
@@ -171,14 +118,6 @@ func acctShadowLine(t testing.TB, name string) string {
 		}
 	}
 	return ""
-}
-
-// acctTool runs a shadow-utils tool directly and fails on error.
-func acctTool(t testing.TB, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
 }
 
 // acctOwner is the uid owning a stat result (0 when unknown).

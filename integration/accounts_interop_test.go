@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 )
 
@@ -31,8 +32,11 @@ const acctInteropRounds = 50
 func TestAccountsInterop(t *testing.T) {
 	sandbox.Require(t)
 	acctHighIDs(t)
-	bin := acctBuild(t, t.TempDir(), "files")
-	plugins := []accounts.Accounts{acctStart(t, bin), acctStart(t, bin)}
+	bin := buildPlugin(t, "files")
+	plugins := []accounts.Accounts{
+		dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts),
+		dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts),
+	}
 	ctx := context.Background()
 	if _, err := plugins[0].CreateGroup(ctx, acctMarker, 0); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -29,12 +30,11 @@ func TestAccountsFiles(t *testing.T) { acctSuite(t, "files") }
 func acctSuite(t *testing.T, name string) {
 	sandbox.Require(t)
 	acctHighIDs(t)
-	dir := t.TempDir()
-	bin := acctBuild(t, dir, name)
+	bin := buildPlugin(t, name)
 	t.Run("conformance", func(t *testing.T) {
 		plugintest.Run(t, bin, plugintest.Options{Destructive: true, ScratchDir: t.TempDir(), Timeout: 30 * time.Second})
 	})
-	a := acctStart(t, bin)
+	a := dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts)
 	ctx := context.Background()
 	if _, err := a.CreateGroup(ctx, acctMarker, 0); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,9 @@ func acctSuite(t *testing.T, name string) {
 	}
 	t.Run("lifecycle", func(t *testing.T) { acctLifecycle(t, a) })
 	t.Run("refuses-unmanaged", func(t *testing.T) { acctRefusals(t, a) })
-	t.Run("concurrent-create", func(t *testing.T) { acctConcurrent(t, a, acctStart(t, bin)) })
+	t.Run("concurrent-create", func(t *testing.T) {
+		acctConcurrent(t, a, dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts))
+	})
 	t.Run("batch-100", func(t *testing.T) { acctBatch(t, a, 100) })
 	for _, g := range []string{"hcacctdev", acctMarker} {
 		if err := a.DeleteGroup(ctx, g); err != nil {
@@ -169,8 +171,8 @@ func acctLockCycle(t *testing.T, a accounts.Accounts, name string) {
 // changed, whatever the call; nothing in the files moves.
 func acctRefusals(t *testing.T, a accounts.Accounts) {
 	ctx := context.Background()
-	acctTool(t, "useradd", "-M", "-p", "*", "--", "hcacctother")
-	defer acctTool(t, "userdel", "--", "hcacctother")
+	mustRun(t, "useradd", "-M", "-p", "*", "--", "hcacctother")
+	defer mustRun(t, "userdel", "--", "hcacctother")
 	before := acctSnapshot(t)
 	for _, name := range []string{"root", "hcacctother"} {
 		for call, err := range map[string]error{

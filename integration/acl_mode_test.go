@@ -26,8 +26,8 @@ import (
 func TestModeACLPlugin(t *testing.T) {
 	sandbox.Require(t)
 	aclUser(t, "hcacl1")
-	bin := aclBuild(t, "mode")
-	m := aclDispense(t, bin, sdk.ConcernACL).(acl.ACL)
+	bin := buildPlugin(t, "mode")
+	m := dispense[acl.ACL](t, startPlugin(t, bin, aclEnv...), sdk.ConcernACL)
 	ctx, dir := context.Background(), aclScratch(t)
 	f := filepath.Join(dir, "f")
 	os.WriteFile(f, nil, 0o600)

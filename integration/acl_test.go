@@ -35,8 +35,8 @@ func TestPosixACLPlugin(t *testing.T) {
 		aclUser(t, u)
 	}
 	aclGroup(t, "hcaclg")
-	bin := aclBuild(t, "posixacl")
-	a := aclDispense(t, bin, sdk.ConcernACL).(acl.ACL)
+	bin := buildPlugin(t, "posixacl")
+	a := dispense[acl.ACL](t, startPlugin(t, bin, aclEnv...), sdk.ConcernACL)
 	t.Run("getfacl", func(t *testing.T) { posixGetfacl(t, a) })
 	t.Run("setfacl-crosscheck", func(t *testing.T) { posixCrosscheck(t, a) })
 	t.Run("symlinks", func(t *testing.T) { aclSymlinks(t, a, true) })
@@ -102,7 +102,7 @@ func posixGetfacl(t *testing.T, a acl.ACL) {
 	// Where setfacl -x would widen a narrowed mask again, a revoke keeps it.
 	narrow := filepath.Join(dir, "narrow")
 	os.WriteFile(narrow, nil, 0o640)
-	aclRun(t, "setfacl", "-m", "u:hcacl1:rw,u:hcacl2:r,m::r", "--", narrow)
+	mustRun(t, "setfacl", "-m", "u:hcacl1:rw,u:hcacl2:r,m::r", "--", narrow)
 	if err := a.Revoke(ctx, narrow, []acl.Entry{user1("hcacl2", "")}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func posixCrosscheck(t *testing.T, a acl.ACL) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			aclRun(t, "setfacl", append(c.setfacl, "--", theirs)...)
+			mustRun(t, "setfacl", append(c.setfacl, "--", theirs)...)
 			got, want := aclSnapshot(t, mine), aclSnapshot(t, theirs)
 			if got != want {
 				t.Fatalf("plugin:\n%s\nsetfacl:\n%s\ngetfacl of the plugin's:\n%s\ngetfacl of setfacl's:\n%s",
@@ -209,7 +209,7 @@ func aclFixture(t *testing.T, path string, c xcase) string {
 		os.Symlink("/etc/passwd", filepath.Join(path, "a", "link"))
 	}
 	if c.setup != "" {
-		aclRun(t, "setfacl", "-m", c.setup, "--", path)
+		mustRun(t, "setfacl", "-m", c.setup, "--", path)
 	}
 	return path
 }

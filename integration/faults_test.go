@@ -215,12 +215,12 @@ func TestPluginKilledMidCreate(t *testing.T) {
 	before := machineState(t)
 	got := make(chan *api.Error, 1)
 	go func() { got <- h.callQuiet(api.MUserCreate, api.UserCreateParams{Name: "orphan"}) }()
-	sessWait(t, "the create to pause", 20*time.Second, func() bool {
+	waitFor(t, "the create to pause", 20*time.Second, func() bool {
 		return strings.Contains(h.log.String(), "failpoint create.layout.before: paused")
 	})
 	var answer *api.Error
 	kills := 0
-	sessWait(t, "the create to answer", 60*time.Second, func() bool {
+	waitFor(t, "the create to answer", 60*time.Second, func() bool {
 		select {
 		case answer = <-got:
 			return true
@@ -239,7 +239,7 @@ func TestPluginKilledMidCreate(t *testing.T) {
 	if answer.Data == nil || answer.Data.Step == "" {
 		t.Errorf("the failed create does not name its step: %+v", answer)
 	}
-	sessWait(t, "orphan rolled back", 90*time.Second, func() bool {
+	waitFor(t, "orphan rolled back", 90*time.Second, func() bool {
 		_, err := os.Lstat("/home/orphan")
 		return exec.Command("id", "-u", "--", "orphan").Run() != nil && os.IsNotExist(err)
 	})

@@ -10,80 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
-	"github.com/threefoldtech/hero_codescalers/sdk"
 )
-
-// builtinPlugins are the plugins `make build` puts beside the binary.
-var builtinPlugins = []string{"shadow", "files", "btrfs", "dir", "posixacl", "mode", "openssh", "procfs", "logind"}
-
-var (
-	buildOnce sync.Map // tags → *builtTree
-)
-
-type builtTree struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// buildTree builds hero_codescalers and every built-in plugin (with their
-// manifests) into one directory laid out as `make build` lays bin/, once
-// per set of build tags for the whole test binary.
-func buildTree(t testing.TB, tags string) string {
-	t.Helper()
-	v, _ := buildOnce.LoadOrStore(tags, &builtTree{})
-	bt := v.(*builtTree)
-	bt.once.Do(func() { bt.dir, bt.err = doBuildTree(tags) })
-	if bt.err != nil {
-		t.Fatal(bt.err)
-	}
-	return bt.dir
-}
-
-func doBuildTree(tags string) (string, error) {
-	dir, err := os.MkdirTemp("", "hc-bin-")
-	if err != nil {
-		return "", err
-	}
-	if err := os.Mkdir(filepath.Join(dir, "plugins"), 0o755); err != nil {
-		return "", err
-	}
-	build := func(out, pkg string) error {
-		args := []string{"build", "-o", out}
-		if tags != "" {
-			args = append(args, "-tags", tags)
-		}
-		cmd := exec.Command("go", append(args, modulePath+"/"+pkg)...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return errors.New("go build " + pkg + ": " + err.Error() + "\n" + string(b))
-		}
-		return nil
-	}
-	if err := build(filepath.Join(dir, "hero_codescalers"), "cli/hero_codescalers"); err != nil {
-		return "", err
-	}
-	for _, p := range builtinPlugins {
-		bin := filepath.Join(dir, "plugins", p)
-		if err := build(bin, "plugins/"+p); err != nil {
-			return "", err
-		}
-		m, err := exec.Command(bin, "describe").Output()
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(sdk.ManifestPath(bin), m, 0o644); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
 
 // hostUnderTest is a hero_codescalers serve process of a test.
 type hostUnderTest struct {
@@ -92,7 +25,7 @@ type hostUnderTest struct {
 	env  []string
 	sock string
 	cmd  *exec.Cmd
-	log  *sessLog
+	log  *logBuffer
 	done chan struct{}
 }
 
@@ -115,7 +48,7 @@ func newHost(t *testing.T, tree string) *hostUnderTest {
 // /health answers.
 func (h *hostUnderTest) start(extraEnv ...string) {
 	h.t.Helper()
-	h.log = &sessLog{}
+	h.log = &logBuffer{}
 	h.cmd = exec.Command(h.bin, "serve", "--home-root", "/home", "--plugin", "sessions=procfs")
 	h.cmd.Env = append(append([]string{}, h.env...), extraEnv...)
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
@@ -128,7 +61,7 @@ func (h *hostUnderTest) start(extraEnv ...string) {
 	h.t.Cleanup(func() { h.kill() })
 	c := client.New(h.sock)
 	defer c.Close()
-	sessWait(h.t, "host health", 20*time.Second, func() bool {
+	waitFor(h.t, "host health", 20*time.Second, func() bool {
 		select {
 		case <-done:
 			h.t.Fatalf("host exited:\n%s", h.log)

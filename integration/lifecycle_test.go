@@ -24,18 +24,14 @@ func ensureDriver(t *testing.T) {
 	if exec.Command("id", "-u", "--", "driver").Run() == nil {
 		return
 	}
-	if out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", "driver").CombinedOutput(); err != nil {
-		t.Fatalf("useradd driver: %v %s", err, out)
-	}
+	mustRun(t, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", "driver")
 }
 
 // clientKey makes an ssh keypair for the test's developer.
 func clientKey(t *testing.T) (priv, pub string) {
 	t.Helper()
 	priv = filepath.Join(t.TempDir(), "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f", priv).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
-	}
+	mustRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f", priv)
 	return priv, priv + ".pub"
 }
 
@@ -62,9 +58,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	ensureDriver(t)
 	// A node that already runs hero_codescalers has quotas on: enabling them
 	// is a property of the filesystem, not of any one user.
-	if out, err := exec.Command("btrfs", "quota", "enable", "/home").CombinedOutput(); err != nil {
-		t.Fatalf("btrfs quota enable: %v %s", err, out)
-	}
+	quotasOn(t)
 	h := newHost(t, buildTree(t, ""))
 	h.start()
 	before := machineState(t)
@@ -79,15 +73,14 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	}
 	checkLayout(t, u)
 
-	port, _ := sessSSHD(t, false)
-	login := exec.Command("ssh", "-F", "/dev/null", "-i", priv, "-p", port, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-		"-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "alice@127.0.0.1", "id -un")
+	port, _ := startSSHD(t, sshdOptions{})
+	login := exec.Command("ssh", append(sshArgs(priv, port), "alice@127.0.0.1", "id -un")...)
 	if b, err := login.CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != "alice" {
 		t.Fatalf("ssh login as alice: %v %s", err, b)
 	}
 	sess := sessOpen(t, port, "alice", priv, true, "sleep 600")
 	var sl api.SessionListResult
-	sessWait(t, "alice's session listed", 10*time.Second, func() bool {
+	waitFor(t, "alice's session listed", 10*time.Second, func() bool {
 		o, _, code := h.cli("--json", "session-list", "alice")
 		return code == 0 && json.Unmarshal([]byte(o), &sl) == nil && len(sl.Sessions) == 1
 	})

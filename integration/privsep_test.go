@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,10 +122,10 @@ func privsepBinaries(t *testing.T) (dir, testhost string) {
 		}
 		os.Chmod(d, 0o755)
 	}
-	const m = "github.com/threefoldtech/hero_codescalers/host/plugins/internal/"
-	build := exec.Command("go", "build", "-o", dir+"/", m+"fakeplugin", m+"testhost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	for _, pkg := range []string{"fakeplugin", "testhost"} {
+		if err := goBuild(filepath.Join(dir, pkg), "host/plugins/internal/"+pkg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "fakeplugin"))
 	if err != nil {
@@ -137,11 +136,9 @@ func privsepBinaries(t *testing.T) (dir, testhost string) {
 		if err := os.WriteFile(p, data, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		desc, err := exec.Command(p, "describe").Output()
-		if err != nil {
+		if err := writeManifest(p); err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(sdk.ManifestPath(p), desc, 0o644)
 	}
 	return dir, filepath.Join(dir, "testhost")
 }
@@ -169,7 +166,7 @@ func startHost(t *testing.T, testhost string) (*exec.Cmd, hostReport, *os.File) 
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + u.HomeDir}
 	cmd.Dir = "/"
-	stderr := &lockedBuffer{}
+	stderr := &logBuffer{}
 	cmd.Stderr = stderr
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
@@ -232,36 +229,15 @@ func waitGone(t *testing.T, rep hostReport) {
 		if p.PID == 0 {
 			continue
 		}
-		for {
+		gone := eventually(time.Until(deadline), func() bool {
 			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
 			s := string(data)
 			i := strings.LastIndexByte(s, ')')
-			if err != nil || i < 0 || i+2 >= len(s) || s[i+2] == 'Z' {
-				break
-			}
-			if time.Now().After(deadline) {
-				_ = syscall.Kill(p.PID, syscall.SIGKILL)
-				t.Fatalf("%s plugin pid %d outlived its host", p.Concern, p.PID)
-			}
-			time.Sleep(20 * time.Millisecond)
+			return err != nil || i < 0 || i+2 >= len(s) || s[i+2] == 'Z'
+		})
+		if !gone {
+			_ = syscall.Kill(p.PID, syscall.SIGKILL)
+			t.Fatalf("%s plugin pid %d outlived its host", p.Concern, p.PID)
 		}
 	}
-}
-
-// lockedBuffer collects the host's log while the host writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

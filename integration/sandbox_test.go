@@ -11,7 +11,11 @@ import (
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
-func TestMain(m *testing.M) { os.Exit(sandbox.Main(m)) }
+func TestMain(m *testing.M) {
+	code := sandbox.Main(m)
+	removeBuilds()
+	os.Exit(code)
+}
 
 // TestSandboxIsolation proves that a write to the sandbox's /etc never
 // reaches the machine's: the sandbox's passwd gets a user the machine

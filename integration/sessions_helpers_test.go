@@ -5,77 +5,17 @@ package integration
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	hclog "github.com/hashicorp/go-hclog"
-	plugin "github.com/hashicorp/go-plugin"
 	"golang.org/x/sys/unix"
-
-	"github.com/threefoldtech/hero_codescalers/sdk"
-	"github.com/threefoldtech/hero_codescalers/sdk/identity"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
-
-// sessBuild builds plugins/<name> into a temporary directory, with its
-// manifest beside it as `make build` writes it.
-func sessBuild(t *testing.T, name string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), name)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	if out, err := exec.Command(gobin, "build", "-o", bin, modulePath+"/plugins/"+name).CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", name, err, out)
-	}
-	manifest, err := exec.Command(bin, "describe").Output()
-	if err != nil {
-		t.Fatalf("%s describe: %v", bin, err)
-	}
-	if err := os.WriteFile(sdk.ManifestPath(bin), manifest, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-// sessStart starts a sessions plugin as the host does (go-plugin, gRPC,
-// sdk.Handshake); it is killed at cleanup.
-func sessStart(t *testing.T, bin string, env ...string) (sessions.Sessions, identity.Identity) {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           hclog.NewNullLogger(),
-	})
-	t.Cleanup(client.Kill)
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	ss, err := rpc.Dispense(sdk.ConcernSessions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := rpc.Dispense(sdk.ConcernIdentity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss.(sessions.Sessions), id.(identity.Identity)
-}
 
 // sessMachine is what the machine's own /run and /var/log looked like
 // before the test hid them, read through descriptors opened first.
@@ -162,9 +102,7 @@ func sessPrivateRunLog(t *testing.T) {
 // at cleanup.
 func sessUser(t *testing.T, name string) (key string, uid int) {
 	t.Helper()
-	if out, err := exec.Command("useradd", "-m", "-p", "*", "-s", "/bin/sh", "--", name).CombinedOutput(); err != nil {
-		t.Fatalf("useradd: %v %s", err, out)
-	}
+	mustRun(t, "useradd", "-m", "-p", "*", "-s", "/bin/sh", "--", name)
 	t.Cleanup(func() {
 		sessKillUID(uid)
 		if out, err := exec.Command("userdel", "-r", "-f", "--", name).CombinedOutput(); err != nil {
@@ -177,9 +115,7 @@ func sessUser(t *testing.T, name string) (key string, uid int) {
 	}
 	uid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
 	key = filepath.Join(t.TempDir(), "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hc-sessions-test", "-f", key).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
-	}
+	mustRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hc-sessions-test", "-f", key)
 	pub, err := os.ReadFile(key + ".pub")
 	if err != nil {
 		t.Fatal(err)
@@ -218,84 +154,10 @@ func sessKillUID(uid int) {
 	}
 }
 
-// sessLog collects a process's output while tests read it.
-type sessLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *sessLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *sessLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// sessSSHD runs /usr/sbin/sshd -D -e on a free port of 127.0.0.1 with a
-// private config and host key, and stops it, by its process group, at
-// cleanup.
-func sessSSHD(t *testing.T, usePAM bool) (string, *sessLog) {
-	t.Helper()
-	dir := t.TempDir()
-	hostKey := filepath.Join(dir, "host_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	pam := map[bool]string{false: "no", true: "yes"}[usePAM]
-	cfg := filepath.Join(dir, "sshd_config")
-	os.WriteFile(cfg, []byte(strings.Join([]string{
-		"HostKey " + hostKey, "PidFile none", "UsePAM " + pam, "PubkeyAuthentication yes",
-		"PasswordAuthentication no", "KbdInteractiveAuthentication no", "AuthorizedKeysFile .ssh/authorized_keys",
-		"PermitRootLogin no", "UseDNS no", "PrintMotd no", "PrintLastLog no", "MaxStartups 200", "",
-	}, "\n")), 0o600)
-	logs := &sessLog{}
-	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", cfg, "-p", port, "-o", "ListenAddress=127.0.0.1")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-	sessWait(t, "sshd listening on "+port, 10*time.Second, func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("sshd exited:\n%s", logs)
-		default:
-		}
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return port, logs
-}
-
 // sessClient is one ssh client holding a session open.
 type sessClient struct {
 	cmd    *exec.Cmd
-	out    *sessLog
+	out    *logBuffer
 	exited chan struct{}
 }
 
@@ -304,15 +166,14 @@ type sessClient struct {
 // cleanup if it is still running.
 func sessOpen(t *testing.T, port, user, key string, tty bool, remote string) *sessClient {
 	t.Helper()
-	args := []string{"-F", "/dev/null", "-i", key, "-p", port, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-		"-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10"}
+	args := sshArgs(key, port)
 	if tty {
 		args = append(args, "-tt")
 	} else {
 		args = append(args, "-T")
 	}
 	args = append(args, user+"@127.0.0.1", remote)
-	c := &sessClient{cmd: exec.Command("ssh", args...), out: &sessLog{}, exited: make(chan struct{})}
+	c := &sessClient{cmd: exec.Command("ssh", args...), out: &logBuffer{}, exited: make(chan struct{})}
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -345,20 +206,6 @@ func (c *sessClient) running() bool {
 		return false
 	default:
 		return true
-	}
-}
-
-// sessWait polls cond until it holds, failing the test after within.
-func sessWait(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	step := 10 * time.Millisecond
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(step)
-		step = min(step*2, 200*time.Millisecond)
 	}
 }
 

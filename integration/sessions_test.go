@@ -15,6 +15,8 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/plugins/logind/fakelogind"
+	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
@@ -31,6 +33,17 @@ func sessRequireSSH(t *testing.T) {
 	}
 }
 
+// sessProcfs prepares a test of the procfs plugin on a real sshd: private
+// /run and /var/log, the test user with a key, and the plugin started.
+func sessProcfs(t *testing.T) (ss sessions.Sessions, key string, uid int) {
+	t.Helper()
+	sessRequireSSH(t)
+	bin := buildPlugin(t, "procfs")
+	sessPrivateRunLog(t)
+	key, uid = sessUser(t, sessUserName)
+	return dispense[sessions.Sessions](t, startPlugin(t, bin), sdk.ConcernSessions), key, uid
+}
+
 // TestSessionsProcfs opens real sessions over a real sshd — one with a
 // terminal (utmp has it) and one without (only /proc has it) — and checks
 // that the procfs plugin lists them with user, terminal, remote host and
@@ -39,11 +52,7 @@ func sessRequireSSH(t *testing.T) {
 // UsePAM no (sessions named by their sshd monitor) and with UsePAM yes
 // (pam_loginuid: sessions named by their audit session id).
 func TestSessionsProcfs(t *testing.T) {
-	sessRequireSSH(t)
-	bin := sessBuild(t, "procfs")
-	sessPrivateRunLog(t)
-	key, uid := sessUser(t, sessUserName)
-	ss, _ := sessStart(t, bin)
+	ss, key, uid := sessProcfs(t)
 	for _, pam := range []bool{false, true} {
 		name := map[bool]string{false: "UsePAM=no", true: "UsePAM=yes"}[pam]
 		t.Run(name, func(t *testing.T) { sessLifecycle(t, ss, key, uid, pam) })
@@ -52,12 +61,12 @@ func TestSessionsProcfs(t *testing.T) {
 
 func sessLifecycle(t *testing.T, ss sessions.Sessions, key string, uid int, pam bool) {
 	ctx := context.Background()
-	port, logs := sessSSHD(t, pam)
+	port, logs := startSSHD(t, sshdOptions{UsePAM: pam})
 	pty := sessOpen(t, port, sessUserName, key, true, "sleep 600")
 	// the remote command ignores SIGHUP and SIGTERM: only SIGKILL ends it
 	notty := sessOpen(t, port, sessUserName, key, false, `trap "" HUP TERM; sleep 601`)
 	var list []sessions.Session
-	sessWait(t, "two sessions listed", 15*time.Second, func() bool {
+	waitFor(t, "two sessions listed", 15*time.Second, func() bool {
 		var err error
 		list, err = ss.ListSessions(ctx, sessUserName)
 		if err != nil {
@@ -179,12 +188,8 @@ func sessUtmpNames(t *testing.T, user string) {
 // (gRPC included) with 0, 10 and 50 open sessions, and one
 // KillUserSessions of them all.
 func TestSessionsProcfsListLatency(t *testing.T) {
-	sessRequireSSH(t)
-	bin := sessBuild(t, "procfs")
-	sessPrivateRunLog(t)
-	key, _ := sessUser(t, sessUserName)
-	ss, _ := sessStart(t, bin)
-	port, _ := sessSSHD(t, false)
+	ss, key, _ := sessProcfs(t)
+	port, _ := startSSHD(t, sshdOptions{})
 	ctx := context.Background()
 	var clients []*sessClient
 	for _, n := range []int{0, 10, 50} {
@@ -221,7 +226,7 @@ func TestSessionsProcfsListLatency(t *testing.T) {
 
 func sessWaitCount(t *testing.T, ss sessions.Sessions, n int) {
 	t.Helper()
-	sessWait(t, strconv.Itoa(n)+" sessions listed", 60*time.Second, func() bool {
+	waitFor(t, strconv.Itoa(n)+" sessions listed", 60*time.Second, func() bool {
 		l, err := ss.ListSessions(context.Background(), sessUserName)
 		if err != nil {
 			t.Fatal(err)
@@ -242,8 +247,8 @@ func sessWaitCount(t *testing.T, ss sessions.Sessions, n int) {
 // a private D-Bus daemon, through the real binary.
 func TestSessionsConformance(t *testing.T) {
 	sandbox.Require(t)
-	procfs := sessBuild(t, "procfs")
-	logind := sessBuild(t, "logind")
+	procfs := buildPlugin(t, "procfs")
+	logind := buildPlugin(t, "logind")
 	t.Run("procfs", func(t *testing.T) {
 		rep := plugintest.Run(t, procfs, plugintest.Options{Destructive: true, ScratchDir: t.TempDir()})
 		t.Logf("\n%s", rep)
@@ -255,7 +260,8 @@ func TestSessionsConformance(t *testing.T) {
 		if res, _ := rep.Result("probe"); !strings.Contains(res.Reason, "not ready: systemd-logind is not running") {
 			t.Errorf("probe: %+v", res)
 		}
-		ss, id := sessStart(t, logind, "DBUS_SYSTEM_BUS_ADDRESS=unix:path="+t.TempDir()+"/no-bus")
+		c := startPlugin(t, logind, "DBUS_SYSTEM_BUS_ADDRESS=unix:path="+t.TempDir()+"/no-bus")
+		ss, id := dispense[sessions.Sessions](t, c, sdk.ConcernSessions), dispense[identity.Identity](t, c, sdk.ConcernIdentity)
 		if r, err := id.Probe(context.Background()); err != nil || r.Ready {
 			t.Errorf("Probe: %+v %v", r, err)
 		}
@@ -269,7 +275,7 @@ func TestSessionsConformance(t *testing.T) {
 		addr := fakelogind.Start(t, fake)
 		rep := plugintest.Run(t, logind, plugintest.Options{ScratchDir: t.TempDir(), Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + addr}})
 		t.Logf("\n%s", rep)
-		ss, _ := sessStart(t, logind, "DBUS_SYSTEM_BUS_ADDRESS="+addr)
+		ss := dispense[sessions.Sessions](t, startPlugin(t, logind, "DBUS_SYSTEM_BUS_ADDRESS="+addr), sdk.ConcernSessions)
 		list, err := ss.ListSessions(context.Background(), "root")
 		if err != nil || len(list) != 1 || list[0].ID != "4" || list[0].TTY != "pts/7" {
 			t.Errorf("through the binary: %+v %v", list, err)

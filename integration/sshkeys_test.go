@@ -5,17 +5,13 @@ package integration
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +35,9 @@ type sshUser struct {
 func newSSHUser(t *testing.T, name string) sshUser {
 	t.Helper()
 	home := "/home/" + name
-	aclRun(t, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--", name)
+	mustRun(t, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--", name)
 	t.Cleanup(func() { _ = exec.Command("userdel", "--", name).Run(); os.RemoveAll(home) })
-	aclRun(t, "usermod", "--password", "*", "--", name)
+	mustRun(t, "usermod", "--password", "*", "--", name)
 	u, err := user.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +69,8 @@ func wantFile(t *testing.T, path string, mode uint32, uid, gid uint32) {
 // locked.
 func TestOpenSSHPlugin(t *testing.T) {
 	sandbox.Require(t)
-	bin := aclBuild(t, "openssh")
-	k := aclDispense(t, bin, sdk.ConcernSSHKeys).(sshkeys.SSHKeys)
+	bin := buildPlugin(t, "openssh")
+	k := dispense[sshkeys.SSHKeys](t, startPlugin(t, bin, aclEnv...), sdk.ConcernSSHKeys)
 	alice := newSSHUser(t, "hcsshalice")
 	var kp sshkeys.Keypair
 	t.Run("keypair", func(t *testing.T) { kp = sshKeypair(t, k, alice) })
@@ -96,11 +92,11 @@ func sshKeypair(t *testing.T, k sshkeys.SSHKeys, u sshUser) sshkeys.Keypair {
 	wantFile(t, spec.Dir, unix.S_IFDIR|0o700, u.uid, u.gid)
 	wantFile(t, kp.PrivatePath, unix.S_IFREG|0o600, u.uid, u.gid)
 	wantFile(t, kp.PublicPath, unix.S_IFREG|0o644, u.uid, u.gid)
-	listed := strings.Fields(aclRun(t, "ssh-keygen", "-l", "-f", kp.PublicPath))
+	listed := strings.Fields(mustRun(t, "ssh-keygen", "-l", "-f", kp.PublicPath))
 	if len(listed) < 4 || listed[1] != kp.Fingerprint || listed[2] != u.name+"@hc" || listed[len(listed)-1] != "(ED25519)" {
 		t.Fatalf("ssh-keygen -l: %v, want %s", listed, kp.Fingerprint)
 	}
-	derived := strings.Fields(aclRun(t, "ssh-keygen", "-y", "-f", kp.PrivatePath))
+	derived := strings.Fields(mustRun(t, "ssh-keygen", "-y", "-f", kp.PrivatePath))
 	if mine := strings.Fields(kp.PublicKey); len(derived) < 2 || derived[0] != mine[0] || derived[1] != mine[1] {
 		t.Fatalf("ssh-keygen -y: %v, plugin said %q", derived, kp.PublicKey)
 	}
@@ -116,7 +112,7 @@ func sshKeypair(t *testing.T, k sshkeys.SSHKeys, u sshUser) sshkeys.Keypair {
 func sshAuthorized(t *testing.T, k sshkeys.SSHKeys, u sshUser, kp sshkeys.Keypair) {
 	ctx := context.Background()
 	laptop := filepath.Join(t.TempDir(), "laptop")
-	aclRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "me@laptop", "-f", laptop)
+	mustRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "me@laptop", "-f", laptop)
 	raw, _ := os.ReadFile(laptop + ".pub")
 	withOpts := `no-pty,from="127.0.0.1" ` + strings.TrimSpace(string(raw))
 	lp, _ := sshkeys.ParseAuthorizedKey(withOpts)
@@ -131,7 +127,7 @@ func sshAuthorized(t *testing.T, k sshkeys.SSHKeys, u sshUser, kp sshkeys.Keypai
 	if data, _ := os.ReadFile(path); string(data) != kp.PublicKey+"\n"+withOpts+"\n" {
 		t.Fatalf("authorized_keys:\n%s", data)
 	}
-	listed := aclRun(t, "ssh-keygen", "-l", "-f", path)
+	listed := mustRun(t, "ssh-keygen", "-l", "-f", path)
 	if !strings.Contains(listed, kp.Fingerprint) || !strings.Contains(listed, lp.Fingerprint) {
 		t.Fatalf("ssh-keygen -l of authorized_keys:\n%s", listed)
 	}
@@ -208,23 +204,26 @@ func sshSymlinks(t *testing.T, k sshkeys.SSHKeys) {
 	wantFile(t, secret, unix.S_IFREG|0o600, 0, 0)
 }
 
-// sshLogin starts a real sshd (UsePAM no, StrictModes yes) on 127.0.0.1
-// with a host key the plugin generated, and logs in with the user's key.
+// sshLogin starts a real sshd (UsePAM no, StrictModes yes, only the user
+// allowed) on 127.0.0.1 with a host key the plugin generated, and logs in
+// with the user's key.
 func sshLogin(t *testing.T, k sshkeys.SSHKeys, u sshUser, kp sshkeys.Keypair) {
 	// posixacl grants a traverse entry on the home, as the host does for
 	// its driver account: StrictModes must still accept the home.
 	aclUser(t, "hcsshdriver")
-	a := aclDispense(t, aclBuild(t, "posixacl"), sdk.ConcernACL).(acl.ACL)
+	a := dispense[acl.ACL](t, startPlugin(t, buildPlugin(t, "posixacl"), aclEnv...), sdk.ConcernACL)
 	if err := a.Grant(context.Background(), u.home, []acl.Entry{user1("hcsshdriver", "x")}, false); err != nil {
 		t.Fatal(err)
 	}
-	port, logs := startSSHD(t, k, u.name)
+	host, err := k.GenerateKeypair(context.Background(), sshkeys.KeypairSpec{Dir: filepath.Join(t.TempDir(), "hostkey"), Comment: "hc-test-host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, logs := startSSHD(t, sshdOptions{HostKey: host.PrivatePath, AllowUsers: u.name})
 	login := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", kp.PrivatePath,
-			"-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			"-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-p", port, u.name+"@127.0.0.1", "echo", "in").CombinedOutput()
+		out, err := exec.CommandContext(ctx, "ssh", append(sshArgs(kp.PrivatePath, port), u.name+"@127.0.0.1", "echo", "in")...).CombinedOutput()
 		if err == nil && !strings.Contains(string(out), "in") {
 			err = fmt.Errorf("unexpected output %q", out)
 		}
@@ -250,95 +249,11 @@ func sshLogin(t *testing.T, k sshkeys.SSHKeys, u sshUser, kp sshkeys.Keypair) {
 	if err := login(); err != nil {
 		t.Fatalf("key login after restoring the home: %v", err)
 	}
-	aclRun(t, "usermod", "--lock", "--expiredate", "1", "--", u.name)
+	mustRun(t, "usermod", "--lock", "--expiredate", "1", "--", u.name)
 	if err := login(); err == nil {
 		t.Fatalf("login after usermod -L --expiredate 1 succeeded\nsshd:\n%s", logs)
 	}
 	if l := logs.String(); !strings.Contains(l, "account is locked") && !strings.Contains(l, "has expired") {
 		t.Errorf("sshd gave another reason for the refusal:\n%s", l)
 	}
-}
-
-// startSSHD runs /usr/sbin/sshd -D -e on a free port of 127.0.0.1 with a
-// config and a plugin-generated host key in a temporary directory, and
-// stops it (its whole process group) at cleanup.
-func startSSHD(t *testing.T, k sshkeys.SSHKeys, allow string) (string, *sshdLog) {
-	t.Helper()
-	if _, err := os.Stat("/run/sshd"); errors.Is(err, os.ErrNotExist) {
-		// sshd's privilege separation directory is compiled in.
-		if err := os.Mkdir("/run/sshd", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove("/run/sshd") })
-	}
-	dir := t.TempDir()
-	host, err := k.GenerateKeypair(context.Background(), sshkeys.KeypairSpec{Dir: filepath.Join(dir, "hostkey"), Comment: "hc-test-host"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cfg := filepath.Join(dir, "sshd_config")
-	os.WriteFile(cfg, []byte(strings.Join([]string{
-		"ListenAddress 127.0.0.1", "HostKey " + host.PrivatePath, "PidFile " + filepath.Join(dir, "sshd.pid"),
-		"UsePAM no", "StrictModes yes", "PubkeyAuthentication yes", "PasswordAuthentication no",
-		"KbdInteractiveAuthentication no", "AuthorizedKeysFile .ssh/authorized_keys", "AllowUsers " + allow,
-		"LogLevel VERBOSE", "",
-	}, "\n")), 0o600)
-	logs := &sshdLog{}
-	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-p", port, "-f", cfg)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return port, logs
-		}
-		select {
-		case <-exited:
-			t.Fatalf("sshd exited:\n%s", logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd did not listen on %s within 10s:\n%s", port, logs)
-		}
-	}
-}
-
-// sshdLog collects sshd's output while tests read it.
-type sshdLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *sshdLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *sshdLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -61,11 +62,11 @@ func btrfsFreshSubvolMount(t *testing.T) (home, top string) {
 // paths under the home root's mount.
 func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs")
+	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
 			home, top := btrfsFreshSubvolMount(t)
-			v, _ := volStart(t, bin, backendE+backend)
+			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			ctx := context.Background()
 			if qg := btrfsQgroups(t, top); len(qg) != 0 {
 				t.Fatalf("quotas already on: %v", qg)
@@ -107,10 +108,10 @@ func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 // success and one AlreadyExists, never a home owned by the wrong uid.
 func TestVolumesBtrfsConcurrentCreate(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs")
+	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
-			v, _ := volStart(t, bin, backendE+backend)
+			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			ctx := context.Background()
 			for round, owners := range [][]uint32{{volUID, volUID, volUID, volUID}, {volUID, volUID + 1}} {
 				path := filepath.Join(sandbox.HomeRoot, fmt.Sprintf("hcvol-race-%s-%d", backend, round))
@@ -156,24 +157,24 @@ func TestVolumesBtrfsConcurrentCreate(t *testing.T) {
 // limited volume must repair it (rescan) and be enforced.
 func TestVolumesBtrfsInconsistentQuota(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs")
+	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
 			home, top := btrfsFreshSubvolMount(t)
-			btrfsRun(t, "quota", "enable", top)
-			btrfsRun(t, "quota", "rescan", "-W", top)
+			mustRun(t, "btrfs", "quota", "enable", top)
+			mustRun(t, "btrfs", "quota", "rescan", "-W", top)
 			other := filepath.Join(home, "other")
-			btrfsRun(t, "subvolume", "create", other)
+			mustRun(t, "btrfs", "subvolume", "create", other)
 			if err := os.WriteFile(filepath.Join(other, "f"), make([]byte, 2*volMiB), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			btrfsRun(t, "subvolume", "snapshot", "-r", other, other+".snap")
-			btrfsRun(t, "qgroup", "create", "1/1", top)
-			btrfsRun(t, "qgroup", "assign", "--no-rescan", qgroupOf(btrfsSubvols(t, top)["@home/other"]), "1/1", top)
+			mustRun(t, "btrfs", "subvolume", "snapshot", "-r", other, other+".snap")
+			mustRun(t, "btrfs", "qgroup", "create", "1/1", top)
+			mustRun(t, "btrfs", "qgroup", "assign", "--no-rescan", qgroupOf(btrfsSubvols(t, top)["@home/other"]), "1/1", top)
 			if !btrfsInconsistent(t, top) {
 				t.Fatal("could not make the qgroup accounting inconsistent")
 			}
-			v, _ := volStart(t, bin, backendE+backend)
+			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			path := filepath.Join(home, "alice")
 			if _, err := v.CreateVolume(context.Background(), volSpec(path, 8*volMiB)); err != nil {
 				t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -37,8 +38,8 @@ func btrfsSnapshots(t *testing.T, v volumes.Volumes, path, name string) {
 	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
 		t.Errorf("snapshot directory %s: %v %v, want 0700", dir, st, err)
 	}
-	show := btrfsRun(t, "subvolume", "show", ro.Dest)
-	uuid := btrfsField(btrfsRun(t, "subvolume", "show", path), "UUID")
+	show := mustRun(t, "btrfs", "subvolume", "show", ro.Dest)
+	uuid := btrfsField(mustRun(t, "btrfs", "subvolume", "show", path), "UUID")
 	if btrfsField(show, "Flags") != "readonly" || btrfsField(show, "Parent UUID") != uuid {
 		t.Errorf("btrfs subvolume show %s:\n%s\nwant readonly with parent UUID %s", ro.Dest, show, uuid)
 	}
@@ -141,14 +142,14 @@ func btrfsDelete(t *testing.T, v volumes.Volumes, path, name string) {
 // neither the subvolume, nor its qgroup, nor the volume is left.
 func TestVolumesBtrfsFailedCreate(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs", "faultinject")
+	bin := buildPlugin(t, "btrfs", "faultinject")
 	// With quotas on, the temporary subvolume gets a qgroup, which the
 	// failed create must remove too.
-	btrfsRun(t, "quota", "enable", sandbox.HomeRoot)
+	mustRun(t, "btrfs", "quota", "enable", sandbox.HomeRoot)
 	for _, backend := range volBackends {
 		for _, fault := range []string{"limit", "info"} {
 			t.Run(backend+"/"+fault, func(t *testing.T) {
-				v, _ := volStart(t, bin, backendE+backend, "HERO_CODESCALERS_BTRFS_FAULT="+fault)
+				v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend, "HERO_CODESCALERS_BTRFS_FAULT="+fault), sdk.ConcernVolumes)
 				path := filepath.Join(sandbox.HomeRoot, "hcvol-fail-"+backend+"-"+fault)
 				subs, qgs := btrfsSubvols(t, sandbox.HomeRoot), btrfsQgroups(t, sandbox.HomeRoot)
 				_, err := v.CreateVolume(context.Background(), volSpec(path, 16*volMiB))
@@ -177,7 +178,7 @@ func TestVolumesBtrfsFailedCreate(t *testing.T) {
 // plugin, with its scratch directory on the sandbox's btrfs /home.
 func TestVolumesBtrfsConformance(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs")
+	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
 			scratch, err := os.MkdirTemp(sandbox.HomeRoot, "hcvol-ptest-")

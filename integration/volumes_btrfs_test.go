@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -30,10 +31,10 @@ var volBackends = []string{"ioctl", "tool"}
 // sdk and checks every effect with the real btrfs tool.
 func TestVolumesBtrfs(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/btrfs")
+	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
-			v, _ := volStart(t, bin, backendE+backend)
+			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			name := "hcvol-" + backend
 			path := filepath.Join(sandbox.HomeRoot, name)
 			t.Cleanup(func() { _ = v.DeleteVolume(context.Background(), path) })
@@ -165,7 +166,7 @@ func btrfsQuotaEnforced(t *testing.T, v volumes.Volumes, path string) {
 		s, _ := exec.Command("btrfs", "quota", "rescan", "-s", sandbox.HomeRoot).CombinedOutput()
 		t.Fatalf("writing 48 MiB into a 32 MiB volume: want EDQUOT, got %v: %s\n%s\n%s", err, out, q, s)
 	}
-	btrfsRun(t, "filesystem", "sync", sandbox.HomeRoot)
+	mustRun(t, "btrfs", "filesystem", "sync", sandbox.HomeRoot)
 	got, err := v.GetUsage(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

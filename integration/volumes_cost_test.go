@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -29,11 +30,11 @@ func TestVolumesBtrfsCreateCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement; skipped with -short")
 	}
-	bin := volBuild(t, "plugins/btrfs")
-	btrfsRun(t, "quota", "enable", sandbox.HomeRoot)
+	bin := buildPlugin(t, "btrfs")
+	mustRun(t, "btrfs", "quota", "enable", sandbox.HomeRoot)
 	var report string
 	for _, backend := range volBackends {
-		v, _ := volStart(t, bin, backendE+backend)
+		v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 		create, del := volCostPlugin(t, v, backend)
 		report += fmt.Sprintf("%-22s create %8v (%6v each)   delete %8v (%6v each)\n", "plugin/"+backend,
 			create.Round(time.Millisecond), (create / volCostN).Round(10*time.Microsecond),

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -57,8 +58,8 @@ func volMount(t *testing.T, fstype string) string {
 // TestVolumesDir drives the dir plugin on an ext4 loop filesystem.
 func TestVolumesDir(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/dir")
-	v, _ := volStart(t, bin)
+	bin := buildPlugin(t, "dir")
+	v := dispense[volumes.Volumes](t, startPlugin(t, bin), sdk.ConcernVolumes)
 	root := volMount(t, "ext4")
 	ctx := context.Background()
 	path := filepath.Join(root, "alice")
@@ -162,7 +163,7 @@ func dirDelete(t *testing.T, v volumes.Volumes, root, path string) {
 // ext4, tmpfs and the sandbox's btrfs /home.
 func TestVolumesDirConformance(t *testing.T) {
 	sandbox.Require(t)
-	bin := volBuild(t, "plugins/dir")
+	bin := buildPlugin(t, "dir")
 	for _, fs := range []string{"ext4", "tmpfs", "btrfs"} {
 		t.Run(fs, func(t *testing.T) {
 			var scratch string
