@@ -141,33 +141,32 @@ func (s *Service) convergeModes(ctx context.Context, u *User, repair bool, note 
 	}{{l.home, 0o755}}, l.dirs()...)
 	for _, p := range paths {
 		list, err := s.plugins.ACL().Get(ctx, p.path)
-		perr := FromPluginError(err)
-		switch {
+		switch perr := FromPluginError(err); {
 		case IsCode(perr, NotFound):
 			note("%s is missing", p.path)
 		case perr != nil:
 			return perr
 		case modeOf(list) != p.mode:
 			note("mode of %s was %04o, want %04o", p.path, modeOf(list), p.mode)
-		default:
-			if !repair {
-				continue
+		}
+		if repair {
+			if err := s.applyMode(ctx, u, p.path, p.path == l.home, p.mode); err != nil {
+				return err
 			}
-		}
-		if !repair {
-			continue
-		}
-		own := volumes.Owner{UID: uint32(u.UID), GID: uint32(u.GID), Mode: p.mode}
-		if p.path == l.home {
-			err = s.plugins.ACL().SetOwnership(ctx, p.path, own.UID, own.GID, own.Mode)
-		} else {
-			err = s.plugins.Volumes().EnsureDir(ctx, p.path, own)
-		}
-		if err != nil {
-			return FromPluginError(err)
 		}
 	}
 	return nil
+}
+
+// applyMode re-applies owner and mode: the home through the acl plugin
+// (it is the volume's root), the directories below it through EnsureDir,
+// which also recreates a missing one.
+func (s *Service) applyMode(ctx context.Context, u *User, path string, isHome bool, mode uint32) error {
+	own := volumes.Owner{UID: uint32(u.UID), GID: uint32(u.GID), Mode: mode}
+	if isHome {
+		return FromPluginError(s.plugins.ACL().SetOwnership(ctx, path, own.UID, own.GID, own.Mode))
+	}
+	return FromPluginError(s.plugins.Volumes().EnsureDir(ctx, path, own))
 }
 
 // modeOf derives the permission bits ls shows from an access ACL: with

@@ -26,7 +26,26 @@ type fakes struct {
 
 func (f *fakes) Accounts() accounts.Accounts { return f.a }
 func (f *fakes) Volumes() volumes.Volumes    { return f.v }
-func (f *fakes) ACL() acl.ACL                { return f.c }
+func (f *fakes) ACL() acl.ACL                { return linkedACL{f.c, f.v} }
+
+// linkedACL answers Get for directories the volumes fake made, as the real
+// plugins share one filesystem.
+type linkedACL struct {
+	*acl.Fake
+	v *volumes.Fake
+}
+
+func (l linkedACL) Get(ctx context.Context, path string) (acl.List, error) {
+	list, err := l.Fake.Get(ctx, path)
+	if err == nil && len(list.Access) == 0 {
+		if o, ok := l.v.Dir(path); ok {
+			list.Access = acl.BaseEntries(o.Mode)
+		} else if _, err := l.v.GetUsage(ctx, path); err == nil {
+			list.Access = acl.BaseEntries(0o755)
+		}
+	}
+	return list, err
+}
 func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
 func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 
@@ -329,4 +348,32 @@ func TestUserCreateBatch(t *testing.T) {
 		t.Error("b2 not provisioned")
 	}
 	assertNoJournal(t, st)
+}
+
+func TestUserResetRepairsMode(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	u, err := s.UserCreate(ctx, core.CreateSpec{Name: "gus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.SetOwnership(ctx, "/home/gus", uint32(u.UID), uint32(u.GID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	repaired, err := s.UserReset(ctx, "gus")
+	if err != nil || !strings.Contains(strings.Join(repaired, "\n"), "mode of /home/gus was 0700") {
+		t.Fatalf("reset: %v %v", repaired, err)
+	}
+	if o, _ := f.c.Ownership("/home/gus"); o.Mode != 0o755 {
+		t.Fatalf("home mode after reset: %o", o.Mode)
+	}
+	drift, err := s.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range drift {
+		if strings.Contains(d.Detail, "/home/gus was") {
+			t.Errorf("drift left after reset: %v", d)
+		}
+	}
 }

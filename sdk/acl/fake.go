@@ -74,6 +74,9 @@ func (f *Fake) Get(_ context.Context, path string) (List, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var l List
+	if o, ok := f.owners[path]; ok {
+		l.Access = BaseEntries(o.Mode)
+	}
 	for _, e := range f.entries[path] {
 		if e.Default {
 			l.Default = append(l.Default, e)
@@ -95,4 +98,27 @@ func (f *Fake) SetOwnership(_ context.Context, path string, uid, gid, mode uint3
 	defer f.mu.Unlock()
 	f.owners[path] = Ownership{UID: uid, GID: gid, Mode: mode}
 	return nil
+}
+
+// BaseEntries are the owner, group and other entries a mode stands for, as
+// getfacl shows them for a path without named entries.
+func BaseEntries(mode uint32) []Entry {
+	perms := func(bits uint32) string {
+		b := []byte("---")
+		if bits&4 != 0 {
+			b[0] = 'r'
+		}
+		if bits&2 != 0 {
+			b[1] = 'w'
+		}
+		if bits&1 != 0 {
+			b[2] = 'x'
+		}
+		return string(b)
+	}
+	return []Entry{
+		{Tag: TagUserObj, Perms: perms(mode >> 6 & 7)},
+		{Tag: TagGroupObj, Perms: perms(mode >> 3 & 7)},
+		{Tag: TagOther, Perms: perms(mode & 7)},
+	}
 }
