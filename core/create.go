@@ -93,12 +93,17 @@ func (s *Service) stepLayout(ctx context.Context, r *createRun) error {
 // connect needs. Without a driver account (a host run as root only) there
 // is nothing to grant.
 func (s *Service) stepACL(ctx context.Context, r *createRun) error {
-	if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
-		if IsCode(FromPluginError(err), NotFound) {
-			s.log.Debug("no driver account; socket ACL skipped", "driver", s.cfg.DriverUser)
-			return nil
+	if !s.driverKnown.Load() {
+		if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
+			if IsCode(FromPluginError(err), NotFound) {
+				s.log.Debug("no driver account; socket ACL skipped", "driver", s.cfg.DriverUser)
+				return nil
+			}
+			return FromPluginError(err)
 		}
-		return FromPluginError(err)
+		// Only its existence is remembered: a driver account made later is
+		// still found, one removed later makes the grant fail loudly.
+		s.driverKnown.Store(true)
 	}
 	entries := []acl.Entry{
 		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "r-x"},

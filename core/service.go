@@ -29,6 +29,8 @@ type Service struct {
 	locks   nameLocks
 	// markerReady is set once the marker group is known to exist.
 	markerReady atomic.Bool
+	// driverKnown is set once the driver account has been seen.
+	driverKnown atomic.Bool
 	// kick wakes RunRecovery.
 	kick chan struct{}
 }
