@@ -67,11 +67,20 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 	journals := map[int]*journal{}
 	var aspecs []accounts.UserSpec
 	var index []int
+	machine, err := s.machineUsers(ctx)
+	if err != nil {
+		for i := range out {
+			if out[i].Err == nil {
+				out[i].Err = err
+			}
+		}
+		return nil
+	}
 	for i, sp := range specs {
 		if out[i].Err != nil {
 			continue
 		}
-		if err := s.checkNewName(ctx, sp.Name); err != nil {
+		if err := s.checkNewNameIn(ctx, sp.Name, machine); err != nil {
 			out[i].Err = err
 			continue
 		}
@@ -154,4 +163,29 @@ func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out 
 	}
 	close(work)
 	wg.Wait()
+}
+
+// machineUsers lists the machine's accounts once, so a batch checks its
+// names against one read of the account files instead of one per user.
+func (s *Service) machineUsers(ctx context.Context) (map[string]accounts.User, error) {
+	list, err := s.plugins.Accounts().ListUsers(ctx, "")
+	if err != nil {
+		return nil, FromPluginError(err)
+	}
+	m := make(map[string]accounts.User, len(list))
+	for _, u := range list {
+		m[u.Name] = u
+	}
+	return m, nil
+}
+
+// checkNewNameIn is checkNewName against a listing taken for the batch.
+func (s *Service) checkNewNameIn(ctx context.Context, name string, machine map[string]accounts.User) error {
+	if _, err := s.UserGet(ctx, name); err == nil {
+		return &Error{Code: AlreadyExists, Field: "name", Message: "user " + name + " already exists"}
+	}
+	if u, ok := machine[name]; ok {
+		return s.takenBy(ctx, name, u)
+	}
+	return nil
 }

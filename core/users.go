@@ -64,15 +64,20 @@ func (s *Service) checkNewName(ctx context.Context, name string) error {
 	}
 	u, err := s.plugins.Accounts().GetUser(ctx, name)
 	if err == nil {
-		if s.inMarker(ctx, u) {
-			return &Error{Code: AlreadyExists, Field: "name", Message: "account " + name + " exists on this machine in group " + s.cfg.MarkerGroup + " but not in the state; run reconcile"}
-		}
-		return InvalidField("name", "%q is an existing account not managed by hero_codescalers", name)
+		return s.takenBy(ctx, name, u)
 	}
 	if perr := FromPluginError(err); !IsCode(perr, NotFound) {
 		return perr
 	}
 	return nil
+}
+
+// takenBy explains why an existing account's name cannot be created.
+func (s *Service) takenBy(ctx context.Context, name string, u accounts.User) error {
+	if s.inMarker(ctx, u) {
+		return &Error{Code: AlreadyExists, Field: "name", Message: "account " + name + " exists on this machine in group " + s.cfg.MarkerGroup + " but not in the state; run reconcile"}
+	}
+	return InvalidField("name", "%q is an existing account not managed by hero_codescalers", name)
 }
 
 // EnsureMarkerGroup creates the marker group if it is missing. The host
