@@ -2,7 +2,6 @@ package core
 
 import (
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -66,7 +65,7 @@ type CreateSpec struct {
 
 // tokenRE admits the characters forge tokens use, so a token can be written
 // into TOML without escaping and never smuggles a newline.
-var tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/=:-]{1,512}$`)
+var tokenRE = shape{first: "A-Za-z0-9._~+/=:-", rest: "A-Za-z0-9._~+/=:-", max: 512}
 
 // validate checks a create spec before any tool runs. Messages never echo
 // the forge token.

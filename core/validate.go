@@ -6,16 +6,56 @@ import (
 	"math"
 	"net/netip"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 )
 
+// The shapes are matched by small hand-written checks rather than regexps
+// with bounded repetition ({0,61} compiles to sixty copies): compiling those
+// cost a millisecond at every start of every CLI call.
 var (
-	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
-	nodeRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
-	labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?$`)
+	nameRE  = shape{first: "a-z", rest: "a-z0-9_-", max: 32}
+	nodeRE  = shape{first: "a-z0-9", rest: "a-z0-9.-", last: "a-z0-9", max: 63}
+	labelRE = shape{first: "A-Za-z0-9", rest: "A-Za-z0-9._/-", max: 63}
 )
+
+// shape is a name pattern: one character of first, then characters of
+// rest, the final one (when last is set) of last, at most max bytes.
+type shape struct {
+	first, rest, last string
+	max               int
+}
+
+// MatchString reports whether s has the shape.
+func (p shape) MatchString(s string) bool {
+	if s == "" || len(s) > p.max || !inSet(s[0], p.first) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !inSet(s[i], p.rest) {
+			return false
+		}
+	}
+	return p.last == "" || len(s) == 1 || inSet(s[len(s)-1], p.last)
+}
+
+// inSet reports whether c is in a set written like a regexp class body:
+// ranges "a-z" and single characters, a trailing "-" meaning itself.
+func inSet(c byte, set string) bool {
+	for i := 0; i < len(set); i++ {
+		if i+2 < len(set) && set[i+1] == '-' {
+			if c >= set[i] && c <= set[i+2] {
+				return true
+			}
+			i += 2
+			continue
+		}
+		if c == set[i] {
+			return true
+		}
+	}
+	return false
+}
 
 // reservedNames are refused whatever the machine holds: the superuser, the
 // host's own account, and the usual system accounts of Debian, Fedora and

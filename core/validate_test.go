@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,30 @@ func TestNodeValidation(t *testing.T) {
 	}
 	if err := ValidateLabels("labels", map[string]string{"bad key": "x"}); err == nil {
 		t.Error("bad label key accepted")
+	}
+}
+
+// TestShapeMatchesRegexp holds the hand-written shapes to the regexps they
+// replace, on a spread of inputs.
+func TestShapeMatchesRegexp(t *testing.T) {
+	pairs := []struct {
+		s  shape
+		re string
+	}{
+		{nameRE, `^[a-z][a-z0-9_-]{0,31}$`},
+		{nodeRE, `^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`},
+		{labelRE, `^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?$`},
+		{tokenRE, `^[A-Za-z0-9._~+/=:-]{1,512}$`},
+	}
+	inputs := []string{"", "a", "A", "-", "a-", "a.b", "a/b", "a_b", "0a", "a0", "ab-", "-ab", "a b", "ü", "a\n",
+		strings.Repeat("a", 31), strings.Repeat("a", 32), strings.Repeat("a", 33), strings.Repeat("a", 63),
+		strings.Repeat("a", 64), strings.Repeat("x", 512), strings.Repeat("x", 513), "x=y:z~+/", "node-1.example"}
+	for _, p := range pairs {
+		re := regexp.MustCompile(p.re)
+		for _, in := range inputs {
+			if got, want := p.s.MatchString(in), re.MatchString(in); got != want {
+				t.Errorf("%s on %q: shape %v, regexp %v", p.re, in, got, want)
+			}
+		}
 	}
 }
