@@ -10,6 +10,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
@@ -19,7 +20,9 @@ import (
 // or newline (field and record separators of /etc/passwd), at most 32 bytes.
 // Upper case and "." are admitted because real systems have such accounts
 // (Debian-exim); the host's own rule is stricter.
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]{0,31}$`)
+// It is compiled on first use: its bounded repetition is costly to
+// compile, and every binary linking the sdk would pay for it at start.
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]{0,31}$`) })
 
 // MaxPath bounds a path's length, as PATH_MAX does.
 const MaxPath = 4095
@@ -29,8 +32,8 @@ func Name(field, name string) error {
 	if name == "" {
 		return sdkerr.Invalid(field, "is required")
 	}
-	if !nameRE.MatchString(name) {
-		return sdkerr.Invalid(field, "%q must match %s", name, nameRE)
+	if !nameRE().MatchString(name) {
+		return sdkerr.Invalid(field, "%q must match %s", name, nameRE())
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
@@ -10,7 +11,9 @@ import (
 
 // idRE admits session ids of utmp, logind and tmux-like plugins: short
 // tokens that cannot be read as options, paths or tmux targets (":").
-var idRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$`)
+// It is compiled on first use: its bounded repetition is costly to
+// compile, and every binary linking the sdk would pay for it at start.
+var idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$`) })
 
 // MaxGrace bounds the grace period of a kill, so a call cannot hang a
 // plugin for long.
@@ -21,8 +24,8 @@ func ValidateID(id string) error {
 	if id == "" {
 		return sdkerr.Invalid("id", "is required")
 	}
-	if !idRE.MatchString(id) {
-		return sdkerr.Invalid("id", "%q must match %s", id, idRE)
+	if !idRE().MatchString(id) {
+		return sdkerr.Invalid("id", "%q must match %s", id, idRE())
 	}
 	return nil
 }
