@@ -15,6 +15,8 @@ PKGS=(
   busybox:busybox
   protoc:protobuf-compiler
   tmux:tmux
+  dbus-daemon:dbus-daemon
+  zsh:zsh
   useradd:passwd
   unshare:util-linux
   losetup:mount
