@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -60,7 +61,7 @@ func (s *Service) AuditList(ctx context.Context, limit int, before, method strin
 				return true, nil
 			}
 			var ev AuditEvent
-			if err := jsonUnmarshal(v, &ev); err != nil {
+			if err := json.Unmarshal(v, &ev); err != nil {
 				return false, err
 			}
 			if method != "" && ev.Method != method {

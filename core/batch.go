@@ -80,7 +80,8 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 		if out[i].Err != nil {
 			continue
 		}
-		if err := s.checkNewNameIn(ctx, sp.Name, machine); err != nil {
+		u, onMachine := machine[sp.Name]
+		if err := s.nameFree(ctx, sp.Name, u, onMachine); err != nil {
 			out[i].Err = err
 			continue
 		}
@@ -177,15 +178,4 @@ func (s *Service) machineUsers(ctx context.Context) (map[string]accounts.User, e
 		m[u.Name] = u
 	}
 	return m, nil
-}
-
-// checkNewNameIn is checkNewName against a listing taken for the batch.
-func (s *Service) checkNewNameIn(ctx context.Context, name string, machine map[string]accounts.User) error {
-	if _, err := s.UserGet(ctx, name); err == nil {
-		return &Error{Code: AlreadyExists, Field: "name", Message: "user " + name + " already exists"}
-	}
-	if u, ok := machine[name]; ok {
-		return s.takenBy(ctx, name, u)
-	}
-	return nil
 }

@@ -93,23 +93,37 @@ func (s *Service) stepLayout(ctx context.Context, r *createRun) error {
 // connect needs. Without a driver account (a host run as root only) there
 // is nothing to grant.
 func (s *Service) stepACL(ctx context.Context, r *createRun) error {
-	if !s.driverKnown.Load() {
-		if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
-			if IsCode(FromPluginError(err), NotFound) {
-				s.log.Debug("no driver account; socket ACL skipped", "driver", s.cfg.DriverUser)
-				return nil
-			}
-			return FromPluginError(err)
-		}
-		// Only its existence is remembered: a driver account made later is
-		// still found, one removed later makes the grant fail loudly.
-		s.driverKnown.Store(true)
+	ok, err := s.hasDriver(ctx)
+	if !ok || err != nil {
+		return err
 	}
-	entries := []acl.Entry{
+	return FromPluginError(s.plugins.ACL().Grant(ctx, r.l.sockets, s.driverEntries(), false))
+}
+
+// driverEntries are the socket directory's ACL entries for the driver.
+func (s *Service) driverEntries() []acl.Entry {
+	return []acl.Entry{
 		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "r-x"},
 		{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx", Default: true},
 	}
-	return FromPluginError(s.plugins.ACL().Grant(ctx, r.l.sockets, entries, false))
+}
+
+// hasDriver reports whether the driver account exists. Only its existence
+// is remembered: a driver account made later is still found, and one
+// removed later makes the grant fail loudly.
+func (s *Service) hasDriver(ctx context.Context) (bool, error) {
+	if s.driverKnown.Load() {
+		return true, nil
+	}
+	_, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser)
+	if perr := FromPluginError(err); IsCode(perr, NotFound) {
+		s.log.Debug("no driver account; socket ACL skipped", "driver", s.cfg.DriverUser)
+		return false, nil
+	} else if perr != nil {
+		return false, perr
+	}
+	s.driverKnown.Store(true)
+	return true, nil
 }
 
 func (s *Service) stepKeys(ctx context.Context, r *createRun) error {

@@ -30,7 +30,7 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 	switch {
 	case err == nil && acct.UID == 0:
 		return InvalidField("name", "%q has uid 0; hero_codescalers never deletes it", name)
-	case err == nil && !s.inMarker(ctx, acct):
+	case err == nil && !s.inMarker(acct):
 		return &Error{Code: Forbidden, Field: "name", Message: name + " is not a member of " + s.cfg.MarkerGroup + "; hero_codescalers does not manage it"}
 	case err != nil && !IsCode(FromPluginError(err), NotFound):
 		return FromPluginError(err)

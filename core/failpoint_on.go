@@ -40,6 +40,3 @@ func init() {
 		return nil
 	}
 }
-
-// SetFailpoint lets in-process tests of a tagged build set the hook.
-func SetFailpoint(fn func(name string) error) { failpointHook = fn }

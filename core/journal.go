@@ -92,7 +92,7 @@ func (s *Service) RunRecovery(ctx context.Context) {
 				return
 			case <-time.After(delay):
 			}
-			if s.recoverPass(ctx) {
+			if s.RecoverPass(ctx) {
 				break
 			}
 		}
@@ -107,8 +107,8 @@ func (s *Service) KickRecovery() {
 	}
 }
 
-// recoverPass runs Recover once and reports whether nothing is left.
-func (s *Service) recoverPass(ctx context.Context) bool {
+// RecoverPass runs Recover once and reports whether nothing is left.
+func (s *Service) RecoverPass(ctx context.Context) bool {
 	done, err := s.Recover(ctx)
 	if err != nil {
 		s.log.Error("journal recovery", "err", err)

@@ -209,17 +209,15 @@ func permBits(p string) uint32 {
 }
 
 func (s *Service) convergeACL(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
-	if _, err := s.plugins.Accounts().GetUser(ctx, s.cfg.DriverUser); err != nil {
-		return nil // no driver account: nothing to grant (see stepACL)
+	if ok, err := s.hasDriver(ctx); !ok || err != nil {
+		return err // no driver account: nothing to grant (see stepACL)
 	}
 	l := s.layoutOf(u.Name)
 	list, err := s.plugins.ACL().Get(ctx, l.sockets)
 	if err != nil {
 		return nil // a missing directory was reported and repaired by convergeModes
 	}
-	access := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "r-x"}
-	dflt := acl.Entry{Tag: acl.TagUser, Qualifier: s.cfg.DriverUser, Perms: "rwx"}
-	if hasPerm(list.Access, access) && hasPerm(list.Default, dflt) {
+	if !slices.ContainsFunc(s.driverEntries(), func(want acl.Entry) bool { return !hasEntry(list, want) }) {
 		return nil
 	}
 	note("ACL of %s no longer lets %s reach the sockets", l.sockets, s.cfg.DriverUser)
@@ -229,7 +227,13 @@ func (s *Service) convergeACL(ctx context.Context, u *User, repair bool, note fu
 	return nil
 }
 
-func hasPerm(entries []acl.Entry, want acl.Entry) bool {
+// hasEntry reports whether list holds want (access or default, by its
+// Default flag) with the same permissions.
+func hasEntry(list acl.List, want acl.Entry) bool {
+	entries := list.Access
+	if want.Default {
+		entries = list.Default
+	}
 	for _, e := range entries {
 		if e.Tag == want.Tag && e.Qualifier == want.Qualifier && permBits(e.Perms) == permBits(want.Perms) {
 			return true

@@ -55,5 +55,3 @@ func putJSON(tx Tx, key string, v any) error {
 	}
 	return tx.Set(key, b)
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -59,25 +60,29 @@ func (s *Service) recordCreated(r *createRun) (User, error) {
 // checkNewName refuses a name that is taken: in our state, or on the
 // machine (a managed account we lost track of, or anybody else's).
 func (s *Service) checkNewName(ctx context.Context, name string) error {
+	u, err := s.plugins.Accounts().GetUser(ctx, name)
+	perr := FromPluginError(err)
+	if perr != nil && !IsCode(perr, NotFound) {
+		return perr
+	}
+	return s.nameFree(ctx, name, u, perr == nil)
+}
+
+// nameFree refuses name when the state has it, or when the machine has an
+// account of that name (u, looked up by the caller: one GetUser for a
+// single create, one listing for a batch).
+func (s *Service) nameFree(ctx context.Context, name string, u accounts.User, onMachine bool) error {
 	if _, err := s.UserGet(ctx, name); err == nil {
 		return &Error{Code: AlreadyExists, Field: "name", Message: "user " + name + " already exists"}
 	}
-	u, err := s.plugins.Accounts().GetUser(ctx, name)
-	if err == nil {
-		return s.takenBy(ctx, name, u)
-	}
-	if perr := FromPluginError(err); !IsCode(perr, NotFound) {
-		return perr
-	}
-	return nil
-}
-
-// takenBy explains why an existing account's name cannot be created.
-func (s *Service) takenBy(ctx context.Context, name string, u accounts.User) error {
-	if s.inMarker(ctx, u) {
+	switch {
+	case !onMachine:
+		return nil
+	case s.inMarker(u):
 		return &Error{Code: AlreadyExists, Field: "name", Message: "account " + name + " exists on this machine in group " + s.cfg.MarkerGroup + " but not in the state; run reconcile"}
+	default:
+		return InvalidField("name", "%q is an existing account not managed by hero_codescalers", name)
 	}
-	return InvalidField("name", "%q is an existing account not managed by hero_codescalers", name)
 }
 
 // EnsureMarkerGroup creates the marker group if it is missing. The host
@@ -103,7 +108,7 @@ func (s *Service) ensureMarkerGroup(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) inMarker(ctx context.Context, u accounts.User) bool {
+func (s *Service) inMarker(u accounts.User) bool {
 	return slices.Contains(u.Groups, s.cfg.MarkerGroup)
 }
 
@@ -152,7 +157,7 @@ func (s *Service) UserList(ctx context.Context, f UserFilter) (users []User, nex
 				return true, nil
 			}
 			var u User
-			if err := jsonUnmarshal(v, &u); err != nil {
+			if err := json.Unmarshal(v, &u); err != nil {
 				return false, err
 			}
 			if (f.Group != "" && !slices.Contains(u.Groups, f.Group)) || (f.State != "" && u.State != f.State) {

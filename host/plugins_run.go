@@ -66,16 +66,7 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 		log.Warn("marker group not ensured at start-up; user.create will retry", "err", err)
 	}
 	go svc.RunRecovery(ctx)
-	done, err := svc.Recover(ctx)
-	if err != nil {
-		log.Error("journal recovery", "err", err)
+	if !svc.RecoverPass(ctx) {
 		svc.KickRecovery()
-		return
-	}
-	for _, r := range done {
-		if r.Error != "" {
-			svc.KickRecovery()
-			return
-		}
 	}
 }
