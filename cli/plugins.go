@@ -76,21 +76,12 @@ func (s *setupDriverCmd) Run(rt *runCtx) error {
 	if os.Geteuid() != 0 {
 		return failf("setup driver writes /etc/sudoers.d and creates an account: run it as root")
 	}
-	var dirs []string
-	for _, d := range rt.g.PluginDir {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return usageErrorf("--plugin-dir %s: %v", d, err)
-		}
-		dirs = append(dirs, abs)
-	}
-	_, err := setup.Driver(setup.Options{User: s.User, Dirs: dirsOrDefault(dirs), Out: rt.env.Stdout})
+	dirs, err := rt.pluginDirs()
 	if err != nil {
+		return err
+	}
+	if _, err := setup.Driver(setup.Options{User: s.User, Dirs: plugins.DefaultDirs(dirs...), Out: rt.env.Stdout}); err != nil {
 		return failf("setup driver: %v", err)
 	}
 	return nil
 }
-
-// dirsOrDefault is the plugin search path of a host started with these
-// --plugin-dir flags, so the sudoers rules cover exactly what it will run.
-func dirsOrDefault(extra []string) []string { return plugins.DefaultDirs(extra...) }

@@ -64,13 +64,9 @@ func (rt *runCtx) hostConfig(p api.Paths) (host.Config, error) {
 	if err != nil {
 		return host.Config{}, usageErrorf("%v", err)
 	}
-	dirs := make([]string, 0, len(rt.g.PluginDir))
-	for _, d := range rt.g.PluginDir {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return host.Config{}, usageErrorf("--plugin-dir %s: %v", d, err)
-		}
-		dirs = append(dirs, abs)
+	dirs, err := rt.pluginDirs()
+	if err != nil {
+		return host.Config{}, err
 	}
 	return host.Config{
 		Paths:       p,
@@ -112,4 +108,18 @@ func (rt *runCtx) callPrefix(p api.Paths) string {
 		return plain
 	}
 	return "hero_codescalers --server " + shellQuote(p.RPCSocket)
+}
+
+// pluginDirs are the --plugin-dir flags made absolute: the host and the
+// sudoers rules of setup driver must name the same files.
+func (rt *runCtx) pluginDirs() ([]string, error) {
+	dirs := make([]string, 0, len(rt.g.PluginDir))
+	for _, d := range rt.g.PluginDir {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, usageErrorf("--plugin-dir %s: %v", d, err)
+		}
+		dirs = append(dirs, abs)
+	}
+	return dirs, nil
 }

@@ -49,8 +49,11 @@ const (
 )
 
 // Methods is the table the server dispatches from and the OpenRPC document
-// is generated from.
-var Methods = []Method{
+// is generated from: the host's own methods, then the user lifecycle's
+// (users.go).
+var Methods = append(hostMethods, userMethods...)
+
+var hostMethods = []Method{
 	{Name: MHealth, Summary: "Liveness and plugin health of the host.", Params: Empty{}, Result: HealthResult{}},
 	{Name: MStats, Summary: "Counts, uptime, version and plugin summary.", Params: Empty{}, Result: StatsResult{}},
 	{Name: MDiscover, Summary: "The OpenRPC document of this API.", Params: Empty{}, Result: map[string]any{}},
@@ -68,8 +71,6 @@ var Methods = []Method{
 	{Name: MPluginList, Summary: "The plugins this host runs, one per concern.", Params: Empty{}, Result: PluginListResult{}},
 	{Name: MPluginApprove, Summary: "Approve the binary now chosen for a concern (after an upgrade changed its sha256) and start it.", Params: PluginApproveParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "concern"},
 }
-
-func init() { Methods = append(Methods, userMethods...) }
 
 // Lookup finds a method by name.
 func Lookup(name string) (Method, bool) {

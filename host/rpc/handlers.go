@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 )
 
 // The values of HealthResult.Status. GET /health answers 503 unless ok.
@@ -138,8 +140,8 @@ func (h *handlers) pluginApprove(ctx context.Context, p api.PluginApproveParams)
 	if h.info.Approve == nil {
 		return api.OK{}, core.Errorf(core.Unavailable, "this host runs no plugins")
 	}
-	if !slices.Contains([]string{"accounts", "volumes", "acl", "sshkeys", "sessions"}, p.Concern) {
-		return api.OK{}, core.InvalidField("concern", "must be one of accounts, volumes, acl, sshkeys, sessions")
+	if !slices.Contains(sdk.Concerns, p.Concern) {
+		return api.OK{}, core.InvalidField("concern", "must be one of %s", strings.Join(sdk.Concerns, ", "))
 	}
 	return ok(h.info.Approve(ctx, p.Concern))
 }
