@@ -153,14 +153,6 @@ func (h *hostUnderTest) call(method string, params, result any) *api.Error {
 	return nil
 }
 
-// fire makes a call whose answer does not matter (the host is meant to
-// die under it); it never touches the test, so it may run in a goroutine.
-func (h *hostUnderTest) fire(method string, params any) {
-	c := client.New(h.sock)
-	defer c.Close()
-	_ = c.Call(context.Background(), method, params, nil)
-}
-
 // callQuiet makes a call from a goroutine: it returns the wire error (or a
 // synthetic one for a transport failure) and never touches the test.
 func (h *hostUnderTest) callQuiet(method string, params any) *api.Error {
