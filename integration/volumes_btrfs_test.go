@@ -34,10 +34,13 @@ func TestVolumesBtrfs(t *testing.T) {
 	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
-			// The sandbox's /home is shared by the whole test binary: tests
-			// before this one (hosts SIGKILLed mid-delete) can leave the
-			// accounting inconsistent. Start from a consistent state, so the
-			// check at the end judges this plugin's work alone.
+			// The sandbox's /home is shared by the whole test binary: the
+			// subvolumes earlier tests deleted are still being dropped by
+			// the kernel's cleaner, and dropping a tall tree marks the
+			// accounting inconsistent on its own. Wait for the cleaner, then
+			// start from a consistent state, so the check at the end judges
+			// this plugin's work alone.
+			mustRun(t, "btrfs", "subvolume", "sync", sandbox.HomeRoot)
 			if btrfsInconsistent(t, sandbox.HomeRoot) {
 				mustRun(t, "btrfs", "quota", "rescan", "-W", sandbox.HomeRoot)
 			}
