@@ -64,7 +64,14 @@ func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64,
 	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return fail(err, "delete subvolume %s", full)
 	}
-	return v.dropQgroup(ctx, dirfd, id, full)
+	if err := v.dropQgroup(ctx, dirfd, id, full); err != nil {
+		return err
+	}
+	// Dropping a subvolume's qgroup can leave the kernel's accounting
+	// inconsistent, and then no user's limit holds: repair it here, as
+	// setting a limit does, rather than leave it to the next create.
+	v.ensureAccounting(ctx, dirfd)
+	return nil
 }
 
 // removeNested deletes the subvolumes below the subvolume id at full
