@@ -86,14 +86,8 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 			continue
 		}
 		r := &createRun{spec: sp, l: s.layoutOf(sp.Name)}
-		j, err := s.beginJournal("create", sp.Name, r.l.home)
-		if err == nil {
-			err = j.begin("account")
-		}
-		if err != nil {
-			out[i].Err = err
-			continue
-		}
+		j := s.newJournal("create", sp.Name, r.l.home)
+		_ = j.begin("account", false) // written below, with the others
 		runs[i], journals[i] = r, j
 		as := accounts.UserSpec{Name: sp.Name, Groups: sp.Groups, Shell: sp.Shell, Home: r.l.home, MarkerGroup: s.cfg.MarkerGroup}
 		if sp.UID != nil {
@@ -103,6 +97,20 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 		index = append(index, i)
 	}
 	if len(aspecs) == 0 {
+		return nil
+	}
+	// One synced commit journals every account of the batch.
+	if err := s.store.Update(func(tx Tx) error {
+		for _, i := range index {
+			if err := putJSON(tx, keyJournal+specs[i].Name, journals[i].entry); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		for _, i := range index {
+			out[i].Err = err
+		}
 		return nil
 	}
 	results, err := s.plugins.Accounts().CreateUsers(ctx, aspecs)
@@ -117,7 +125,7 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 			itemErr = FromPluginError(results[k].Err)
 		default:
 			runs[i].user.UID, runs[i].user.GID = int(results[k].User.UID), int(results[k].User.GID)
-			itemErr = journals[i].setIDs(runs[i].user.UID, runs[i].user.GID)
+			journals[i].setIDs(runs[i].user.UID, runs[i].user.GID)
 		}
 		if itemErr != nil {
 			if IsCode(itemErr, AlreadyExists) {

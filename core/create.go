@@ -155,20 +155,16 @@ func (s *Service) stepConfig(ctx context.Context, r *createRun) error {
 // runCreate runs the steps, journaling each before it starts; on failure
 // it undoes what began, in reverse, and names the failed step.
 func (s *Service) runCreate(ctx context.Context, r *createRun) error {
-	j, err := s.beginJournal("create", r.spec.Name, r.l.home)
-	if err != nil {
-		return err
-	}
-	return s.continueCreate(ctx, r, j, s.createSteps())
+	return s.continueCreate(ctx, r, s.newJournal("create", r.spec.Name, r.l.home), s.createSteps())
 }
 
 // continueCreate runs steps on an open journal; the batch path enters here
 // after its one accounts call.
 func (s *Service) continueCreate(ctx context.Context, r *createRun, j *journal, steps []createStep) error {
 	for _, st := range steps {
-		err := s.runStep(ctx, j, "create", st.name, func() error { return st.do(ctx, r) })
+		err := s.runStep(ctx, j, "create", st.name, st.undo != nil, func() error { return st.do(ctx, r) })
 		if err == nil && st.name == "account" {
-			err = j.setIDs(r.user.UID, r.user.GID)
+			j.setIDs(r.user.UID, r.user.GID)
 		}
 		if err != nil && st.name == "account" && IsCode(err, AlreadyExists) {
 			// The account existed before us: its step had no effect, and
@@ -191,12 +187,13 @@ func (s *Service) abortCreate(ctx context.Context, j *journal) {
 	}
 }
 
-// runStep journals a step, then runs it between its failpoints.
-func (s *Service) runStep(ctx context.Context, j *journal, op, name string, fn func() error) error {
+// runStep journals a step (on disk first when durable), then runs it
+// between its failpoints.
+func (s *Service) runStep(ctx context.Context, j *journal, op, name string, durable bool, fn func() error) error {
 	if err := failpoint(op + "." + name + ".before"); err != nil {
 		return err
 	}
-	if err := j.begin(name); err != nil {
+	if err := j.begin(name, durable); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {

@@ -37,10 +37,7 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 	case err != nil && stateErr != nil:
 		return stateErr
 	}
-	j, err := s.beginJournal("delete", name, filepath.Join(s.cfg.HomeRoot, name))
-	if err != nil {
-		return err
-	}
+	j := s.newJournal("delete", name, filepath.Join(s.cfg.HomeRoot, name))
 	j.entry.KeepHome = keepHome
 	if err := j.save(); err != nil {
 		return err
@@ -65,10 +62,12 @@ func (s *Service) deleteSteps() []struct {
 }
 
 // runDelete runs (or re-runs) every step and ends by dropping the user
-// record and the journal in one transaction.
+// record and the journal in one transaction. The entry is on disk before
+// the first step; the steps need no further writes, since recovery runs
+// them all again from the top.
 func (s *Service) runDelete(ctx context.Context, j *journal) error {
 	for _, st := range s.deleteSteps() {
-		err := s.runStep(ctx, j, "delete", st.name, func() error { return st.do(ctx, &j.entry) })
+		err := s.runStep(ctx, j, "delete", st.name, false, func() error { return st.do(ctx, &j.entry) })
 		if err != nil {
 			// The journal keeps the delete; recovery carries it to its end.
 			s.KickRecovery()

@@ -8,9 +8,11 @@ import (
 const keyJournal = "journal/"
 
 // journalEntry is the plan of an unfinished create or delete. Each step's
-// name is appended before the step runs, so after a crash the host knows
-// every step that may have had an effect. The forge token is never in it:
-// an unfinished create is rolled back, not forward.
+// name is appended before the step runs, and written down before it runs
+// when a crash during it would need the step's own undo: after a crash the
+// host knows every step that may have had an effect it must reverse. The
+// forge token is never in it: an unfinished create is rolled back, not
+// forward.
 type journalEntry struct {
 	Op      string    `json:"op"` // "create" or "delete"
 	User    string    `json:"user"`
@@ -23,32 +25,39 @@ type journalEntry struct {
 	KeepHome bool `json:"keep_home,omitempty"`
 }
 
-// journal persists one entry as its steps begin.
+// journal persists one entry as its steps begin. Every write is a synced
+// commit, so it writes only what recovery needs: nothing before the first
+// step that has an effect to undo.
 type journal struct {
 	s     *Service
 	entry journalEntry
 }
 
-func (s *Service) beginJournal(op, user, home string) (*journal, error) {
-	j := &journal{s: s, entry: journalEntry{Op: op, User: user, Home: home, Started: s.now().UTC()}}
-	return j, j.save()
+// newJournal starts an entry in memory; the first save writes it.
+func (s *Service) newJournal(op, user, home string) *journal {
+	return &journal{s: s, entry: journalEntry{Op: op, User: user, Home: home, Started: s.now().UTC()}}
 }
 
 func (j *journal) save() error {
 	return j.s.store.Update(func(tx Tx) error { return putJSON(tx, keyJournal+j.entry.User, j.entry) })
 }
 
-// begin records that step is about to run.
-func (j *journal) begin(step string) error {
+// begin records that step is about to run, and writes the entry down
+// first when durable: a step whose effect has its own undo must be on disk
+// before it starts. A step without one (its effect lives inside the home
+// volume, which the volume's undo removes whole) needs no write.
+func (j *journal) begin(step string, durable bool) error {
 	j.entry.Steps = append(j.entry.Steps, step)
+	if !durable {
+		return nil
+	}
 	return j.save()
 }
 
-// setIDs records the account's ids once the account step gave them, so a
-// rollback after a crash can still find what to undo.
-func (j *journal) setIDs(uid, gid int) error {
+// setIDs records the account's ids once the account step gave them; they
+// reach the disk with the next write (recovery undoes an account by name).
+func (j *journal) setIDs(uid, gid int) {
 	j.entry.UID, j.entry.GID = uid, gid
-	return j.save()
 }
 
 // finish removes the entry and applies fn in the same transaction, so the

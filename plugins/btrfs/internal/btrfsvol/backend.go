@@ -34,8 +34,8 @@ type Backend interface {
 	WaitRescan(ctx context.Context, fd int) error
 	// StartRescan starts a qgroup rescan; one already running is fine.
 	StartRescan(ctx context.Context, fd int) error
-	// QuotaState commits the running transaction and reports whether
-	// qgroups are on, being rescanned, or marked inconsistent.
+	// QuotaState reports, as of now, whether qgroups are on, being
+	// rescanned, or marked inconsistent.
 	QuotaState(ctx context.Context, fd int) (QuotaState, error)
 	// SetLimit sets the referenced-bytes limit of qgroup 0/id; 0 clears it.
 	// ErrQuotaDisabled when qgroups are off.

@@ -32,6 +32,7 @@ const (
 	iocQuotaRescan       = 0x4040942c // _IOW(0x94, 44, struct btrfs_ioctl_quota_rescan_args)
 	iocQuotaRescanStatus = 0x8040942d // _IOR(0x94, 45, struct btrfs_ioctl_quota_rescan_args)
 	iocQuotaRescanWait   = 0x942e     // _IO(0x94, 46)
+	iocFSInfo            = 0x8400941f // _IOR(0x94, 31, struct btrfs_ioctl_fs_info_args)
 	iocGetSubvolInfo     = 0x81f8943c // _IOR(0x94, 60, struct btrfs_ioctl_get_subvol_info_args)
 
 	subvolRdonly      = 1 << 1 // BTRFS_SUBVOL_RDONLY, vol_args_v2.flags
@@ -45,6 +46,15 @@ const (
 	searchBufSize     = 4096 - int(unsafe.Sizeof(searchKey{}))
 	searchHeaderBytes = 32
 )
+
+// fsInfoArgs is struct btrfs_ioctl_fs_info_args, of which only the fsid
+// is read.
+type fsInfoArgs struct {
+	MaxID      uint64
+	NumDevices uint64
+	FSID       [16]byte
+	Rest       [992]byte
+}
 
 type volArgs struct {
 	FD   int64

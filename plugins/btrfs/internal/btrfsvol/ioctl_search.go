@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -128,7 +131,64 @@ func (Ioctl) Qgroup(_ context.Context, fd int, id uint64) (Qgroup, error) {
 // statusInconsistent is BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT.
 const statusInconsistent = 1 << 2
 
+// QuotaState reads the kernel's live qgroup flags from sysfs
+// (/sys/fs/btrfs/FSID/qgroups/inconsistent, where the kernel has it) when it can, and
+// otherwise commits the running transaction and reads the status item of
+// the quota tree, which the commit brings up to date. The sysfs way spares
+// a transaction commit on every volume create.
 func (Ioctl) QuotaState(_ context.Context, fd int) (QuotaState, error) {
+	st, ok := sysfsQuotaState(fd)
+	if !ok {
+		var err error
+		if st, err = treeQuotaState(fd); err != nil || !st.Enabled {
+			return st, err
+		}
+	}
+	var a quotaRescanArgs
+	if err := ioctl(fd, iocQuotaRescanStatus, unsafe.Pointer(&a)); err != nil && err != unix.ENOTCONN {
+		return QuotaState{}, fmt.Errorf("BTRFS_IOC_QUOTA_RESCAN_STATUS: %w", err)
+	}
+	st.Rescanning = a.Flags != 0
+	return st, nil
+}
+
+// sysfsQuotaState reads the qgroup flags the kernel keeps in memory; ok is
+// false where sysfs does not show them (older kernels, no /sys, qgroups
+// off: the qgroups directory exists only while they are on).
+func sysfsQuotaState(fd int) (st QuotaState, ok bool) {
+	var a fsInfoArgs
+	if ioctl(fd, iocFSInfo, unsafe.Pointer(&a)) != nil {
+		return QuotaState{}, false
+	}
+	return readSysfsQuota(sysfsBtrfs, a.FSID)
+}
+
+// sysfsBtrfs is where the kernel shows each mounted btrfs filesystem.
+const sysfsBtrfs = "/sys/fs/btrfs"
+
+// readSysfsQuota reads qgroups/inconsistent of filesystem fsid under root.
+func readSysfsQuota(root string, fsid [16]byte) (QuotaState, bool) {
+	b, err := os.ReadFile(root + "/" + uuidString(fsid) + "/qgroups/inconsistent")
+	if err != nil {
+		return QuotaState{}, false
+	}
+	switch strings.TrimSpace(string(b)) {
+	case "0":
+		return QuotaState{Enabled: true}, true
+	case "1":
+		return QuotaState{Enabled: true, Inconsistent: true}, true
+	}
+	return QuotaState{}, false
+}
+
+// uuidString spells a filesystem id as sysfs names its directory.
+func uuidString(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// treeQuotaState commits and reads the quota tree's status item.
+func treeQuotaState(fd int) (QuotaState, error) {
 	if err := commit(fd); err != nil {
 		return QuotaState{}, err
 	}
@@ -145,11 +205,6 @@ func (Ioctl) QuotaState(_ context.Context, fd int) (QuotaState, error) {
 			st.Inconsistent = binary.LittleEndian.Uint64(it.Data[16:])&statusInconsistent != 0
 		}
 	}
-	var a quotaRescanArgs
-	if err := ioctl(fd, iocQuotaRescanStatus, unsafe.Pointer(&a)); err != nil && err != unix.ENOTCONN {
-		return QuotaState{}, fmt.Errorf("BTRFS_IOC_QUOTA_RESCAN_STATUS: %w", err)
-	}
-	st.Rescanning = a.Flags != 0
 	return st, nil
 }
 

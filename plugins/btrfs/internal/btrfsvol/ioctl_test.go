@@ -2,6 +2,8 @@ package btrfsvol
 
 import (
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 	"unsafe"
 )
@@ -22,6 +24,7 @@ func TestIoctlABI(t *testing.T) {
 		want uintptr
 	}{
 		{"btrfs_ioctl_vol_args", unsafe.Sizeof(volArgs{}), 4096},
+		{"btrfs_ioctl_fs_info_args", unsafe.Sizeof(fsInfoArgs{}), 1024},
 		{"btrfs_ioctl_vol_args_v2", unsafe.Sizeof(volArgsV2{}), 4096},
 		{"btrfs_ioctl_vol_args_v2.name", unsafe.Offsetof(volArgsV2{}.Name), 56},
 		{"btrfs_ioctl_quota_ctl_args", unsafe.Sizeof(quotaCtlArgs{}), 16},
@@ -59,6 +62,7 @@ func TestIoctlABI(t *testing.T) {
 		{"QUOTA_RESCAN", iocQuotaRescan, ioc(iocWrite, 44, 64)},
 		{"QUOTA_RESCAN_STATUS", iocQuotaRescanStatus, ioc(iocRead, 45, 64)},
 		{"QUOTA_RESCAN_WAIT", iocQuotaRescanWait, ioc(iocNone, 46, 0)},
+		{"FS_INFO", iocFSInfo, ioc(iocRead, 31, 1024)},
 		{"GET_SUBVOL_INFO", iocGetSubvolInfo, ioc(iocRead, 60, 504)},
 	}
 	for _, r := range reqs {
@@ -156,5 +160,39 @@ func TestAdvance(t *testing.T) {
 func TestFormatUUID(t *testing.T) {
 	if got := formatUUID(make([]byte, 16)); got != "" {
 		t.Errorf("zero uuid = %q", got)
+	}
+}
+
+// TestReadSysfsQuota: the qgroup flags as sysfs shows them; anything else
+// sends QuotaState to the quota tree.
+func TestReadSysfsQuota(t *testing.T) {
+	fsid := [16]byte{0x69, 0xaa, 0x35, 0x19, 0x23, 0x95, 0x4d, 0x4c, 0x99, 0xaf, 0x2f, 0xd5, 0x94, 0x26, 0xa6, 0x37}
+	if got, want := uuidString(fsid), "69aa3519-2395-4d4c-99af-2fd59426a637"; got != want {
+		t.Fatalf("uuidString = %s, want %s", got, want)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, uuidString(fsid), "qgroups")
+	if _, ok := readSysfsQuota(root, fsid); ok {
+		t.Error("no qgroups directory (qgroups off, or an older kernel): want ok false")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for content, want := range map[string]QuotaState{
+		"0\n": {Enabled: true},
+		"1\n": {Enabled: true, Inconsistent: true},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "inconsistent"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := readSysfsQuota(root, fsid); !ok || got != want {
+			t.Errorf("inconsistent=%q: %+v %v, want %+v true", content, got, ok, want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "inconsistent"), []byte("?"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readSysfsQuota(root, fsid); ok {
+		t.Error("an unknown value: want ok false")
 	}
 }
