@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,42 +94,57 @@ func TestBenchLifecycle(t *testing.T) {
 	fresh := func(prefix string) { lcCleanup(t, etc, prefix) }
 
 	var rows []lcRow
+	// HC_BENCH_ROWS (e.g. "floor,cli") runs only some rows, for quick
+	// iterations; make bench runs them all.
+	want := func(row string) bool {
+		sel := os.Getenv("HC_BENCH_ROWS")
+		return sel == "" || slices.Contains(strings.Split(sel, ","), row)
+	}
 
 	// 1. The floor.
 	script, _ := filepath.Abs("testdata/bench/create_users.sh")
-	began := time.Now()
-	if out, err := exec.Command("bash", script, strconv.Itoa(lcBenchUsers), "lcb", pubFile, tokFile).CombinedOutput(); err != nil {
-		t.Fatalf("create_users.sh: %v\n%s", err, lcTail(out))
+	if want("floor") {
+		began := time.Now()
+		if out, err := exec.Command("bash", script, strconv.Itoa(lcBenchUsers), "lcb", pubFile, tokFile).CombinedOutput(); err != nil {
+			t.Fatalf("create_users.sh: %v\n%s", err, lcTail(out))
+		}
+		rows = append(rows, lcRow{name: "bash floor (create_users.sh)", n: lcBenchUsers, took: time.Since(began)})
+		rows[len(rows)-1].failed = !lcCheckRow(t, "lcb", lcBenchUsers, token)
+		fresh("lcb")
 	}
-	rows = append(rows, lcRow{name: "bash floor (create_users.sh)", n: lcBenchUsers, took: time.Since(began)})
-	rows[len(rows)-1].failed = !lcCheckRow(t, "lcb", lcBenchUsers, token)
-	fresh("lcb")
 
 	// 2. One CLI process per user against a running host.
-	h := newHost(t, tree)
-	h.start()
-	began = time.Now()
-	for i := range lcBenchUsers {
-		h.mustCLI("user-create", lcName("lcc", i), "--ssh-key", key, "--forge-token-file", tokFile, "--quota", "1G")
+	var serverTime time.Duration
+	if want("cli") {
+		h := newHost(t, tree)
+		h.start()
+		began := time.Now()
+		for i := range lcBenchUsers {
+			h.mustCLI("user-create", lcName("lcc", i), "--ssh-key", key, "--forge-token-file", tokFile, "--quota", "1G")
+		}
+		rows = append(rows, lcRow{name: "hero_codescalers user-create ×N", n: lcBenchUsers, took: time.Since(began),
+			note: "one process per user"})
+		rows[len(rows)-1].failed = !lcCheckRow(t, "lcc", lcBenchUsers, token)
+		serverTime = lcAuditTime(t, h, "user.create")
+		h.stop()
+		fresh("lcc")
 	}
-	rows = append(rows, lcRow{name: "hero_codescalers user-create ×N", n: lcBenchUsers, took: time.Since(began),
-		note: "one process per user"})
-	rows[len(rows)-1].failed = !lcCheckRow(t, "lcc", lcBenchUsers, token)
-	serverTime := lcAuditTime(t, h, "user.create")
-	h.stop()
-	fresh("lcc")
 
 	// 3. Ansible.
-	if r, ok := lcAnsible(t, dir, key, token); ok {
-		r.failed = !lcCheckRow(t, "lca", r.n, token)
-		rows = append(rows, r)
-		fresh("lca")
-	} else {
+	if want("ansible") {
+		r, ok := lcAnsible(t, dir, key, token)
+		if ok {
+			r.failed = !lcCheckRow(t, "lca", r.n, token)
+			fresh("lca")
+		}
 		rows = append(rows, r)
 	}
 
 	// 4. The batch path at 100 and at 1,000.
 	for _, n := range []int{lcBenchUsers, lcBenchBig} {
+		if !want("batch") {
+			break
+		}
 		prefix := "lcm"
 		if n == lcBenchBig {
 			prefix = "lcn"
@@ -137,7 +153,7 @@ func TestBenchLifecycle(t *testing.T) {
 		lcWriteCSV(t, csv, prefix, n, key, token)
 		h := newHost(t, tree)
 		h.start()
-		began = time.Now()
+		began := time.Now()
 		h.mustCLI("user-create", "--from", csv)
 		rows = append(rows, lcRow{name: "hero_codescalers user-create --from", n: n, took: time.Since(began),
 			note: "one process, chunks of 100"})
