@@ -50,7 +50,7 @@ func (s *Service) UserCreateBatch(ctx context.Context, specs []CreateSpec, progr
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		defer s.locks.lock(n)()
+		defer s.locks.Lock(n)()
 	}
 	if err := s.ensureMarkerGroup(ctx); err != nil {
 		return nil, err

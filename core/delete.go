@@ -23,7 +23,7 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 	if err := s.needPlugins(); err != nil {
 		return err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	_, stateErr := s.UserGet(ctx, name)
 	acct, err := s.plugins.Accounts().GetUser(ctx, name)
@@ -124,7 +124,7 @@ func (s *Service) setLocked(ctx context.Context, name string, locked bool) (User
 	if err := s.needPlugins(); err != nil {
 		return User{}, err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	a := s.plugins.Accounts()
 	if locked {

@@ -26,7 +26,7 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	slices.Sort(members)
 	g.Members = members
 	g.Created = s.now().UTC()
-	unlock := s.locks.lock("group/" + g.Name)
+	unlock := s.locks.Lock("group/" + g.Name)
 	defer unlock()
 	if _, err := s.GroupGet(ctx, g.Name); err == nil {
 		return Group{}, &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists"}
@@ -53,7 +53,7 @@ func (s *Service) GroupDelete(ctx context.Context, name string) error {
 	if err := ValidateGroupName("name", name); err != nil {
 		return err
 	}
-	unlock := s.locks.lock("group/" + name)
+	unlock := s.locks.Lock("group/" + name)
 	defer unlock()
 	if _, err := s.GroupGet(ctx, name); err != nil {
 		return err

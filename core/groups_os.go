@@ -60,7 +60,7 @@ func (s *Service) groupMembers(ctx context.Context, group, user string, add bool
 	if err := ValidateUsername("user", user); err != nil {
 		return Group{}, err
 	}
-	unlock := s.locks.lock("group/" + group)
+	unlock := s.locks.Lock("group/" + group)
 	defer unlock()
 	g, err := s.GroupGet(ctx, group)
 	if err != nil {

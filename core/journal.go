@@ -151,7 +151,7 @@ func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 	}
 	out := make([]Recovery, 0, len(entries))
 	for _, listed := range entries {
-		unlock := s.locks.lock(listed.User)
+		unlock := s.locks.Lock(listed.User)
 		// Re-read under the user's lock: a create or delete that was
 		// running when the list was taken may have finished meanwhile, and
 		// its entry must not be acted on again.

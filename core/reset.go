@@ -22,7 +22,7 @@ func (s *Service) UserReset(ctx context.Context, name string) ([]string, error) 
 	if err := s.needPlugins(); err != nil {
 		return nil, err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	return s.converge(ctx, &u, true)
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/keylock"
 )
 
 // Key prefixes of the state. Each kind of object lives under its own bucket.
@@ -26,7 +28,10 @@ type Service struct {
 	log     *slog.Logger
 	cfg     UserConfig
 	plugins Plugins
-	locks   nameLocks
+	// locks serialises the use cases of one user (or "group/NAME"), so two
+	// concurrent creates of one name give one winner and one
+	// AlreadyExists, while different names proceed in parallel.
+	locks keylock.Map
 	// markerReady is set once the marker group is known to exist.
 	markerReady atomic.Bool
 	// driverKnown is set once the driver account has been seen.

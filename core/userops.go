@@ -23,7 +23,7 @@ func (s *Service) UserKeyAdd(ctx context.Context, name string, keys []string) (U
 	if err := s.needPlugins(); err != nil {
 		return User{}, err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	if _, err := s.plugins.SSHKeys().AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), keys); err != nil {
 		return User{}, FromPluginError(err)
@@ -50,7 +50,7 @@ func (s *Service) UserKeyRemove(ctx context.Context, name, key string) (User, er
 	if err := s.needPlugins(); err != nil {
 		return User{}, err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	if _, err := s.plugins.SSHKeys().RemoveAuthorizedKey(ctx, u.Home, fp); err != nil {
 		return User{}, FromPluginError(err)
@@ -75,7 +75,7 @@ func (s *Service) UserQuotaSet(ctx context.Context, name string, bytes int64) (U
 	if err := s.needPlugins(); err != nil {
 		return User{}, err
 	}
-	unlock := s.locks.lock(name)
+	unlock := s.locks.Lock(name)
 	defer unlock()
 	if _, err := s.plugins.Volumes().SetQuota(ctx, u.Home, uint64(bytes)); err != nil {
 		return User{}, FromPluginError(err)

@@ -26,7 +26,7 @@ func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error)
 	if err := s.needPlugins(); err != nil {
 		return User{}, err
 	}
-	unlock := s.locks.lock(spec.Name)
+	unlock := s.locks.Lock(spec.Name)
 	defer unlock()
 	if err := s.checkNewName(ctx, spec.Name); err != nil {
 		return User{}, err

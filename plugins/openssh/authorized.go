@@ -78,8 +78,7 @@ func (o *OpenSSH) AddAuthorizedKeys(_ context.Context, home string, uid, gid uin
 			return 0, sdkerr.Invalid("keys", "key %d (%q) is not a valid OpenSSH public key: %v", i+1, abbrev(k), err)
 		}
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.dirs.Lock(filepath.Join(home, ".ssh"))()
 	if err := osutil.EnsureDir(filepath.Join(home, ".ssh"), int(uid), int(gid), 0o700); err != nil {
 		return 0, err
 	}
@@ -119,8 +118,7 @@ func (o *OpenSSH) RemoveAuthorizedKey(_ context.Context, home, fingerprint strin
 	if err := sshkeys.ValidateFingerprint(fingerprint); err != nil {
 		return 0, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.dirs.Lock(filepath.Join(home, ".ssh"))()
 	path := authorizedPath(home)
 	data, st, err := osutil.ReadFileNoFollow(path, maxAuthorizedKeys)
 	if sdkerr.Is(err, sdkerr.NotFound) {

@@ -9,12 +9,12 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/keylock"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 )
@@ -33,9 +33,11 @@ const (
 // or a key file with more than one hard link, is refused with
 // FailedPrecondition: a user could point either at /etc/shadow.
 type OpenSSH struct {
-	// mu serializes the read-modify-write of the files, so concurrent
-	// calls in this plugin never lose a key or pair halves of two keys.
-	mu   sync.Mutex
+	// dirs serializes the read-modify-write of one directory's files, so
+	// concurrent calls never lose a key or pair halves of two keys, while
+	// calls for different users run in parallel. Paths are compared as
+	// given: no element of them is ever followed through a symlink.
+	dirs keylock.Map
 	rand io.Reader
 }
 
@@ -53,8 +55,7 @@ func (o *OpenSSH) GenerateKeypair(_ context.Context, spec sshkeys.KeypairSpec) (
 	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	defer o.dirs.Lock(filepath.Clean(spec.Dir))()
 	if err := osutil.EnsureDir(spec.Dir, int(spec.UID), int(spec.GID), 0o700); err != nil {
 		return sshkeys.Keypair{}, err
 	}
