@@ -7,11 +7,17 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 // Config is what a plugin tells Serve: who it is, where it fits, and one
@@ -95,22 +101,22 @@ func (c Config) Manifest() Manifest {
 // concerns it serves.
 func (c Config) pluginSet() plugin.PluginSet {
 	set := plugin.PluginSet{
-		ConcernIdentity: &identity.Plugin{Impl: &identity.Static{Info: c.Manifest().Info(), ProbeFunc: c.Probe}},
+		ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: c.Manifest().Info(), ProbeFunc: c.Probe}},
 	}
 	if c.Accounts != nil {
-		set[ConcernAccounts] = &accounts.Plugin{Impl: c.Accounts}
+		set[ConcernAccounts] = &accountsgrpc.Plugin{Impl: c.Accounts}
 	}
 	if c.Volumes != nil {
-		set[ConcernVolumes] = &volumes.Plugin{Impl: c.Volumes}
+		set[ConcernVolumes] = &volumesgrpc.Plugin{Impl: c.Volumes}
 	}
 	if c.ACL != nil {
-		set[ConcernACL] = &acl.Plugin{Impl: c.ACL}
+		set[ConcernACL] = &aclgrpc.Plugin{Impl: c.ACL}
 	}
 	if c.SSHKeys != nil {
-		set[ConcernSSHKeys] = &sshkeys.Plugin{Impl: c.SSHKeys}
+		set[ConcernSSHKeys] = &sshkeysgrpc.Plugin{Impl: c.SSHKeys}
 	}
 	if c.Sessions != nil {
-		set[ConcernSessions] = &sessions.Plugin{Impl: c.Sessions}
+		set[ConcernSessions] = &sessionsgrpc.Plugin{Impl: c.Sessions}
 	}
 	return set
 }

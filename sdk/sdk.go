@@ -4,7 +4,8 @@
 // Manifest written beside each plugin binary, and the typed errors every
 // call fails with. The contracts themselves live in one package per
 // concern (sdk/accounts, sdk/volumes, sdk/acl, sdk/sshkeys, sdk/sessions,
-// and sdk/identity, which Serve answers itself), and sdk/plugintest is the
+// and sdk/identity, which Serve answers itself), each with its gRPC glue in
+// a sub-package (sdk/accounts/accountsgrpc, …), and sdk/plugintest is the
 // conformance kit every plugin passes.
 //
 // A plugin's main:
@@ -22,11 +23,17 @@ package sdk
 import (
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 // The concern names: plugin-map keys, and the words of a manifest's
@@ -69,11 +76,11 @@ var Handshake = plugin.HandshakeConfig{
 // Go interface, e.g. accounts.Accounts for "accounts".
 func PluginMap() map[string]plugin.Plugin {
 	return map[string]plugin.Plugin{
-		ConcernIdentity: &identity.Plugin{},
-		ConcernAccounts: &accounts.Plugin{},
-		ConcernVolumes:  &volumes.Plugin{},
-		ConcernACL:      &acl.Plugin{},
-		ConcernSSHKeys:  &sshkeys.Plugin{},
-		ConcernSessions: &sessions.Plugin{},
+		ConcernIdentity: &identitygrpc.Plugin{},
+		ConcernAccounts: &accountsgrpc.Plugin{},
+		ConcernVolumes:  &volumesgrpc.Plugin{},
+		ConcernACL:      &aclgrpc.Plugin{},
+		ConcernSSHKeys:  &sshkeysgrpc.Plugin{},
+		ConcernSessions: &sessionsgrpc.Plugin{},
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -69,7 +70,7 @@ func (s *stopper) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("plugin call panicked", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-			err = sdkerr.ToStatus(sdkerr.Errorf(sdkerr.Internal, "plugin panicked in %s: %v", info.FullMethod, r))
+			err = sdkerrgrpc.ToStatus(sdkerr.Errorf(sdkerr.Internal, "plugin panicked in %s: %v", info.FullMethod, r))
 		}
 	}()
 	return handler(ctx, req)

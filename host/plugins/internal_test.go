@@ -12,6 +12,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/threefoldtech/hero_codescalers/core/memstore"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -61,7 +62,7 @@ func TestClientConfig(t *testing.T) {
 }
 
 func TestIsTransport(t *testing.T) {
-	typed := sdkerr.ToStatus(sdkerr.Errorf(sdkerr.Unavailable, "btrfs tool missing"))
+	typed := sdkerrgrpc.ToStatus(sdkerr.Errorf(sdkerr.Unavailable, "btrfs tool missing"))
 	tests := []struct {
 		err  error
 		want bool

@@ -1,6 +1,7 @@
 // Package accounts is the plugin contract for Linux users and groups: the Go
-// interface a plugin implements, the go-plugin glue, the gRPC client and
-// server adapters, and a map-backed fake for unit tests. Every call is
+// interface a plugin implements, its types and checks, and a map-backed fake
+// for unit tests; the go-plugin glue and the gRPC client and server adapters
+// are in accounts/accountsgrpc. Every call is
 // idempotent: creating what exists identically succeeds, deleting what is
 // missing succeeds. A non-empty marker group restricts a call to users that
 // are members of it, so accounts hero_codescalers does not manage (root,

@@ -210,7 +210,7 @@ func (f *Fake) DeleteUser(_ context.Context, name string, opts DeleteOptions) er
 		return err
 	}
 	defer unlock()
-	if err := validateUserRef(name, opts.MarkerGroup); err != nil {
+	if err := ValidateUserRef(name, opts.MarkerGroup); err != nil {
 		return err
 	}
 	u, err := f.guard(name, opts.MarkerGroup)

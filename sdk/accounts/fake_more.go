@@ -43,7 +43,7 @@ func (f *Fake) setLocked(method, name, markerGroup string, locked bool) error {
 		return err
 	}
 	defer unlock()
-	if err := validateUserRef(name, markerGroup); err != nil {
+	if err := ValidateUserRef(name, markerGroup); err != nil {
 		return err
 	}
 	u, err := f.guard(name, markerGroup)
@@ -60,7 +60,7 @@ func (f *Fake) SetUserGroups(_ context.Context, name string, groups []string, ma
 		return User{}, err
 	}
 	defer unlock()
-	if err := validateUserRef(name, markerGroup); err != nil {
+	if err := ValidateUserRef(name, markerGroup); err != nil {
 		return User{}, err
 	}
 	if err := check.Names("groups", groups); err != nil {

@@ -32,8 +32,9 @@ func ValidateUserSpec(s UserSpec) error {
 	return check.NoControl("gecos", s.GECOS, ":")
 }
 
-// validateUserRef checks the name and marker group of a call on one user.
-func validateUserRef(name, markerGroup string) error {
+// ValidateUserRef checks the name and marker group of a call on one user
+// (DeleteUser, LockUser, UnlockUser, SetUserGroups).
+func ValidateUserRef(name, markerGroup string) error {
 	if err := check.Name("name", name); err != nil {
 		return err
 	}

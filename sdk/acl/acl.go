@@ -1,8 +1,9 @@
 // Package acl is the plugin contract for access entries and ownership of
 // paths: POSIX ACLs where the filesystem has them, mode bits otherwise. It
-// holds the Go interface, the go-plugin glue, the gRPC client and server
-// adapters, and a map-backed fake. Nothing is followed through a symlink,
-// recursive or not, and every call is idempotent.
+// holds the Go interface, its types and checks, and a map-backed fake; the
+// go-plugin glue and the gRPC client and server adapters are in acl/aclgrpc.
+// Nothing is followed through a symlink, recursive or not, and every call is
+// idempotent.
 package acl
 
 import (

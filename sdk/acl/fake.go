@@ -38,7 +38,7 @@ func sameSlot(a, b Entry) bool {
 }
 
 func (f *Fake) Grant(_ context.Context, path string, entries []Entry, _ bool) error {
-	if err := validatePathEntries(path, entries); err != nil {
+	if err := ValidatePathEntries(path, entries); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -56,7 +56,7 @@ func (f *Fake) Grant(_ context.Context, path string, entries []Entry, _ bool) er
 }
 
 func (f *Fake) Revoke(_ context.Context, path string, entries []Entry) error {
-	if err := validatePathEntries(path, entries); err != nil {
+	if err := ValidatePathEntries(path, entries); err != nil {
 		return err
 	}
 	f.mu.Lock()

@@ -71,7 +71,9 @@ func NormalizePerms(p string) string {
 	return string(out)
 }
 
-func validatePathEntries(path string, entries []Entry) error {
+// ValidatePathEntries checks a Grant or Revoke request: an absolute, clean
+// path and at least one valid entry.
+func ValidatePathEntries(path string, entries []Entry) error {
 	if err := check.AbsPath("path", path); err != nil {
 		return err
 	}

@@ -2,8 +2,8 @@
 // concerns: who it is, what it serves, on which machines it fits, and
 // whether it is ready. sdk.Serve answers it from the plugin's Config; the
 // host reads it to check a plugin against its manifest and to health-check
-// it. It holds the Go interface, the go-plugin glue, the gRPC client and
-// server adapters, and a fake.
+// it. It holds the Go interface, its types, Static and a fake; the go-plugin
+// glue and the gRPC client and server adapters are in identity/identitygrpc.
 package identity
 
 import (

@@ -1,9 +1,10 @@
 // Package sdkerr is the one error type of the plugin contracts. A plugin
 // returns an *Error with a Code; the server adapters carry it across gRPC in
 // the status details and the client adapters rebuild the same *Error on the
-// host side, so the host can branch on NotFound or AlreadyExists without
-// parsing text, and show an OS command's exit code and stderr when a tool
-// failed.
+// host side (package sdkerrgrpc), so the host can branch on NotFound or
+// AlreadyExists without parsing text, and show an OS command's exit code and
+// stderr when a tool failed. sdkerr itself imports nothing beyond the
+// standard library.
 package sdkerr
 
 import (

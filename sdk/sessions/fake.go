@@ -57,7 +57,7 @@ func (f *Fake) KillSession(_ context.Context, id string, grace time.Duration) er
 	if err := ValidateID(id); err != nil {
 		return err
 	}
-	if err := validateGrace(grace); err != nil {
+	if err := ValidateGrace(grace); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -73,7 +73,7 @@ func (f *Fake) KillUserSessions(_ context.Context, user string, grace time.Durat
 	if err := ValidateUser(user); err != nil {
 		return 0, err
 	}
-	if err := validateGrace(grace); err != nil {
+	if err := ValidateGrace(grace); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()

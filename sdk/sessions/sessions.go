@@ -1,8 +1,9 @@
 // Package sessions is the plugin contract for login sessions: list them,
-// end one, end all of a user's. It holds the Go interface, the go-plugin
-// glue, the gRPC client and server adapters, and a map-backed fake. Ending
-// a session that is already gone succeeds, and "all users" is never a
-// target: KillUserSessions refuses an empty user.
+// end one, end all of a user's. It holds the Go interface, its types and
+// checks, and a map-backed fake; the go-plugin glue and the gRPC client and
+// server adapters are in sessions/sessionsgrpc. Ending a session that is
+// already gone succeeds, and "all users" is never a target: KillUserSessions
+// refuses an empty user.
 package sessions
 
 import (

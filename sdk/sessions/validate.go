@@ -34,7 +34,8 @@ func ValidateID(id string) error {
 // "everyone" is not a target.
 func ValidateUser(user string) error { return check.Name("user", user) }
 
-func validateGrace(g time.Duration) error {
+// ValidateGrace checks the grace period of a kill: 0 to MaxGrace.
+func ValidateGrace(g time.Duration) error {
 	if g < 0 || g > MaxGrace {
 		return sdkerr.Invalid("grace_ms", "must be between 0 and %s", MaxGrace)
 	}

@@ -1,8 +1,9 @@
 // Package sshkeys is the plugin contract for SSH keypairs and
-// authorized_keys in OpenSSH formats. It holds the Go interface, the
-// go-plugin glue, the gRPC client and server adapters, a map-backed fake,
-// and a small authorized_keys line parser (ParseAuthorizedKey) that needs
-// nothing beyond the standard library.
+// authorized_keys in OpenSSH formats. It holds the Go interface, its types
+// and checks, a map-backed fake, and a small authorized_keys line parser
+// (ParseAuthorizedKey) that needs nothing beyond the standard library; the
+// go-plugin glue and the gRPC client and server adapters are in
+// sshkeys/sshkeysgrpc.
 package sshkeys
 
 import (

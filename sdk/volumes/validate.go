@@ -2,6 +2,7 @@ package volumes
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
 // maxFile bounds WriteFile's data: it places small config and key files,
@@ -33,4 +34,8 @@ func ValidatePlacement(path string, data []byte, owner Owner) error {
 		return invalidSize(len(data))
 	}
 	return check.Mode("mode", owner.Mode)
+}
+
+func invalidSize(n int) error {
+	return sdkerr.Invalid("data", "%d bytes is more than the %d WriteFile places", n, maxFile)
 }

@@ -1,9 +1,10 @@
 // Package volumes is the plugin contract for a user's home storage: a btrfs
 // subvolume with a quota, or a plain directory; snapshots; and placing files
 // inside a home on the host's behalf, since the unprivileged host cannot
-// write there. It holds the Go interface, the go-plugin glue, the gRPC client
-// and server adapters, and a map-backed fake. Paths are absolute and clean,
-// nothing is followed through a symlink, and every call is idempotent.
+// write there. It holds the Go interface, its types and checks, and a
+// map-backed fake; the go-plugin glue and the gRPC client and server adapters
+// are in volumes/volumesgrpc. Paths are absolute and clean, nothing is
+// followed through a symlink, and every call is idempotent.
 package volumes
 
 import (

@@ -21,11 +21,17 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 func main() {
@@ -77,12 +83,12 @@ func serveRaw(cfg sdk.Config) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: sdk.Handshake,
 		Plugins: plugin.PluginSet{
-			sdk.ConcernIdentity: &identity.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
-			sdk.ConcernAccounts: &accounts.Plugin{Impl: cfg.Accounts},
-			sdk.ConcernVolumes:  &volumes.Plugin{Impl: cfg.Volumes},
-			sdk.ConcernACL:      &acl.Plugin{Impl: cfg.ACL},
-			sdk.ConcernSSHKeys:  &sshkeys.Plugin{Impl: cfg.SSHKeys},
-			sdk.ConcernSessions: &sessions.Plugin{Impl: cfg.Sessions},
+			sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
+			sdk.ConcernAccounts: &accountsgrpc.Plugin{Impl: cfg.Accounts},
+			sdk.ConcernVolumes:  &volumesgrpc.Plugin{Impl: cfg.Volumes},
+			sdk.ConcernACL:      &aclgrpc.Plugin{Impl: cfg.ACL},
+			sdk.ConcernSSHKeys:  &sshkeysgrpc.Plugin{Impl: cfg.SSHKeys},
+			sdk.ConcernSessions: &sessionsgrpc.Plugin{Impl: cfg.Sessions},
 		},
 		GRPCServer: plugin.DefaultGRPCServer,
 	})

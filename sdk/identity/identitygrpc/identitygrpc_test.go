@@ -1,10 +1,11 @@
-package identity_test
+package identitygrpc_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"google.golang.org/grpc"
@@ -15,8 +16,8 @@ func TestIdentityRoundTrip(t *testing.T) {
 		APIVersions: []string{"identity.v1", "volumes.v1"},
 		Supports:    identity.Supports{FSTypes: []string{"btrfs"}, OSIDLikes: []string{"debian"}}}
 	fake := identity.NewFake(info)
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&identity.Plugin{Impl: fake}).GRPCServer(nil, s) })
-	c := identity.NewClient(conn)
+	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&identitygrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	c := identitygrpc.NewClient(conn)
 	got, err := c.GetInfo(context.Background())
 	if err != nil || got.Name != "btrfs" || got.Supports.FSTypes[0] != "btrfs" || len(got.APIVersions) != 2 {
 		t.Fatalf("%+v %v", got, err)

@@ -1,9 +1,18 @@
-package accounts
+// Package accountsgrpc carries the accounts contract over gRPC. Plugin is the
+// go-plugin glue; Server serves a plugin's accounts.Accounts, checking every
+// request before the implementation sees it; Client is the host's
+// accounts.Accounts over a plugin connection. Errors cross as statuses
+// (package sdkerrgrpc). It is kept apart from package accounts so that code
+// needing only the contract (the core, the CLI's API client) links no gRPC,
+// go-plugin or protobuf. Plugin authors need not import it: sdk.Serve and the
+// host wire it up.
+package accountsgrpc
 
 import (
 	"context"
 
 	plugin "github.com/hashicorp/go-plugin"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	accountsv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/accounts/v1"
 	"google.golang.org/grpc"
 )
@@ -12,7 +21,7 @@ import (
 // Impl is nil and Dispense returns a *Client.
 type Plugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Accounts
+	Impl accounts.Accounts
 }
 
 var _ plugin.GRPCPlugin = (*Plugin)(nil)
@@ -23,7 +32,7 @@ func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	return nil
 }
 
-// GRPCClient returns the client adapter, an Accounts.
+// GRPCClient returns the client adapter, an accounts.Accounts.
 func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return NewClient(c), nil
 }

@@ -1,11 +1,19 @@
-package volumes
+// Package volumesgrpc carries the volumes contract over gRPC. Plugin is the
+// go-plugin glue; Server serves a plugin's volumes.Volumes, checking every
+// request before the implementation sees it; Client is the host's
+// volumes.Volumes over a plugin connection. Errors cross as statuses (package
+// sdkerrgrpc). It is kept apart from package volumes so that code needing
+// only the contract (the core, the CLI's API client) links no gRPC, go-plugin
+// or protobuf. Plugin authors need not import it: sdk.Serve and the host wire
+// it up.
+package volumesgrpc
 
 import (
 	"context"
 
 	plugin "github.com/hashicorp/go-plugin"
 	volumesv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/volumes/v1"
-	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 	"google.golang.org/grpc"
 )
 
@@ -13,7 +21,7 @@ import (
 // Impl is nil and Dispense returns a *Client.
 type Plugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl Volumes
+	Impl volumes.Volumes
 }
 
 var _ plugin.GRPCPlugin = (*Plugin)(nil)
@@ -24,11 +32,7 @@ func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	return nil
 }
 
-// GRPCClient returns the client adapter, a Volumes.
+// GRPCClient returns the client adapter, a volumes.Volumes.
 func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return NewClient(c), nil
-}
-
-func invalidSize(n int) error {
-	return sdkerr.Invalid("data", "%d bytes is more than the %d WriteFile places", n, maxFile)
 }

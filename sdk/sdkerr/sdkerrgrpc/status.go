@@ -1,46 +1,55 @@
-package sdkerr
+// Package sdkerrgrpc carries sdkerr's one error type across gRPC: the server
+// adapters turn a plugin's *sdkerr.Error into a status whose details hold a
+// common.v1.ErrorDetail, and the client adapters rebuild the same
+// *sdkerr.Error on the host side. Each code also maps to the gRPC code a
+// client in another language sees first. It lives apart from sdkerr so that
+// code needing only the error type (the core, the CLI's client) links no
+// gRPC or protobuf.
+package sdkerrgrpc
 
 import (
 	"context"
 	"errors"
 
 	commonv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/common/v1"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// grpcCodes maps each Code to the gRPC code a non-Go client sees first.
-var grpcCodes = map[Code]codes.Code{
-	InvalidArgument:    codes.InvalidArgument,
-	NotFound:           codes.NotFound,
-	AlreadyExists:      codes.AlreadyExists,
-	FailedPrecondition: codes.FailedPrecondition,
-	Unavailable:        codes.Unavailable,
-	PermissionDenied:   codes.PermissionDenied,
-	Internal:           codes.Internal,
-	Unimplemented:      codes.Unimplemented,
+// grpcCodes maps each sdkerr.Code to the gRPC code a non-Go client sees first.
+var grpcCodes = map[sdkerr.Code]codes.Code{
+	sdkerr.InvalidArgument:    codes.InvalidArgument,
+	sdkerr.NotFound:           codes.NotFound,
+	sdkerr.AlreadyExists:      codes.AlreadyExists,
+	sdkerr.FailedPrecondition: codes.FailedPrecondition,
+	sdkerr.Unavailable:        codes.Unavailable,
+	sdkerr.PermissionDenied:   codes.PermissionDenied,
+	sdkerr.Internal:           codes.Internal,
+	sdkerr.Unimplemented:      codes.Unimplemented,
 }
 
 // fromGRPC maps a bare gRPC code (a status without our detail, as from the
-// transport or a plugin in another language that sends none) to a Code.
-func fromGRPC(c codes.Code) Code {
+// transport or a plugin in another language that sends none) to an
+// sdkerr.Code.
+func fromGRPC(c codes.Code) sdkerr.Code {
 	switch c {
 	case codes.InvalidArgument, codes.OutOfRange:
-		return InvalidArgument
+		return sdkerr.InvalidArgument
 	case codes.NotFound:
-		return NotFound
+		return sdkerr.NotFound
 	case codes.AlreadyExists:
-		return AlreadyExists
+		return sdkerr.AlreadyExists
 	case codes.FailedPrecondition, codes.Aborted:
-		return FailedPrecondition
+		return sdkerr.FailedPrecondition
 	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded, codes.ResourceExhausted:
-		return Unavailable
+		return sdkerr.Unavailable
 	case codes.PermissionDenied, codes.Unauthenticated:
-		return PermissionDenied
+		return sdkerr.PermissionDenied
 	case codes.Unimplemented:
-		return Unimplemented
+		return sdkerr.Unimplemented
 	}
-	return Internal
+	return sdkerr.Internal
 }
 
 // ToDetail converts err into the wire detail, nil for nil.
@@ -48,13 +57,13 @@ func ToDetail(err error) *commonv1.ErrorDetail {
 	if err == nil {
 		return nil
 	}
-	var e *Error
+	var e *sdkerr.Error
 	if !errors.As(err, &e) {
-		e = &Error{Code: CodeOf(err), Message: err.Error()}
+		e = &sdkerr.Error{Code: sdkerr.CodeOf(err), Message: err.Error()}
 	}
 	return &commonv1.ErrorDetail{
 		Code:     string(e.Code),
-		Message:  e.messageOrCause(),
+		Message:  messageOrCause(e),
 		Field:    e.Field,
 		Command:  e.Command,
 		ExitCode: int32(e.ExitCode),
@@ -62,17 +71,17 @@ func ToDetail(err error) *commonv1.ErrorDetail {
 	}
 }
 
-// FromDetail rebuilds the Error a detail describes; an unknown code becomes
-// Internal so the host never branches on a code it does not know.
-func FromDetail(d *commonv1.ErrorDetail) *Error {
+// FromDetail rebuilds the *sdkerr.Error a detail describes; an unknown code
+// becomes Internal so the host never branches on a code it does not know.
+func FromDetail(d *commonv1.ErrorDetail) *sdkerr.Error {
 	if d == nil {
 		return nil
 	}
-	code := Code(d.GetCode())
+	code := sdkerr.Code(d.GetCode())
 	if !code.Valid() {
-		code = Internal
+		code = sdkerr.Internal
 	}
-	return &Error{
+	return &sdkerr.Error{
 		Code:     code,
 		Message:  d.GetMessage(),
 		Field:    d.GetField(),
@@ -84,7 +93,7 @@ func FromDetail(d *commonv1.ErrorDetail) *Error {
 
 // messageOrCause keeps a wrapped cause's text when no message was given,
 // since the cause itself does not travel.
-func (e *Error) messageOrCause() string {
+func messageOrCause(e *sdkerr.Error) string {
 	if e.Message == "" && e.Err != nil {
 		return e.Err.Error()
 	}
@@ -101,7 +110,7 @@ func ToStatus(err error) error {
 		return err // already a status, e.g. from a nested gRPC call
 	}
 	d := ToDetail(err)
-	st := status.New(grpcCodes[Code(d.Code)], d.Message)
+	st := status.New(grpcCodes[sdkerr.Code(d.Code)], d.Message)
 	if withDetail, derr := st.WithDetails(d); derr == nil {
 		st = withDetail
 	}
@@ -116,21 +125,21 @@ func FromStatus(err error) error {
 		return nil
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return Wrap(err, Unavailable, "plugin call: %v", err)
+		return sdkerr.Wrap(err, sdkerr.Unavailable, "plugin call: %v", err)
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		return Wrap(err, Unavailable, "plugin call: %v", err)
+		return sdkerr.Wrap(err, sdkerr.Unavailable, "plugin call: %v", err)
 	}
 	for _, d := range st.Details() {
 		if detail, ok := d.(*commonv1.ErrorDetail); ok {
 			return FromDetail(detail)
 		}
 	}
-	return &Error{Code: fromGRPC(st.Code()), Message: st.Message()}
+	return &sdkerr.Error{Code: fromGRPC(st.Code()), Message: st.Message()}
 }
 
 func hasError(err error) bool {
-	var e *Error
+	var e *sdkerr.Error
 	return errors.As(err, &e)
 }

@@ -1,4 +1,4 @@
-package sessions_test
+package sessionsgrpc_test
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"google.golang.org/grpc"
 )
 
 func client(t *testing.T) (sessions.Sessions, *sessions.Fake) {
 	fake := sessions.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&sessions.Plugin{Impl: fake}).GRPCServer(nil, s) })
-	return sessions.NewClient(conn), fake
+	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&sessionsgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	return sessionsgrpc.NewClient(conn), fake
 }
 
 func TestSessionsRoundTrip(t *testing.T) {

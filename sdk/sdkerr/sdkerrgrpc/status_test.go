@@ -1,4 +1,4 @@
-package sdkerr_test
+package sdkerrgrpc_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
 	sessionsv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/sessions/v1"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -21,7 +22,7 @@ type failing struct {
 }
 
 func (f *failing) KillSession(context.Context, *sessionsv1.KillSessionRequest) (*sessionsv1.KillSessionResponse, error) {
-	return nil, sdkerr.ToStatus(f.err)
+	return nil, sdkerrgrpc.ToStatus(f.err)
 }
 
 func roundTrip(t *testing.T, err error) error {
@@ -34,7 +35,7 @@ func roundTrip(t *testing.T, err error) error {
 func TestEveryCodeSurvivesTheWire(t *testing.T) {
 	for _, code := range sdkerr.Codes {
 		t.Run(string(code), func(t *testing.T) {
-			got := sdkerr.FromStatus(roundTrip(t, sdkerr.Errorf(code, "boom %d", 7)))
+			got := sdkerrgrpc.FromStatus(roundTrip(t, sdkerr.Errorf(code, "boom %d", 7)))
 			var e *sdkerr.Error
 			if !errors.As(got, &e) {
 				t.Fatalf("got %T %v, want *sdkerr.Error", got, got)
@@ -54,7 +55,7 @@ func TestCommandErrorSurvivesTheWire(t *testing.T) {
 		t.Errorf("gRPC code %s, want AlreadyExists for clients in other languages", status.Code(wire))
 	}
 	var e *sdkerr.Error
-	if !errors.As(sdkerr.FromStatus(wire), &e) {
+	if !errors.As(sdkerrgrpc.FromStatus(wire), &e) {
 		t.Fatal("no *sdkerr.Error")
 	}
 	if e.Code != sdkerr.AlreadyExists || e.ExitCode != 9 || len(e.Command) != 3 || e.Command[2] != "alice" ||
@@ -64,7 +65,7 @@ func TestCommandErrorSurvivesTheWire(t *testing.T) {
 }
 
 func TestInvalidKeepsField(t *testing.T) {
-	got := sdkerr.FromStatus(roundTrip(t, sdkerr.Invalid("name", "%q is bad", "-rf")))
+	got := sdkerrgrpc.FromStatus(roundTrip(t, sdkerr.Invalid("name", "%q is bad", "-rf")))
 	var e *sdkerr.Error
 	if !errors.As(got, &e) || e.Field != "name" || e.Code != sdkerr.InvalidArgument {
 		t.Errorf("got %#v", got)
@@ -72,7 +73,7 @@ func TestInvalidKeepsField(t *testing.T) {
 }
 
 func TestPlainErrorsBecomeInternal(t *testing.T) {
-	got := sdkerr.FromStatus(roundTrip(t, errors.New("disk on fire")))
+	got := sdkerrgrpc.FromStatus(roundTrip(t, errors.New("disk on fire")))
 	if sdkerr.CodeOf(got) != sdkerr.Internal || got.(*sdkerr.Error).Message != "disk on fire" {
 		t.Errorf("got %v", got)
 	}
@@ -80,25 +81,11 @@ func TestPlainErrorsBecomeInternal(t *testing.T) {
 
 func TestStatusWithoutDetail(t *testing.T) {
 	// a plugin in another language may send a bare status
-	got := sdkerr.FromStatus(status.Error(codes.NotFound, "no such user"))
+	got := sdkerrgrpc.FromStatus(status.Error(codes.NotFound, "no such user"))
 	if sdkerr.CodeOf(got) != sdkerr.NotFound {
 		t.Errorf("got %v", got)
 	}
-	if sdkerr.CodeOf(sdkerr.FromStatus(context.DeadlineExceeded)) != sdkerr.Unavailable {
+	if sdkerr.CodeOf(sdkerrgrpc.FromStatus(context.DeadlineExceeded)) != sdkerr.Unavailable {
 		t.Error("a timed-out call is not Unavailable")
-	}
-}
-
-func TestCodeOf(t *testing.T) {
-	if sdkerr.CodeOf(nil) != "" {
-		t.Error("nil has a code")
-	}
-	wrapped := fmt.Errorf("ctx: %w", sdkerr.Errorf(sdkerr.NotFound, "x"))
-	if !sdkerr.Is(wrapped, sdkerr.NotFound) {
-		t.Error("wrapped code lost")
-	}
-	cause := errors.New("cause")
-	if e := sdkerr.Errorf(sdkerr.Internal, "read: %w", cause); !errors.Is(e, cause) {
-		t.Error("%w cause not kept")
 	}
 }

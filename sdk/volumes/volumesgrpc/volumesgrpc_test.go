@@ -1,4 +1,4 @@
-package volumes_test
+package volumesgrpc_test
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 	"google.golang.org/grpc"
 )
 
 func client(t *testing.T) (volumes.Volumes, *volumes.Fake) {
 	fake := volumes.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&volumes.Plugin{Impl: fake}).GRPCServer(nil, s) })
-	return volumes.NewClient(conn), fake
+	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&volumesgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	return volumesgrpc.NewClient(conn), fake
 }
 
 func TestVolumeRoundTrip(t *testing.T) {

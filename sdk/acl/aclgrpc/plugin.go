@@ -1,9 +1,17 @@
-package acl
+// Package aclgrpc carries the acl contract over gRPC. Plugin is the go-plugin
+// glue; Server serves a plugin's acl.ACL, checking every request before the
+// implementation sees it; Client is the host's acl.ACL over a plugin
+// connection. Errors cross as statuses (package sdkerrgrpc). It is kept apart
+// from package acl so that code needing only the contract (the core, the
+// CLI's API client) links no gRPC, go-plugin or protobuf. Plugin authors need
+// not import it: sdk.Serve and the host wire it up.
+package aclgrpc
 
 import (
 	"context"
 
 	plugin "github.com/hashicorp/go-plugin"
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	aclv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/acl/v1"
 	"google.golang.org/grpc"
 )
@@ -12,7 +20,7 @@ import (
 // Impl is nil and Dispense returns a *Client.
 type Plugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl ACL
+	Impl acl.ACL
 }
 
 var _ plugin.GRPCPlugin = (*Plugin)(nil)
@@ -23,7 +31,7 @@ func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	return nil
 }
 
-// GRPCClient returns the client adapter, an ACL.
+// GRPCClient returns the client adapter, an acl.ACL.
 func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return NewClient(c), nil
 }

@@ -1,10 +1,19 @@
-package sshkeys
+// Package sshkeysgrpc carries the sshkeys contract over gRPC. Plugin is the
+// go-plugin glue; Server serves a plugin's sshkeys.SSHKeys, checking every
+// request before the implementation sees it; Client is the host's
+// sshkeys.SSHKeys over a plugin connection. Errors cross as statuses (package
+// sdkerrgrpc). It is kept apart from package sshkeys so that code needing
+// only the contract (the core, the CLI's API client) links no gRPC, go-plugin
+// or protobuf. Plugin authors need not import it: sdk.Serve and the host wire
+// it up.
+package sshkeysgrpc
 
 import (
 	"context"
 
 	plugin "github.com/hashicorp/go-plugin"
 	sshkeysv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/sshkeys/v1"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"google.golang.org/grpc"
 )
 
@@ -12,7 +21,7 @@ import (
 // Impl is nil and Dispense returns a *Client.
 type Plugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl SSHKeys
+	Impl sshkeys.SSHKeys
 }
 
 var _ plugin.GRPCPlugin = (*Plugin)(nil)
@@ -23,7 +32,7 @@ func (p *Plugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	return nil
 }
 
-// GRPCClient returns the client adapter, an SSHKeys.
+// GRPCClient returns the client adapter, an sshkeys.SSHKeys.
 func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return NewClient(c), nil
 }

@@ -1,4 +1,4 @@
-package accounts_test
+package accountsgrpc_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"google.golang.org/grpc"
@@ -14,8 +15,8 @@ import (
 // client serves a Fake through the real adapters and returns the client.
 func client(t *testing.T) (accounts.Accounts, *accounts.Fake) {
 	fake := accounts.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&accounts.Plugin{Impl: fake}).GRPCServer(nil, s) })
-	return accounts.NewClient(conn), fake
+	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&accountsgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	return accountsgrpc.NewClient(conn), fake
 }
 
 func TestUserLifecycleRoundTrip(t *testing.T) {
@@ -130,9 +131,9 @@ func TestGroupsRoundTrip(t *testing.T) {
 
 func TestUnimplementedIsTyped(t *testing.T) {
 	conn := grpctest.Conn(t, func(s *grpc.Server) {
-		_ = (&accounts.Plugin{Impl: accounts.Unimplemented{}}).GRPCServer(nil, s)
+		_ = (&accountsgrpc.Plugin{Impl: accounts.Unimplemented{}}).GRPCServer(nil, s)
 	})
-	_, err := accounts.NewClient(conn).GetUser(context.Background(), "alice")
+	_, err := accountsgrpc.NewClient(conn).GetUser(context.Background(), "alice")
 	if !sdkerr.Is(err, sdkerr.Unimplemented) {
 		t.Errorf("got %v", err)
 	}

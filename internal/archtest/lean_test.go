@@ -1,0 +1,112 @@
+package archtest
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// leanRoots are the core and the typed API client. They need the plugin
+// contracts (interfaces, types, checks, sdkerr's error type) but none of
+// the machinery that carries them, which costs milliseconds at each start.
+var leanRoots = []string{"core", "core/api", "core/api/client"}
+
+// heavy are the module paths a lean root must not link: gRPC, protobuf and
+// go-plugin live in the sdk's <concern>grpc and sdkerrgrpc packages and in
+// the host; Badger lives in host/state.
+var heavy = []string{
+	"google.golang.org/grpc",
+	"google.golang.org/protobuf",
+	"github.com/hashicorp/go-plugin",
+	"github.com/golang/protobuf",
+	"github.com/dgraph-io/badger",
+}
+
+func isHeavy(path string) bool {
+	return slices.ContainsFunc(heavy, func(h string) bool { return under(path, h) })
+}
+
+// TestCoreAndClientStayLean keeps core, core/api and core/api/client free of
+// gRPC, protobuf, go-plugin and Badger. A failure names the import chain
+// from the root to each package that first pulls a heavy one in.
+func TestCoreAndClientStayLean(t *testing.T) {
+	roots := make([]string, len(leanRoots))
+	for i, r := range leanRoots {
+		roots[i] = module + "/" + r
+	}
+	graph := importGraph(t, roots)
+	for _, root := range roots {
+		parent := reach(graph, root)
+		var found []string
+		for from := range parent {
+			if isHeavy(from) {
+				continue
+			}
+			for _, to := range graph[from] {
+				if isHeavy(to) {
+					found = append(found, strings.Join(append(chain(parent, from), to), " -> "))
+				}
+			}
+		}
+		slices.Sort(found)
+		for _, c := range found {
+			t.Errorf("%s links a heavy package: %s", strings.TrimPrefix(root, module+"/"), c)
+		}
+	}
+}
+
+// importGraph maps every package the roots depend on to its imports.
+func importGraph(t *testing.T, roots []string) map[string][]string {
+	t.Helper()
+	args := append([]string{"list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`}, roots...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	graph := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) > 0 {
+			graph[f[0]] = f[1:]
+		}
+	}
+	return graph
+}
+
+// reach walks the graph breadth-first from root and returns, for each
+// package reached, the package it was first reached from ("" for root), so
+// chain gives a shortest import chain.
+func reach(graph map[string][]string, root string) map[string]string {
+	parent := map[string]string{root: ""}
+	queue := []string{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, imp := range graph[p] {
+			if _, seen := parent[imp]; !seen {
+				parent[imp] = p
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return parent
+}
+
+// chain is the import chain from the walk's root to p, with this module's
+// packages named relative to it.
+func chain(parent map[string]string, p string) []string {
+	var c []string
+	for ; p != ""; p = parent[p] {
+		c = append(c, p)
+	}
+	slices.Reverse(c)
+	for i, p := range c {
+		if r, ok := rel(p); ok {
+			c[i] = r
+		}
+	}
+	return c
+}
