@@ -4,7 +4,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO      ?= go
 BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/threefoldtech/hero_codescalers/host.Version=$(VERSION)
+LDFLAGS := -X github.com/threefoldtech/hero_codescalers/core/api.Version=$(VERSION)
 PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
 
 .PHONY: all deps build plugins install run test unit integration bench proto clean
@@ -14,9 +14,13 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-## build: bin/hero_codescalers and every plugin under bin/plugins/ with its manifest
+## build: bin/hero_codescalers (the CLI: no host code, no cgo, so it starts
+## fast), bin/hero_codescalers_server (the host; serve, plugin check and
+## setup driver of the CLI hand over to it) and every plugin under
+## bin/plugins/ with its manifest
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/hero_codescalers ./cli/hero_codescalers
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/hero_codescalers ./cli/hero_codescalers
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/hero_codescalers_server ./cli/hero_codescalers_server
 	@$(MAKE) --no-print-directory plugins
 
 plugins:
@@ -26,16 +30,17 @@ plugins:
 	  $(BIN)/plugins/$$p describe > $(BIN)/plugins/$$p.manifest.json || exit 1; \
 	done
 
-## install: copy the binaries to ~/hero/bin
+## install: copy the binaries to ~/hero/bin (the two side by side: the CLI
+## looks for hero_codescalers_server beside itself first)
 install: build
 	@mkdir -p $(HOME)/hero/bin/plugins
-	install -m 0755 $(BIN)/hero_codescalers $(HOME)/hero/bin/
+	install -m 0755 $(BIN)/hero_codescalers $(BIN)/hero_codescalers_server $(HOME)/hero/bin/
 	@for p in $(PLUGINS); do install -m 0755 $(BIN)/plugins/$$p $(HOME)/hero/bin/plugins/ && \
 	  install -m 0644 $(BIN)/plugins/$$p.manifest.json $(HOME)/hero/bin/plugins/; done
 
 ## run: install what is missing, build, and run instance 0 in the foreground
 run: deps build
-	$(BIN)/hero_codescalers serve
+	$(BIN)/hero_codescalers_server serve
 
 ## test: everything CI runs (root runs the integration tests too)
 test: deps build unit integration

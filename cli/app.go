@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 // The exit codes of hero_codescalers; see the package comment.
@@ -27,17 +29,30 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Environ is the whole environment, which a hand-over to
+	// hero_codescalers_server passes on; nil means os.Environ.
+	Environ func() []string
 }
 
 // OSEnv is the Env of the running process.
 func OSEnv() Env {
-	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ}
+}
+
+// environ is Environ, or the process's own environment.
+func (e Env) environ() []string {
+	if e.Environ == nil {
+		return os.Environ()
+	}
+	return e.Environ()
 }
 
 // CLI is the command tree. The globals are embedded so that every flag
 // works before or after the command name.
 type CLI struct {
 	Globals
+
+	Version kong.VersionFlag `help:"Print the version of hero_codescalers and exit."`
 
 	Lifecycle lifecycleCmd `cmd:"" default:"1" hidden:"" help:"Act on --start, --stop or --status."`
 
@@ -107,11 +122,15 @@ func newParser(cli *CLI, env Env) (*kong.Kong, error) {
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Vars{"version": "hero_codescalers " + api.Version},
 	)
 }
 
 // Main runs the command line in env and returns the process exit code.
-func Main(env Env) (code int) {
+// srv is the server's code (package cli/server) in hero_codescalers_server;
+// nil in hero_codescalers, whose serve, plugin check and setup driver then
+// hand over to hero_codescalers_server (see Server).
+func Main(env Env, srv Server) (code int) {
 	var cli CLI
 	parser, err := newParser(&cli, env)
 	if err != nil { // a malformed command tree: a bug, caught by the tests
@@ -135,7 +154,7 @@ func Main(env Env) (code int) {
 		fmt.Fprintf(env.Stderr, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
 		return ExitUsage
 	}
-	rt := &runCtx{ctx: context.Background(), env: env, g: &cli.Globals, kctx: kctx}
+	rt := &runCtx{ctx: context.Background(), env: env, g: &cli.Globals, kctx: kctx, srv: srv}
 	return rt.report(kctx.Run(rt))
 }
 

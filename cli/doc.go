@@ -4,8 +4,13 @@
 // tables or --json, and shell completion.
 //
 // It reaches the host only through the typed client in core/api/client, as
-// any third-party tool would; it imports host for one reason, to run it in
-// the foreground under `serve`.
+// any third-party tool would, and imports no host code: the three commands
+// that run the host's own code (serve, plugin check, setup driver) call a
+// Server, which package cli/server implements. Two binaries share this one
+// command tree: hero_codescalers_server passes that Server to Main;
+// hero_codescalers passes nil, so it stays small and quick to start (one
+// process per call in scripts), and hands those three commands over to
+// hero_codescalers_server with an exec (same pid, same arguments).
 //
 // Exit codes are part of the interface, because scripts branch on them:
 //

@@ -28,7 +28,9 @@ type e2e struct {
 	env  []string
 }
 
-// binary builds hero_codescalers once for all the end-to-end tests.
+// binary builds hero_codescalers (as make does: without cgo) and, beside
+// it, hero_codescalers_server, once for all the end-to-end tests, and
+// returns the path of hero_codescalers.
 var binary = sync.OnceValues(func() (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -39,17 +41,25 @@ var binary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	binDir = dir
-	bin := filepath.Join(dir, "hero_codescalers")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "./hero_codescalers").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	for _, b := range []struct{ name, env string }{{"hero_codescalers", "CGO_ENABLED=0"}, {ServerName, ""}} {
+		cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, b.name), "./"+b.name)
+		if cmd.Env = os.Environ(); b.env != "" {
+			cmd.Env = append(cmd.Env, b.env)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build %s: %v\n%s", b.name, err, out)
+		}
 	}
-	return bin, nil
+	return filepath.Join(dir, "hero_codescalers"), nil
 })
 
 // binDir is where binary built, removed by TestMain.
 var binDir string
 
 func TestMain(m *testing.M) {
+	// No in-process test may replace the test binary with a server found
+	// on $PATH; the hand-over tests swap in their own recorder.
+	execve = func(string, []string, []string) error { return errors.New("exec refused in tests") }
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -278,4 +288,76 @@ func TestE2EUserCommandsReachTheHost(t *testing.T) {
 		t.Fatalf("token printed: %s%s", r.stdout, r.stderr)
 	}
 	e.must(0, "--instance", "5", "stop")
+}
+
+// TestE2EServeHandsOver: `hero_codescalers serve` becomes
+// hero_codescalers_server in the same process: the pid its caller started
+// is the host's, SIGTERM reaches the host, and the caller gets its exit
+// code.
+func TestE2EServeHandsOver(t *testing.T) {
+	e := newE2E(t)
+	cmd := exec.Command(e.bin, "--instance", "6", "--no-plugins", "serve")
+	cmd.Env = e.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { killServe(pid) })
+	err := waitFor(context.Background(), startTimeout, func() (bool, error) {
+		select {
+		case err := <-done:
+			return false, fmt.Errorf("serve exited: %v", err)
+		default:
+		}
+		r := e.run("--instance", "6", "--json", "status")
+		return r.code == 0 && strings.Contains(r.stdout, `"pid": `+strconv.Itoa(pid)), nil
+	})
+	if err != nil {
+		t.Fatalf("%v; output:\n%s", err, out.String())
+	}
+	if name := exeName(pid); name != ServerName || !isServe(pid) {
+		t.Fatalf("pid %d runs %q (serve: %v), want %s serve", pid, name, isServe(pid), ServerName)
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, out.String())
+		}
+	case <-time.After(stopTimeout):
+		t.Fatal("serve did not exit on SIGTERM")
+	}
+	e.must(3, "--instance", "6", "status")
+}
+
+// TestE2EHandOverCommands: plugin check runs in the server (its error is
+// the conformance kit's); a hero_codescalers without its server says
+// where it looked; --version needs neither.
+func TestE2EHandOverCommands(t *testing.T) {
+	e := newE2E(t)
+	if r := e.must(1, "plugin", "check", "/nonexistent/plugin"); !strings.Contains(r.stderr, "error: plugin check: ") {
+		t.Fatalf("plugin check: %s", r.stderr)
+	}
+	if r := e.must(0, "--version"); !strings.HasPrefix(r.stdout, "hero_codescalers ") {
+		t.Fatalf("--version: %q", r.stdout)
+	}
+	alone := filepath.Join(shortDir(t), "hero_codescalers")
+	b, err := os.ReadFile(e.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(alone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.bin = alone
+	e.env = append(e.env, "PATH=/usr/bin:/bin")
+	r := e.must(1, "serve")
+	want := ServerName + " not found in " + filepath.Dir(alone) + " (beside hero_codescalers) nor on $PATH (/usr/bin:/bin)"
+	if !strings.Contains(r.stderr, want) {
+		t.Fatalf("serve without a server: %s", r.stderr)
+	}
 }

@@ -53,13 +53,14 @@ func (g *Globals) lifecycleFlag() string {
 }
 
 // runCtx is what every command's Run receives: the parsed globals, the
-// process's streams and environment, and the kong context (for help and
-// completion).
+// process's streams and environment, the kong context (for help and
+// completion), and the server's code when this binary has it.
 type runCtx struct {
 	ctx  context.Context
 	env  Env
 	g    *Globals
 	kctx *kong.Context
+	srv  Server // nil in hero_codescalers
 	cl   *client.Client
 }
 

@@ -20,9 +20,9 @@ type result struct {
 	code           int
 }
 
-// runCLI runs the command line in-process with env as the whole
-// environment (HOME defaults to a fresh directory, so nothing reaches the
-// real ~/hero).
+// runCLI runs the command line in-process, as hero_codescalers (no
+// server code), with env as the whole environment (HOME defaults to a
+// fresh directory, so nothing reaches the real ~/hero).
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	if env == nil {
@@ -35,7 +35,14 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	code := Main(Env{
 		Args: args, Stdin: strings.NewReader(env["_STDIN"]), Stdout: &out, Stderr: &errb,
 		Getenv: func(k string) string { return env[k] },
-	})
+		Environ: func() []string {
+			var kvs []string
+			for k, v := range env {
+				kvs = append(kvs, k+"="+v)
+			}
+			return kvs
+		},
+	}, nil)
 	return result{out.String(), errb.String(), code}
 }
 

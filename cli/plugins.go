@@ -6,10 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/threefoldtech/hero_codescalers/host/plugins"
-	"github.com/threefoldtech/hero_codescalers/host/setup"
-	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 )
 
 // pluginApproveCmd approves a changed plugin binary: after an upgrade the
@@ -32,7 +28,9 @@ func (a *pluginApproveCmd) Run(rt *runCtx) error {
 	return nil
 }
 
-// pluginCheckCmd runs the conformance kit against any plugin binary.
+// pluginCheckCmd runs the conformance kit against any plugin binary; the
+// kit is server code, so hero_codescalers hands over to
+// hero_codescalers_server.
 type pluginCheckCmd struct {
 	Path        string        `arg:"" type:"path" help:"The plugin binary."`
 	Destructive bool          `help:"Also create and delete a throwaway account (ptest-…): only on a machine you can spare, as root."`
@@ -41,22 +39,25 @@ type pluginCheckCmd struct {
 }
 
 func (p *pluginCheckCmd) Run(rt *runCtx) error {
-	rep, err := plugintest.Check(rt.ctx, p.Path, plugintest.Options{
-		ScratchDir: p.Scratch, Destructive: p.Destructive, Timeout: p.Timeout,
+	if rt.srv == nil {
+		return rt.handOver()
+	}
+	rep, err := rt.srv.CheckPlugin(rt.ctx, PluginCheck{
+		Path: p.Path, Destructive: p.Destructive, Scratch: p.Scratch, Timeout: p.Timeout,
 	})
 	if err != nil {
 		return failf("plugin check: %v", err)
 	}
-	if err := rt.emit(rep, func(w io.Writer) {
-		fmt.Fprintf(w, "%s %s (%s)\n", rep.Info.Name, rep.Info.Version, filepath.Base(rep.Binary))
+	if err := rt.emit(rep.Report, func(w io.Writer) {
+		fmt.Fprintf(w, "%s %s (%s)\n", rep.Name, rep.Version, filepath.Base(rep.Binary))
 		row(w, "CHECK", "RESULT", "REASON")
 		for _, r := range rep.Results {
-			row(w, r.Name, string(r.Status), r.Reason)
+			row(w, r.Name, r.Status, r.Reason)
 		}
 	}); err != nil {
 		return err
 	}
-	if !rep.Passed() {
+	if !rep.Passed {
 		return failf("%s does not pass the conformance kit", p.Path)
 	}
 	return nil
@@ -67,7 +68,8 @@ type setupCmd struct {
 	Driver setupDriverCmd `cmd:"" help:"Create the driver account and the digest-pinned /etc/sudoers.d/hero_codescalers (root)."`
 }
 
-// setupDriverCmd prepares a machine for an unprivileged host.
+// setupDriverCmd prepares a machine for an unprivileged host; like plugin
+// check, hero_codescalers hands it over to hero_codescalers_server.
 type setupDriverCmd struct {
 	User string `default:"driver" help:"The account the host runs as."`
 }
@@ -80,7 +82,10 @@ func (s *setupDriverCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := setup.Driver(setup.Options{User: s.User, Dirs: plugins.DefaultDirs(dirs...), Out: rt.env.Stdout}); err != nil {
+	if rt.srv == nil {
+		return rt.handOver()
+	}
+	if err := rt.srv.SetupDriver(rt.ctx, DriverSetup{User: s.User, PluginDirs: dirs, Out: rt.env.Stdout}); err != nil {
 		return failf("setup driver: %v", err)
 	}
 	return nil

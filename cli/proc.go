@@ -39,13 +39,15 @@ func exeName(pid int) string {
 	return filepath.Base(strings.TrimSuffix(exe, " (deleted)"))
 }
 
-// ourName accepts the installed name and whatever this binary is called
+// ourName accepts the installed names — the host runs as
+// hero_codescalers_server, which start launches and to which
+// `hero_codescalers serve` hands over — and whatever this binary is called
 // (a test build, a renamed copy).
 func ourName(name string) bool {
 	if name == "" {
 		return false
 	}
-	if name == "hero_codescalers" {
+	if name == "hero_codescalers" || name == ServerName {
 		return true
 	}
 	self, err := os.Executable()

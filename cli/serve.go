@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -10,25 +9,24 @@ import (
 	"syscall"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
-	"github.com/threefoldtech/hero_codescalers/host"
-	"github.com/threefoldtech/hero_codescalers/host/plugins"
 )
 
-// hostRun is host.Run; tests replace it to see what serve hands over
-// without running a host.
-var hostRun = host.Run
-
 // serveCmd runs the host in the foreground: what `make run`, a systemd
-// unit, and `start` (which re-executes this binary) all use.
+// unit, and `start` (which runs hero_codescalers_server serve) all use.
 type serveCmd struct{}
 
 // Run takes the instance's pid-file lock first, so a second host for the
 // same instance stops here, before it could touch the socket or the data
 // dir; then it runs the host until SIGTERM or SIGINT, and removes the pid
-// file only after the host has closed its state.
+// file only after the host has closed its state. Without the server's code
+// (hero_codescalers) it hands over to hero_codescalers_server before taking
+// the lock, which an exec would drop.
 func (serveCmd) Run(rt *runCtx) error {
 	if rt.g.Server != "" {
 		return usageErrorf("--server names a socket to call; choose where the host listens with --instance, --socket-dir or --sock-name")
+	}
+	if rt.srv == nil {
+		return rt.handOver()
 	}
 	p, err := rt.paths()
 	if err != nil {
@@ -45,39 +43,38 @@ func (serveCmd) Run(rt *runCtx) error {
 	if err := lock.writePID(os.Getpid()); err != nil {
 		return failf("write %s: %v", p.PIDFile, err)
 	}
-	cfg, err := rt.hostConfig(p)
+	cfg, err := rt.serveConfig(p)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(rt.ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := hostRun(ctx, cfg); err != nil {
+	if err := rt.srv.Serve(ctx, cfg); err != nil {
+		if _, ok := asExit(err); ok {
+			return err
+		}
 		return failf("%v", err)
 	}
 	return nil
 }
 
-// hostConfig fills host.Config from the resolved paths, the flags and the
-// environment.
-func (rt *runCtx) hostConfig(p api.Paths) (host.Config, error) {
-	pins, err := plugins.ParsePins(rt.g.Plugin)
-	if err != nil {
-		return host.Config{}, usageErrorf("%v", err)
-	}
+// serveConfig gathers what the host needs from the resolved paths, the
+// flags and the environment.
+func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 	dirs, err := rt.pluginDirs()
 	if err != nil {
-		return host.Config{}, err
+		return ServeConfig{}, err
 	}
-	return host.Config{
+	return ServeConfig{
 		Paths:       p,
 		Secret:      rt.env.Getenv(api.EnvSecret),
 		AdminGroup:  rt.g.AdminGroup,
 		SocketGroup: rt.g.SocketGroup,
 		HomeRoot:    rt.g.HomeRoot,
 		PluginDirs:  dirs,
-		PluginPins:  pins,
+		PluginPins:  rt.g.Plugin,
 		NoPlugins:   rt.g.NoPlugins,
-		Logger:      slog.New(slog.NewTextHandler(rt.env.Stderr, nil)),
+		Log:         rt.env.Stderr,
 		Ready:       func() { rt.printReady(p) },
 	}, nil
 }

@@ -80,13 +80,13 @@ type child struct {
 	logOff int64         // where its lines begin in the log
 }
 
-// spawn re-executes this binary as `serve` in its own session (so the
-// terminal's SIGINT and hangup do not reach it), working in "/", with
-// stdout and stderr appended to the instance's log file.
+// spawn runs `hero_codescalers_server serve` (see hostBinary) in its own
+// session (so the terminal's SIGINT and hangup do not reach it), working
+// in "/", with stdout and stderr appended to the instance's log file.
 func (rt *runCtx) spawn(p api.Paths) (*child, error) {
-	self, err := os.Executable()
+	bin, err := rt.hostBinary()
 	if err != nil {
-		return nil, failf("cannot find this program to start the host: %v", err)
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(p.LogFile), 0o755); err != nil {
 		return nil, failf("log directory: %v", err)
@@ -98,12 +98,12 @@ func (rt *runCtx) spawn(p api.Paths) (*child, error) {
 	defer log.Close() // the child holds its own descriptor
 	off, _ := log.Seek(0, io.SeekEnd)
 	fmt.Fprintf(log, "--- %s: hero_codescalers start, instance %d\n", time.Now().Format(time.RFC3339), p.Instance)
-	cmd := exec.Command(self, rt.serveArgs(p)...)
+	cmd := exec.Command(bin, rt.serveArgs(p)...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, failf("start %s: %v", self, err)
+		return nil, failf("start %s: %v", bin, err)
 	}
 	ch := &child{cmd: cmd, done: make(chan struct{}), logOff: off}
 	go func() { ch.err = cmd.Wait(); close(ch.done) }()

@@ -6,9 +6,6 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
-// Version is the host's version, set at build time with -ldflags.
-var Version = "0.1.0-dev"
-
 // Config is everything Run needs. The CLI fills it from flags, environment
 // and defaults (flags beat environment, environment beats defaults).
 type Config struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 	"github.com/threefoldtech/hero_codescalers/host/state"
@@ -84,7 +85,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // newAPI builds the JSON-RPC server over svc.
 func newAPI(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) (*http.Server, error) {
-	info := rpc.Info{Version: Version, Started: time.Now(), Instance: cfg.Paths.Instance}
+	info := rpc.Info{Version: api.Version, Started: time.Now(), Instance: cfg.Paths.Instance}
 	if mgr != nil {
 		info.Plugins = mgr.List
 		info.Approve = mgr.Approve
@@ -126,7 +127,7 @@ func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, 
 			}
 		})
 	}
-	log.Info("host serving", "version", Version, "instance", cfg.Paths.Instance,
+	log.Info("host serving", "version", api.Version, "instance", cfg.Paths.Instance,
 		"rpc", cfg.Paths.RPCSocket, "data", cfg.Paths.DataDir, "euid", os.Geteuid())
 	if cfg.Ready != nil {
 		cfg.Ready()

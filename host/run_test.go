@@ -97,7 +97,7 @@ func TestRun(t *testing.T) {
 	cfg := testConfig(t, 3)
 	stop := start(t, cfg)
 	status, body := healthOver(t, cfg.Paths.RPCSocket)
-	if status != http.StatusOK || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, Version) {
+	if status != http.StatusOK || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, api.Version) {
 		t.Fatalf("health: %d %s", status, body)
 	}
 	if fi, err := os.Stat(cfg.Paths.SocketDir); err != nil || fi.Mode().Perm() != 0o755 {

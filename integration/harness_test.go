@@ -97,7 +97,8 @@ func buildPlugin(t testing.TB, name string, tags ...string) string {
 	})
 }
 
-// buildTree builds hero_codescalers and every built-in plugin (with their
+// buildTree builds hero_codescalers (without cgo, as make does),
+// hero_codescalers_server beside it, and every built-in plugin (with their
 // manifests) into one directory laid out as `make build` lays bin/, once
 // per set of build tags (comma-separated) for the whole test binary.
 func buildTree(t testing.TB, tags string) string {
@@ -110,7 +111,10 @@ func buildTree(t testing.TB, tags string) string {
 		if err := os.Mkdir(filepath.Join(dir, "plugins"), 0o755); err != nil {
 			return "", err
 		}
-		if err := goBuild(filepath.Join(dir, "hero_codescalers"), "cli/hero_codescalers", tagList...); err != nil {
+		if err := goBuildEnv([]string{"CGO_ENABLED=0"}, filepath.Join(dir, "hero_codescalers"), "cli/hero_codescalers", tagList...); err != nil {
+			return "", err
+		}
+		if err := goBuild(filepath.Join(dir, "hero_codescalers_server"), "cli/hero_codescalers_server", tagList...); err != nil {
 			return "", err
 		}
 		for _, p := range builtinPlugins {
@@ -128,6 +132,11 @@ func buildTree(t testing.TB, tags string) string {
 
 // goBuild builds the module's package pkg into out.
 func goBuild(out, pkg string, tags ...string) error {
+	return goBuildEnv(nil, out, pkg, tags...)
+}
+
+// goBuildEnv is goBuild with env added to go's environment.
+func goBuildEnv(env []string, out, pkg string, tags ...string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -136,7 +145,9 @@ func goBuild(out, pkg string, tags ...string) error {
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
-	if b, err := exec.Command(gobin, append(args, modulePath+"/"+pkg)...).CombinedOutput(); err != nil {
+	cmd := exec.Command(gobin, append(args, modulePath+"/"+pkg)...)
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return nil

@@ -18,7 +18,9 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
-// hostUnderTest is a hero_codescalers serve process of a test.
+// hostUnderTest is a `hero_codescalers serve` process of a test: the CLI
+// hands over to hero_codescalers_server beside it with an exec, so cmd's
+// pid is the host's own and signals reach it.
 type hostUnderTest struct {
 	t    *testing.T
 	bin  string

@@ -1,7 +1,8 @@
-// Command hero_codescalers runs and drives the hero_codescalers host: the
-// daemon in the foreground (serve) or background (--start), and every API
-// call from the shell. All of it lives in package cli; this only wires the
-// process to it.
+// Command hero_codescalers drives the hero_codescalers host: every API call
+// from the shell, and the background host's lifecycle (--start, --stop,
+// --status). It links no host code, so it starts quickly; serve, plugin
+// check and setup driver hand over to hero_codescalers_server. All of it
+// lives in package cli; this only wires the process to it.
 package main
 
 import (
@@ -10,4 +11,4 @@ import (
 	"github.com/threefoldtech/hero_codescalers/cli"
 )
 
-func main() { os.Exit(cli.Main(cli.OSEnv())) }
+func main() { os.Exit(cli.Main(cli.OSEnv(), nil)) }

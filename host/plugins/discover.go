@@ -18,8 +18,9 @@ import (
 const SystemDir = "/usr/lib/hero_codescalers/plugins"
 
 // DefaultDirs is where the host looks for plugins, first match first:
-// plugins/ beside the hero_codescalers binary, then SystemDir, then the
-// --plugin-dir flags in their order.
+// plugins/ beside the host's binary (hero_codescalers_server, which make
+// build and make install put beside hero_codescalers), then SystemDir,
+// then the --plugin-dir flags in their order.
 func DefaultDirs(extra ...string) []string {
 	var dirs []string
 	if exe, err := os.Executable(); err == nil {

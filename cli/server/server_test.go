@@ -1,6 +1,7 @@
-package cli
+package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -9,8 +10,39 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/threefoldtech/hero_codescalers/cli"
 	"github.com/threefoldtech/hero_codescalers/host"
 )
+
+// result is one in-process run of the server's command line.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runCLI runs the command line in-process as hero_codescalers_server, with
+// env as the whole environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Main(cli.Env{
+		Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] },
+	}, New())
+	return result{out.String(), errb.String(), code}
+}
+
+// shortDir is a temporary directory with a short path: sun_path holds 108
+// bytes and t.TempDir() embeds the test name.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "hc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
 
 // fakeRun replaces host.Run for one test.
 func fakeRun(t *testing.T, run func(context.Context, host.Config) error) {
@@ -26,31 +58,37 @@ func fakeRun(t *testing.T, run func(context.Context, host.Config) error) {
 func TestServeHandsOverConfigAndOwnsPIDFile(t *testing.T) {
 	home := shortDir(t)
 	var got host.Config
-	var during pidState
+	var during string
 	fakeRun(t, func(_ context.Context, cfg host.Config) error {
 		got = cfg
-		during, _ = probePID(cfg.Paths.PIDFile)
+		b, _ := os.ReadFile(cfg.Paths.PIDFile)
+		during = strings.TrimSpace(string(b))
 		r := runCLI(t, map[string]string{"HOME": home}, "--instance", "2", "serve")
-		if r.code != ExitFailed || !strings.Contains(r.stderr, "already running, pid "+strconv.Itoa(os.Getpid())) {
+		if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "already running, pid "+strconv.Itoa(os.Getpid())) {
 			t.Errorf("a second serve: exit %d: %s", r.code, r.stderr)
 		}
 		cfg.Ready()
 		return nil
 	})
 	env := map[string]string{"HOME": home, "SECRET_CODESCALERS": "s3cret"}
-	r := runCLI(t, env, "--instance", "2", "serve", "--admin-group", "wheel", "--socket-group", "hero")
-	if r.code != ExitOK {
+	r := runCLI(t, env, "--instance", "2", "serve", "--admin-group", "wheel", "--socket-group", "hero",
+		"--plugin", "sessions=procfs", "--plugin-dir", "rel/plugins", "--no-plugins")
+	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if got.Secret != "s3cret" || got.AdminGroup != "wheel" || got.SocketGroup != "hero" || got.Logger == nil {
 		t.Fatalf("config %+v", got)
 	}
+	wd, _ := os.Getwd()
+	if got.PluginPins["sessions"] != "procfs" || len(got.PluginDirs) != 1 || got.PluginDirs[0] != filepath.Join(wd, "rel/plugins") || !got.NoPlugins {
+		t.Fatalf("plugin config: pins %v dirs %v no-plugins %v", got.PluginPins, got.PluginDirs, got.NoPlugins)
+	}
 	wantSock := filepath.Join(home, "hero/var/sockets/hero_codescalers_2/rpc.sock")
 	if got.Paths.RPCSocket != wantSock || got.Paths.Port != 5002 {
 		t.Fatalf("paths %+v", got.Paths)
 	}
-	if !during.live || during.pid != os.Getpid() {
-		t.Fatalf("pid file while serving: %+v", during)
+	if during != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("pid file while serving: %q", during)
 	}
 	if _, err := os.Stat(got.Paths.PIDFile); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("pid file left after serve: %v", err)
@@ -68,7 +106,7 @@ func TestServeReportsHostFailure(t *testing.T) {
 	home := shortDir(t)
 	fakeRun(t, func(context.Context, host.Config) error { return errors.New("open state: locked by pid 7") })
 	r := runCLI(t, map[string]string{"HOME": home}, "serve")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "error: open state: locked by pid 7") {
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "error: open state: locked by pid 7") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(home, "hero/var/sockets/hero_codescalers/host.pid")); !errors.Is(err, os.ErrNotExist) {
@@ -76,42 +114,15 @@ func TestServeReportsHostFailure(t *testing.T) {
 	}
 }
 
-// TestStatusAndStopWhenStopped: status of a stopped host is exit 3 and
-// names the stale pid file; stop of a stopped host succeeds and cleans it.
-func TestStatusAndStopWhenStopped(t *testing.T) {
-	home := shortDir(t)
-	env := map[string]string{"HOME": home}
-	pidFile := filepath.Join(home, "hero/var/sockets/hero_codescalers/host.pid")
-	os.MkdirAll(filepath.Dir(pidFile), 0o755)
-	os.WriteFile(pidFile, []byte("99999999\n"), 0o644)
-
-	r := runCLI(t, env, "--status")
-	if r.code != ExitUnreachable || !strings.Contains(r.stdout, "stopped") || !strings.Contains(r.stdout, "stale, pid 99999999") {
-		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	r = runCLI(t, env, "stop")
-	if r.code != ExitOK || !strings.Contains(r.stdout, "not running (removed stale pid file of pid 99999999)") {
-		t.Fatalf("stop: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("stale pid file not removed")
-	}
-}
-
-// TestStopRefusesForeignPID: a held pid file naming a process that is not
-// our serve is never signalled.
-func TestStopRefusesForeignPID(t *testing.T) {
-	home := shortDir(t)
-	pidFile := filepath.Join(home, "hero/var/sockets/hero_codescalers/host.pid")
-	os.MkdirAll(filepath.Dir(pidFile), 0o755)
-	l, err := lockPIDFile(pidFile, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.release()
-	l.writePID(os.Getpid()) // the test binary: alive, but not `serve`
-	r := runCLI(t, map[string]string{"HOME": home}, "--stop")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "not a hero_codescalers serve process; not signalling it") {
+// TestServeBadPinIsUsage: a --plugin that is not CONCERN=NAME is a usage
+// error (exit 2), and the host is not run.
+func TestServeBadPinIsUsage(t *testing.T) {
+	fakeRun(t, func(context.Context, host.Config) error {
+		t.Error("the host ran")
+		return nil
+	})
+	r := runCLI(t, map[string]string{"HOME": shortDir(t)}, "serve", "--plugin", "nonsense")
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "hero_codescalers: error: ") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }

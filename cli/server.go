@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
+)
+
+// ServerName is the binary that runs the host's own code.
+const ServerName = "hero_codescalers_server"
+
+// Server is what hero_codescalers_server adds to the command line: the
+// three commands that run the host's own code — serve (the host), plugin
+// check (the conformance kit) and setup driver (the machine set-up).
+// Package cli/server implements it and the server binary passes it to
+// Main; hero_codescalers passes nil, so it links none of that code and
+// starts in a fraction of the time, and those three commands replace it
+// with hero_codescalers_server (handOver).
+//
+// Everything else — parsing, paths, the pid file, output, exit codes —
+// stays here, so both binaries have one command tree and answer alike.
+type Server interface {
+	// Serve runs the host until ctx ends. An error made with UsageError
+	// exits 2; any other exits 1.
+	Serve(ctx context.Context, cfg ServeConfig) error
+	// CheckPlugin runs the conformance kit against a plugin binary.
+	CheckPlugin(ctx context.Context, req PluginCheck) (PluginReport, error)
+	// SetupDriver creates the driver account and writes the digest-pinned
+	// sudoers file, saying what it did on req.Out.
+	SetupDriver(ctx context.Context, req DriverSetup) error
+}
+
+// ServeConfig is what serve resolved for the host: the paths, the flags
+// and the environment it needs, in the CLI's own terms.
+type ServeConfig struct {
+	Paths       api.Paths
+	Secret      string // SECRET_CODESCALERS
+	AdminGroup  string
+	SocketGroup string
+	HomeRoot    string
+	PluginDirs  []string // the --plugin-dir flags, absolute
+	PluginPins  []string // the --plugin flags as given: CONCERN=NAME
+	NoPlugins   bool
+	Log         io.Writer // where the host logs: the process's stderr
+	Ready       func()    // call once the API answers
+}
+
+// PluginCheck is a `plugin check` request.
+type PluginCheck struct {
+	Path        string
+	Destructive bool
+	Scratch     string
+	Timeout     time.Duration
+}
+
+// PluginReport is what `plugin check` prints: Report as it is under
+// --json, a table of Results otherwise.
+type PluginReport struct {
+	Report                any
+	Name, Version, Binary string
+	Results               []CheckResult
+	Passed                bool
+}
+
+// CheckResult is one row of a PluginReport.
+type CheckResult struct{ Name, Status, Reason string }
+
+// DriverSetup is a `setup driver` request.
+type DriverSetup struct {
+	User       string
+	PluginDirs []string // the --plugin-dir flags, absolute
+	Out        io.Writer
+}
+
+// UsageError makes err a usage error: exit 2, worded like a parse error.
+func UsageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// execve is syscall.Exec; tests replace it.
+var execve = syscall.Exec
+
+// handOver replaces this process with hero_codescalers_server, given the
+// same arguments and environment. It is an exec, not a child: the pid
+// stays, so whoever started this process (a shell, systemd, a test)
+// signals and waits for the host itself and gets its exit code. It returns
+// only when the server is missing or the exec fails.
+func (rt *runCtx) handOver() error {
+	bin, err := rt.serverBinary()
+	if err != nil {
+		return err
+	}
+	err = execve(bin, append([]string{bin}, rt.env.Args...), rt.env.environ())
+	return failf("run %s: %v", bin, err)
+}
+
+// hostBinary is the program start runs as `serve`: this one when it is the
+// server, hero_codescalers_server otherwise.
+func (rt *runCtx) hostBinary() (string, error) {
+	if rt.srv == nil {
+		return rt.serverBinary()
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", failf("cannot find this program to start the host: %v", err)
+	}
+	return self, nil
+}
+
+// serverBinary finds hero_codescalers_server.
+func (rt *runCtx) serverBinary() (string, error) {
+	self, _ := os.Executable()
+	return findServer(self, rt.env.Getenv("PATH"))
+}
+
+// findServer looks beside self first, so a build's bin/ or an install's
+// directory runs its own pair, then in the absolute directories of
+// pathEnv (relative ones are skipped, as os/exec refuses them).
+func findServer(self, pathEnv string) (string, error) {
+	beside := ""
+	if self != "" {
+		beside = filepath.Dir(self)
+		if p := filepath.Join(beside, ServerName); isExecutable(p) {
+			return p, nil
+		}
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		if p := filepath.Join(dir, ServerName); isExecutable(p) {
+			return p, nil
+		}
+	}
+	where := "beside this program"
+	if beside != "" {
+		where = "in " + beside + " (beside " + filepath.Base(self) + ")"
+	}
+	if pathEnv == "" {
+		pathEnv = "empty"
+	}
+	return "", failf("%s not found %s nor on $PATH (%s); serve, plugin check and setup driver run in it: build or install it beside hero_codescalers (make build, make install)",
+		ServerName, where, pathEnv)
+}
+
+// isExecutable reports whether path is a regular file someone may run.
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}

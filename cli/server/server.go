@@ -1,0 +1,85 @@
+// Package server is the half of the command line that runs the host's own
+// code: the host under serve (host.Run), the plugin conformance kit under
+// plugin check (sdk/plugintest) and the machine set-up under setup driver
+// (host/setup). It implements cli.Server, which the hero_codescalers_server
+// binary passes to cli.Main; hero_codescalers leaves it out, and with it
+// the host, Badger and go-plugin.
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/threefoldtech/hero_codescalers/cli"
+	"github.com/threefoldtech/hero_codescalers/host"
+	"github.com/threefoldtech/hero_codescalers/host/plugins"
+	"github.com/threefoldtech/hero_codescalers/host/setup"
+	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
+)
+
+// hostRun is host.Run; tests replace it to see what serve hands over
+// without running a host.
+var hostRun = host.Run
+
+// Server is the server's code for the command line.
+type Server struct{}
+
+var _ cli.Server = Server{}
+
+// New returns the Server hero_codescalers_server passes to cli.Main.
+func New() cli.Server { return Server{} }
+
+// Serve runs the host until ctx ends.
+func (Server) Serve(ctx context.Context, cfg cli.ServeConfig) error {
+	hc, err := hostConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return hostRun(ctx, hc)
+}
+
+// hostConfig fills host.Config from what serve resolved; a bad --plugin
+// pin is a usage error.
+func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
+	pins, err := plugins.ParsePins(cfg.PluginPins)
+	if err != nil {
+		return host.Config{}, cli.UsageError(err)
+	}
+	return host.Config{
+		Paths:       cfg.Paths,
+		Secret:      cfg.Secret,
+		AdminGroup:  cfg.AdminGroup,
+		SocketGroup: cfg.SocketGroup,
+		HomeRoot:    cfg.HomeRoot,
+		PluginDirs:  cfg.PluginDirs,
+		PluginPins:  pins,
+		NoPlugins:   cfg.NoPlugins,
+		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
+		Ready:       cfg.Ready,
+	}, nil
+}
+
+// CheckPlugin runs the conformance kit; the kit's own report is what
+// --json prints.
+func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginReport, error) {
+	rep, err := plugintest.Check(ctx, req.Path, plugintest.Options{
+		ScratchDir: req.Scratch, Destructive: req.Destructive, Timeout: req.Timeout,
+	})
+	if err != nil {
+		return cli.PluginReport{}, err
+	}
+	out := cli.PluginReport{
+		Report: rep, Name: rep.Info.Name, Version: rep.Info.Version, Binary: rep.Binary, Passed: rep.Passed(),
+	}
+	for _, r := range rep.Results {
+		out.Results = append(out.Results, cli.CheckResult{Name: r.Name, Status: string(r.Status), Reason: r.Reason})
+	}
+	return out, nil
+}
+
+// SetupDriver creates the driver account and the sudoers rules for every
+// plugin in the host's plugin dirs.
+func (Server) SetupDriver(_ context.Context, req cli.DriverSetup) error {
+	_, err := setup.Driver(setup.Options{User: req.User, Dirs: plugins.DefaultDirs(req.PluginDirs...), Out: req.Out})
+	return err
+}
