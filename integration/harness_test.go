@@ -26,6 +26,8 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
+	"google.golang.org/grpc"
 )
 
 const modulePath = "github.com/threefoldtech/hero_codescalers"
@@ -163,8 +165,8 @@ func writeManifest(bin string) error {
 }
 
 // startPlugin starts a plugin binary as the host does (go-plugin, gRPC,
-// sdk.Handshake, sdk.PluginMap) with the test's environment plus env; the
-// plugin is killed at cleanup.
+// sdk.Handshake, sdk.PluginMap, the volumes.DeferSync mark carried) with
+// the test's environment plus env; the plugin is killed at cleanup.
 func startPlugin(t testing.TB, bin string, env ...string) *plugin.Client {
 	t.Helper()
 	cmd := exec.Command(bin)
@@ -175,6 +177,7 @@ func startPlugin(t testing.TB, bin string, env ...string) *plugin.Client {
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor)},
 	})
 	t.Cleanup(client.Kill)
 	if _, err := client.Client(); err != nil {

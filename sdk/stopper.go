@@ -10,6 +10,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -39,9 +40,11 @@ func newStopper(log hclog.Logger, grace time.Duration, stdio *os.File) *stopper 
 }
 
 // newServer is go-plugin's ServeConfig.GRPCServer: the server it makes is
-// the one stop stops.
+// the one stop stops. Its calls also get the host's volumes.DeferSync
+// mark back on their context.
 func (s *stopper) newServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.ChainUnaryInterceptor(s.unary), grpc.ChainStreamInterceptor(s.stream))
+	opts = append(opts, grpc.ChainUnaryInterceptor(s.unary, volumesgrpc.DeferSyncServerInterceptor),
+		grpc.ChainStreamInterceptor(s.stream))
 	srv := grpc.NewServer(opts...)
 	s.mu.Lock()
 	s.srv = srv

@@ -100,6 +100,12 @@ func (c volumesClient) WriteFile(ctx context.Context, path string, data []byte, 
 	})
 }
 
+func (c volumesClient) Sync(ctx context.Context, paths []string) error {
+	return call(c.m, ctx, volumes.Name, func(ctx context.Context, p volumes.Volumes) error {
+		return p.Sync(ctx, paths)
+	})
+}
+
 func (c aclClient) Grant(ctx context.Context, path string, entries []acl.Entry, recursive bool) error {
 	return call(c.m, ctx, acl.Name, func(ctx context.Context, p acl.ACL) error {
 		return p.Grant(ctx, path, entries, recursive)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 	"google.golang.org/grpc"
 )
 
@@ -89,7 +90,10 @@ type Manager struct {
 	sudo  string
 	group string
 	env   []string
-	dial  []grpc.DialOption
+	// dial is every plugin connection's options: noteTransport tells
+	// transport failures from the plugin's, and the volumes.DeferSync
+	// mark of a call's context travels as gRPC metadata.
+	dial []grpc.DialOption
 
 	mu       sync.RWMutex
 	routes   map[string]*route
@@ -115,7 +119,8 @@ func New(opts Options) (*Manager, error) {
 	}
 	opts.fill()
 	m := &Manager{opts: opts, log: opts.Logger.With("component", "plugins"), mode: opts.Mode.resolve(),
-		routes: map[string]*route{}, dial: []grpc.DialOption{grpc.WithChainUnaryInterceptor(noteTransport)}}
+		routes: map[string]*route{}, dial: []grpc.DialOption{
+			grpc.WithChainUnaryInterceptor(noteTransport, volumesgrpc.DeferSyncClientInterceptor)}}
 	m.env = pluginEnv(m.log.Enabled(context.Background(), slog.LevelDebug), opts.Env)
 	if m.mode == ModeSudo {
 		if err := m.sudoSetup(); err != nil {

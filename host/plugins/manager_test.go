@@ -11,6 +11,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // One binary serving all five concerns runs as one process, and every
@@ -54,6 +55,32 @@ func TestOneProcessServesEveryConcern(t *testing.T) {
 	}
 	if !h.Healthy() {
 		t.Error("not healthy")
+	}
+}
+
+// A call the core marks with volumes.DeferSync reaches the plugin marked
+// (the host's connections carry the mark), one without the mark arrives
+// without it, and Sync goes through the routing like every call.
+func TestDeferSyncReachesThePlugin(t *testing.T) {
+	dir := pluginDir(t)
+	install(t, dir, binary(t, "fakeplugin"), "tp-volumes")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	ctx, owner := context.Background(), volumes.Owner{UID: 2001, GID: 2001, Mode: 0o600}
+	if err := h.Volumes().WriteFile(volumes.DeferSync(ctx), "/home/alice/deferred", []byte("x"), owner); err != nil {
+		t.Errorf("marked call: %v", err)
+	}
+	if err := h.Volumes().WriteFile(ctx, "/home/alice/durable", []byte("x"), owner); err != nil {
+		t.Errorf("unmarked call: %v", err)
+	}
+	if err := h.Volumes().Sync(ctx, nil); err != nil {
+		t.Errorf("Sync probe: %v", err)
+	}
+	if err := h.Volumes().Sync(ctx, []string{"/home/alice/deferred", "/home/alice", "/home"}); err != nil {
+		t.Errorf("Sync: %v", err)
+	}
+	if err := h.Volumes().Sync(ctx, []string{"/home/bob"}); !core.IsCode(err, core.NotFound) {
+		t.Errorf("Sync of an unknown path: %v, want not_found", err)
 	}
 }
 

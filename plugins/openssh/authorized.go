@@ -13,6 +13,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // keyLine is one authorized_keys line; key is nil for a comment, a blank
@@ -67,7 +68,7 @@ func authorizedPath(home string) string { return filepath.Join(home, ".ssh", aut
 // given (options and comment kept); a key already there stays as it is,
 // options included. Every key is checked before the file is touched; an
 // invalid one is InvalidArgument naming it.
-func (o *OpenSSH) AddAuthorizedKeys(_ context.Context, home string, uid, gid uint32, keys []string) (int, error) {
+func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, home string, uid, gid uint32, keys []string) (int, error) {
 	if err := check.AbsPath("home", home); err != nil {
 		return 0, err
 	}
@@ -106,12 +107,12 @@ func (o *OpenSSH) AddAuthorizedKeys(_ context.Context, home string, uid, gid uin
 	if added == 0 && exists && owned(st, uid, gid, 0o600) {
 		return 0, nil
 	}
-	return added, osutil.WriteFileAtomic(path, render(lines), int(uid), int(gid), 0o600)
+	return added, osutil.WriteFileAtomic(path, render(lines), int(uid), int(gid), 0o600, !volumes.SyncDeferred(ctx))
 }
 
 // RemoveAuthorizedKey drops every line with that fingerprint, keeping the
 // file's owner. A missing home, ~/.ssh or file has nothing to remove.
-func (o *OpenSSH) RemoveAuthorizedKey(_ context.Context, home, fingerprint string) (int, error) {
+func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, home, fingerprint string) (int, error) {
 	if err := check.AbsPath("home", home); err != nil {
 		return 0, err
 	}
@@ -137,7 +138,7 @@ func (o *OpenSSH) RemoveAuthorizedKey(_ context.Context, home, fingerprint strin
 	if removed == 0 {
 		return 0, nil
 	}
-	return removed, osutil.WriteFileAtomic(path, render(kept), int(st.Uid), int(st.Gid), 0o600)
+	return removed, osutil.WriteFileAtomic(path, render(kept), int(st.Uid), int(st.Gid), 0o600, !volumes.SyncDeferred(ctx))
 }
 
 // ListAuthorizedKeys returns the key lines of the file, in order; comments

@@ -17,6 +17,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/keylock"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // File names and bounds.
@@ -28,7 +29,8 @@ const (
 )
 
 // OpenSSH serves the sshkeys concern. Every file it writes is written
-// atomically (temp file, fsync, chown, chmod, rename) owned by the user;
+// atomically (temp file, fsync, chown, chmod, rename) owned by the user —
+// without the fsyncs under volumes.DeferSync, when the host syncs them;
 // ~/.ssh is made 0700 when missing. A symlink at ~/.ssh or at a key file,
 // or a key file with more than one hard link, is refused with
 // FailedPrecondition: a user could point either at /etc/shadow.
@@ -51,7 +53,7 @@ func New() *OpenSSH { return &OpenSSH{rand: rand.Reader} }
 // rewritten from it, and owner and modes are repaired. A private key that
 // cannot be read (garbage, or a format this plugin does not know) is
 // FailedPrecondition unless spec.Overwrite.
-func (o *OpenSSH) GenerateKeypair(_ context.Context, spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
+func (o *OpenSSH) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
 	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
 		return sshkeys.Keypair{}, err
 	}
@@ -60,19 +62,21 @@ func (o *OpenSSH) GenerateKeypair(_ context.Context, spec sshkeys.KeypairSpec) (
 		return sshkeys.Keypair{}, err
 	}
 	privPath := filepath.Join(spec.Dir, privateName)
+	sync := !volumes.SyncDeferred(ctx)
 	if !spec.Overwrite {
 		priv, st, err := osutil.ReadFileNoFollow(privPath, maxKeyFile)
 		switch {
 		case err == nil:
-			return o.keep(spec, priv, st)
+			return o.keep(spec, priv, st, sync)
 		case !sdkerr.Is(err, sdkerr.NotFound):
 			return sshkeys.Keypair{}, err
 		}
 	}
-	return o.generate(spec)
+	return o.generate(spec, sync)
 }
 
-func (o *OpenSSH) generate(spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
+// generate writes a new pair; sync false skips the fsyncs (DeferSync).
+func (o *OpenSSH) generate(spec sshkeys.KeypairSpec, sync bool) (sshkeys.Keypair, error) {
 	pub, priv, err := ed25519.GenerateKey(o.rand)
 	if err != nil {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "generate an ed25519 key: %v", err)
@@ -86,14 +90,14 @@ func (o *OpenSSH) generate(spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the public key: %v", err)
 	}
 	privPath := filepath.Join(spec.Dir, privateName)
-	if err := osutil.WriteFileAtomic(privPath, pem.EncodeToMemory(block), int(spec.UID), int(spec.GID), 0o600); err != nil {
+	if err := osutil.WriteFileAtomic(privPath, pem.EncodeToMemory(block), int(spec.UID), int(spec.GID), 0o600, sync); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	return writePublic(spec, sshPub, publicLine(sshPub, spec.Comment))
+	return writePublic(spec, sshPub, publicLine(sshPub, spec.Comment), sync)
 }
 
 // keep answers with an existing private key, repairing what is around it.
-func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t) (sshkeys.Keypair, error) {
+func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t, sync bool) (sshkeys.Keypair, error) {
 	privPath := filepath.Join(spec.Dir, privateName)
 	pub, err := publicOf(priv)
 	if err != nil {
@@ -101,7 +105,7 @@ func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t) (s
 			"%s exists but is not a private key this plugin can read (%v); generate with overwrite to replace it", privPath, err)
 	}
 	if !owned(st, spec.UID, spec.GID, 0o600) {
-		if err := osutil.WriteFileAtomic(privPath, priv, int(spec.UID), int(spec.GID), 0o600); err != nil {
+		if err := osutil.WriteFileAtomic(privPath, priv, int(spec.UID), int(spec.GID), 0o600, sync); err != nil {
 			return sshkeys.Keypair{}, err
 		}
 	}
@@ -118,7 +122,7 @@ func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t) (s
 			}
 		}
 	}
-	return writePublic(spec, pub, line)
+	return writePublic(spec, pub, line, sync)
 }
 
 // publicOf derives the public key of an OpenSSH or PEM private key; an
@@ -135,9 +139,9 @@ func publicOf(priv []byte) (ssh.PublicKey, error) {
 	return nil, err
 }
 
-func writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string) (sshkeys.Keypair, error) {
+func writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string, sync bool) (sshkeys.Keypair, error) {
 	pubPath := filepath.Join(spec.Dir, privateName+".pub")
-	if err := osutil.WriteFileAtomic(pubPath, []byte(line+"\n"), int(spec.UID), int(spec.GID), 0o644); err != nil {
+	if err := osutil.WriteFileAtomic(pubPath, []byte(line+"\n"), int(spec.UID), int(spec.GID), 0o644, sync); err != nil {
 		return sshkeys.Keypair{}, err
 	}
 	return keypair(spec, pub, line), nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 var ctx = context.Background()
@@ -206,5 +207,33 @@ func TestConcurrentAddsLoseNothing(t *testing.T) {
 	}
 	if keys, err := o.ListAuthorizedKeys(ctx, home); err != nil || len(keys) != n {
 		t.Fatalf("listed %d keys, want %d (%v)", len(keys), n, err)
+	}
+}
+
+// TestDeferredSyncWritesTheSameFiles: under volumes.DeferSync the keypair
+// and authorized_keys come out as without it (only the fsyncs are left to
+// the host's Sync).
+func TestDeferredSyncWritesTheSameFiles(t *testing.T) {
+	o, home := New(), t.TempDir()
+	uid, gid := self()
+	dctx := volumes.DeferSync(ctx)
+	kp, err := o.GenerateKeypair(dctx, sshkeys.KeypairSpec{Dir: filepath.Join(home, ".ssh"), UID: uid, GID: gid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.AddAuthorizedKeys(dctx, home, uid, gid, []string{kp.PublicKey}); err != nil || n != 1 {
+		t.Fatalf("add: %d %v", n, err)
+	}
+	if mode(t, kp.PrivatePath) != 0o600 || mode(t, kp.PublicPath) != 0o644 || mode(t, authorizedPath(home)) != 0o600 {
+		t.Fatalf("modes %v %v %v", mode(t, kp.PrivatePath), mode(t, kp.PublicPath), mode(t, authorizedPath(home)))
+	}
+	if keys, err := o.ListAuthorizedKeys(ctx, home); err != nil || len(keys) != 1 || keys[0].Fingerprint != kp.Fingerprint {
+		t.Fatalf("listed %+v %v", keys, err)
+	}
+	if n, err := o.RemoveAuthorizedKey(dctx, home, kp.Fingerprint); err != nil || n != 1 {
+		t.Fatalf("remove: %d %v", n, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(home, ".ssh")); len(entries) != 3 {
+		t.Errorf("temporary files left: %v", entries)
 	}
 }

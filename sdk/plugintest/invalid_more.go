@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
@@ -28,7 +29,8 @@ func badVolumes(v volumes.Volumes, scratch string) []badCase {
 			badCase{fmt.Sprintf("WriteFile(%q)", p), func(ctx context.Context) error {
 				return v.WriteFile(ctx, p, []byte("x"), volumes.Owner{UID: owner.UID, GID: owner.GID, Mode: 0o600})
 			}},
-			badCase{fmt.Sprintf("EnsureDir(%q)", p), func(ctx context.Context) error { return v.EnsureDir(ctx, p, owner) }})
+			badCase{fmt.Sprintf("EnsureDir(%q)", p), func(ctx context.Context) error { return v.EnsureDir(ctx, p, owner) }},
+			badCase{fmt.Sprintf("Sync(%q)", p), func(ctx context.Context) error { return v.Sync(ctx, []string{scratch, p}) }})
 	}
 	good := filepath.Join(scratch, "mode")
 	cases = append(cases, badCase{"EnsureDir(mode 010000)", func(ctx context.Context) error {
@@ -36,6 +38,8 @@ func badVolumes(v volumes.Volumes, scratch string) []badCase {
 	}}, badCase{"Snapshot(dest relative)", func(ctx context.Context) error {
 		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: good, Dest: "snap"})
 		return err
+	}}, badCase{fmt.Sprintf("Sync(%d paths)", volumes.MaxSyncPaths+1), func(ctx context.Context) error {
+		return v.Sync(ctx, slices.Repeat([]string{scratch}, volumes.MaxSyncPaths+1))
 	}})
 	return cases
 }

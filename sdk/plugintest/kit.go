@@ -15,6 +15,8 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
+	"google.golang.org/grpc"
 )
 
 // kit is one conformance run: the plugin under test, started once for the
@@ -74,6 +76,9 @@ func (k *kit) run(ctx context.Context) {
 			}
 			k.check(ctx, "invalid-input/"+c, func(ctx context.Context) error { return k.invalidInput(ctx, c) })
 			k.check(ctx, "idempotency/"+c, func(ctx context.Context) error { return k.idempotency(ctx, c) })
+			if c == sdk.ConcernVolumes {
+				k.check(ctx, "sync/volumes", k.syncVolumes)
+			}
 		}
 		k.check(ctx, "clean-stdout", k.cleanStdout)
 	} else if k.client != nil {
@@ -96,6 +101,8 @@ func (k *kit) handshake(ctx context.Context) error {
 		Logger:           k.opts.Logger,
 		SyncStdout:       &k.stdio,
 		SyncStderr:       io.Discard,
+		// As the host's: the volumes.DeferSync mark travels.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor)},
 	})
 	rpc, err := k.client.Client()
 	if err != nil {

@@ -3,7 +3,8 @@
 // the way the host does, over go-plugin with sdk.Handshake, and checks the
 // handshake, Identity and the manifest, Probe, that every served concern
 // answers, typed InvalidArgument errors for bad input, idempotent create
-// and delete where that is safe, a clean stdout, and that the plugin exits
+// and delete where that is safe, a volumes plugin's Sync (and files it
+// writes under DeferSync), a clean stdout, and that the plugin exits
 // on SIGTERM and when its host dies. Check serves a CLI (no testing.T);
 // Run reports each check as a subtest.
 package plugintest

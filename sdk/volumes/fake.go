@@ -2,8 +2,11 @@ package volumes
 
 import (
 	"context"
+	"iter"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,14 +17,17 @@ import (
 // Fake is an in-memory Volumes for unit tests: volumes, snapshots,
 // directories and files in maps, with the contract's checks and
 // idempotency. Nothing touches the disk; File and Dir let a test look at
-// what was placed. Used bytes are the sum of the files written below a
-// volume.
+// what was placed, Synced what was synced and DeferredWrites which writes
+// came under DeferSync. Used bytes are the sum of the files written below
+// a volume.
 type Fake struct {
-	mu    sync.Mutex
-	vols  map[string]*fakeVolume
-	snaps map[string]Snapshot
-	dirs  map[string]Owner
-	files map[string]FakeFile
+	mu       sync.Mutex
+	vols     map[string]*fakeVolume
+	snaps    map[string]Snapshot
+	dirs     map[string]Owner
+	files    map[string]FakeFile
+	synced   []string
+	deferred []string
 }
 
 type fakeVolume struct {
@@ -51,6 +57,21 @@ func (f *Fake) File(path string) (FakeFile, bool) {
 	return file, ok
 }
 
+// Synced returns the paths Sync was given, in order, over all calls.
+func (f *Fake) Synced() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.synced)
+}
+
+// DeferredWrites returns the paths of the CreateVolume and WriteFile calls
+// made under DeferSync, in order.
+func (f *Fake) DeferredWrites() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.deferred)
+}
+
 // Dir returns the owner of the directory EnsureDir made at path.
 func (f *Fake) Dir(path string) (Owner, bool) {
 	f.mu.Lock()
@@ -70,12 +91,13 @@ func (f *Fake) view(path string) Volume {
 	return Volume{Path: path, Kind: KindDirectory, QuotaBytes: v.quota, UsedBytes: used}
 }
 
-func (f *Fake) CreateVolume(_ context.Context, spec VolumeSpec) (Volume, error) {
+func (f *Fake) CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error) {
 	if err := ValidateVolumeSpec(spec); err != nil {
 		return Volume{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.noteDeferred(ctx, spec.Path)
 	if v, ok := f.vols[spec.Path]; ok {
 		if v.owner != spec.Owner {
 			return Volume{}, sdkerr.Errorf(sdkerr.AlreadyExists, "volume %q exists with another owner or mode", spec.Path)
@@ -192,7 +214,7 @@ func (f *Fake) EnsureDir(_ context.Context, path string, owner Owner) error {
 	return nil
 }
 
-func (f *Fake) WriteFile(_ context.Context, path string, data []byte, owner Owner) error {
+func (f *Fake) WriteFile(ctx context.Context, path string, data []byte, owner Owner) error {
 	if err := ValidatePlacement(path, data, owner); err != nil {
 		return err
 	}
@@ -201,6 +223,44 @@ func (f *Fake) WriteFile(_ context.Context, path string, data []byte, owner Owne
 	if _, ok := f.dirs[path]; ok {
 		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a directory", path)
 	}
+	f.noteDeferred(ctx, path)
 	f.files[path] = FakeFile{Data: slices.Clone(data), Owner: owner}
 	return nil
+}
+
+// Sync records the paths. A path the Fake does not know — not a volume, a
+// directory or a file it placed, nor a directory holding one of them — is
+// NotFound, and nothing of that call is recorded.
+func (f *Fake) Sync(_ context.Context, paths []string) error {
+	if err := ValidateSync(paths); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range paths {
+		if !f.known(p) {
+			return sdkerr.Errorf(sdkerr.NotFound, "%s does not exist", p)
+		}
+	}
+	f.synced = append(f.synced, paths...)
+	return nil
+}
+
+// known reports whether path is a volume, directory or file of the Fake,
+// or a directory above one.
+func (f *Fake) known(path string) bool {
+	for _, keys := range []iter.Seq[string]{maps.Keys(f.vols), maps.Keys(f.dirs), maps.Keys(f.files)} {
+		for p := range keys {
+			if p == path || strings.HasPrefix(p, path+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (f *Fake) noteDeferred(ctx context.Context, path string) {
+	if SyncDeferred(ctx) {
+		f.deferred = append(f.deferred, path)
+	}
 }

@@ -36,6 +36,24 @@ func ValidatePlacement(path string, data []byte, owner Owner) error {
 	return check.Mode("mode", owner.Mode)
 }
 
+// MaxSyncPaths bounds one Sync call: a user's few files and directories
+// fit many times over, and the list still fits a gRPC message.
+const MaxSyncPaths = 1000
+
+// ValidateSync checks a Sync request: at most MaxSyncPaths paths, each
+// absolute and clean. An empty list is valid (the probe).
+func ValidateSync(paths []string) error {
+	if len(paths) > MaxSyncPaths {
+		return sdkerr.Invalid("paths", "%d paths is more than the %d one Sync takes", len(paths), MaxSyncPaths)
+	}
+	for _, p := range paths {
+		if err := check.AbsPath("paths", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func invalidSize(n int) error {
 	return sdkerr.Invalid("data", "%d bytes is more than the %d WriteFile places", n, maxFile)
 }

@@ -5,6 +5,12 @@
 // map-backed fake; the go-plugin glue and the gRPC client and server adapters
 // are in volumes/volumesgrpc. Paths are absolute and clean, nothing is
 // followed through a symlink, and every call is idempotent.
+//
+// Durability: WriteFile and CreateVolume are durable when they return
+// (they fsync what they wrote and the directory that holds it). A caller
+// that writes several files can instead mark its context with DeferSync
+// and call Sync once on all of them at the end, which lets the plugin skip
+// the fsyncs of each call (see DeferSync).
 package volumes
 
 import (
@@ -28,7 +34,9 @@ const (
 // Volumes is implemented by a volumes plugin.
 type Volumes interface {
 	// CreateVolume makes the volume at spec.Path, or returns it when it
-	// exists with the same owner.
+	// exists with the same owner. The new entry is made durable (an fsync
+	// of the parent directory) unless the call is under DeferSync, when
+	// the caller's Sync of the parent does it.
 	CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error)
 	DeleteVolume(ctx context.Context, path string) error
 	// SetQuota sets the limit in bytes; 0 removes it.
@@ -42,8 +50,20 @@ type Volumes interface {
 	// mode; a symlink at path is refused.
 	EnsureDir(ctx context.Context, path string, owner Owner) error
 	// WriteFile replaces the file atomically: temp file in the same
-	// directory, fsync, chown and chmod, rename. A symlink is never followed.
+	// directory, fsync, chown and chmod, rename, fsync of the directory. A
+	// symlink is never followed. Under DeferSync the fsyncs may be left to
+	// the caller's Sync.
 	WriteFile(ctx context.Context, path string, data []byte, owner Owner) error
+	// Sync makes each path durable, in the order given: a regular file's
+	// data and metadata, a directory's entries; list files before the
+	// directories that hold them. Nothing is followed through a symlink: a
+	// symlink on the way is FailedPrecondition, and one at the path itself
+	// is, like a device, a FIFO or a socket, neither a regular file nor a
+	// directory, which is InvalidArgument. A missing path is NotFound. An
+	// empty list does nothing and succeeds: the host calls Sync(ctx, nil)
+	// to learn whether the plugin has Sync (Unimplemented when it has not)
+	// before it marks any call with DeferSync.
+	Sync(ctx context.Context, paths []string) error
 }
 
 // VolumeSpec describes a volume to create.
@@ -117,4 +137,7 @@ func (Unimplemented) EnsureDir(context.Context, string, Owner) error {
 }
 func (Unimplemented) WriteFile(context.Context, string, []byte, Owner) error {
 	return unimplemented("WriteFile")
+}
+func (Unimplemented) Sync(context.Context, []string) error {
+	return unimplemented("Sync")
 }

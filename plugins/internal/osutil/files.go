@@ -56,7 +56,13 @@ func pathError(path string, err error) error {
 // chmodded, then renamed over the target, and the directory is fsynced. No
 // element of the path is followed through a symlink, and an existing
 // symlink at path is replaced, not written through.
-func WriteFileAtomic(path string, data []byte, uid, gid int, mode os.FileMode) error {
+//
+// With sync false both fsyncs are skipped, for a caller that will
+// SyncPaths the file and then its directory before relying on them
+// (volumes.DeferSync). Readers still see the old file or the new one,
+// never a part; only a crash before that SyncPaths may lose the file or
+// leave it empty.
+func WriteFileAtomic(path string, data []byte, uid, gid int, mode os.FileMode, sync bool) error {
 	dirfd, err := OpenDirNoFollow(filepath.Dir(path))
 	if err != nil {
 		return err
@@ -85,8 +91,10 @@ func WriteFileAtomic(path string, data []byte, uid, gid int, mode os.FileMode) e
 	if err := f.Chmod(mode.Perm()); err != nil {
 		return pathError(path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return sdkerr.Wrap(err, sdkerr.Internal, "fsync %s", path)
+	if sync {
+		if err := f.Sync(); err != nil {
+			return sdkerr.Wrap(err, sdkerr.Internal, "fsync %s", path)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return sdkerr.Wrap(err, sdkerr.Internal, "close %s", path)
@@ -95,7 +103,13 @@ func WriteFileAtomic(path string, data []byte, uid, gid int, mode os.FileMode) e
 		return pathError(path, err)
 	}
 	ok = true
-	return unix.Fsync(dirfd)
+	if !sync {
+		return nil
+	}
+	if err := unix.Fsync(dirfd); err != nil {
+		return sdkerr.Wrap(err, sdkerr.Internal, "fsync %s", filepath.Dir(path))
+	}
+	return nil
 }
 
 // EnsureDir makes path a directory owned by uid:gid with mode, creating the

@@ -13,7 +13,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	for _, content := range []string{"one", "two"} {
-		if err := WriteFileAtomic(p, []byte(content), os.Getuid(), os.Getgid(), 0o640); err != nil {
+		if err := WriteFileAtomic(p, []byte(content), os.Getuid(), os.Getgid(), 0o640, content == "one"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := os.ReadFile(p)
@@ -36,7 +36,7 @@ func TestNoSymlinkFollowed(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteFileAtomic(filepath.Join(link, "f"), []byte("x"), os.Getuid(), os.Getgid(), 0o600)
+	err := WriteFileAtomic(filepath.Join(link, "f"), []byte("x"), os.Getuid(), os.Getgid(), 0o600, true)
 	if !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("write through a symlinked dir: %v", err)
 	}
@@ -50,7 +50,7 @@ func TestNoSymlinkFollowed(t *testing.T) {
 	victim := filepath.Join(dir, "victim")
 	os.WriteFile(victim, []byte("keep"), 0o600)
 	os.Symlink(victim, filepath.Join(target, "f"))
-	if err := WriteFileAtomic(filepath.Join(target, "f"), []byte("new"), os.Getuid(), os.Getgid(), 0o600); err != nil {
+	if err := WriteFileAtomic(filepath.Join(target, "f"), []byte("new"), os.Getuid(), os.Getgid(), 0o600, false); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {

@@ -1,6 +1,6 @@
 // Package grpctest connects a client to a gRPC server in memory, so the
-// sdk's adapter tests go through real gRPC (marshalling, status details)
-// without a socket.
+// sdk's adapter tests go through real gRPC (marshalling, status details,
+// metadata, interceptors) without a socket.
 package grpctest
 
 import (
@@ -17,13 +17,21 @@ import (
 // and returns a client connection to it; both close with the test.
 func Conn(t testing.TB, register func(*grpc.Server)) *grpc.ClientConn {
 	t.Helper()
+	return ConnWith(t, grpc.NewServer(), register)
+}
+
+// ConnWith is Conn over a server the caller made (with its interceptors),
+// dialled with extra options (client interceptors).
+func ConnWith(t testing.TB, srv *grpc.Server, register func(*grpc.Server), dial ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
 	register(srv)
 	go func() { _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
+	opts := append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	}, dial...)
+	conn, err := grpc.NewClient("passthrough:///bufnet", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,3 +87,8 @@ func (c *Client) WriteFile(ctx context.Context, path string, data []byte, owner 
 		Gid: owner.GID, Mode: owner.Mode})
 	return sdkerrgrpc.FromStatus(err)
 }
+
+func (c *Client) Sync(ctx context.Context, paths []string) error {
+	_, err := c.rpc.Sync(ctx, &volumesv1.SyncRequest{Paths: paths})
+	return sdkerrgrpc.FromStatus(err)
+}

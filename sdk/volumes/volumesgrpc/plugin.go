@@ -2,7 +2,9 @@
 // go-plugin glue; Server serves a plugin's volumes.Volumes, checking every
 // request before the implementation sees it; Client is the host's
 // volumes.Volumes over a plugin connection. Errors cross as statuses (package
-// sdkerrgrpc). It is kept apart from package volumes so that code needing
+// sdkerrgrpc). The volumes.DeferSync mark crosses as the metadata
+// DeferSyncMetadataKey: DeferSyncClientInterceptor on the host's
+// connections, DeferSyncServerInterceptor on the plugin's server. It is kept apart from package volumes so that code needing
 // only the contract (the core, the CLI's API client) links no gRPC, go-plugin
 // or protobuf. Plugin authors need not import it: sdk.Serve and the host wire
 // it up.

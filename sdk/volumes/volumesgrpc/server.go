@@ -125,6 +125,16 @@ func (s *Server) WriteFile(ctx context.Context, r *volumesv1.WriteFileRequest) (
 	return &volumesv1.WriteFileResponse{}, nil
 }
 
+func (s *Server) Sync(ctx context.Context, r *volumesv1.SyncRequest) (*volumesv1.SyncResponse, error) {
+	if err := volumes.ValidateSync(r.GetPaths()); err != nil {
+		return nil, sdkerrgrpc.ToStatus(err)
+	}
+	if err := s.impl.Sync(ctx, r.GetPaths()); err != nil {
+		return nil, sdkerrgrpc.ToStatus(err)
+	}
+	return &volumesv1.SyncResponse{}, nil
+}
+
 func volumeToProto(v volumes.Volume) *volumesv1.Volume {
 	return &volumesv1.Volume{Path: v.Path, Kind: v.Kind, QuotaBytes: v.QuotaBytes, UsedBytes: v.UsedBytes}
 }

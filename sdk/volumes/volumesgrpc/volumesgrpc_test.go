@@ -2,6 +2,7 @@ package volumesgrpc_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
@@ -75,5 +76,68 @@ func TestVolumeBadInput(t *testing.T) {
 	big := make([]byte, 1<<20+1)
 	if err := c.WriteFile(ctx, "/home/a/f", big, volumes.Owner{Mode: 0o600}); !sdkerr.Is(err, sdkerr.InvalidArgument) {
 		t.Errorf("oversized file: %v", err)
+	}
+}
+
+func TestSyncRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	c, fake := client(t)
+	if err := c.Sync(ctx, nil); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	owner := volumes.Owner{UID: 2001, GID: 2001, Mode: 0o600}
+	if err := c.WriteFile(ctx, "/home/alice/.ssh/authorized_keys", []byte("k\n"), owner); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/home/alice/.ssh/authorized_keys", "/home/alice/.ssh", "/home"}
+	if err := c.Sync(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.Synced(); !slices.Equal(got, paths) {
+		t.Errorf("synced %v", got)
+	}
+	if err := c.Sync(ctx, []string{"/home/bob"}); !sdkerr.Is(err, sdkerr.NotFound) {
+		t.Errorf("unknown path: %v", err)
+	}
+	for _, bad := range [][]string{{""}, {"home"}, {"/home/../etc"}, {"/"}, {"/home", "/home/a/"},
+		slices.Repeat([]string{"/home"}, volumes.MaxSyncPaths+1)} {
+		if err := c.Sync(ctx, bad); !sdkerr.Is(err, sdkerr.InvalidArgument) {
+			t.Errorf("Sync(%.40q): %v", bad, err)
+		}
+	}
+	if err := (volumes.Unimplemented{}).Sync(ctx, nil); !sdkerr.Is(err, sdkerr.Unimplemented) {
+		t.Errorf("Unimplemented.Sync: %v", err)
+	}
+}
+
+// TestDeferSyncMarkTravels: with the client interceptor on the connection
+// and the server interceptor on the server, a call made under DeferSync
+// arrives under DeferSync and one made without it does not; without the
+// client interceptor the mark stays behind.
+func TestDeferSyncMarkTravels(t *testing.T) {
+	owner := volumes.Owner{UID: 2001, GID: 2001, Mode: 0o600}
+	for _, withClient := range []bool{true, false} {
+		fake := volumes.NewFake()
+		var dial []grpc.DialOption
+		if withClient {
+			dial = append(dial, grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor))
+		}
+		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(volumesgrpc.DeferSyncServerInterceptor))
+		conn := grpctest.ConnWith(t, srv, func(s *grpc.Server) { _ = (&volumesgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) }, dial...)
+		c := volumesgrpc.NewClient(conn)
+		marked := volumes.DeferSync(context.Background())
+		if err := c.WriteFile(marked, "/home/a/marked", []byte("x"), owner); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteFile(context.Background(), "/home/a/plain", []byte("x"), owner); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"/home/a/marked"}
+		if !withClient {
+			want = nil
+		}
+		if got := fake.DeferredWrites(); !slices.Equal(got, want) {
+			t.Errorf("client interceptor %v: deferred writes %v, want %v", withClient, got, want)
+		}
 	}
 }

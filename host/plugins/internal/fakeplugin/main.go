@@ -10,7 +10,11 @@
 //   - Probe answers not ready, with the file's text as the reason, while
 //     <path>.notready exists;
 //   - sessions.KillSession("slow", grace) logs "slow call started" and
-//     blocks for grace or until cancelled, to hold a call in flight.
+//     blocks for grace or until cancelled, to hold a call in flight;
+//   - volumes.WriteFile of a file named "deferred" fails with
+//     FailedPrecondition unless the call came under volumes.DeferSync, and
+//     of one named "durable" unless it did not, so a test sees the mark
+//     cross the host's connection.
 //
 // The name, not the environment, carries all of this because sudo resets
 // the environment on the unprivileged path.
@@ -49,7 +53,7 @@ func main() {
 		cfg.Accounts = accounts.NewFake()
 	}
 	if serves(sdk.ConcernVolumes) {
-		cfg.Volumes = volumes.NewFake()
+		cfg.Volumes = markedVolumes{Fake: volumes.NewFake()}
 	}
 	if serves(sdk.ConcernACL) {
 		cfg.ACL = acl.NewFake()
@@ -107,4 +111,17 @@ func (s *slowSessions) KillSession(ctx context.Context, id string, grace time.Du
 	case <-ctx.Done():
 	}
 	return nil
+}
+
+// markedVolumes checks the DeferSync mark of WriteFile calls by file name.
+type markedVolumes struct{ *volumes.Fake }
+
+func (v markedVolumes) WriteFile(ctx context.Context, path string, data []byte, owner volumes.Owner) error {
+	switch deferred := volumes.SyncDeferred(ctx); {
+	case filepath.Base(path) == "deferred" && !deferred:
+		return sdk.Errorf(sdk.FailedPrecondition, "%s: the call came without the defer-sync mark", path)
+	case filepath.Base(path) == "durable" && deferred:
+		return sdk.Errorf(sdk.FailedPrecondition, "%s: the call came with the defer-sync mark", path)
+	}
+	return v.Fake.WriteFile(ctx, path, data, owner)
 }

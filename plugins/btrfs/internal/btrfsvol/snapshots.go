@@ -177,10 +177,20 @@ func (v *Volumes) EnsureDir(_ context.Context, path string, owner volumes.Owner)
 	return osutil.EnsureDir(path, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
 }
 
-// WriteFile places a file inside a volume atomically.
-func (v *Volumes) WriteFile(_ context.Context, path string, data []byte, owner volumes.Owner) error {
+// WriteFile places a file inside a volume atomically; under
+// volumes.DeferSync without fsyncs, which the caller's Sync makes up for.
+func (v *Volumes) WriteFile(ctx context.Context, path string, data []byte, owner volumes.Owner) error {
 	if err := volumes.ValidatePlacement(path, data, owner); err != nil {
 		return err
 	}
-	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
+	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777),
+		!volumes.SyncDeferred(ctx))
+}
+
+// Sync fsyncs each path in order (see volumes.Volumes.Sync).
+func (v *Volumes) Sync(_ context.Context, paths []string) error {
+	if err := volumes.ValidateSync(paths); err != nil {
+		return err
+	}
+	return osutil.SyncPaths(paths)
 }

@@ -127,8 +127,12 @@ func (v *Volumes) create(ctx context.Context, dirfd int, base string, spec volum
 		return volumes.Volume{}, fail(err, "rename %s to %s", tmp, spec.Path)
 	}
 	done = true
-	if err := unix.Fsync(dirfd); err != nil {
-		return volumes.Volume{}, fail(err, "fsync %s", filepath.Dir(spec.Path))
+	// Under DeferSync the caller's Sync of the parent makes the new entry
+	// durable, with the entries of the other homes made meanwhile.
+	if !volumes.SyncDeferred(ctx) {
+		if err := unix.Fsync(dirfd); err != nil {
+			return volumes.Volume{}, fail(err, "fsync %s", filepath.Dir(spec.Path))
+		}
 	}
 	return v.volume(ctx, spec.Path, fd, info.ID, false)
 }

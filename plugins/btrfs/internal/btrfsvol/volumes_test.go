@@ -261,3 +261,30 @@ func TestInconsistentAccounting(t *testing.T) {
 		t.Errorf("err %v, warnings %v", err, warned)
 	}
 }
+
+// TestDeferredCreateWriteSync: under DeferSync the volume and a file in it
+// come out as without it, and Sync takes the file, the volume and its
+// parent, refusing a symlink.
+func TestDeferredCreateWriteSync(t *testing.T) {
+	v, _, root := setup(t)
+	ctx := volumes.DeferSync(context.Background())
+	path := filepath.Join(root, "alice")
+	if _, err := v.CreateVolume(ctx, spec(path, 0)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(path, "cfg.toml")
+	owner := volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o600}
+	if err := v.WriteFile(ctx, file, []byte("x\n"), owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Sync(ctx, []string{file, path, root}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "x\n" || names(t, root) != "alice" || names(t, path) != "cfg.toml" {
+		t.Errorf("file %q, %s holds %s, %s holds %s", b, root, names(t, root), path, names(t, path))
+	}
+	os.Symlink(file, filepath.Join(path, "link"))
+	if err := v.Sync(ctx, []string{filepath.Join(path, "link")}); !sdkerr.Is(err, sdkerr.InvalidArgument) {
+		t.Errorf("symlink: %v", err)
+	}
+}

@@ -38,7 +38,7 @@ func errNoQuota(path string) error {
 
 // CreateVolume makes the directory, or adopts an existing one of the same
 // owner (repairing its mode).
-func (Volumes) CreateVolume(_ context.Context, spec volumes.VolumeSpec) (volumes.Volume, error) {
+func (Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (volumes.Volume, error) {
 	if err := volumes.ValidateVolumeSpec(spec); err != nil {
 		return volumes.Volume{}, err
 	}
@@ -61,13 +61,13 @@ func (Volumes) CreateVolume(_ context.Context, spec volumes.VolumeSpec) (volumes
 		return volumes.Volume{}, err
 	}
 	if fd < 0 {
-		return create(dirfd, base, spec)
+		return create(ctx, dirfd, base, spec)
 	}
 	defer unix.Close(fd)
 	return adopt(fd, spec)
 }
 
-func create(dirfd int, base string, spec volumes.VolumeSpec) (volumes.Volume, error) {
+func create(ctx context.Context, dirfd int, base string, spec volumes.VolumeSpec) (volumes.Volume, error) {
 	tmp := tempName(base, "creating")
 	if err := unix.Mkdirat(dirfd, tmp, 0o700); err != nil {
 		return volumes.Volume{}, sysErr(err, "mkdir in %s", filepath.Dir(spec.Path))
@@ -102,8 +102,12 @@ func create(dirfd int, base string, spec volumes.VolumeSpec) (volumes.Volume, er
 		return adopt(other, spec)
 	}
 	done = true
-	if err := unix.Fsync(dirfd); err != nil {
-		return volumes.Volume{}, sysErr(err, "fsync %s", filepath.Dir(spec.Path))
+	// Under DeferSync the caller's Sync of the parent makes the new entry
+	// durable, with the entries of the other homes made meanwhile.
+	if !volumes.SyncDeferred(ctx) {
+		if err := unix.Fsync(dirfd); err != nil {
+			return volumes.Volume{}, sysErr(err, "fsync %s", filepath.Dir(spec.Path))
+		}
 	}
 	return volumes.Volume{Path: spec.Path, Kind: volumes.KindDirectory}, nil
 }
@@ -163,12 +167,22 @@ func (Volumes) EnsureDir(_ context.Context, path string, owner volumes.Owner) er
 	return osutil.EnsureDir(path, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
 }
 
-// WriteFile places a file inside a volume atomically.
-func (Volumes) WriteFile(_ context.Context, path string, data []byte, owner volumes.Owner) error {
+// WriteFile places a file inside a volume atomically; under
+// volumes.DeferSync without fsyncs, which the caller's Sync makes up for.
+func (Volumes) WriteFile(ctx context.Context, path string, data []byte, owner volumes.Owner) error {
 	if err := volumes.ValidatePlacement(path, data, owner); err != nil {
 		return err
 	}
-	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
+	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777),
+		!volumes.SyncDeferred(ctx))
+}
+
+// Sync fsyncs each path in order (see volumes.Volumes.Sync).
+func (Volumes) Sync(_ context.Context, paths []string) error {
+	if err := volumes.ValidateSync(paths); err != nil {
+		return err
+	}
+	return osutil.SyncPaths(paths)
 }
 
 // twoElements refuses paths like /home: removing one takes a whole home

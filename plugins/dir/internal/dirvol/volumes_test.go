@@ -127,3 +127,38 @@ func TestUsageQuotaSnapshots(t *testing.T) {
 		t.Errorf("DeleteSnapshot of a volume: %v", err)
 	}
 }
+
+// TestDeferredWritesThenSync: under DeferSync the home and a file in it
+// are made as without it, and Sync then takes the file, its directory and
+// the home root; it refuses a symlink and reports a missing path.
+func TestDeferredWritesThenSync(t *testing.T) {
+	ctx, v, root := volumes.DeferSync(context.Background()), Volumes{}, t.TempDir()
+	home := filepath.Join(root, "alice")
+	if _, err := v.CreateVolume(ctx, spec(home)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(home, "cfg.toml")
+	owner := volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o600}
+	if err := v.WriteFile(ctx, file, []byte("token = 'x'\n"), owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Sync(ctx, []string{file, home, root}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "token = 'x'\n" {
+		t.Errorf("file %q", b)
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode())
+	}
+	os.Symlink(file, filepath.Join(home, "link"))
+	if err := v.Sync(ctx, []string{filepath.Join(home, "link")}); !sdkerr.Is(err, sdkerr.InvalidArgument) {
+		t.Errorf("symlink: %v", err)
+	}
+	if err := v.Sync(ctx, []string{filepath.Join(home, "missing")}); !sdkerr.Is(err, sdkerr.NotFound) {
+		t.Errorf("missing: %v", err)
+	}
+	if err := v.Sync(ctx, nil); err != nil {
+		t.Errorf("probe: %v", err)
+	}
+}

@@ -922,7 +922,8 @@ func (*EnsureDirResponse) Descriptor() ([]byte, []int) {
 }
 
 // WriteFileRequest replaces a file atomically: temp file, fsync, chown and
-// chmod, rename.
+// chmod, rename, fsync of the directory. Under the defer-sync mark (gRPC
+// metadata "hc-defer-sync: 1") the fsyncs may be left to a later Sync.
 type WriteFileRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -1035,6 +1036,92 @@ func (*WriteFileResponse) Descriptor() ([]byte, []int) {
 	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{19}
 }
 
+// SyncRequest makes each path durable, in order: a regular file's data and
+// metadata, a directory's entries (files first, then the directories that
+// hold them). Nothing is followed through a symlink; a missing path is
+// NOT_FOUND; a path that is neither a regular file nor a directory is
+// INVALID_ARGUMENT. At most 1000 paths; an empty list does nothing (the
+// host's probe of whether the plugin has Sync).
+type SyncRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Paths         []string               `protobuf:"bytes,1,rep,name=paths,proto3" json:"paths,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncRequest) Reset() {
+	*x = SyncRequest{}
+	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncRequest) ProtoMessage() {}
+
+func (x *SyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
+func (*SyncRequest) Descriptor() ([]byte, []int) {
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SyncRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+type SyncResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncResponse) Reset() {
+	*x = SyncResponse{}
+	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncResponse) ProtoMessage() {}
+
+func (x *SyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
+func (*SyncResponse) Descriptor() ([]byte, []int) {
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{21}
+}
+
 var File_volumes_v1_volumes_proto protoreflect.FileDescriptor
 
 const file_volumes_v1_volumes_proto_rawDesc = "" +
@@ -1099,7 +1186,10 @@ const file_volumes_v1_volumes_proto_rawDesc = "" +
 	"\x03uid\x18\x03 \x01(\rR\x03uid\x12\x10\n" +
 	"\x03gid\x18\x04 \x01(\rR\x03gid\x12\x12\n" +
 	"\x04mode\x18\x05 \x01(\rR\x04mode\"\x13\n" +
-	"\x11WriteFileResponse2\xf9\a\n" +
+	"\x11WriteFileResponse\"#\n" +
+	"\vSyncRequest\x12\x14\n" +
+	"\x05paths\x18\x01 \x03(\tR\x05paths\"\x0e\n" +
+	"\fSyncResponse2\xd6\b\n" +
 	"\aVolumes\x12s\n" +
 	"\fCreateVolume\x120.hero_codescalers.volumes.v1.CreateVolumeRequest\x1a1.hero_codescalers.volumes.v1.CreateVolumeResponse\x12s\n" +
 	"\fDeleteVolume\x120.hero_codescalers.volumes.v1.DeleteVolumeRequest\x1a1.hero_codescalers.volumes.v1.DeleteVolumeResponse\x12g\n" +
@@ -1109,7 +1199,8 @@ const file_volumes_v1_volumes_proto_rawDesc = "" +
 	"\rListSnapshots\x121.hero_codescalers.volumes.v1.ListSnapshotsRequest\x1a2.hero_codescalers.volumes.v1.ListSnapshotsResponse\x12y\n" +
 	"\x0eDeleteSnapshot\x122.hero_codescalers.volumes.v1.DeleteSnapshotRequest\x1a3.hero_codescalers.volumes.v1.DeleteSnapshotResponse\x12j\n" +
 	"\tEnsureDir\x12-.hero_codescalers.volumes.v1.EnsureDirRequest\x1a..hero_codescalers.volumes.v1.EnsureDirResponse\x12j\n" +
-	"\tWriteFile\x12-.hero_codescalers.volumes.v1.WriteFileRequest\x1a..hero_codescalers.volumes.v1.WriteFileResponseBJZHgithub.com/threefoldtech/hero_codescalers/sdk/proto/volumes/v1;volumesv1b\x06proto3"
+	"\tWriteFile\x12-.hero_codescalers.volumes.v1.WriteFileRequest\x1a..hero_codescalers.volumes.v1.WriteFileResponse\x12[\n" +
+	"\x04Sync\x12(.hero_codescalers.volumes.v1.SyncRequest\x1a).hero_codescalers.volumes.v1.SyncResponseBJZHgithub.com/threefoldtech/hero_codescalers/sdk/proto/volumes/v1;volumesv1b\x06proto3"
 
 var (
 	file_volumes_v1_volumes_proto_rawDescOnce sync.Once
@@ -1123,7 +1214,7 @@ func file_volumes_v1_volumes_proto_rawDescGZIP() []byte {
 	return file_volumes_v1_volumes_proto_rawDescData
 }
 
-var file_volumes_v1_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_volumes_v1_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_volumes_v1_volumes_proto_goTypes = []any{
 	(*Volume)(nil),                 // 0: hero_codescalers.volumes.v1.Volume
 	(*Snapshot)(nil),               // 1: hero_codescalers.volumes.v1.Snapshot
@@ -1145,6 +1236,8 @@ var file_volumes_v1_volumes_proto_goTypes = []any{
 	(*EnsureDirResponse)(nil),      // 17: hero_codescalers.volumes.v1.EnsureDirResponse
 	(*WriteFileRequest)(nil),       // 18: hero_codescalers.volumes.v1.WriteFileRequest
 	(*WriteFileResponse)(nil),      // 19: hero_codescalers.volumes.v1.WriteFileResponse
+	(*SyncRequest)(nil),            // 20: hero_codescalers.volumes.v1.SyncRequest
+	(*SyncResponse)(nil),           // 21: hero_codescalers.volumes.v1.SyncResponse
 }
 var file_volumes_v1_volumes_proto_depIdxs = []int32{
 	0,  // 0: hero_codescalers.volumes.v1.CreateVolumeResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
@@ -1161,17 +1254,19 @@ var file_volumes_v1_volumes_proto_depIdxs = []int32{
 	14, // 11: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:input_type -> hero_codescalers.volumes.v1.DeleteSnapshotRequest
 	16, // 12: hero_codescalers.volumes.v1.Volumes.EnsureDir:input_type -> hero_codescalers.volumes.v1.EnsureDirRequest
 	18, // 13: hero_codescalers.volumes.v1.Volumes.WriteFile:input_type -> hero_codescalers.volumes.v1.WriteFileRequest
-	3,  // 14: hero_codescalers.volumes.v1.Volumes.CreateVolume:output_type -> hero_codescalers.volumes.v1.CreateVolumeResponse
-	5,  // 15: hero_codescalers.volumes.v1.Volumes.DeleteVolume:output_type -> hero_codescalers.volumes.v1.DeleteVolumeResponse
-	7,  // 16: hero_codescalers.volumes.v1.Volumes.SetQuota:output_type -> hero_codescalers.volumes.v1.SetQuotaResponse
-	9,  // 17: hero_codescalers.volumes.v1.Volumes.GetUsage:output_type -> hero_codescalers.volumes.v1.GetUsageResponse
-	11, // 18: hero_codescalers.volumes.v1.Volumes.Snapshot:output_type -> hero_codescalers.volumes.v1.SnapshotResponse
-	13, // 19: hero_codescalers.volumes.v1.Volumes.ListSnapshots:output_type -> hero_codescalers.volumes.v1.ListSnapshotsResponse
-	15, // 20: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:output_type -> hero_codescalers.volumes.v1.DeleteSnapshotResponse
-	17, // 21: hero_codescalers.volumes.v1.Volumes.EnsureDir:output_type -> hero_codescalers.volumes.v1.EnsureDirResponse
-	19, // 22: hero_codescalers.volumes.v1.Volumes.WriteFile:output_type -> hero_codescalers.volumes.v1.WriteFileResponse
-	14, // [14:23] is the sub-list for method output_type
-	5,  // [5:14] is the sub-list for method input_type
+	20, // 14: hero_codescalers.volumes.v1.Volumes.Sync:input_type -> hero_codescalers.volumes.v1.SyncRequest
+	3,  // 15: hero_codescalers.volumes.v1.Volumes.CreateVolume:output_type -> hero_codescalers.volumes.v1.CreateVolumeResponse
+	5,  // 16: hero_codescalers.volumes.v1.Volumes.DeleteVolume:output_type -> hero_codescalers.volumes.v1.DeleteVolumeResponse
+	7,  // 17: hero_codescalers.volumes.v1.Volumes.SetQuota:output_type -> hero_codescalers.volumes.v1.SetQuotaResponse
+	9,  // 18: hero_codescalers.volumes.v1.Volumes.GetUsage:output_type -> hero_codescalers.volumes.v1.GetUsageResponse
+	11, // 19: hero_codescalers.volumes.v1.Volumes.Snapshot:output_type -> hero_codescalers.volumes.v1.SnapshotResponse
+	13, // 20: hero_codescalers.volumes.v1.Volumes.ListSnapshots:output_type -> hero_codescalers.volumes.v1.ListSnapshotsResponse
+	15, // 21: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:output_type -> hero_codescalers.volumes.v1.DeleteSnapshotResponse
+	17, // 22: hero_codescalers.volumes.v1.Volumes.EnsureDir:output_type -> hero_codescalers.volumes.v1.EnsureDirResponse
+	19, // 23: hero_codescalers.volumes.v1.Volumes.WriteFile:output_type -> hero_codescalers.volumes.v1.WriteFileResponse
+	21, // 24: hero_codescalers.volumes.v1.Volumes.Sync:output_type -> hero_codescalers.volumes.v1.SyncResponse
+	15, // [15:25] is the sub-list for method output_type
+	5,  // [5:15] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -1188,7 +1283,7 @@ func file_volumes_v1_volumes_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_volumes_v1_volumes_proto_rawDesc), len(file_volumes_v1_volumes_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	Volumes_DeleteSnapshot_FullMethodName = "/hero_codescalers.volumes.v1.Volumes/DeleteSnapshot"
 	Volumes_EnsureDir_FullMethodName      = "/hero_codescalers.volumes.v1.Volumes/EnsureDir"
 	Volumes_WriteFile_FullMethodName      = "/hero_codescalers.volumes.v1.Volumes/WriteFile"
+	Volumes_Sync_FullMethodName           = "/hero_codescalers.volumes.v1.Volumes/Sync"
 )
 
 // VolumesClient is the client API for Volumes service.
@@ -47,6 +48,7 @@ type VolumesClient interface {
 	DeleteSnapshot(ctx context.Context, in *DeleteSnapshotRequest, opts ...grpc.CallOption) (*DeleteSnapshotResponse, error)
 	EnsureDir(ctx context.Context, in *EnsureDirRequest, opts ...grpc.CallOption) (*EnsureDirResponse, error)
 	WriteFile(ctx context.Context, in *WriteFileRequest, opts ...grpc.CallOption) (*WriteFileResponse, error)
+	Sync(ctx context.Context, in *SyncRequest, opts ...grpc.CallOption) (*SyncResponse, error)
 }
 
 type volumesClient struct {
@@ -147,6 +149,16 @@ func (c *volumesClient) WriteFile(ctx context.Context, in *WriteFileRequest, opt
 	return out, nil
 }
 
+func (c *volumesClient) Sync(ctx context.Context, in *SyncRequest, opts ...grpc.CallOption) (*SyncResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncResponse)
+	err := c.cc.Invoke(ctx, Volumes_Sync_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VolumesServer is the server API for Volumes service.
 // All implementations must embed UnimplementedVolumesServer
 // for forward compatibility.
@@ -160,6 +172,7 @@ type VolumesServer interface {
 	DeleteSnapshot(context.Context, *DeleteSnapshotRequest) (*DeleteSnapshotResponse, error)
 	EnsureDir(context.Context, *EnsureDirRequest) (*EnsureDirResponse, error)
 	WriteFile(context.Context, *WriteFileRequest) (*WriteFileResponse, error)
+	Sync(context.Context, *SyncRequest) (*SyncResponse, error)
 	mustEmbedUnimplementedVolumesServer()
 }
 
@@ -196,6 +209,9 @@ func (UnimplementedVolumesServer) EnsureDir(context.Context, *EnsureDirRequest) 
 }
 func (UnimplementedVolumesServer) WriteFile(context.Context, *WriteFileRequest) (*WriteFileResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method WriteFile not implemented")
+}
+func (UnimplementedVolumesServer) Sync(context.Context, *SyncRequest) (*SyncResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Sync not implemented")
 }
 func (UnimplementedVolumesServer) mustEmbedUnimplementedVolumesServer() {}
 func (UnimplementedVolumesServer) testEmbeddedByValue()                 {}
@@ -380,6 +396,24 @@ func _Volumes_WriteFile_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Volumes_Sync_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VolumesServer).Sync(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Volumes_Sync_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VolumesServer).Sync(ctx, req.(*SyncRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Volumes_ServiceDesc is the grpc.ServiceDesc for Volumes service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -422,6 +456,10 @@ var Volumes_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WriteFile",
 			Handler:    _Volumes_WriteFile_Handler,
+		},
+		{
+			MethodName: "Sync",
+			Handler:    _Volumes_Sync_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
