@@ -143,6 +143,7 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 
 // batchFinish runs the remaining steps of each run on a small pool.
 func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out []BatchOutcome, progress func(int)) {
+	ctx = s.syncCtx(ctx)
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

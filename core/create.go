@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -17,6 +19,8 @@ type createRun struct {
 	l       layout
 	user    User
 	journal *journal // set by the batch path
+	// written lists the files the steps wrote, for the sync step.
+	written []string
 }
 
 // createStep is one journaled step of user.create with its undo. Undo must
@@ -36,6 +40,7 @@ func (s *Service) createSteps() []createStep {
 		{"acl", s.stepACL, nil},
 		{"keys", s.stepKeys, nil},
 		{"config", s.stepConfig, nil},
+		{"sync", s.stepSync, nil},
 	}
 }
 
@@ -138,6 +143,7 @@ func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 		return FromPluginError(err)
 	}
 	r.user.PublicKey = kp.PublicKey
+	r.written = append(r.written, r.l.authorizedKeys(), kp.PrivatePath, kp.PublicPath)
 	return nil
 }
 
@@ -149,13 +155,63 @@ func (s *Service) stepConfig(ctx context.Context, r *createRun) error {
 		// and a fixed message so the token cannot leak.
 		return &Error{Code: ErrorCode(FromPluginError(err)), Message: "writing hero_cfg.toml failed"}
 	}
+	r.written = append(r.written, r.l.cfgFile)
 	return nil
 }
+
+// stepSync makes the new home durable before the user is acknowledged:
+// the files the steps wrote, then every directory of the layout from the
+// deepest up, then the home root, whose entry for the home is new. The
+// earlier steps ran with volumes.DeferSync when the volumes plugin has
+// Sync, so they skipped their own fsyncs; one Sync of everything at the
+// end costs far less than an fsync of each file and its directory as it
+// is written. Without Sync the plugins synced as they wrote.
+func (s *Service) stepSync(ctx context.Context, r *createRun) error {
+	if !volumes.SyncDeferred(ctx) {
+		return nil
+	}
+	paths := append(slices.Clone(r.written), r.l.ssh, r.l.cfgDir, r.l.sockets, r.l.varDir, r.l.hero, r.l.home, s.cfg.HomeRoot)
+	err := s.plugins.Volumes().Sync(ctx, paths)
+	if sdkerr.Is(err, sdkerr.Unimplemented) {
+		// The volumes plugin was replaced by one without Sync since it was
+		// probed: what the steps wrote may not be durable, so this create
+		// fails (and is undone) and the next one probes again.
+		s.canSync.Store(0)
+	}
+	return FromPluginError(err)
+}
+
+// syncCtx marks ctx with volumes.DeferSync when the volumes plugin has
+// Sync (asked once with an empty Sync, and again after a plugin answers
+// Unimplemented), so the create's steps may skip their fsyncs.
+func (s *Service) syncCtx(ctx context.Context) context.Context {
+	switch s.canSync.Load() {
+	case syncYes:
+		return volumes.DeferSync(ctx)
+	case syncNo:
+		return ctx
+	}
+	err := s.plugins.Volumes().Sync(ctx, nil)
+	switch {
+	case err == nil:
+		s.canSync.Store(syncYes)
+		return volumes.DeferSync(ctx)
+	case sdkerr.Is(err, sdkerr.Unimplemented):
+		s.canSync.Store(syncNo)
+	}
+	return ctx // unknown (the plugin is restarting): sync as we go
+}
+
+// canSync values: unknown (0), yes, no.
+const (
+	syncYes = 1
+	syncNo  = 2
+)
 
 // runCreate runs the steps, journaling each before it starts; on failure
 // it undoes what began, in reverse, and names the failed step.
 func (s *Service) runCreate(ctx context.Context, r *createRun) error {
-	return s.continueCreate(ctx, r, s.newJournal("create", r.spec.Name, r.l.home), s.createSteps())
+	return s.continueCreate(s.syncCtx(ctx), r, s.newJournal("create", r.spec.Name, r.l.home), s.createSteps())
 }
 
 // continueCreate runs steps on an open journal; the batch path enters here

@@ -36,6 +36,8 @@ type Service struct {
 	markerReady atomic.Bool
 	// driverKnown is set once the driver account has been seen.
 	driverKnown atomic.Bool
+	// canSync says whether the volumes plugin has Sync (see syncCtx).
+	canSync atomic.Int32
 	// kick wakes RunRecovery.
 	kick chan struct{}
 }

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/memstore"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -22,11 +24,18 @@ type fakes struct {
 	c  *acl.Fake
 	k  *sshkeys.Fake
 	ss *sessions.Fake
+	// vol, when set, is what Volumes returns instead of v.
+	vol volumes.Volumes
 }
 
 func (f *fakes) Accounts() accounts.Accounts { return f.a }
-func (f *fakes) Volumes() volumes.Volumes    { return f.v }
-func (f *fakes) ACL() acl.ACL                { return linkedACL{f.c, f.v} }
+func (f *fakes) Volumes() volumes.Volumes {
+	if f.vol != nil {
+		return f.vol
+	}
+	return f.v
+}
+func (f *fakes) ACL() acl.ACL { return linkedACL{f.c, f.v} }
 
 // linkedACL answers Get for directories the volumes fake made, as the real
 // plugins share one filesystem.
@@ -51,7 +60,8 @@ func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 
 func newUserService(t *testing.T) (*core.Service, *fakes, *memstore.Store) {
 	t.Helper()
-	f := &fakes{accounts.NewFake(), volumes.NewFake(), acl.NewFake(), sshkeys.NewFake(), sessions.NewFake()}
+	f := &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake()}
+	f.v.Elsewhere = f.k.Wrote
 	st := memstore.New()
 	return core.NewService(st, core.WithPlugins(f)), f, st
 }
@@ -87,6 +97,49 @@ func TestUserCreateLayout(t *testing.T) {
 	}
 	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "alice"}); !core.IsCode(err, core.AlreadyExists) {
 		t.Fatalf("second create: %v", err)
+	}
+}
+
+// TestUserCreateSyncsOnce: the steps write under volumes.DeferSync and the
+// create ends with one Sync: the files it wrote, then the layout's
+// directories from the deepest up, then the home root.
+func TestUserCreateSyncsOnce(t *testing.T) {
+	s, f, _ := newUserService(t)
+	if _, err := s.UserCreate(context.Background(), core.CreateSpec{Name: "alice", SSHKeys: []string{testKey}, ForgeToken: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.v.DeferredWrites(), []string{"/home/alice", "/home/alice/hero/cfg/hero_cfg.toml"}; !slices.Equal(got, want) {
+		t.Errorf("writes under DeferSync %q, want %q", got, want)
+	}
+	want := []string{
+		"/home/alice/.ssh/authorized_keys", "/home/alice/.ssh/id_ed25519", "/home/alice/.ssh/id_ed25519.pub",
+		"/home/alice/hero/cfg/hero_cfg.toml",
+		"/home/alice/.ssh", "/home/alice/hero/cfg", "/home/alice/hero/var/sockets", "/home/alice/hero/var",
+		"/home/alice/hero", "/home/alice", "/home",
+	}
+	// The probe is an empty Sync, which adds nothing.
+	if got := f.v.Synced(); !slices.Equal(got, want) {
+		t.Errorf("synced %q,\nwant %q", got, want)
+	}
+}
+
+// noSync is a volumes plugin from before Sync.
+type noSync struct{ *volumes.Fake }
+
+func (noSync) Sync(context.Context, []string) error {
+	return sdkerr.Errorf(sdkerr.Unimplemented, "volumes.Sync is not implemented by this plugin")
+}
+
+// TestUserCreateWithoutSync: a volumes plugin without Sync gets no
+// DeferSync mark, so every plugin keeps its own fsyncs.
+func TestUserCreateWithoutSync(t *testing.T) {
+	s, f, _ := newUserService(t)
+	f.vol = noSync{f.v}
+	if _, err := s.UserCreate(context.Background(), core.CreateSpec{Name: "alice", ForgeToken: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.v.DeferredWrites(); len(got) != 0 {
+		t.Errorf("writes under DeferSync without Sync: %q", got)
 	}
 }
 

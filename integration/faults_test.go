@@ -62,7 +62,7 @@ func TestCrashDuringCreate(t *testing.T) {
 	sandbox.Require(t)
 	quotasOn(t)
 	tree := buildTree(t, "hc_failpoints")
-	for _, step := range []string{"account", "volume", "layout", "acl", "keys", "config"} {
+	for _, step := range []string{"account", "volume", "layout", "acl", "keys", "config", "sync"} {
 		for _, when := range []string{"before", "after"} {
 			point := "create." + step + "." + when
 			t.Run(point, func(t *testing.T) {

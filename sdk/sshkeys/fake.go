@@ -29,6 +29,20 @@ func NewFake() *Fake {
 	return &Fake{authorized: map[string][]AuthorizedKey{}, pairs: map[string]Keypair{}}
 }
 
+// Wrote reports whether the Fake holds a file at p: a keypair's private
+// or public half, or a home's .ssh/authorized_keys.
+func (f *Fake) Wrote(p string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, kp := range f.pairs {
+		if p == kp.PrivatePath || p == kp.PublicPath {
+			return true
+		}
+	}
+	_, ok := f.authorized[path.Dir(path.Dir(p))]
+	return ok && path.Base(p) == "authorized_keys" && path.Base(path.Dir(p)) == ".ssh"
+}
+
 func (f *Fake) GenerateKeypair(_ context.Context, spec KeypairSpec) (Keypair, error) {
 	if err := ValidateKeypairSpec(spec); err != nil {
 		return Keypair{}, err
@@ -58,6 +72,9 @@ func (f *Fake) AddAuthorizedKeys(_ context.Context, home string, _, _ uint32, ke
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, ok := f.authorized[home]; !ok {
+		f.authorized[home] = nil // the file exists, empty, as a plugin leaves it
+	}
 	added := 0
 	for _, line := range keys {
 		k, _ := ParseAuthorizedKey(line)

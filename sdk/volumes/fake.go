@@ -21,6 +21,10 @@ import (
 // came under DeferSync. Used bytes are the sum of the files written below
 // a volume.
 type Fake struct {
+	// Elsewhere, when set, tells Sync which paths other plugins wrote
+	// (an sshkeys fake's key files, say), which this Fake never sees.
+	Elsewhere func(path string) bool
+
 	mu       sync.Mutex
 	vols     map[string]*fakeVolume
 	snaps    map[string]Snapshot
@@ -247,7 +251,7 @@ func (f *Fake) Sync(_ context.Context, paths []string) error {
 }
 
 // known reports whether path is a volume, directory or file of the Fake,
-// or a directory above one.
+// a directory above one, or a file Elsewhere vouches for.
 func (f *Fake) known(path string) bool {
 	for _, keys := range []iter.Seq[string]{maps.Keys(f.vols), maps.Keys(f.dirs), maps.Keys(f.files)} {
 		for p := range keys {
@@ -256,7 +260,7 @@ func (f *Fake) known(path string) bool {
 			}
 		}
 	}
-	return false
+	return f.Elsewhere != nil && f.Elsewhere(path)
 }
 
 func (f *Fake) noteDeferred(ctx context.Context, path string) {
