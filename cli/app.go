@@ -114,9 +114,10 @@ type CLI struct {
 // Main can return the code instead of the process exiting under a test.
 type exitPanic int
 
-// newParser builds the kong parser around cli, writing to env's streams.
-func newParser(cli *CLI, env Env) (*kong.Kong, error) {
-	return kong.New(cli,
+// newParser builds the kong parser around tree (a *CLI, or what
+// commandTree made of it), writing to env's streams.
+func newParser(tree any, env Env) (*kong.Kong, error) {
+	return kong.New(tree,
 		kong.Name("hero_codescalers"),
 		kong.Description("Multi-user development servers: run and drive the hero_codescalers host."),
 		kong.Writers(env.Stdout, env.Stderr),
@@ -131,8 +132,8 @@ func newParser(cli *CLI, env Env) (*kong.Kong, error) {
 // nil in hero_codescalers, whose serve, plugin check and setup driver then
 // hand over to hero_codescalers_server (see Server).
 func Main(env Env, srv Server) (code int) {
-	var cli CLI
-	parser, err := newParser(&cli, env)
+	tree, g := commandTree(env.Args)
+	parser, err := newParser(tree, env)
 	if err != nil { // a malformed command tree: a bug, caught by the tests
 		fmt.Fprintln(env.Stderr, "hero_codescalers: internal error:", err)
 		return ExitFailed
@@ -148,21 +149,21 @@ func Main(env Env, srv Server) (code int) {
 	}()
 	kctx, err := parser.Parse(env.Args)
 	if err == nil {
-		err = cli.checkLifecycleFlags(kctx)
+		err = checkLifecycleFlags(g, kctx)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
 		return ExitUsage
 	}
-	rt := &runCtx{ctx: context.Background(), env: env, g: &cli.Globals, kctx: kctx, srv: srv}
+	rt := &runCtx{ctx: context.Background(), env: env, g: g, kctx: kctx, srv: srv}
 	return rt.report(kctx.Run(rt))
 }
 
 // checkLifecycleFlags refuses --start/--stop/--status next to a command:
 // `--start health` has no sensible meaning, and silently ignoring either
 // half would surprise.
-func (c *CLI) checkLifecycleFlags(kctx *kong.Context) error {
-	flag := c.lifecycleFlag()
+func checkLifecycleFlags(g *Globals, kctx *kong.Context) error {
+	flag := g.lifecycleFlag()
 	if flag == "" || kctx.Selected() == nil || kctx.Selected().Name == "lifecycle" {
 		return nil
 	}
