@@ -170,8 +170,7 @@ func (s *Service) stepSync(ctx context.Context, r *createRun) error {
 	if !volumes.SyncDeferred(ctx) {
 		return nil
 	}
-	paths := append(slices.Clone(r.written), r.l.ssh, r.l.cfgDir, r.l.sockets, r.l.varDir, r.l.hero, r.l.home, s.cfg.HomeRoot)
-	err := s.plugins.Volumes().Sync(ctx, paths)
+	err := s.plugins.Volumes().Sync(ctx, append(r.homePaths(), s.cfg.HomeRoot))
 	if sdkerr.Is(err, sdkerr.Unimplemented) {
 		// The volumes plugin was replaced by one without Sync since it was
 		// probed: what the steps wrote may not be durable, so this create
@@ -179,6 +178,13 @@ func (s *Service) stepSync(ctx context.Context, r *createRun) error {
 		s.canSync.Store(0)
 	}
 	return FromPluginError(err)
+}
+
+// homePaths are what a create made durable by Sync: the files the steps
+// wrote, then every directory of the layout from the deepest up to the
+// home (its parent, the home root, follows).
+func (r *createRun) homePaths() []string {
+	return append(slices.Clone(r.written), r.l.ssh, r.l.cfgDir, r.l.sockets, r.l.varDir, r.l.hero, r.l.home)
 }
 
 // syncCtx marks ctx with volumes.DeferSync when the volumes plugin has

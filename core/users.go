@@ -44,17 +44,22 @@ func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error)
 // recordCreated writes the user record and ends the journal in one
 // transaction: from here on the user is acknowledged.
 func (s *Service) recordCreated(r *createRun) (User, error) {
-	now := s.now().UTC()
-	u := User{
-		Name: r.spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: r.spec.Shell, Home: r.l.home,
-		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys,
-		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now,
-	}
+	u := s.userRecord(r)
 	j := &journal{s: s, entry: journalEntry{User: u.Name}}
 	if err := j.finish(func(tx Tx) error { return putJSON(tx, keyUser+u.Name, u) }); err != nil {
 		return User{}, err
 	}
 	return u, nil
+}
+
+// userRecord is the state's record of the user r created.
+func (s *Service) userRecord(r *createRun) User {
+	now := s.now().UTC()
+	return User{
+		Name: r.spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: r.spec.Shell, Home: r.l.home,
+		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys,
+		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now,
+	}
 }
 
 // checkNewName refuses a name that is taken: in our state, or on the

@@ -401,6 +401,35 @@ func TestUserCreateBatch(t *testing.T) {
 		t.Error("b2 not provisioned")
 	}
 	assertNoJournal(t, st)
+	for _, n := range []string{"b1", "b2"} {
+		if _, err := s.UserGet(ctx, n); err != nil {
+			t.Errorf("%s not recorded: %v", n, err)
+		}
+	}
+}
+
+// TestUserCreateBatchSyncsTogether: the batch's homes are made durable by
+// one Sync, the home root last, and only then recorded.
+func TestUserCreateBatchSyncsTogether(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	var specs []core.CreateSpec
+	for i := range 3 {
+		specs = append(specs, core.CreateSpec{Name: fmt.Sprintf("s%d", i), SSHKeys: []string{testKey}})
+	}
+	if _, err := s.UserCreateBatch(ctx, specs, nil); err != nil {
+		t.Fatal(err)
+	}
+	synced := f.v.Synced()
+	if len(synced) != 3*10+1 || synced[len(synced)-1] != "/home" || slices.Index(synced, "/home") != len(synced)-1 {
+		t.Fatalf("one Sync of 3 homes and the home root, want 31 paths, got %d: %q", len(synced), synced)
+	}
+	for _, sp := range specs {
+		home := "/home/" + sp.Name
+		if !slices.Contains(synced, home+"/.ssh/id_ed25519") || !slices.Contains(synced, home) {
+			t.Errorf("%s not synced", home)
+		}
+	}
 }
 
 func TestUserResetRepairsMode(t *testing.T) {

@@ -27,6 +27,7 @@ type hostUnderTest struct {
 	env  []string
 	sock string
 	cmd  *exec.Cmd
+	args []string // more serve flags (a plugin pin)
 	log  *logBuffer
 	done chan struct{}
 }
@@ -51,7 +52,7 @@ func newHost(t *testing.T, tree string) *hostUnderTest {
 func (h *hostUnderTest) start(extraEnv ...string) {
 	h.t.Helper()
 	h.log = &logBuffer{}
-	h.cmd = exec.Command(h.bin, "serve", "--home-root", "/home", "--plugin", "sessions=procfs")
+	h.cmd = exec.Command(h.bin, append([]string{"serve", "--home-root", "/home", "--plugin", "sessions=procfs"}, h.args...)...)
 	h.cmd.Env = append(append([]string{}, h.env...), extraEnv...)
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
 	if err := h.cmd.Start(); err != nil {
