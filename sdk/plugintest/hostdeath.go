@@ -66,6 +66,11 @@ func (k *kit) hostDeath(ctx context.Context) error {
 	k.opts.Env = k.opts.Env[:len(k.opts.Env)-1]
 	pw.Close()
 	if err != nil {
+		// launch killed the intermediate; the plugin it started (one that
+		// never handshook) would outlive it, so it goes too.
+		if pid, perr := readPid(pr); perr == nil && alive(pid, procStart(pid)) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		return err
 	}
 	defer os.RemoveAll(s.socketDir)
