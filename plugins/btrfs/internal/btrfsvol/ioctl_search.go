@@ -117,13 +117,21 @@ func advance(k *searchKey, last item) bool {
 	return true
 }
 
+// Qgroup looks up qgroup 0/id's info and limit items, each by its exact
+// key: one search from the info key to the limit key would also walk every
+// other qgroup's limit item in between, a cost that grows with the number
+// of volumes (measured: 46 µs with none, 430 µs with 1,000).
 func (Ioctl) Qgroup(_ context.Context, fd int, id uint64) (Qgroup, error) {
-	items, err := treeSearch(fd, quotaTreeID, item{Type: qgroupInfoKey, Offset: id},
-		item{Type: qgroupLimitKey, Offset: id})
-	if err == unix.ENOENT {
-		return Qgroup{}, ErrQuotaDisabled
-	} else if err != nil {
-		return Qgroup{}, fmt.Errorf("BTRFS_IOC_TREE_SEARCH quota tree: %w", err)
+	var items []item
+	for _, typ := range []uint32{qgroupInfoKey, qgroupLimitKey} {
+		k := item{Type: typ, Offset: id}
+		found, err := treeSearch(fd, quotaTreeID, k, k)
+		if err == unix.ENOENT {
+			return Qgroup{}, ErrQuotaDisabled
+		} else if err != nil {
+			return Qgroup{}, fmt.Errorf("BTRFS_IOC_TREE_SEARCH quota tree: %w", err)
+		}
+		items = append(items, found...)
 	}
 	return qgroupFromItems(id, items)
 }
