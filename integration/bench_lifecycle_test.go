@@ -155,22 +155,42 @@ func TestBenchLifecycle(t *testing.T) {
 			}
 			csv := filepath.Join(dir, prefix+".csv")
 			lcWriteCSV(t, csv, prefix, n, key, token)
-			h := newHost(t, tree)
 			name := "hero_codescalers user-create --from"
 			if accounts != "" {
-				h.args = []string{"--plugin", "accounts=" + accounts}
 				name += " (" + accounts + ")"
 			}
-			h.start()
-			began := time.Now()
-			h.mustCLI("user-create", "--from", csv)
-			rows = append(rows, lcRow{name: name, n: n, took: time.Since(began), note: "one process, chunks of 100"})
-			rows[len(rows)-1].failed = !lcCheckRow(t, prefix, n, token)
-			if n == lcBenchBig {
-				rows[len(rows)-1].note += "; " + lcHomeUsage(t)
+			// The 100-user batch is one call of a few hundred milliseconds,
+			// at the mercy of the machine's noise: it runs three times, from
+			// the same clean machine, and its median counts. The 1,000-user
+			// batch is ten calls, already averaged.
+			reps := 1
+			if n == lcBenchUsers {
+				reps = 3
 			}
-			h.stop()
-			fresh(prefix)
+			row := lcRow{name: name, n: n, note: "one process, chunks of 100"}
+			var took []time.Duration
+			for rep := range reps {
+				h := newHost(t, tree)
+				if accounts != "" {
+					h.args = []string{"--plugin", "accounts=" + accounts}
+				}
+				h.start()
+				began := time.Now()
+				h.mustCLI("user-create", "--from", csv)
+				took = append(took, time.Since(began))
+				row.failed = row.failed || !lcCheckRow(t, prefix, n, token)
+				if n == lcBenchBig {
+					row.note += "; " + lcHomeUsage(t)
+				}
+				h.stop()
+				fresh(prefix)
+				if rep == reps-1 && reps > 1 {
+					row.note += fmt.Sprintf("; median of %d runs", reps)
+				}
+			}
+			slices.Sort(took)
+			row.took = took[len(took)/2]
+			rows = append(rows, row)
 		}
 	}
 
