@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
-	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // BatchOutcome is one user's result in UserCreateBatch.
@@ -142,44 +141,31 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 	return runs
 }
 
-// batchFinish runs the remaining steps of each run on a small pool. When
-// the writes were deferred (volumes.DeferSync), the users' homes are then
-// made durable together and recorded together (batchSyncRecord): one Sync
-// per group of users instead of one per user, since on btrfs the first
-// fsync in a new subvolume commits the whole transaction, and one state
-// transaction instead of one per user.
+// batchFinish runs the remaining steps of each run on a small pool, then
+// ends the runs that got through them together (finishCreates).
 func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out []BatchOutcome, progress func(int)) {
 	ctx = s.syncCtx(ctx)
-	together := volumes.SyncDeferred(ctx)
-	steps := s.createSteps()[1:]
-	if together {
-		steps = slices.DeleteFunc(steps, func(st createStep) bool { return st.name == "sync" })
-	}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	var ready []int // steps done, to be synced and recorded together
-	report := func(n int) {
-		done += n
+	report := func() {
+		done++
 		if progress != nil {
 			progress(done)
 		}
 	}
+	var ready []int // steps done, to be finished together
 	for range batchWorkers {
 		wg.Go(func() {
 			for i := range work {
-				r := runs[i]
-				err := s.continueCreate(ctx, r, r.journal, steps)
-				if err == nil && !together {
-					out[i].User, err = s.recordCreated(r)
-				}
-				out[i].Err = err
+				err := s.continueCreate(ctx, runs[i], runs[i].journal, s.createSteps()[1:])
 				mu.Lock()
-				if err == nil && together {
-					ready = append(ready, i)
+				if err != nil {
+					out[i].Err = err
+					report()
 				} else {
-					report(1)
+					ready = append(ready, i)
 				}
 				mu.Unlock()
 			}
@@ -193,51 +179,14 @@ func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out 
 	close(work)
 	wg.Wait()
 	slices.Sort(ready)
-	for len(ready) > 0 {
-		n := min(len(ready), volumes.MaxSyncPaths/syncPathsPerUser)
-		s.batchSyncRecord(ctx, runs, ready[:n], out)
-		report(n)
-		ready = ready[n:]
+	finishing := make([]*createRun, len(ready))
+	for k, i := range ready {
+		finishing[k] = runs[i]
 	}
-}
-
-// syncPathsPerUser bounds the paths one user adds to a Sync.
-const syncPathsPerUser = 12
-
-// batchSyncRecord makes the homes of the runs idx durable with one Sync,
-// then records the users and ends their journals in one transaction. A
-// failed Sync rolls them all back, each named in its own error.
-func (s *Service) batchSyncRecord(ctx context.Context, runs map[int]*createRun, idx []int, out []BatchOutcome) {
-	var paths []string
-	for _, i := range idx {
-		paths = append(paths, runs[i].homePaths()...)
-	}
-	paths = append(paths, s.cfg.HomeRoot)
-	err := FromPluginError(s.plugins.Volumes().Sync(ctx, paths))
-	var users []User
-	if err == nil {
-		users = make([]User, len(idx))
-		err = s.store.Update(func(tx Tx) error {
-			for k, i := range idx {
-				users[k] = s.userRecord(runs[i])
-				if err := putJSON(tx, keyUser+users[k].Name, users[k]); err != nil {
-					return err
-				}
-				if err := tx.Delete(keyJournal + users[k].Name); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	for k, i := range idx {
-		if err != nil {
-			s.abortCreate(ctx, runs[i].journal)
-			out[i].Err = stepError("sync", err)
-			continue
-		}
-		out[i].User = users[k]
-	}
+	s.finishCreates(ctx, finishing, func(k int, u User, err error) {
+		out[ready[k]].User, out[ready[k]].Err = u, err
+		report()
+	})
 }
 
 // machineUsers lists the machine's accounts once, so a batch checks its

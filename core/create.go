@@ -18,8 +18,8 @@ type createRun struct {
 	spec    CreateSpec
 	l       layout
 	user    User
-	journal *journal // set by the batch path
-	// written lists the files the steps wrote, for the sync step.
+	journal *journal
+	// written lists the files the steps wrote, for finishCreates' Sync.
 	written []string
 }
 
@@ -40,7 +40,6 @@ func (s *Service) createSteps() []createStep {
 		{"acl", s.stepACL, nil},
 		{"keys", s.stepKeys, nil},
 		{"config", s.stepConfig, nil},
-		{"sync", s.stepSync, nil},
 	}
 }
 
@@ -159,28 +158,79 @@ func (s *Service) stepConfig(ctx context.Context, r *createRun) error {
 	return nil
 }
 
-// stepSync makes the new home durable before the user is acknowledged:
-// the files the steps wrote, then every directory of the layout from the
-// deepest up, then the home root, whose entry for the home is new. The
-// earlier steps ran with volumes.DeferSync when the volumes plugin has
-// Sync, so they skipped their own fsyncs; one Sync of everything at the
-// end costs far less than an fsync of each file and its directory as it
-// is written. Without Sync the plugins synced as they wrote.
-func (s *Service) stepSync(ctx context.Context, r *createRun) error {
-	if !volumes.SyncDeferred(ctx) {
-		return nil
+// finishCreates ends creates whose steps all ran, in groups as large as
+// one Sync takes: a group's homes are made durable (when the steps ran
+// under volumes.DeferSync and skipped their fsyncs: the files they wrote,
+// then every directory of each layout from the deepest up, then the home
+// root, whose entries for the homes are new), then its users are recorded
+// and their journals ended in one transaction, from which on they are
+// acknowledged. One Sync for many homes costs little more than for one:
+// on btrfs the first fsync in a new subvolume commits the whole
+// transaction. A group that fails is rolled back, each user's error naming
+// the sync step. done gets each run's outcome, by its index in runs.
+func (s *Service) finishCreates(ctx context.Context, runs []*createRun, done func(int, User, error)) {
+	for first := 0; len(runs) > 0; {
+		var paths []string
+		n := 0
+		for ; n < len(runs); n++ {
+			p := runs[n].homePaths()
+			if n > 0 && len(paths)+len(p)+1 > volumes.MaxSyncPaths { // +1: the home root
+				break
+			}
+			paths = append(paths, p...)
+		}
+		group := runs[:n]
+		users, err := s.syncRecord(ctx, group, append(paths, s.cfg.HomeRoot))
+		for k, r := range group {
+			if err != nil {
+				s.abortCreate(ctx, r.journal)
+				done(first+k, User{}, stepError("sync", err))
+				continue
+			}
+			done(first+k, users[k], nil)
+		}
+		runs, first = runs[n:], first+n
 	}
-	err := s.plugins.Volumes().Sync(ctx, append(r.homePaths(), s.cfg.HomeRoot))
-	if sdkerr.Is(err, sdkerr.Unimplemented) {
-		// The volumes plugin was replaced by one without Sync since it was
-		// probed: what the steps wrote may not be durable, so this create
-		// fails (and is undone) and the next one probes again.
-		s.canSync.Store(0)
-	}
-	return FromPluginError(err)
 }
 
-// homePaths are what a create made durable by Sync: the files the steps
+// syncRecord makes paths durable (under DeferSync) between the sync
+// failpoints, then records the group in one transaction.
+func (s *Service) syncRecord(ctx context.Context, group []*createRun, paths []string) ([]User, error) {
+	if err := failpoint("create.sync.before"); err != nil {
+		return nil, err
+	}
+	if volumes.SyncDeferred(ctx) {
+		err := s.plugins.Volumes().Sync(ctx, paths)
+		if sdkerr.Is(err, sdkerr.Unimplemented) {
+			// The volumes plugin was replaced by one without Sync since it
+			// was probed: what the steps wrote may not be durable, so these
+			// creates fail (and are undone) and the next one probes again.
+			s.canSync.Store(syncUnknown)
+		}
+		if err != nil {
+			return nil, FromPluginError(err)
+		}
+	}
+	if err := failpoint("create.sync.after"); err != nil {
+		return nil, err
+	}
+	users := make([]User, len(group))
+	err := s.store.Update(func(tx Tx) error {
+		for k, r := range group {
+			users[k] = s.userRecord(r)
+			if err := putJSON(tx, keyUser+users[k].Name, users[k]); err != nil {
+				return err
+			}
+			if err := tx.Delete(keyJournal + users[k].Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return users, err
+}
+
+// homePaths are what Sync makes durable of a create: the files the steps
 // wrote, then every directory of the layout from the deepest up to the
 // home (its parent, the home root, follows).
 func (r *createRun) homePaths() []string {
@@ -208,16 +258,18 @@ func (s *Service) syncCtx(ctx context.Context) context.Context {
 	return ctx // unknown (the plugin is restarting): sync as we go
 }
 
-// canSync values: unknown (0), yes, no.
+// canSync values.
 const (
-	syncYes = 1
-	syncNo  = 2
+	syncUnknown = iota
+	syncYes
+	syncNo
 )
 
 // runCreate runs the steps, journaling each before it starts; on failure
 // it undoes what began, in reverse, and names the failed step.
 func (s *Service) runCreate(ctx context.Context, r *createRun) error {
-	return s.continueCreate(s.syncCtx(ctx), r, s.newJournal("create", r.spec.Name, r.l.home), s.createSteps())
+	r.journal = s.newJournal("create", r.spec.Name, r.l.home)
+	return s.continueCreate(ctx, r, r.journal, s.createSteps())
 }
 
 // continueCreate runs steps on an open journal; the batch path enters here

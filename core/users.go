@@ -34,22 +34,15 @@ func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error)
 	if err := s.ensureMarkerGroup(ctx); err != nil {
 		return User{}, stepError("account", err)
 	}
+	ctx = s.syncCtx(ctx)
 	r := &createRun{spec: spec, l: s.layoutOf(spec.Name)}
 	if err := s.runCreate(ctx, r); err != nil {
 		return User{}, err
 	}
-	return s.recordCreated(r)
-}
-
-// recordCreated writes the user record and ends the journal in one
-// transaction: from here on the user is acknowledged.
-func (s *Service) recordCreated(r *createRun) (User, error) {
-	u := s.userRecord(r)
-	j := &journal{s: s, entry: journalEntry{User: u.Name}}
-	if err := j.finish(func(tx Tx) error { return putJSON(tx, keyUser+u.Name, u) }); err != nil {
-		return User{}, err
-	}
-	return u, nil
+	var u User
+	var err error
+	s.finishCreates(ctx, []*createRun{r}, func(_ int, got User, gotErr error) { u, err = got, gotErr })
+	return u, err
 }
 
 // userRecord is the state's record of the user r created.

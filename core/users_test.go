@@ -432,6 +432,66 @@ func TestUserCreateBatchSyncsTogether(t *testing.T) {
 	}
 }
 
+// syncSpy records each non-empty Sync and runs check before it.
+type syncSpy struct {
+	*volumes.Fake
+	calls [][]string
+	check func(paths []string)
+}
+
+func (s *syncSpy) Sync(ctx context.Context, paths []string) error {
+	if len(paths) > 0 {
+		s.calls = append(s.calls, paths)
+		s.check(paths)
+	}
+	return s.Fake.Sync(ctx, paths)
+}
+
+// TestUserCreateBatchSyncsInGroups: a batch too large for one Sync is
+// synced in groups, each within MaxSyncPaths and ending with the home
+// root, and no user of a group is recorded before its Sync.
+func TestUserCreateBatchSyncsInGroups(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	spy := &syncSpy{Fake: f.v}
+	spy.check = func(paths []string) {
+		for _, p := range paths {
+			if name, ok := strings.CutPrefix(p, "/home/"); ok && !strings.Contains(name, "/") {
+				if _, err := s.UserGet(ctx, name); err == nil {
+					t.Errorf("%s recorded before its home was synced", name)
+				}
+			}
+		}
+	}
+	f.vol = spy
+	var specs []core.CreateSpec
+	for i := range 150 {
+		specs = append(specs, core.CreateSpec{Name: fmt.Sprintf("g%03d", i)})
+	}
+	out, err := s.UserCreateBatch(ctx, specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Err != nil {
+			t.Fatalf("%s: %v", o.Name, o.Err)
+		}
+	}
+	if len(spy.calls) != 2 {
+		t.Fatalf("%d Syncs for 150 homes of 10 paths each, want 2", len(spy.calls))
+	}
+	homes := 0
+	for _, c := range spy.calls {
+		if len(c) > volumes.MaxSyncPaths || c[len(c)-1] != "/home" {
+			t.Errorf("a Sync of %d paths ending %q", len(c), c[len(c)-1])
+		}
+		homes += (len(c) - 1) / 10
+	}
+	if homes != 150 {
+		t.Errorf("%d homes synced, want 150", homes)
+	}
+}
+
 func TestUserResetRepairsMode(t *testing.T) {
 	ctx := context.Background()
 	s, f, _ := newUserService(t)
