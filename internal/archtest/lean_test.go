@@ -7,12 +7,24 @@ import (
 	"testing"
 )
 
-// leanRoots are the core and the typed API client. They need the plugin
-// contracts (interfaces, types, checks, sdkerr's error type) but none of
-// the machinery that carries them, which costs milliseconds at each start.
-var leanRoots = []string{"core", "core/api", "core/api/client"}
+// lean lists packages that must start fast and what each must not link:
+// core and the typed API client need the plugin contracts (interfaces,
+// types, checks, sdkerr's error type) but none of the machinery that
+// carries them, which costs milliseconds at each start; hero_codescalers,
+// which runs once per call in scripts, must also leave out the host's own
+// code, which its serve, plugin check and setup driver hand over to
+// hero_codescalers_server.
+var lean = []struct {
+	root    string
+	alsoNot []string // packages of this module, beyond heavy
+}{
+	{"core", nil},
+	{"core/api", nil},
+	{"core/api/client", nil},
+	{"cli/hero_codescalers", []string{"host", "sdk/plugintest", "cli/server"}},
+}
 
-// heavy are the module paths a lean root must not link: gRPC, protobuf and
+// heavy are the module paths no lean package may link: gRPC, protobuf and
 // go-plugin live in the sdk's <concern>grpc and sdkerrgrpc packages and in
 // the host; Badger lives in host/state.
 var heavy = []string{
@@ -23,35 +35,38 @@ var heavy = []string{
 	"github.com/dgraph-io/badger",
 }
 
-func isHeavy(path string) bool {
-	return slices.ContainsFunc(heavy, func(h string) bool { return under(path, h) })
-}
-
-// TestCoreAndClientStayLean keeps core, core/api and core/api/client free of
-// gRPC, protobuf, go-plugin and Badger. A failure names the import chain
-// from the root to each package that first pulls a heavy one in.
-func TestCoreAndClientStayLean(t *testing.T) {
-	roots := make([]string, len(leanRoots))
-	for i, r := range leanRoots {
-		roots[i] = module + "/" + r
+// TestLeanPackages keeps each lean package's closure free of what it must
+// not link. A failure names the import chain from the package to each
+// package that first pulls a forbidden one in.
+func TestLeanPackages(t *testing.T) {
+	roots := make([]string, len(lean))
+	for i, l := range lean {
+		roots[i] = module + "/" + l.root
 	}
 	graph := importGraph(t, roots)
-	for _, root := range roots {
+	for i, root := range roots {
+		forbidden := slices.Clone(heavy)
+		for _, p := range lean[i].alsoNot {
+			forbidden = append(forbidden, module+"/"+p)
+		}
+		isForbidden := func(p string) bool {
+			return slices.ContainsFunc(forbidden, func(f string) bool { return under(p, f) })
+		}
 		parent := reach(graph, root)
 		var found []string
 		for from := range parent {
-			if isHeavy(from) {
+			if isForbidden(from) {
 				continue
 			}
 			for _, to := range graph[from] {
-				if isHeavy(to) {
+				if isForbidden(to) {
 					found = append(found, strings.Join(append(chain(parent, from), to), " -> "))
 				}
 			}
 		}
 		slices.Sort(found)
 		for _, c := range found {
-			t.Errorf("%s links a heavy package: %s", strings.TrimPrefix(root, module+"/"), c)
+			t.Errorf("%s links what it must not: %s", lean[i].root, c)
 		}
 	}
 }
