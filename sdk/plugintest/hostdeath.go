@@ -126,9 +126,21 @@ func procStart(pid int) string {
 	return start
 }
 
+// alive reports whether the process still runs. A zombie leader is not
+// enough to call it gone: the leader of a multi-threaded process (any Go
+// plugin) turns Z while its other threads are still exiting and still hold
+// its working directory and files, so only a zombie left alone in its
+// thread group has let go of everything.
 func alive(pid int, start string) bool {
 	state, st := procStat(pid)
-	return state != "" && state != "Z" && state != "X" && st == start
+	if state == "" || state == "X" || st != start {
+		return false
+	}
+	if state != "Z" {
+		return true
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err == nil && len(tasks) > 1
 }
 
 // procStat reads the state and start time fields of /proc/<pid>/stat.
