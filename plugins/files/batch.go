@@ -55,7 +55,7 @@ func createAll(db *etcdb.DB, d etcdb.Defs, specs []accounts.UserSpec, out []acco
 			continue
 		}
 		first[spec.Name] = i
-		if _, err := db.User(spec.Name); err == nil {
+		if db.HasUser(spec.Name) {
 			out[i].User, out[i].Err = createOrMatch(db, d, spec)
 			continue
 		}

@@ -77,7 +77,7 @@ func (s *Shadow) plan(ctx context.Context, b *batch, db *etcdb.DB, d etcdb.Defs)
 			continue
 		}
 		names[spec.Name] = i
-		if _, err := db.User(spec.Name); err == nil {
+		if db.HasUser(spec.Name) {
 			b.out[i].User, b.out[i].Err = s.existing(ctx, db, d, spec)
 			continue
 		}

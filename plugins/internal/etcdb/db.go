@@ -32,6 +32,7 @@ type DB struct {
 	Dir    string
 	Tables map[string]*Table
 	orig   map[string][]byte
+	member memberCache
 }
 
 // Load reads the account files of dir. Nothing is followed through a

@@ -142,6 +142,30 @@ func TestViews(t *testing.T) {
 	}
 }
 
+// TestMembershipsFollowEdits: the memberships a DB keeps between reads
+// are rebuilt after the group table is edited, or replaced, and a
+// caller changing a user's groups does not change what the next read sees.
+func TestMembershipsFollowEdits(t *testing.T) {
+	db, _ := load(t)
+	bob, _ := db.User("bob")
+	bob.Groups[0] = "changed"
+	if again, _ := db.User("bob"); !slices.Equal(again.Groups, []string{"sudo"}) {
+		t.Fatalf("bob after a caller changed its copy: %v", again.Groups)
+	}
+	db.Tables[Group].Put([]string{"devs", "x", "1500", "bob"})
+	if bob, _ := db.User("bob"); !slices.Equal(bob.Groups, []string{"devs", "sudo"}) {
+		t.Fatalf("bob after a Put: %v", bob.Groups)
+	}
+	db.Tables[Group].Delete("sudo")
+	if bob, _ := db.User("bob"); !slices.Equal(bob.Groups, []string{"devs"}) {
+		t.Fatalf("bob after a Delete: %v", bob.Groups)
+	}
+	db.Tables[Group] = ParseTable([]byte("hc:x:1000:bob\n"))
+	if bob, _ := db.User("bob"); !slices.Equal(bob.Groups, []string{"hc"}) {
+		t.Fatalf("bob after the table was replaced: %v", bob.Groups)
+	}
+}
+
 func TestGuard(t *testing.T) {
 	db, d := load(t)
 	for _, c := range []struct {

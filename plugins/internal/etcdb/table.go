@@ -12,6 +12,7 @@ type Table struct {
 	lines []line
 	index map[string]int // record name → position in lines; nil when stale
 	noEOL bool           // the last line had no newline
+	edits int            // how many Put and Delete calls changed it
 }
 
 type line struct {
@@ -106,6 +107,7 @@ func (t *Table) Field(name string, n int) string {
 // first NIS compat entry (where shadow-utils adds it too), else at the end.
 func (t *Table) Put(fields []string) {
 	l := line{raw: strings.Join(fields, ":"), fields: append([]string(nil), fields...)}
+	t.edits++
 	if i := t.find(fields[0]); i >= 0 {
 		t.lines[i] = l
 		return
@@ -146,6 +148,7 @@ func (t *Table) Delete(name string) bool {
 	}
 	t.lines = kept
 	t.index = nil
+	t.edits++
 	return found
 }
 

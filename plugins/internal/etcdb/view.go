@@ -14,8 +14,22 @@ import (
 // Today is the day number shadow counts in (days since 1970-01-01 UTC).
 func Today() int64 { return time.Now().Unix() / 86400 }
 
-// memberships maps each user to the groups that list it as a member.
+// memberCache keeps memberships for the group table it was built from, as
+// long as that table is not edited: a batch reads back each of its users,
+// and building the map for each was quadratic in the machine's accounts.
+type memberCache struct {
+	of    *Table
+	edits int
+	m     map[string][]string
+}
+
+// memberships maps each user to the groups that list it as a member. The
+// map is shared: callers copy what they keep.
 func (db *DB) memberships() map[string][]string {
+	g := db.group()
+	if c := &db.member; g != nil && c.m != nil && c.of == g && c.edits == g.edits {
+		return c.m
+	}
 	out := map[string][]string{}
 	db.group().Records(func(f []string) {
 		if len(f) < 4 {
@@ -27,8 +41,15 @@ func (db *DB) memberships() map[string][]string {
 			}
 		}
 	})
+	if g != nil {
+		db.member = memberCache{of: g, edits: g.edits, m: out}
+	}
 	return out
 }
+
+// HasUser reports whether passwd has a well-formed record of that name:
+// what User would find, without reading the user's groups.
+func (db *DB) HasUser(name string) bool { return len(db.passwd().Get(name)) >= 7 }
 
 // User returns the named user as the machine holds it.
 func (db *DB) User(name string) (accounts.User, error) {
