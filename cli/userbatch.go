@@ -10,10 +10,28 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
+// chunksInFlight is how many chunk calls a batch keeps open at once. The
+// host makes a chunk's accounts in one serial step (one lock, one pass of
+// the account tools over the account files, whose cost grows with the
+// machine's accounts) and then its homes on a pool; with two calls open,
+// the next chunk's account step runs while this chunk's homes are made.
+// More would only queue at the accounts plugin's lock.
+const chunksInFlight = 2
+
+// chunkCall is one chunk's call as it goes out: its answer arrives on done.
+type chunkCall struct {
+	part []api.UserCreateParams
+	done chan error
+	res  api.UserCreateBatchResult
+}
+
 // runBatch creates the users of a CSV file through user.create_batch, in
 // chunks: one call per chunk keeps each request small and gives the
 // progress bar something to count, while still paying one round trip per
-// hundred users rather than per user.
+// hundred users rather than per user. Chunk k+chunksInFlight is sent once
+// chunk k has answered, so the answers are taken in the file's order, and
+// once a chunk failed as a whole no chunk after those already in flight
+// is sent.
 func (u *userCreateCmd) runBatch(rt *runCtx) error {
 	text, err := readInput(rt, "--from", u.From)
 	if err != nil {
@@ -27,20 +45,46 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
+	var chunks []*chunkCall
+	for start := 0; start < len(users); start += u.Chunk {
+		chunks = append(chunks, &chunkCall{part: users[start:min(start+u.Chunk, len(users))], done: make(chan error, 1)})
+	}
+	send := func(k int) {
+		if k < len(chunks) {
+			ch := chunks[k]
+			go func() {
+				var err error
+				ch.res, err = c.UserCreateBatch(rt.ctx, ch.part)
+				ch.done <- err
+			}()
+		}
+	}
+	for k := range chunksInFlight {
+		send(k)
+	}
 	total := api.UserCreateBatchResult{Results: make([]api.BatchItem, 0, len(users))}
 	bar := newProgress(rt.env.Stderr, "user-create", len(users), isTerminal(rt.env.Stderr))
-	for start := 0; start < len(users); start += u.Chunk {
-		part := users[start:min(start+u.Chunk, len(users))]
-		res, err := c.UserCreateBatch(rt.ctx, part)
-		if err != nil {
+	add := func(ch *chunkCall) {
+		redactBatch(&ch.res, tokens(ch.part))
+		total.Created += ch.res.Created
+		total.Failed += ch.res.Failed
+		total.Results = append(total.Results, ch.res.Results...)
+	}
+	for k, ch := range chunks {
+		if err := <-ch.done; err != nil {
+			// The chunks already sent after this one finish; what they
+			// created is shown with the rest.
+			for _, later := range chunks[k+1 : min(k+chunksInFlight, len(chunks))] {
+				if <-later.done == nil {
+					add(later)
+				}
+			}
 			bar.finish()
-			return rt.batchStopped(total, len(users), redact(err, tokens(part)...))
+			return rt.batchStopped(total, len(users), redact(err, tokens(ch.part)...))
 		}
-		redactBatch(&res, tokens(part))
-		total.Created += res.Created
-		total.Failed += res.Failed
-		total.Results = append(total.Results, res.Results...)
+		add(ch)
 		bar.update(len(total.Results), total.Failed)
+		send(k + chunksInFlight)
 	}
 	bar.finish()
 	if err := rt.showBatch(total); err != nil {
@@ -52,9 +96,10 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 	return nil
 }
 
-// batchStopped ends a batch whose call failed as a whole (host gone,
-// batch refused). Users of earlier chunks exist, so they are shown before
-// the error; the failed chunk may be partly done, which the error says.
+// batchStopped ends a batch of which a call failed as a whole (host gone,
+// batch refused). Users of the chunks that went through exist, so they are
+// shown before the error; the failed chunk may be partly done, which the
+// error says.
 func (rt *runCtx) batchStopped(done api.UserCreateBatchResult, total int, err error) error {
 	if len(done.Results) == 0 {
 		return err // nothing happened: the plain error (and exit 3 if unreachable)
@@ -62,7 +107,7 @@ func (rt *runCtx) batchStopped(done api.UserCreateBatchResult, total int, err er
 	if werr := rt.showBatch(done); werr != nil {
 		return werr
 	}
-	fmt.Fprintf(rt.env.Stderr, "stopped after %d of %d users: the call for the next chunk failed and may have created some of it; check with user-list\n",
+	fmt.Fprintf(rt.env.Stderr, "stopped after %d of %d users: the call for a chunk failed and may have created some of it; check with user-list\n",
 		len(done.Results), total)
 	return err
 }

@@ -16,29 +16,37 @@ import (
 )
 
 // batchHost creates every user of a batch except those named bad*, whose
-// errors quote their forge token (a broken host); callFails makes the
-// n-th call (from 1) fail as a whole. It records each call's size.
+// errors quote their forge token (a broken host); the call whose first
+// user is named failAt fails as a whole. It records each call's first
+// user.
 type batchHost struct {
 	*fakeHost
 	mu    sync.Mutex
-	sizes []int
+	calls []string
 }
 
-func newBatchHost(t *testing.T, callFails int) *batchHost {
+func newBatchHost(t *testing.T, failAt string) *batchHost {
 	b := &batchHost{}
 	b.fakeHost = newFakeHost(t, answers{api.MUserCreateBatch: func(raw json.RawMessage) (any, *api.Error) {
 		var p api.UserCreateBatchParams
 		json.Unmarshal(raw, &p)
 		b.mu.Lock()
-		b.sizes = append(b.sizes, len(p.Users))
-		n := len(b.sizes)
+		b.calls = append(b.calls, fmt.Sprintf("%s+%d", p.Users[0].Name, len(p.Users)))
 		b.mu.Unlock()
-		if n == callFails {
+		if p.Users[0].Name == failAt {
 			return nil, &api.Error{Code: api.CodePluginUnavailable, Message: "accounts plugin unavailable"}
 		}
 		return batchAnswer(p.Users), nil
 	}})
 	return b
+}
+
+// sent lists the calls the host got, each as its first user and size,
+// sorted: two are in flight at once, so they arrive in either order.
+func (b *batchHost) sent() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Sorted(slices.Values(b.calls))
 }
 
 func batchAnswer(users []api.UserCreateParams) api.UserCreateBatchResult {
@@ -82,13 +90,13 @@ func names(prefix string, n int) []string {
 // TestBatchChunksAndProgress: 250 users go in calls of 100, 100 and 50,
 // with a plain progress line per call on a stderr that is no terminal.
 func TestBatchChunksAndProgress(t *testing.T) {
-	h := newBatchHost(t, 0)
+	h := newBatchHost(t, "")
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, names("u", 250)...))
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !slices.Equal(h.sizes, []int{100, 100, 50}) {
-		t.Fatalf("call sizes %v", h.sizes)
+	if got := h.sent(); !slices.Equal(got, []string{"u000+100", "u100+100", "u200+50"}) {
+		t.Fatalf("calls %v", got)
 	}
 	want := "user-create: 100/250 done, 0 failed\nuser-create: 200/250 done, 0 failed\nuser-create: 250/250 done, 0 failed\n"
 	if r.stderr != want {
@@ -104,7 +112,7 @@ func TestBatchChunksAndProgress(t *testing.T) {
 // TestBatchFailures: failed users are listed with their messages, the
 // exit code is 1, and no token shows even when the host quotes one.
 func TestBatchFailures(t *testing.T) {
-	h := newBatchHost(t, 0)
+	h := newBatchHost(t, "")
 	file := usersFile(t, "ann", "bad1", "ben", "bad2", "cat")
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", file, "--chunk", "2")
 	if r.code != ExitFailed {
@@ -132,19 +140,20 @@ func TestBatchFailures(t *testing.T) {
 }
 
 // TestBatchStopsOnCallError: a chunk that fails as a whole stops the
-// batch; what was created is still shown, and the error says where.
+// batch: the chunk already in flight after it finishes, no later one is
+// sent; what was created is still shown, and the error says where.
 func TestBatchStopsOnCallError(t *testing.T) {
-	h := newBatchHost(t, 2)
-	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, names("u", 5)...), "--chunk", "2")
-	if r.code != ExitFailed || len(h.sizes) != 2 {
-		t.Fatalf("exit %d after %d calls: %s", r.code, len(h.sizes), r.stderr)
+	h := newBatchHost(t, "u002")
+	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, names("u", 9)...), "--chunk", "2")
+	if got := h.sent(); r.code != ExitFailed || !slices.Equal(got, []string{"u000+2", "u002+2", "u004+2"}) {
+		t.Fatalf("exit %d after calls %v: %s", r.code, got, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "created 2, failed 0") ||
-		!strings.Contains(r.stderr, "stopped after 2 of 5 users: the call for the next chunk failed") ||
+	if !strings.Contains(r.stdout, "created 4, failed 0") || !strings.Contains(r.stdout, "u005") || strings.Contains(r.stdout, "u002") ||
+		!strings.Contains(r.stderr, "stopped after 4 of 9 users: the call for a chunk failed") ||
 		!strings.HasSuffix(r.stderr, "error: accounts plugin unavailable\n") {
 		t.Fatalf("stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	}
-	h = newBatchHost(t, 1)
+	h = newBatchHost(t, "ann")
 	r = runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, "ann"))
 	if r.code != ExitFailed || r.stdout != "" || r.stderr != "error: accounts plugin unavailable\n" {
 		t.Fatalf("first call fails: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
@@ -158,16 +167,16 @@ func TestBatchStopsOnCallError(t *testing.T) {
 // TestBatchBadFileCallsNothing: a bad file is exit 2 with its line
 // numbers, and not one user is sent.
 func TestBatchBadFileCallsNothing(t *testing.T) {
-	h := newBatchHost(t, 0)
+	h := newBatchHost(t, "")
 	path := filepath.Join(shortDir(t), "users.csv")
 	os.WriteFile(path, []byte("name,uid\nann,1\nben,x\n"), 0o600)
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", path)
 	want := path + ": 1 problem; nothing was created:\n  line 3: uid: \"x\" is not a positive number"
-	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || len(h.sizes) != 0 {
-		t.Fatalf("exit %d, %d calls:\n%s", r.code, len(h.sizes), r.stderr)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || len(h.sent()) != 0 {
+		t.Fatalf("exit %d, calls %v:\n%s", r.code, h.sent(), r.stderr)
 	}
 	r = runCLI(t, map[string]string{"_STDIN": "name\nann\n"}, "--server", h.socket, "user-create", "--from", "-")
-	if r.code != ExitOK || !slices.Equal(h.sizes, []int{1}) {
+	if r.code != ExitOK || !slices.Equal(h.sent(), []string{"ann+1"}) {
 		t.Fatalf("--from -: exit %d: %s", r.code, r.stderr)
 	}
 }
@@ -178,7 +187,7 @@ func TestBatchBarOnTerminal(t *testing.T) {
 	old := isTerminal
 	isTerminal = func(io.Writer) bool { return true }
 	t.Cleanup(func() { isTerminal = old })
-	h := newBatchHost(t, 0)
+	h := newBatchHost(t, "")
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, names("u", 4)...), "--chunk", "2")
 	want := "\r[                              ] 0/4\r[###############               ] 2/4\r[##############################] 4/4\n"
 	if r.code != ExitOK || r.stderr != want {

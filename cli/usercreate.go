@@ -39,8 +39,10 @@ With --from, every user comes from a CSV file whose first line is a header of
 some of the columns name,uid,quota,groups,shell,ssh_keys,forge_token (name is
 required); groups and ssh_keys hold several values separated by ";". Lines
 starting with # are skipped. The whole file is checked before anything is
-sent; a bad file exits 2 and creates nothing. Users are sent --chunk at a time
-with a progress bar on stderr; the exit code is 1 if any user failed.`
+sent; a bad file exits 2 and creates nothing. Users are sent --chunk at a time,
+two calls in flight (the next chunk's accounts are made while this one's
+homes are), with a progress bar on stderr. If a call fails as a whole, no
+further chunk is sent. The exit code is 1 if any user failed.`
 }
 
 func (u *userCreateCmd) Run(rt *runCtx) error {
