@@ -200,3 +200,26 @@ func TestNodeAddLabelsAndGroupMembers(t *testing.T) {
 		t.Fatalf("params\n%q\nwant\n%q", params, want)
 	}
 }
+
+// TestGroupSharedFlags: --shared and --quota reach group.create, --keep-data
+// reaches group.delete, and --quota without --shared is a usage error
+// that calls nothing.
+func TestGroupSharedFlags(t *testing.T) {
+	f := newFakeHost(t, map[string]func(json.RawMessage) (any, *api.Error){
+		api.MGroupCreate: fixed(core.Group{Name: "g", Volume: "/home/groups/g", QuotaBytes: 50 << 30}),
+		api.MGroupDelete: fixed(api.OK{OK: true}),
+	})
+	r := runCLI(t, nil, "--server", f.socket, "group-create", "g", "--shared", "--quota", "50G")
+	if !strings.Contains(r.stdout, "shared volume:  /home/groups/g (quota 50G)") {
+		t.Fatalf("group-create output:\n%s", r.stdout)
+	}
+	runCLI(t, nil, "--server", f.socket, "group-delete", "g", "--keep-data")
+	if r := runCLI(t, nil, "--server", f.socket, "group-create", "g", "--quota", "1G"); r.code != ExitUsage || !strings.Contains(r.stderr, "add --shared") {
+		t.Fatalf("--quota alone: exit %d: %s", r.code, r.stderr)
+	}
+	_, params := f.record()
+	want := []string{`{"name":"g","shared":true,"quota":"50G"}`, `{"name":"g","keep_data":true}`}
+	if !slices.Equal(params, want) {
+		t.Fatalf("params\n%q\nwant\n%q", params, want)
+	}
+}

@@ -95,29 +95,34 @@ func nodeView(name, address string, labels map[string]string, created time.Time)
 	}
 }
 
-// groupCreateCmd creates a group (state only until the accounts lifecycle
-// gives it a Linux group).
+// groupCreateCmd creates a Linux group, optionally with a shared volume.
 type groupCreateCmd struct {
 	Name        string   `arg:"" help:"Group name."`
 	Description string   `short:"d" help:"What the group is for."`
 	Members     []string `name:"member" short:"m" placeholder:"USER" help:"A member; repeat or separate with commas."`
+	Shared      bool     `help:"Also make a shared volume, <home root>/groups/NAME, that every member can write (mode 2770, default ACLs keep new files group-writable)."`
+	Quota       string   `placeholder:"SIZE" help:"With --shared: the volume's quota, such as 50G."`
 }
 
 func (g *groupCreateCmd) Run(rt *runCtx) error {
+	if g.Quota != "" && !g.Shared {
+		return usageErrorf("--quota is the shared volume's limit: add --shared")
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
 	}
-	grp, err := c.GroupCreate(rt.ctx, api.GroupCreateParams{Name: g.Name, Description: g.Description, Members: g.Members})
+	grp, err := c.GroupCreate(rt.ctx, api.GroupCreateParams{Name: g.Name, Description: g.Description, Members: g.Members, Shared: g.Shared, Quota: g.Quota})
 	if err != nil {
 		return err
 	}
-	return rt.emit(grp, groupView(grp.Name, grp.GID, grp.Description, grp.Members, grp.Created))
+	return rt.emit(grp, groupView(grp))
 }
 
-// groupDeleteCmd deletes a group.
+// groupDeleteCmd deletes a group and its shared volume.
 type groupDeleteCmd struct {
-	Name string `arg:"" help:"Group name."`
+	Name     string `arg:"" help:"Group name."`
+	KeepData bool   `help:"Keep the shared volume as a read-only snapshot under <home root>/.deleted/."`
 }
 
 func (g *groupDeleteCmd) Run(rt *runCtx) error {
@@ -125,7 +130,7 @@ func (g *groupDeleteCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	if err := c.GroupDelete(rt.ctx, g.Name); err != nil {
+	if err := c.GroupDelete(rt.ctx, api.GroupDeleteParams{Name: g.Name, KeepData: g.KeepData}); err != nil {
 		return err
 	}
 	return rt.emit(api.OK{OK: true}, func(w io.Writer) { fmt.Fprintf(w, "deleted group %s\n", g.Name) })
@@ -165,18 +170,25 @@ func (g *groupGetCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(grp, groupView(grp.Name, grp.GID, grp.Description, grp.Members, grp.Created))
+	return rt.emit(grp, groupView(grp))
 }
 
 // groupView renders a group as a record (fields, not core.Group: see
 // nodeView).
-func groupView(name string, gid int, description string, members []string, created time.Time) func(io.Writer) {
+func groupView(g api.Group) func(io.Writer) {
 	return func(w io.Writer) {
-		kv(w, "name", name)
-		kv(w, "gid", fmtGID(gid))
-		kv(w, "description", description)
-		kv(w, "members", strings.Join(members, ","))
-		kv(w, "created", fmtTime(created))
+		kv(w, "name", g.Name)
+		kv(w, "gid", fmtGID(g.GID))
+		kv(w, "description", g.Description)
+		kv(w, "members", strings.Join(g.Members, ","))
+		if g.Volume != "" {
+			quota := "none"
+			if g.QuotaBytes > 0 {
+				quota = fmtSize(g.QuotaBytes)
+			}
+			kv(w, "shared volume", g.Volume+" (quota "+quota+")")
+		}
+		kv(w, "created", fmtTime(g.Created))
 	}
 }
 

@@ -111,7 +111,7 @@ func (g *groupMemberAddCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(grp, groupView(grp.Name, grp.GID, grp.Description, grp.Members, grp.Created))
+	return rt.emit(grp, groupView(grp))
 }
 
 // groupMemberRemoveCmd removes a user from a group and shows the group.
@@ -129,7 +129,7 @@ func (g *groupMemberRemoveCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(grp, groupView(grp.Name, grp.GID, grp.Description, grp.Members, grp.Created))
+	return rt.emit(grp, groupView(grp))
 }
 
 // fmtIdle rounds idle time to what matters at a glance: seconds only

@@ -25,6 +25,15 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	}
 	slices.Sort(members)
 	g.Members = members
+	switch {
+	case g.QuotaBytes < 0:
+		return Group{}, InvalidField("quota", "must not be negative")
+	case g.QuotaBytes > 0 && !g.Shared:
+		return Group{}, InvalidField("quota", "is the shared volume's limit: ask for shared too")
+	case g.Shared && s.plugins == nil:
+		return Group{}, Errorf(Unavailable, "a shared volume needs the OS plugins, and none run on this host")
+	}
+	g.Volume = ""
 	g.Created = s.now().UTC()
 	unlock := s.locks.Lock("group/" + g.Name)
 	defer unlock()
@@ -48,14 +57,19 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	return g, err
 }
 
-// GroupDelete removes a group; a missing one is NotFound.
-func (s *Service) GroupDelete(ctx context.Context, name string) error {
+// GroupDelete removes a group, and its shared volume if it has one (first
+// kept as a read-only snapshot with keepData); a missing group is NotFound.
+func (s *Service) GroupDelete(ctx context.Context, name string, keepData bool) error {
 	if err := ValidateGroupName("name", name); err != nil {
 		return err
 	}
 	unlock := s.locks.Lock("group/" + name)
 	defer unlock()
-	if _, err := s.GroupGet(ctx, name); err != nil {
+	g, err := s.GroupGet(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.sharedDelete(ctx, g, keepData); err != nil {
 		return err
 	}
 	if err := s.groupOSDelete(ctx, name); err != nil {

@@ -2,7 +2,12 @@ package core
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // groupOS makes the Linux group follow the state's group when the host runs
@@ -32,6 +37,76 @@ func (s *Service) groupOSCreate(ctx context.Context, g *Group) error {
 			_ = a.DeleteGroup(ctx, g.Name)
 			return FromPluginError(err)
 		}
+	}
+	if g.Shared {
+		if err := s.sharedCreate(ctx, g); err != nil {
+			_ = a.DeleteGroup(ctx, g.Name)
+			return err
+		}
+	}
+	return nil
+}
+
+// sharedRoot is the directory that holds the groups' shared volumes.
+func (s *Service) sharedRoot() string { return filepath.Join(s.cfg.HomeRoot, "groups") }
+
+// sharedCreate makes g's shared volume: root-owned, of the group, 2770 so
+// that entries made in it belong to the group, and the group's rwx as an
+// access and a default ACL entry, so what a member creates stays
+// writable by the others whatever their umask. A failure removes what it
+// made.
+func (s *Service) sharedCreate(ctx context.Context, g *Group) error {
+	v := s.plugins.Volumes()
+	if err := v.EnsureDir(ctx, s.sharedRoot(), volumes.Owner{Mode: 0o755}); err != nil {
+		return FromPluginError(err)
+	}
+	path := filepath.Join(s.sharedRoot(), g.Name)
+	if _, err := v.GetUsage(ctx, path); err == nil {
+		return &Error{Code: AlreadyExists, Field: "name", Message: path + " already exists; move it away or delete it first"}
+	} else if perr := FromPluginError(err); !IsCode(perr, NotFound) {
+		return perr
+	}
+	_, err := v.CreateVolume(ctx, volumes.VolumeSpec{Path: path, Owner: volumes.Owner{GID: uint32(g.GID), Mode: 0o2770}, QuotaBytes: uint64(g.QuotaBytes)})
+	if err != nil {
+		return FromPluginError(err)
+	}
+	entries := []acl.Entry{
+		{Tag: acl.TagGroup, Qualifier: g.Name, Perms: "rwx"},
+		{Tag: acl.TagGroup, Qualifier: g.Name, Perms: "rwx", Default: true},
+	}
+	if err := s.plugins.ACL().Grant(ctx, path, entries, false); err != nil {
+		_ = v.DeleteVolume(context.WithoutCancel(ctx), path)
+		return FromPluginError(err)
+	}
+	g.Volume = path
+	return nil
+}
+
+// sharedDelete removes g's shared volume, after a read-only snapshot into
+// <home root>/.deleted/ with keepData (where the volumes plugin has no
+// snapshots, the directory is left in place instead).
+func (s *Service) sharedDelete(ctx context.Context, g Group, keepData bool) error {
+	if g.Volume == "" || s.plugins == nil {
+		return nil
+	}
+	if g.Volume != filepath.Join(s.sharedRoot(), g.Name) {
+		return Errorf(Internal, "group %s records %s as its shared volume, not %s; refusing to delete it", g.Name, g.Volume, filepath.Join(s.sharedRoot(), g.Name))
+	}
+	v := s.plugins.Volumes()
+	if keepData {
+		dest := filepath.Join(s.cfg.HomeRoot, ".deleted", fmt.Sprintf("group-%s-%s", g.Name, s.now().UTC().Format("20060102T150405Z")))
+		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: g.Volume, Dest: dest, ReadOnly: true})
+		switch perr := FromPluginError(err); {
+		case perr == nil, IsCode(perr, NotFound):
+		case IsCode(perr, FailedPrecondition):
+			s.log.Info("volume plugin has no snapshots; shared volume kept in place", "group", g.Name, "path", g.Volume)
+			return nil
+		default:
+			return perr
+		}
+	}
+	if err := FromPluginError(v.DeleteVolume(ctx, g.Volume)); err != nil && !IsCode(err, NotFound) {
+		return err
 	}
 	return nil
 }

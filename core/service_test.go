@@ -77,7 +77,7 @@ func TestGroups(t *testing.T) {
 	if list, _ := s.GroupList(ctx); len(list) != 1 {
 		t.Fatalf("list: %v", list)
 	}
-	if err := s.GroupDelete(ctx, "devs"); err != nil {
+	if err := s.GroupDelete(ctx, "devs", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GroupGet(ctx, "devs"); !core.IsCode(err, core.NotFound) {

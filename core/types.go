@@ -32,11 +32,17 @@ type User struct {
 // Group is a named set of users; with the lifecycle it becomes a Linux
 // group, optionally with a shared volume.
 type Group struct {
-	Name        string    `json:"name"`
-	GID         int       `json:"gid,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Members     []string  `json:"members"`
-	Created     time.Time `json:"created"`
+	Name        string   `json:"name"`
+	GID         int      `json:"gid,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Members     []string `json:"members"`
+	// Shared asks for (and then records) a shared volume at
+	// <home root>/groups/NAME: owned by root and the group, mode 2770,
+	// with default ACLs that keep what members create group-writable.
+	Shared     bool      `json:"shared,omitempty"`
+	QuotaBytes int64     `json:"quota_bytes,omitempty"` // the shared volume's limit; 0: none
+	Volume     string    `json:"volume,omitempty"`      // the shared volume's path, set by GroupCreate
+	Created    time.Time `json:"created"`
 }
 
 // Node is a machine of the fleet: a name, the address its host is reached

@@ -519,3 +519,75 @@ func TestUserResetRepairsMode(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupSharedVolume: a shared group gets its volume (root and the
+// group, 2770, the quota) and the group's rwx as access and default ACL;
+// delete removes it, or first snapshots it with keepData; a volume that
+// cannot be made leaves no Linux group behind; a quota without shared is
+// refused before anything is made.
+func TestGroupSharedVolume(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	g, err := s.GroupCreate(ctx, core.Group{Name: "devs", Shared: true, QuotaBytes: 50 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Volume != "/home/groups/devs" || g.GID == 0 {
+		t.Fatalf("group %+v", g)
+	}
+	v, err := f.v.GetUsage(ctx, g.Volume)
+	if err != nil || v.QuotaBytes != 50<<30 {
+		t.Fatalf("volume %+v, %v", v, err)
+	}
+	if o, ok := f.v.Dir("/home/groups"); !ok || o != (volumes.Owner{Mode: 0o755}) {
+		t.Fatalf("/home/groups: %+v %v", o, ok)
+	}
+	list, _ := f.c.Get(ctx, g.Volume)
+	want := []acl.Entry{{Tag: acl.TagGroup, Qualifier: "devs", Perms: "rwx"}, {Tag: acl.TagGroup, Qualifier: "devs", Perms: "rwx", Default: true}}
+	for _, e := range want {
+		if !slices.Contains(append(list.Access, list.Default...), e) {
+			t.Errorf("ACL of %s lacks %+v: %+v", g.Volume, e, list)
+		}
+	}
+	if got, _ := s.GroupGet(ctx, "devs"); got.Volume != g.Volume || !got.Shared || got.QuotaBytes != 50<<30 {
+		t.Fatalf("stored %+v", got)
+	}
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "ops", QuotaBytes: 1 << 30}); !core.IsCode(err, core.Invalid) {
+		t.Fatalf("quota without shared: %v", err)
+	}
+	if _, err := f.a.GetGroup(ctx, "ops"); err == nil {
+		t.Fatal("a refused group was made")
+	}
+
+	if err := s.GroupDelete(ctx, "devs", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.GetUsage(ctx, "/home/groups/devs"); !sdkerr.Is(err, sdkerr.NotFound) {
+		t.Fatalf("volume after delete: %v", err)
+	}
+	snaps, _ := f.v.ListSnapshots(ctx, "/home/groups/devs")
+	if len(snaps) != 1 || !snaps[0].ReadOnly || !strings.HasPrefix(snaps[0].Path, "/home/.deleted/group-devs-") {
+		t.Fatalf("snapshots kept: %+v", snaps)
+	}
+	if _, err := f.a.GetGroup(ctx, "devs"); err == nil {
+		t.Fatal("the Linux group survived")
+	}
+
+	f.vol = failingCreate{f.v}
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "qa", Shared: true}); err == nil {
+		t.Fatal("create succeeded without its volume")
+	}
+	if _, err := f.a.GetGroup(ctx, "qa"); err == nil {
+		t.Fatal("the Linux group of a failed shared create survived")
+	}
+	if _, err := s.GroupGet(ctx, "qa"); !core.IsCode(err, core.NotFound) {
+		t.Fatalf("state after a failed create: %v", err)
+	}
+}
+
+// failingCreate is a volumes plugin whose CreateVolume always fails.
+type failingCreate struct{ *volumes.Fake }
+
+func (failingCreate) CreateVolume(context.Context, volumes.VolumeSpec) (volumes.Volume, error) {
+	return volumes.Volume{}, sdkerr.Errorf(sdkerr.Internal, "disk on fire")
+}

@@ -70,6 +70,7 @@ var reservedNames = map[string]bool{
 	"adm": true, "sudo": true, "wheel": true, "shadow": true, "utmp": true,
 	"tty": true, "disk": true, "kmem": true, "operator": true, "halt": true,
 	"shutdown": true, "codescalers": true, "staff": true, "users": true,
+	"groups": true, // <home root>/groups holds the groups' shared volumes
 }
 
 // IsReservedName reports whether name is never to be managed.

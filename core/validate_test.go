@@ -29,6 +29,7 @@ func TestValidateUsername(t *testing.T) {
 		{"root", false},
 		{"driver", false},
 		{"nobody", false},
+		{"groups", false}, // /home/groups holds the shared group volumes
 		{"a b", false},
 		{"a.b", false},
 	} {

@@ -61,8 +61,8 @@ var hostMethods = []Method{
 	{Name: MNodeRemove, Summary: "Remove a node from the fleet.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MNodeList, Summary: "List the fleet's nodes.", Params: Empty{}, Result: NodeListResult{}},
 	{Name: MNodeGet, Summary: "Get one node.", Params: NameParams{}, Result: core.Node{}},
-	{Name: MGroupCreate, Summary: "Create a group.", Params: GroupCreateParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
-	{Name: MGroupDelete, Summary: "Delete a group.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MGroupCreate, Summary: "Create a Linux group, optionally with a shared volume its members can all write.", Params: GroupCreateParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MGroupDelete, Summary: "Delete a group and its shared volume (or a read-only snapshot of it with keep_data).", Params: GroupDeleteParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MGroupList, Summary: "List groups.", Params: Empty{}, Result: GroupListResult{}},
 	{Name: MGroupGet, Summary: "Get one group.", Params: NameParams{}, Result: core.Group{}},
 	{Name: MWhitelistGet, Summary: "The dashboard's TCP access list.", Params: Empty{}, Result: Whitelist{}, Access: Privileged},
@@ -141,7 +141,22 @@ type GroupCreateParams struct {
 	Name        string   `json:"name" required:"true"`
 	Description string   `json:"description,omitempty"`
 	Members     []string `json:"members,omitempty"`
+	// Shared makes a shared volume at <home root>/groups/NAME that the
+	// members can all write; Quota (such as 50G) limits it.
+	Shared bool   `json:"shared,omitempty"`
+	Quota  string `json:"quota,omitempty"`
 }
+
+// GroupDeleteParams deletes a group; KeepData keeps its shared volume as a
+// read-only snapshot under <home root>/.deleted/.
+type GroupDeleteParams struct {
+	Name     string `json:"name" required:"true"`
+	KeepData bool   `json:"keep_data,omitempty"`
+}
+
+// Group is a group as the API returns it (group.create, group.get and the
+// member calls), named here for clients that do not import core.
+type Group = core.Group
 
 // GroupListResult lists groups.
 type GroupListResult struct {

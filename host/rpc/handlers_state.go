@@ -27,10 +27,17 @@ func (h *handlers) registerNodes(r *Registry) {
 // registerGroups binds group.create/delete/list/get.
 func (h *handlers) registerGroups(r *Registry) {
 	Register(r, api.MGroupCreate, func(ctx context.Context, p api.GroupCreateParams) (core.Group, error) {
-		return h.svc.GroupCreate(ctx, core.Group{Name: p.Name, Description: p.Description, Members: p.Members})
+		var q int64
+		if p.Quota != "" {
+			var err error
+			if q, err = core.ParseQuota("quota", p.Quota); err != nil {
+				return core.Group{}, err
+			}
+		}
+		return h.svc.GroupCreate(ctx, core.Group{Name: p.Name, Description: p.Description, Members: p.Members, Shared: p.Shared, QuotaBytes: q})
 	})
-	Register(r, api.MGroupDelete, func(ctx context.Context, p api.NameParams) (api.OK, error) {
-		return ok(h.svc.GroupDelete(ctx, p.Name))
+	Register(r, api.MGroupDelete, func(ctx context.Context, p api.GroupDeleteParams) (api.OK, error) {
+		return ok(h.svc.GroupDelete(ctx, p.Name, p.KeepData))
 	})
 	Register(r, api.MGroupList, func(ctx context.Context, _ api.Empty) (api.GroupListResult, error) {
 		groups, err := h.svc.GroupList(ctx)

@@ -250,7 +250,7 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 		func() error { _, err := c.NodeList(ctx); return err },
 		func() error { _, err := c.NodeGet(ctx, "a"); return err },
 		func() error { _, err := c.GroupCreate(ctx, api.GroupCreateParams{Name: "g"}); return err },
-		func() error { return c.GroupDelete(ctx, "g") },
+		func() error { return c.GroupDelete(ctx, api.GroupDeleteParams{Name: "g"}) },
 		func() error { _, err := c.GroupList(ctx); return err },
 		func() error { _, err := c.GroupGet(ctx, "g"); return err },
 		func() error { _, err := c.WhitelistGet(ctx); return err },

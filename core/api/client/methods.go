@@ -67,9 +67,9 @@ func (c *Client) GroupCreate(ctx context.Context, p api.GroupCreateParams) (core
 	return r, err
 }
 
-// GroupDelete deletes a group.
-func (c *Client) GroupDelete(ctx context.Context, name string) error {
-	return c.Call(ctx, api.MGroupDelete, api.NameParams{Name: name}, nil)
+// GroupDelete deletes a group (and its shared volume, unless p.KeepData).
+func (c *Client) GroupDelete(ctx context.Context, p api.GroupDeleteParams) error {
+	return c.Call(ctx, api.MGroupDelete, p, nil)
 }
 
 // GroupList lists groups.
