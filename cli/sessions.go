@@ -84,9 +84,13 @@ func (reconcileCmd) Run(rt *runCtx) error {
 			fmt.Fprintln(w, "no drift: the machine matches the state")
 			return
 		}
-		row(w, "USER", "DRIFT")
+		row(w, "WHO", "DRIFT")
 		for _, d := range drift {
-			row(w, d.User, d.Detail)
+			who := d.User
+			if d.Group != "" {
+				who = "group " + d.Group
+			}
+			row(w, who, d.Detail)
 		}
 		fmt.Fprintf(w, "\n%s; user-reset NAME repairs a managed user\n", plural(len(drift), "finding"))
 	})

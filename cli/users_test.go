@@ -176,13 +176,14 @@ func TestReconcileExitCode(t *testing.T) {
 	f := newFakeHost(t, answers{
 		api.MReconcile: fixed(api.ReconcileResult{Drift: []core.Drift{
 			{User: "alice", Detail: "/home/alice mode 0700, want 0755"}, {User: "mallory", Detail: "in the marker group but not managed"},
+			{Group: "devs", Detail: "shared volume /home/groups/devs is missing"},
 		}}),
 	})
 	r := runCLI(t, nil, "--server", f.socket, "reconcile")
 	if r.code != ExitFailed || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	for _, want := range []string{"USER     DRIFT", "mallory  in the marker group but not managed", "2 findings; user-reset NAME repairs a managed user"} {
+	for _, want := range []string{"WHO         DRIFT", "mallory     in the marker group but not managed", "group devs  shared volume /home/groups/devs is missing", "3 findings; user-reset NAME repairs a managed user"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}

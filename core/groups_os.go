@@ -70,16 +70,20 @@ func (s *Service) sharedCreate(ctx context.Context, g *Group) error {
 	if err != nil {
 		return FromPluginError(err)
 	}
-	entries := []acl.Entry{
-		{Tag: acl.TagGroup, Qualifier: g.Name, Perms: "rwx"},
-		{Tag: acl.TagGroup, Qualifier: g.Name, Perms: "rwx", Default: true},
-	}
-	if err := s.plugins.ACL().Grant(ctx, path, entries, false); err != nil {
+	if err := s.plugins.ACL().Grant(ctx, path, sharedEntries(g.Name), false); err != nil {
 		_ = v.DeleteVolume(context.WithoutCancel(ctx), path)
 		return FromPluginError(err)
 	}
 	g.Volume = path
 	return nil
+}
+
+// sharedEntries are the ACL entries of a group's shared volume.
+func sharedEntries(group string) []acl.Entry {
+	return []acl.Entry{
+		{Tag: acl.TagGroup, Qualifier: group, Perms: "rwx"},
+		{Tag: acl.TagGroup, Qualifier: group, Perms: "rwx", Default: true},
+	}
 }
 
 // sharedDelete removes g's shared volume, after a read-only snapshot into

@@ -29,7 +29,8 @@ func (s *Service) UserReset(ctx context.Context, name string) ([]string, error) 
 
 // Drift is one difference between the state and the machine.
 type Drift struct {
-	User   string `json:"user"`
+	User   string `json:"user,omitempty"`
+	Group  string `json:"group,omitempty"` // a group's finding (its shared volume), instead of a user's
 	Detail string `json:"detail"`
 }
 
@@ -51,10 +52,10 @@ func (s *Service) Reconcile(ctx context.Context) ([]Drift, error) {
 		known[u.Name] = true
 		found, err := s.converge(ctx, &u, false)
 		if err != nil {
-			drift = append(drift, Drift{u.Name, "cannot check: " + err.Error()})
+			drift = append(drift, Drift{User: u.Name, Detail: "cannot check: " + err.Error()})
 		}
 		for _, d := range found {
-			drift = append(drift, Drift{u.Name, d})
+			drift = append(drift, Drift{User: u.Name, Detail: d})
 		}
 	}
 	members, err := s.plugins.Accounts().ListUsers(ctx, s.cfg.MarkerGroup)
@@ -63,10 +64,64 @@ func (s *Service) Reconcile(ctx context.Context) ([]Drift, error) {
 	}
 	for _, m := range members {
 		if !known[m.Name] {
-			drift = append(drift, Drift{m.Name, "account is in group " + s.cfg.MarkerGroup + " but not managed (not in the state)"})
+			drift = append(drift, Drift{User: m.Name, Detail: "account is in group " + s.cfg.MarkerGroup + " but not managed (not in the state)"})
+		}
+	}
+	groups, err := s.GroupList(ctx)
+	if err != nil {
+		return drift, err
+	}
+	for _, g := range groups {
+		found, err := s.checkShared(ctx, g)
+		if err != nil {
+			found = append(found, "cannot check: "+err.Error())
+		}
+		for _, d := range found {
+			drift = append(drift, Drift{Group: g.Name, Detail: d})
 		}
 	}
 	return drift, nil
+}
+
+// checkShared compares a group that has a shared volume with what
+// GroupCreate made: the Linux group, the volume and its quota, mode 2770
+// (its permission bits, as the ACL shows them) and the group's ACL entries.
+func (s *Service) checkShared(ctx context.Context, g Group) ([]string, error) {
+	if g.Volume == "" {
+		return nil, nil
+	}
+	var found []string
+	if _, err := s.plugins.Accounts().GetGroup(ctx, g.Name); IsCode(FromPluginError(err), NotFound) {
+		found = append(found, "Linux group "+g.Name+" is missing")
+	} else if err != nil {
+		return found, FromPluginError(err)
+	}
+	vol, err := s.plugins.Volumes().GetUsage(ctx, g.Volume)
+	if perr := FromPluginError(err); IsCode(perr, NotFound) {
+		return append(found, "shared volume "+g.Volume+" is missing"), nil
+	} else if perr != nil {
+		return found, perr
+	}
+	if vol.Kind == volumes.KindSubvolume && int64(vol.QuotaBytes) != g.QuotaBytes {
+		found = append(found, fmt.Sprintf("quota of %s is %d bytes, the state says %d", g.Volume, vol.QuotaBytes, g.QuotaBytes))
+	}
+	list, err := s.plugins.ACL().Get(ctx, g.Volume)
+	if err != nil {
+		return found, FromPluginError(err)
+	}
+	if m := modeOf(list); m != 0o770 {
+		found = append(found, fmt.Sprintf("mode of %s is %04o, want 0770 (with setgid)", g.Volume, m))
+	}
+	for _, e := range sharedEntries(g.Name) {
+		if !hasEntry(list, e) {
+			kind := "access"
+			if e.Default {
+				kind = "default"
+			}
+			found = append(found, fmt.Sprintf("%s ACL of %s lacks group:%s:rwx, so members' files may not stay group-writable", kind, g.Volume, g.Name))
+		}
+	}
+	return found, nil
 }
 
 // converge checks (and with repair, fixes) one user, step by step.

@@ -46,11 +46,11 @@ type linkedACL struct {
 
 func (l linkedACL) Get(ctx context.Context, path string) (acl.List, error) {
 	list, err := l.Fake.Get(ctx, path)
-	if err == nil && len(list.Access) == 0 {
+	if err == nil && !slices.ContainsFunc(list.Access, func(e acl.Entry) bool { return e.Tag == acl.TagUserObj }) {
 		if o, ok := l.v.Dir(path); ok {
-			list.Access = acl.BaseEntries(o.Mode)
-		} else if _, err := l.v.GetUsage(ctx, path); err == nil {
-			list.Access = acl.BaseEntries(0o755)
+			list.Access = append(acl.BaseEntries(o.Mode), list.Access...)
+		} else if o, ok := l.v.VolumeOwner(path); ok {
+			list.Access = append(acl.BaseEntries(o.Mode), list.Access...)
 		}
 	}
 	return list, err
@@ -590,4 +590,52 @@ type failingCreate struct{ *volumes.Fake }
 
 func (failingCreate) CreateVolume(context.Context, volumes.VolumeSpec) (volumes.Volume, error) {
 	return volumes.Volume{}, sdkerr.Errorf(sdkerr.Internal, "disk on fire")
+}
+
+// TestReconcileSharedGroups: a shared group as made is no drift; its
+// volume's mode, ACL entry, Linux group or the volume itself gone astray
+// each is one, named by the group. (The fake's volumes are directories,
+// which have no quota to compare.)
+func TestReconcileSharedGroups(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "devs", Shared: true, QuotaBytes: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "plain"}); err != nil {
+		t.Fatal(err)
+	}
+	groupDrift := func() []string {
+		t.Helper()
+		drift, err := s.Reconcile(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range drift {
+			if d.Group != "" {
+				out = append(out, d.Group+": "+d.Detail)
+			}
+		}
+		return out
+	}
+	if d := groupDrift(); len(d) != 0 {
+		t.Fatalf("drift right after create: %v", d)
+	}
+	const vol = "/home/groups/devs"
+	f.c.Revoke(ctx, vol, []acl.Entry{{Tag: acl.TagGroup, Qualifier: "devs", Default: true}})
+	f.c.SetOwnership(ctx, vol, 0, 0, 0o2700)
+	want := []string{
+		"devs: mode of /home/groups/devs is 0700, want 0770 (with setgid)",
+		"devs: default ACL of /home/groups/devs lacks group:devs:rwx, so members' files may not stay group-writable",
+	}
+	if d := groupDrift(); !slices.Equal(d, want) {
+		t.Fatalf("drift\n%q\nwant\n%q", d, want)
+	}
+	f.v.DeleteVolume(ctx, vol)
+	f.a.DeleteGroup(ctx, "devs")
+	want = []string{"devs: Linux group devs is missing", "devs: shared volume /home/groups/devs is missing"}
+	if d := groupDrift(); !slices.Equal(d, want) {
+		t.Fatalf("drift\n%q\nwant\n%q", d, want)
+	}
 }

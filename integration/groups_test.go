@@ -18,7 +18,8 @@ import (
 // real plugins makes /home/groups/devs a btrfs subvolume with that limit,
 // owned by root and devs, mode 2770, with devs' rwx as access and default
 // ACL. What one member makes there with umask 077 the other member can
-// write; a user outside the group cannot even list it. group-delete
+// write; a user outside the group cannot even list it; reconcile reports
+// a hand-made chmod and a removed default ACL entry. group-delete
 // removes it (with --keep-data, after a read-only snapshot), and the
 // machine's account files and subvolumes end as they began.
 func TestSharedGroupVolume(t *testing.T) {
@@ -71,6 +72,20 @@ func TestSharedGroupVolume(t *testing.T) {
 	}
 	if o, err := exec.Command("runuser", "-u", "gvc", "--", "ls", vol).CombinedOutput(); err == nil {
 		t.Errorf("gvc, not a member, listed %s: %s", vol, o)
+	}
+
+	if out, errs, code := h.cli("reconcile"); code != 0 || strings.Contains(out, "group devs") {
+		t.Errorf("reconcile of a shared group as made: exit %d\n%s%s", code, out, errs)
+	}
+	if err := os.Chmod(vol, 0o2700); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "setfacl", "-x", "d:g:devs", vol)
+	out, _, code := h.cli("reconcile")
+	for _, want := range []string{"group devs  mode of " + vol + " is 0700, want 0770", "group devs  default ACL of " + vol + " lacks group:devs:rwx"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("reconcile after a hand-made chmod and setfacl -x: exit %d, lacks %q:\n%s", code, want, out)
+		}
 	}
 
 	h.mustCLI("group-delete", "devs")

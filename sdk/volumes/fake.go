@@ -84,6 +84,17 @@ func (f *Fake) Dir(path string) (Owner, bool) {
 	return o, ok
 }
 
+// VolumeOwner is the owner and mode a volume was made with.
+func (f *Fake) VolumeOwner(path string) (Owner, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.vols[path]
+	if !ok {
+		return Owner{}, false
+	}
+	return v.owner, true
+}
+
 func (f *Fake) view(path string) Volume {
 	v := f.vols[path]
 	var used uint64
