@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -74,7 +76,35 @@ func (s *Service) runDelete(ctx context.Context, j *journal) error {
 			return stepError(st.name, err)
 		}
 	}
-	return j.finish(func(tx Tx) error { return tx.Delete(keyUser + j.entry.User) })
+	return j.finish(func(tx Tx) error {
+		if err := dropMemberships(tx, j.entry.User); err != nil {
+			return err
+		}
+		return tx.Delete(keyUser + j.entry.User)
+	})
+}
+
+// dropMemberships takes user out of every group of the state, as userdel
+// takes the account out of the machine's groups.
+func dropMemberships(tx Tx, user string) error {
+	var changed []Group
+	err := tx.Scan(keyGroup, false, func(_ string, v []byte) (bool, error) {
+		var g Group
+		if err := json.Unmarshal(v, &g); err != nil {
+			return false, err
+		}
+		if slices.Contains(g.Members, user) {
+			g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == user })
+			changed = append(changed, g)
+		}
+		return true, nil
+	})
+	for _, g := range changed {
+		if err == nil {
+			err = putJSON(tx, keyGroup+g.Name, g)
+		}
+	}
+	return err
 }
 
 func (s *Service) delSessions(ctx context.Context, e *journalEntry) error {

@@ -639,3 +639,28 @@ func TestReconcileSharedGroups(t *testing.T) {
 		t.Fatalf("drift\n%q\nwant\n%q", d, want)
 	}
 }
+
+// TestUserDeleteLeavesGroups: a deleted user is no longer listed as a
+// member of the state's groups, as userdel takes it out of the Linux ones.
+func TestUserDeleteLeavesGroups(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newUserService(t)
+	for _, n := range []string{"ann", "ben"} {
+		if _, err := s.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, g := range []string{"devs", "ops"} {
+		if _, err := s.GroupCreate(ctx, core.Group{Name: g, Members: []string{"ann", "ben"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.UserDelete(ctx, "ann", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"devs", "ops"} {
+		if got, _ := s.GroupGet(ctx, g); !slices.Equal(got.Members, []string{"ben"}) {
+			t.Errorf("%s members after ann's delete: %v", g, got.Members)
+		}
+	}
+}
