@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,7 +69,22 @@ func (statsCmd) Run(rt *runCtx) error {
 		kv(w, "audit events", strconv.Itoa(s.AuditEvents))
 		kv(w, "plugins ready", fmt.Sprintf("%d/%d", s.PluginsReady, s.PluginsTotal))
 		writePlugins(w, s.Plugins)
+		writeSteps(w, s.Steps)
 	})
+}
+
+// writeSteps shows where the host's time went, step by step, since it
+// started: how often each step succeeded and its mean duration.
+func writeSteps(w io.Writer, steps map[string]api.StepTime) {
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	row(w, "STEP", "COUNT", "MEAN")
+	for _, name := range slices.Sorted(maps.Keys(steps)) {
+		st := steps[name]
+		row(w, name, strconv.FormatInt(st.Count, 10), fmt.Sprintf("%.2f ms", st.TotalMS/float64(st.Count)))
+	}
 }
 
 // pluginListCmd lists the plugins with what an operator needs when one

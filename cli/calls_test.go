@@ -223,3 +223,18 @@ func TestGroupSharedFlags(t *testing.T) {
 		t.Fatalf("params\n%q\nwant\n%q", params, want)
 	}
 }
+
+// TestStatsShowsSteps: the host's step times are shown as a table of
+// counts and mean durations, sorted by step.
+func TestStatsShowsSteps(t *testing.T) {
+	f := newFakeHost(t, map[string]func(json.RawMessage) (any, *api.Error){
+		api.MStats: fixed(api.StatsResult{Version: "v", Steps: map[string]api.StepTime{
+			"create.volume": {Count: 4, TotalMS: 4.4}, "create.account": {Count: 2, TotalMS: 36},
+		}}),
+	})
+	r := runCLI(t, nil, "--server", f.socket, "stats")
+	want := "STEP            COUNT  MEAN\ncreate.account  2      18.00 ms\ncreate.volume   4      1.10 ms\n"
+	if r.code != ExitOK || !strings.HasSuffix(r.stdout, want) {
+		t.Fatalf("exit %d:\n%s\nwant it to end with:\n%s", r.code, r.stdout, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
@@ -200,7 +201,11 @@ func (s *Service) syncRecord(ctx context.Context, group []*createRun, paths []st
 		return nil, err
 	}
 	if volumes.SyncDeferred(ctx) {
+		began := time.Now()
 		err := s.plugins.Volumes().Sync(ctx, paths)
+		if err == nil {
+			s.steps.add("create.sync", time.Since(began))
+		}
 		if sdkerr.Is(err, sdkerr.Unimplemented) {
 			// The volumes plugin was replaced by one without Sync since it
 			// was probed: what the steps wrote may not be durable, so these
@@ -310,9 +315,11 @@ func (s *Service) runStep(ctx context.Context, j *journal, op, name string, dura
 	if err := j.begin(name, durable); err != nil {
 		return err
 	}
+	began := time.Now()
 	if err := fn(); err != nil {
 		return err
 	}
+	s.steps.add(op+"."+name, time.Since(began))
 	return failpoint(op + "." + name + ".after")
 }
 

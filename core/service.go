@@ -40,6 +40,8 @@ type Service struct {
 	canSync atomic.Int32
 	// kick wakes RunRecovery.
 	kick chan struct{}
+	// steps sums how long each step took (StepTimes).
+	steps stepTimes
 }
 
 // Option configures a Service.

@@ -664,3 +664,26 @@ func TestUserDeleteLeavesGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestStepTimes: every step of a create (and the sync that ends it) is
+// counted once per user, a failed step not at all.
+func TestStepTimes(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	for _, n := range []string{"ann", "ben"} {
+		if _, err := s.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.vol = failingCreate{f.v}
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "cat"}); err == nil {
+		t.Fatal("create without its volume succeeded")
+	}
+	got := s.StepTimes()
+	for name, want := range map[string]int64{"create.account": 3, "create.volume": 2, "create.layout": 2, "create.acl": 2,
+		"create.keys": 2, "create.config": 2, "create.sync": 2} {
+		if got[name].Count != want || got[name].TotalMS < 0 {
+			t.Errorf("%s: %+v, want count %d", name, got[name], want)
+		}
+	}
+}

@@ -103,11 +103,16 @@ func TestBenchLifecycle(t *testing.T) {
 
 	// 1. The floor.
 	script, _ := filepath.Abs("testdata/bench/create_users.sh")
+	steps := lcSteps{floor: map[string]float64{}, host: map[string]float64{}}
 	if want("floor") {
+		stepsFile := filepath.Join(dir, "floor-steps")
+		cmd := exec.Command("bash", script, strconv.Itoa(lcBenchUsers), "lcb", pubFile, tokFile)
+		cmd.Env = append(os.Environ(), "STEPS_OUT="+stepsFile)
 		began := time.Now()
-		if out, err := exec.Command("bash", script, strconv.Itoa(lcBenchUsers), "lcb", pubFile, tokFile).CombinedOutput(); err != nil {
+		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("create_users.sh: %v\n%s", err, lcTail(out))
 		}
+		steps.readFloor(t, stepsFile, lcBenchUsers)
 		rows = append(rows, lcRow{name: "bash floor (create_users.sh)", n: lcBenchUsers, took: time.Since(began)})
 		rows[len(rows)-1].failed = !lcCheckRow(t, "lcb", lcBenchUsers, token)
 		fresh("lcb")
@@ -126,6 +131,7 @@ func TestBenchLifecycle(t *testing.T) {
 			note: "one process per user"})
 		rows[len(rows)-1].failed = !lcCheckRow(t, "lcc", lcBenchUsers, token)
 		serverTime = lcAuditTime(t, h, "user.create")
+		steps.readHost(t, h, serverTime, lcBenchUsers)
 		h.stop()
 		fresh("lcc")
 	}
@@ -195,6 +201,98 @@ func TestBenchLifecycle(t *testing.T) {
 	}
 
 	fmt.Print(lcTable(rows, serverTime)) // stdout, so `make bench` shows it without -v
+	fmt.Print(steps.table())
+}
+
+// lcSteps is, per user and step of user.create, in milliseconds, what the
+// floor's commands took (create_users.sh's STEPS_OUT) and what the host's
+// plugin call took (the step times of `stats`).
+type lcSteps struct{ floor, host map[string]float64 }
+
+// lcStepNames are the steps in create order, with what the floor runs
+// for each.
+var lcStepNames = []struct{ name, floor string }{
+	{"account", "useradd (hero_codescalers too)"},
+	{"volume", "btrfs subvolume create, btrfs qgroup limit, chmod"},
+	{"layout", "mkdir ×2, chown -R"},
+	{"acl", "setfacl"},
+	{"keys", "ssh-keygen, a builtin printf"},
+	{"config", "a builtin printf"},
+	{"sync", "nothing: the floor makes nothing durable"},
+}
+
+func (s lcSteps) readFloor(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("create_users.sh wrote no step times: %v", err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var step string
+		var us float64
+		if _, err := fmt.Sscanf(l, "%s %f", &step, &us); err == nil {
+			s.floor[step] = us / 1000 / float64(n)
+		}
+	}
+}
+
+// readHost takes the host's step times of n creates from stats, and puts
+// the rest of user.create (name check, journal, record, audit, the RPC
+// layer) under "other".
+func (s lcSteps) readHost(t *testing.T, h *hostUnderTest, server time.Duration, n int) {
+	t.Helper()
+	var st api.StatsResult
+	if e := h.call(api.MStats, nil, &st); e != nil {
+		t.Fatalf("stats: %+v", e)
+	}
+	var sum float64
+	for name, v := range st.Steps {
+		if step, ok := strings.CutPrefix(name, "create."); ok && v.Count > 0 {
+			s.host[step] = v.TotalMS / float64(n)
+			sum += s.host[step]
+		}
+	}
+	s.host["other"] = float64(server)/float64(time.Millisecond)/float64(n) - sum
+}
+
+// table compares the steps; the goal is the issue's "below the floor where
+// native calls replace forks": the volume, layout, acl and keys steps.
+func (s lcSteps) table() string {
+	if len(s.floor) == 0 || len(s.host) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nuser.create per user and step: the floor's commands vs the host's plugin call (from stats)\n")
+	fmt.Fprintf(&b, "%-8s %9s %9s %7s  %s\n", "step", "floor", "hero", "ratio", "the floor runs")
+	ms := func(v float64, ok bool) string {
+		if !ok {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fms", v)
+	}
+	var nativeFloor, nativeHost float64
+	for _, st := range lcStepNames {
+		f, fok := s.floor[st.name]
+		h, hok := s.host[st.name]
+		ratio := "-"
+		if fok && hok && f > 0 {
+			ratio = fmt.Sprintf("%.2f×", h/f)
+		}
+		fmt.Fprintf(&b, "%-8s %9s %9s %7s  %s\n", st.name, ms(f, fok), ms(h, hok), ratio, st.floor)
+		if slices.Contains([]string{"volume", "layout", "acl", "keys"}, st.name) {
+			nativeFloor, nativeHost = nativeFloor+f, nativeHost+h
+		}
+	}
+	fmt.Fprintf(&b, "%-8s %9s %9s %7s  %s\n", "other", "-", ms(s.host["other"], true), "-", "nothing: name check, journal, record, audit, RPC")
+	if nativeFloor > 0 {
+		verdict := "met"
+		if nativeHost >= nativeFloor {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(&b, "  goal: below the floor where native calls replace forks (volume, layout, acl, keys): %.2fms vs %.2fms, %.2f× — %s\n",
+			nativeHost, nativeFloor, nativeHost/nativeFloor, verdict)
+	}
+	return b.String()
 }
 
 func lcName(prefix string, i int) string { return fmt.Sprintf("%s%04d", prefix, i) }

@@ -122,6 +122,10 @@ type StatsResult struct {
 	PluginsTotal int            `json:"plugins_total"`
 	PluginsReady int            `json:"plugins_ready"`
 	Plugins      []PluginHealth `json:"plugins"`
+	// Steps is, by "op.step" (create.account, create.volume, ...,
+	// create.sync, delete.volume), how often the step succeeded since the
+	// host started and how long it took in all.
+	Steps map[string]StepTime `json:"steps,omitempty"`
 }
 
 // NodeAddParams adds a node.
@@ -157,6 +161,9 @@ type GroupDeleteParams struct {
 // Group is a group as the API returns it (group.create, group.get and the
 // member calls), named here for clients that do not import core.
 type Group = core.Group
+
+// StepTime is a step's count and summed duration (StatsResult.Steps).
+type StepTime = core.StepTime
 
 // GroupListResult lists groups.
 type GroupListResult struct {

@@ -110,6 +110,7 @@ func (h *handlers) stats(ctx context.Context, _ api.Empty) (api.StatsResult, err
 		Version: h.info.Version, UptimeSecs: h.uptime(), Instance: h.info.Instance,
 		Users: c.Users, Groups: c.Groups, Nodes: c.Nodes, AuditEvents: c.AuditEvents,
 		PluginsTotal: len(plugins), PluginsReady: ready, Plugins: plugins,
+		Steps: h.svc.StepTimes(),
 	}, nil
 }
 
