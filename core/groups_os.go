@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -45,6 +46,31 @@ func (s *Service) groupOSCreate(ctx context.Context, g *Group) error {
 		}
 	}
 	return nil
+}
+
+// setOSMember adds user to (or takes it out of) the Linux group, starting
+// from the members the machine lists now: a member the machine has that
+// the state lacks stays, and one whose account is being deleted (userdel
+// takes it out of its groups) is gone. A member that vanishes between the
+// read and the write (NotFound) makes it read again, a few times.
+func (s *Service) setOSMember(ctx context.Context, group, user string, add bool) error {
+	a := s.plugins.Accounts()
+	var err error
+	for range 3 {
+		og, gerr := a.GetGroup(ctx, group)
+		if gerr != nil {
+			return FromPluginError(gerr)
+		}
+		members := slices.DeleteFunc(slices.Clone(og.Members), func(m string) bool { return m == user })
+		if add {
+			members = append(members, user)
+		}
+		slices.Sort(members)
+		if _, err = a.SetGroupMembers(ctx, group, members); !sdkerr.Is(err, sdkerr.NotFound) {
+			break
+		}
+	}
+	return FromPluginError(err)
 }
 
 // sharedRoot is the directory that holds the groups' shared volumes.
@@ -139,32 +165,42 @@ func (s *Service) groupMembers(ctx context.Context, group, user string, add bool
 	if err := ValidateUsername("user", user); err != nil {
 		return Group{}, err
 	}
+	// The user's lock too: a delete of the user (which takes it out of the
+	// state's groups) then runs wholly before or after this change.
 	unlock := s.locks.Lock("group/" + group)
 	defer unlock()
-	g, err := s.GroupGet(ctx, group)
-	if err != nil {
+	unlockUser := s.locks.Lock(user)
+	defer unlockUser()
+	if _, err := s.GroupGet(ctx, group); err != nil {
 		return Group{}, err
 	}
-	members := slices.Clone(g.Members)
-	if add {
-		if s.plugins != nil {
-			if _, err := s.UserGet(ctx, user); err != nil {
-				return Group{}, InvalidField("user", "%s is not a managed user", user)
-			}
+	if add && s.plugins != nil {
+		if _, err := s.UserGet(ctx, user); err != nil {
+			return Group{}, InvalidField("user", "%s is not a managed user", user)
 		}
-		if !slices.Contains(members, user) {
-			members = append(members, user)
-		}
-	} else {
-		members = slices.DeleteFunc(members, func(m string) bool { return m == user })
 	}
-	slices.Sort(members)
 	if s.plugins != nil {
-		if _, err := s.plugins.Accounts().SetGroupMembers(ctx, group, members); err != nil {
-			return Group{}, FromPluginError(err)
+		if err := s.setOSMember(ctx, group, user, add); err != nil {
+			return Group{}, err
 		}
 	}
-	g.Members = members
-	err = s.store.Update(func(tx Tx) error { return putJSON(tx, keyGroup+group, g) })
-	return g, err
+	// The change is applied to the group as stored now: another user's
+	// delete may have taken that user out meanwhile.
+	var cur Group
+	err := s.store.Update(func(tx Tx) error {
+		found, err := getJSON(tx, keyGroup+group, &cur)
+		if err == nil && !found {
+			err = notFound(ErrKeyNotFound, "group", group)
+		}
+		if err != nil {
+			return err
+		}
+		cur.Members = slices.DeleteFunc(cur.Members, func(m string) bool { return m == user })
+		if add {
+			cur.Members = append(cur.Members, user)
+			slices.Sort(cur.Members)
+		}
+		return putJSON(tx, keyGroup+group, cur)
+	})
+	return cur, err
 }

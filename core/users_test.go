@@ -687,3 +687,30 @@ func TestStepTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberAddDuringDelete: adding one user to a group while another
+// member is deleted keeps both changes; adding a user while it is deleted
+// either fails or is undone by the delete, never leaves it listed.
+func TestMemberAddDuringDelete(t *testing.T) {
+	ctx := context.Background()
+	for round := range 20 {
+		s, _, _ := newUserService(t)
+		for _, n := range []string{"ann", "ben", "cal"} {
+			if _, err := s.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.GroupCreate(ctx, core.Group{Name: "devs", Members: []string{"ann"}}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { s.UserDelete(ctx, "ann", false) })
+		wg.Go(func() { s.GroupMemberAdd(ctx, "devs", "ben") })
+		wg.Go(func() { s.UserDelete(ctx, "cal", false) })
+		wg.Go(func() { s.GroupMemberAdd(ctx, "devs", "cal") })
+		wg.Wait()
+		if g, _ := s.GroupGet(ctx, "devs"); !slices.Equal(g.Members, []string{"ben"}) {
+			t.Fatalf("round %d: members %v, want [ben]", round, g.Members)
+		}
+	}
+}
