@@ -99,12 +99,15 @@ func dropMemberships(tx Tx, user string) error {
 		}
 		return true, nil
 	})
+	if err != nil {
+		return err
+	}
 	for _, g := range changed {
-		if err == nil {
-			err = putJSON(tx, keyGroup+g.Name, g)
+		if err := putJSON(tx, keyGroup+g.Name, g); err != nil {
+			return err
 		}
 	}
-	return err
+	return nil
 }
 
 func (s *Service) delSessions(ctx context.Context, e *journalEntry) error {
@@ -115,18 +118,34 @@ func (s *Service) delSessions(ctx context.Context, e *journalEntry) error {
 	return nil
 }
 
-// delVolume removes the home; with keep-home it first takes a read-only
-// snapshot into <home root>/.deleted/, or, where the volume plugin has no
-// snapshots, leaves the directory where it is.
+// delVolume removes the home; with keep-home it is first kept as a
+// read-only snapshot (retireVolume).
 func (s *Service) delVolume(ctx context.Context, e *journalEntry) error {
-	v := s.plugins.Volumes()
+	keep := ""
 	if e.KeepHome {
-		dest := filepath.Join(s.cfg.HomeRoot, ".deleted", fmt.Sprintf("%s-%s", e.User, e.Started.Format("20060102T150405Z")))
-		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: e.Home, Dest: dest, ReadOnly: true})
+		keep = s.deletedPath(e.User, e.Started)
+	}
+	return s.retireVolume(ctx, e.Home, keep)
+}
+
+// deletedPath is where a volume kept at its delete goes:
+// <home root>/.deleted/NAME-TIME.
+func (s *Service) deletedPath(name string, at time.Time) string {
+	return filepath.Join(s.cfg.HomeRoot, ".deleted", fmt.Sprintf("%s-%s", name, at.UTC().Format("20060102T150405Z")))
+}
+
+// retireVolume deletes the volume at path. With keepAs it first takes a
+// read-only snapshot there, or, where the volume plugin has no snapshots,
+// leaves the volume where it is. A volume already gone is no error, and a
+// snapshot already taken (a delete run again) is kept.
+func (s *Service) retireVolume(ctx context.Context, path, keepAs string) error {
+	v := s.plugins.Volumes()
+	if keepAs != "" {
+		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: path, Dest: keepAs, ReadOnly: true})
 		switch perr := FromPluginError(err); {
 		case perr == nil, IsCode(perr, AlreadyExists):
 		case IsCode(perr, FailedPrecondition):
-			s.log.Info("volume plugin has no snapshots; home kept in place", "user", e.User, "home", e.Home)
+			s.log.Info("volume plugin has no snapshots; volume kept in place", "path", path)
 			return nil
 		case IsCode(perr, NotFound):
 			return nil
@@ -134,7 +153,10 @@ func (s *Service) delVolume(ctx context.Context, e *journalEntry) error {
 			return perr
 		}
 	}
-	return FromPluginError(v.DeleteVolume(ctx, e.Home))
+	if err := FromPluginError(v.DeleteVolume(ctx, path)); err != nil && !IsCode(err, NotFound) {
+		return err
+	}
+	return nil
 }
 
 // UserLock locks the account and ends its sessions.

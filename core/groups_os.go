@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 
@@ -112,33 +111,20 @@ func sharedEntries(group string) []acl.Entry {
 	}
 }
 
-// sharedDelete removes g's shared volume, after a read-only snapshot into
-// <home root>/.deleted/ with keepData (where the volumes plugin has no
-// snapshots, the directory is left in place instead).
+// sharedDelete removes g's shared volume, kept first as a read-only
+// snapshot in <home root>/.deleted/ with keepData (retireVolume).
 func (s *Service) sharedDelete(ctx context.Context, g Group, keepData bool) error {
 	if g.Volume == "" || s.plugins == nil {
 		return nil
 	}
-	if g.Volume != filepath.Join(s.sharedRoot(), g.Name) {
-		return Errorf(Internal, "group %s records %s as its shared volume, not %s; refusing to delete it", g.Name, g.Volume, filepath.Join(s.sharedRoot(), g.Name))
+	if want := filepath.Join(s.sharedRoot(), g.Name); g.Volume != want {
+		return Errorf(Internal, "group %s records %s as its shared volume, not %s; refusing to delete it", g.Name, g.Volume, want)
 	}
-	v := s.plugins.Volumes()
+	keep := ""
 	if keepData {
-		dest := filepath.Join(s.cfg.HomeRoot, ".deleted", fmt.Sprintf("group-%s-%s", g.Name, s.now().UTC().Format("20060102T150405Z")))
-		_, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: g.Volume, Dest: dest, ReadOnly: true})
-		switch perr := FromPluginError(err); {
-		case perr == nil, IsCode(perr, NotFound):
-		case IsCode(perr, FailedPrecondition):
-			s.log.Info("volume plugin has no snapshots; shared volume kept in place", "group", g.Name, "path", g.Volume)
-			return nil
-		default:
-			return perr
-		}
+		keep = s.deletedPath("group-"+g.Name, s.now())
 	}
-	if err := FromPluginError(v.DeleteVolume(ctx, g.Volume)); err != nil && !IsCode(err, NotFound) {
-		return err
-	}
-	return nil
+	return s.retireVolume(ctx, g.Volume, keep)
 }
 
 func (s *Service) groupOSDelete(ctx context.Context, name string) error {
