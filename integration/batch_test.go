@@ -13,7 +13,6 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
-	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
 // TestBatchCreateEndToEnd runs `user-create --from` as an admin would, on
@@ -25,12 +24,7 @@ import (
 // alike; no token is printed; and deleting the users leaves the machine as
 // it was.
 func TestBatchCreateEndToEnd(t *testing.T) {
-	sandbox.Require(t)
-	ensureDriver(t)
-	quotasOn(t)
-	h := newHost(t, buildTree(t, ""))
-	h.start()
-	before := machineState(t)
+	h, before := startNode(t)
 	checks := acctBaseline(t)
 	markerBefore := groupMembers(t, "group", "codescalers")
 	_, pubFile := clientKey(t)

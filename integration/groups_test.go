@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
-	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
 // TestSharedGroupVolume: `group-create devs --shared --quota 100M` on the
@@ -23,12 +22,7 @@ import (
 // removes it (with --keep-data, after a read-only snapshot), and the
 // machine's account files and subvolumes end as they began.
 func TestSharedGroupVolume(t *testing.T) {
-	sandbox.Require(t)
-	ensureDriver(t)
-	quotasOn(t)
-	h := newHost(t, buildTree(t, ""))
-	h.start()
-	before := machineState(t)
+	h, before := startNode(t)
 	for _, u := range []string{"gva", "gvb", "gvc"} {
 		if e := h.call(api.MUserCreate, api.UserCreateParams{Name: u}, nil); e != nil {
 			t.Fatalf("user.create %s: %+v", u, e)
@@ -55,7 +49,7 @@ func TestSharedGroupVolume(t *testing.T) {
 	if st.Uid != 0 || int(st.Gid) != gid || st.Mode&0o7777 != 0o2770 {
 		t.Errorf("%s: owner %d:%d mode %04o, want 0:%d 2770", vol, st.Uid, st.Gid, st.Mode&0o7777, gid)
 	}
-	facl := getfaclOf(t, vol)
+	facl := getfacl(t, vol)
 	for _, want := range []string{"group:devs:rwx", "default:group:devs:rwx", "default:mask::rwx", "other::---"} {
 		if !strings.Contains(facl, want) {
 			t.Errorf("getfacl %s lacks %s:\n%s", vol, want, facl)
@@ -128,15 +122,6 @@ func lookupGID(t *testing.T, group string) int {
 		t.Fatal(err)
 	}
 	return gid
-}
-
-func getfaclOf(t *testing.T, path string) string {
-	t.Helper()
-	out, err := exec.Command("getfacl", "-p", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("getfacl %s: %v %s", path, err, out)
-	}
-	return string(out)
 }
 
 // asUser runs a shell command as user (its groups as login gives them) and

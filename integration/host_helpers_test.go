@@ -16,6 +16,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
+	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
 // hostUnderTest is a `hero_codescalers serve` process of a test: the CLI
@@ -167,6 +168,20 @@ func (h *hostUnderTest) callQuiet(method string, params any) *api.Error {
 		return we
 	}
 	return &api.Error{Code: -1, Message: err.Error()}
+}
+
+// startNode sets the sandbox up as a node that runs hero_codescalers (the
+// driver account, btrfs quotas on: a property of the filesystem, not of
+// any one user), starts a host of the plain build on it, and returns the
+// host with the machine's state before the test.
+func startNode(t *testing.T) (*hostUnderTest, map[string]string) {
+	t.Helper()
+	sandbox.Require(t)
+	ensureDriver(t)
+	quotasOn(t)
+	h := newHost(t, buildTree(t, ""))
+	h.start()
+	return h, machineState(t)
 }
 
 // machineState is what a user's life must leave as it found it: the four

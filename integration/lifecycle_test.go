@@ -14,7 +14,6 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
-	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
 // ensureDriver makes the driver account exist in the sandbox, so create's
@@ -54,14 +53,7 @@ func wantPath(t *testing.T, path string, uid int, mode os.FileMode) {
 // listed and killed, a hand-broken mode is repaired, and her deletion leaves
 // passwd, shadow, group, gshadow and the btrfs lists as they were.
 func TestLifecycleEndToEnd(t *testing.T) {
-	sandbox.Require(t)
-	ensureDriver(t)
-	// A node that already runs hero_codescalers has quotas on: enabling them
-	// is a property of the filesystem, not of any one user.
-	quotasOn(t)
-	h := newHost(t, buildTree(t, ""))
-	h.start()
-	before := machineState(t)
+	h, before := startNode(t)
 	priv, pub := clientKey(t)
 	tokFile := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tokFile, []byte("forge-s3cret-token\n"), 0o600)
