@@ -151,10 +151,10 @@ func (s *Service) groupMembers(ctx context.Context, group, user string, add bool
 	if err := ValidateUsername("user", user); err != nil {
 		return Group{}, err
 	}
-	// The user's lock too: a delete of the user (which takes it out of the
-	// state's groups) then runs wholly before or after this change.
 	unlock := s.locks.Lock("group/" + group)
 	defer unlock()
+	// The user's lock too: a delete of the user (which takes it out of the
+	// state's groups) then runs wholly before or after this change.
 	unlockUser := s.locks.Lock(user)
 	defer unlockUser()
 	if _, err := s.GroupGet(ctx, group); err != nil {

@@ -141,16 +141,12 @@ func TestBenchLifecycle(t *testing.T) {
 			fresh("lcc")
 		}
 	}
-	median := func(d []time.Duration) time.Duration {
-		slices.Sort(d)
-		return d[len(d)/2]
-	}
 	rounds := fmt.Sprintf("median of %d rounds, alternating with the other row", lcRounds)
 	if len(floorTook) > 0 {
-		rows = append(rows, lcRow{name: "bash floor (create_users.sh)", n: lcBenchUsers, took: median(floorTook), note: rounds, failed: !floorOK})
+		rows = append(rows, lcRow{name: "bash floor (create_users.sh)", n: lcBenchUsers, took: lcMedian(floorTook), note: rounds, failed: !floorOK})
 	}
 	if len(cliTook) > 0 {
-		rows = append(rows, lcRow{name: "hero_codescalers user-create ×N", n: lcBenchUsers, took: median(cliTook),
+		rows = append(rows, lcRow{name: "hero_codescalers user-create ×N", n: lcBenchUsers, took: lcMedian(cliTook),
 			note: "one process per user; " + rounds, failed: !cliOK})
 	}
 
@@ -212,8 +208,7 @@ func TestBenchLifecycle(t *testing.T) {
 			if reps > 1 {
 				row.note += fmt.Sprintf("; median of %d runs", reps)
 			}
-			slices.Sort(took)
-			row.took = took[len(took)/2]
+			row.took = lcMedian(took)
 			rows = append(rows, row)
 		}
 	}
@@ -312,6 +307,12 @@ func (s lcSteps) table() string {
 			nativeHost, nativeFloor, nativeHost/nativeFloor, verdict)
 	}
 	return b.String()
+}
+
+// lcMedian is the median of runs of a row (sorting d).
+func lcMedian(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 func lcName(prefix string, i int) string { return fmt.Sprintf("%s%04d", prefix, i) }
