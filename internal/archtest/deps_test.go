@@ -3,7 +3,6 @@ package archtest
 import (
 	"bytes"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -51,12 +50,7 @@ var rules = []rule{
 
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-deps=false", "-test=false", "-json", module+"/...")
-	cmd.Dir = "../.."
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
+	out := goList(t, "-deps=false", "-test=false", "-json", module+"/...")
 	var pkgs []pkg
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for dec.More() {
@@ -135,12 +129,7 @@ func allowed(r rule, to string) bool {
 // TestSDKIsSelfContained checks the transitive closure too: a plugin author
 // importing sdk must never pull in the host or the core.
 func TestSDKIsSelfContained(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+"/sdk/...", module+"/plugins/...")
-	cmd.Dir = "../.."
-	out, err := cmd.Output()
-	if err != nil {
-		t.Skipf("no sdk or plugins packages yet: %v", err)
-	}
+	out := goList(t, "-deps", "-f", "{{.ImportPath}}", module+"/sdk/...", module+"/plugins/...")
 	for _, dep := range strings.Fields(string(out)) {
 		to, internal := rel(dep)
 		if internal && !under(to, "sdk") && !under(to, "plugins") {

@@ -1,7 +1,6 @@
 package archtest
 
 import (
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -74,13 +73,7 @@ func TestLeanPackages(t *testing.T) {
 // importGraph maps every package the roots depend on to its imports.
 func importGraph(t *testing.T, roots []string) map[string][]string {
 	t.Helper()
-	args := append([]string{"list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`}, roots...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = "../.."
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
+	out := goList(t, append([]string{"-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`}, roots...)...)
 	graph := map[string][]string{}
 	for line := range strings.Lines(string(out)) {
 		f := strings.Fields(line)
