@@ -30,7 +30,7 @@ const deadProbes = 3
 // only Approve can fix that, and it makes a new proc.
 func (p *proc) run(ctx context.Context) {
 	defer close(p.done)
-	defer p.settle()
+	defer p.settle() // runs after the refused or stopped state is set
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -60,11 +60,12 @@ func (p *proc) run(ctx context.Context) {
 }
 
 // once runs one process from start to end and says why it ended. A
-// process that ran stably resets the backoff.
+// process that ran stably resets the backoff. A failed start does not
+// settle the proc here: run does, once refuse or pause has published the
+// state, so WaitReady and Approve never read the "starting" of before.
 func (p *proc) once(ctx context.Context, wait *time.Duration) error {
 	inst, err := p.start(ctx)
 	if err != nil {
-		p.settle()
 		return err
 	}
 	p.adopt(inst)
@@ -81,6 +82,7 @@ func (p *proc) once(ctx context.Context, wait *time.Duration) error {
 func (p *proc) pause(ctx context.Context, err error, wait time.Duration) bool {
 	p.log.Warn("plugin crashed; restarting", "error", err, "in", wait.String())
 	p.set(core.PluginCrashed, err.Error())
+	p.settle() // a first start that failed: WaitReady may read it now
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
