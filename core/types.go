@@ -83,6 +83,12 @@ type AuditEvent struct {
 	Error      string        `json:"error,omitempty"`
 	DurationMS float64       `json:"duration_ms"`
 	Duration   time.Duration `json:"-"`
+	// Count, when above zero, says this record stands for that many
+	// refused calls of one peer to Method between Since and Time, folded
+	// into one record so a flood of refusals cannot flood the log. A
+	// successful or individually recorded call has no Count.
+	Count int       `json:"count,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Session is one login session of a user on this node.

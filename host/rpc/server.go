@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
@@ -39,6 +40,10 @@ type Options struct {
 	Logger   *slog.Logger
 	MaxBody  int64
 	MaxBatch int
+
+	// RefusalWindow is how long a peer's repeated refusals are folded
+	// into one counted audit record; 0 means DefaultRefusalWindow.
+	RefusalWindow time.Duration
 }
 
 // method is a table entry joined with its handler and its params decoder.
@@ -56,6 +61,7 @@ type Server struct {
 	methods  map[string]*method
 	policy   Policy
 	auditor  Auditor
+	refusals *refusals // nil without an auditor
 	log      *slog.Logger
 	maxBody  int64
 	maxBatch int
@@ -87,6 +93,13 @@ func NewServer(o Options) (*Server, error) {
 	if s.maxBatch <= 0 {
 		s.maxBatch = DefaultMaxBatch
 	}
+	if s.auditor != nil {
+		window := o.RefusalWindow
+		if window <= 0 {
+			window = DefaultRefusalWindow
+		}
+		s.refusals = newRefusals(window, s.recordRefusals)
+	}
 	table := o.Methods
 	if table == nil {
 		table = api.Methods
@@ -95,6 +108,15 @@ func NewServer(o Options) (*Server, error) {
 		return nil, fmt.Errorf("rpc: handlers do not match the method table: %w", err)
 	}
 	return s, nil
+}
+
+// Flush records the refusals still being counted, and from then on
+// records each refusal at once. The host calls it when the API shuts
+// down, so a flood's last window is not lost.
+func (s *Server) Flush() {
+	if s.refusals != nil {
+		s.refusals.flush()
+	}
 }
 
 // bindAll joins every table entry with its handler and reports every
