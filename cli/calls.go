@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
@@ -128,13 +129,25 @@ func (a *auditListCmd) Run(rt *runCtx) error {
 	return rt.emit(res, func(w io.Writer) {
 		row(w, "TIME", "ACTOR", "METHOD", "TARGET", "OUTCOME", "MS", "ERROR")
 		for _, e := range res.Events {
-			row(w, fmtTime(e.Time), strconv.Itoa(e.ActorUID), e.Method, e.Target, string(e.Outcome),
+			outcome := string(e.Outcome)
+			if e.Count > 0 { // repeated refusals, folded into one record
+				outcome += fmt.Sprintf(" ×%d in %s", e.Count, span(e.Time.Sub(e.Since)))
+			}
+			row(w, fmtTime(e.Time), strconv.Itoa(e.ActorUID), e.Method, e.Target, outcome,
 				strconv.FormatFloat(e.DurationMS, 'f', 1, 64), e.Error)
 		}
 		if res.Next != "" {
 			fmt.Fprintf(w, "\nmore: hero_codescalers audit-list --before %s\n", shellQuote(res.Next))
 		}
 	})
+}
+
+// span rounds a time span for a table: seconds, or milliseconds below one.
+func span(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // rpcCmd calls any method by name: the escape hatch for methods the CLI

@@ -165,6 +165,8 @@ func TestAuditListParamsAndCursor(t *testing.T) {
 	f := newFakeHost(t, map[string]func(json.RawMessage) (any, *api.Error){
 		api.MAuditList: fixed(api.AuditListResult{Next: "c2", Events: []core.AuditEvent{
 			{Time: created, ActorUID: 1000, Method: "node.add", Target: "n1", Outcome: core.OutcomeOK, DurationMS: 1.25},
+			{Time: created, ActorUID: 1001, Method: "node.add", Outcome: core.OutcomeError, Error: "node.add needs root",
+				Count: 5321, Since: created.Add(-10 * time.Second)},
 		}}),
 	})
 	r := runCLI(t, nil, "--server", f.socket, "audit-list", "--limit", "5", "--before", "c1", "--method", "node.add")
@@ -175,7 +177,7 @@ func TestAuditListParamsAndCursor(t *testing.T) {
 	if params[0] != `{"limit":5,"before":"c1","method":"node.add"}` {
 		t.Fatalf("params %s", params[0])
 	}
-	for _, want := range []string{"node.add  n1      ok       1.2", "more: hero_codescalers audit-list --before c2"} {
+	for _, want := range []string{"node.add  n1      ok", "  1.2  -", "error ×5321 in 10s", "more: hero_codescalers audit-list --before c2"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("output lacks %q:\n%s", want, r.stdout)
 		}

@@ -34,6 +34,10 @@ type Globals struct {
 	Plugin      []string `placeholder:"CONCERN=NAME" group:"Host (serve, start)" help:"Pin the plugin of a concern, e.g. --plugin sessions=procfs."`
 	NoPlugins   bool     `group:"Host (serve, start)" help:"Run without plugins: state only; account methods answer PluginUnavailable."`
 
+	RPCMaxConns     int    `placeholder:"N" group:"Host (serve, start)" help:"Most connections rpc.sock holds at once; near it the idlest are closed (env HERO_CODESCALERS_RPC_MAX_CONNS, default from the open-file limit)."`
+	AuditMaxAge     string `placeholder:"AGE" group:"Host (serve, start)" help:"Prune audit records older than this, e.g. 90d or 36h (env HERO_CODESCALERS_AUDIT_MAX_AGE, default 90d)."`
+	AuditMaxRecords int    `placeholder:"N" group:"Host (serve, start)" help:"Keep at most this many audit records, the newest (env HERO_CODESCALERS_AUDIT_MAX_RECORDS, default 100000)."`
+
 	Start  bool `xor:"lifecycle" group:"Lifecycle" help:"Start the host in the background (same as: start)."`
 	Stop   bool `xor:"lifecycle" group:"Lifecycle" help:"Stop the background host (same as: stop)."`
 	Status bool `xor:"lifecycle" group:"Lifecycle" help:"Show whether the host runs (same as: status)."`

@@ -65,6 +65,10 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 	if err != nil {
 		return ServeConfig{}, err
 	}
+	lim, err := rt.limits()
+	if err != nil {
+		return ServeConfig{}, err
+	}
 	return ServeConfig{
 		Paths:       p,
 		Secret:      rt.env.Getenv(api.EnvSecret),
@@ -74,6 +78,7 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 		PluginDirs:  dirs,
 		PluginPins:  rt.g.Plugin,
 		NoPlugins:   rt.g.NoPlugins,
+		Limits:      lim,
 		Log:         rt.env.Stderr,
 		Ready:       func() { rt.printReady(p) },
 	}, nil

@@ -46,6 +46,7 @@ type ServeConfig struct {
 	PluginDirs  []string // the --plugin-dir flags, absolute
 	PluginPins  []string // the --plugin flags as given: CONCERN=NAME
 	NoPlugins   bool
+	Limits      Limits    // the connection cap and the audit retention
 	Log         io.Writer // where the host logs: the process's stderr
 	Ready       func()    // call once the API answers
 }

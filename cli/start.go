@@ -32,6 +32,9 @@ func (rt *runCtx) start() error {
 	if err != nil {
 		return err
 	}
+	if _, err := rt.limits(); err != nil {
+		return err // a usage error here, not a child that fails to start
+	}
 	if err := rt.refuseRunning(p); err != nil {
 		return err
 	}
@@ -140,6 +143,20 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	}
 	if rt.g.NoPlugins {
 		args = append(args, "--no-plugins")
+	}
+	// The limits as given: the environment, which start checked, reaches
+	// the child as it is.
+	g := rt.g
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--rpc-max-conns", g.RPCMaxConns}, {"--audit-max-records", g.AuditMaxRecords}} {
+		if f.v != 0 {
+			args = append(args, f.name, strconv.Itoa(f.v))
+		}
+	}
+	if g.AuditMaxAge != "" {
+		args = append(args, "--audit-max-age", g.AuditMaxAge)
 	}
 	return args
 }

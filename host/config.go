@@ -2,6 +2,7 @@ package host
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
@@ -27,6 +28,11 @@ type Config struct {
 	PluginDirs []string
 	// PluginPins maps a concern to the plugin an operator wants for it.
 	PluginPins map[string]string
+	// RPCMaxConns caps rpc.sock's concurrent connections; 0 derives the
+	// cap from the open-file limit (netlimit.DefaultMax).
+	RPCMaxConns int
+	// Audit bounds the audit log; zero fields take core's defaults.
+	Audit AuditRetention
 	// NoPlugins runs a state-only host: the account methods answer
 	// PluginUnavailable (tests and fleet-only nodes).
 	NoPlugins bool
@@ -36,4 +42,11 @@ type Config struct {
 	// Components run beside the API for the host's lifetime: the seam
 	// where the dashboard, the plugin manager and the fleet agent join.
 	Components []Component
+}
+
+// AuditRetention bounds the audit log: records older than MaxAge, and the
+// oldest beyond MaxRecords, are pruned every minute (core.AuditPrune).
+type AuditRetention struct {
+	MaxAge     time.Duration
+	MaxRecords int
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/netlimit"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 	"github.com/threefoldtech/hero_codescalers/host/state"
@@ -32,6 +33,9 @@ type Component interface {
 
 // shutdownGrace bounds how long in-flight calls may finish after a stop.
 const shutdownGrace = 5 * time.Second
+
+// auditPruneEvery is how often the audit log is pruned to its retention.
+const auditPruneEvery = time.Minute
 
 // Run is the host daemon: it takes the socket, opens the state, serves the
 // API (and the components) until ctx is done or SIGTERM/SIGINT arrives,
@@ -103,7 +107,9 @@ func newAPI(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	return rpc.NewHTTPServer(srv, log), nil
+	hs := rpc.NewHTTPServer(srv, log)
+	hs.RegisterOnShutdown(srv.Flush)
+	return hs, nil
 }
 
 // serve runs the API and the components until ctx is done or one of them
@@ -113,13 +119,17 @@ func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	served := make(chan struct{})
+	lim := netlimit.New(cfg.RPCMaxConns, netlimit.Options{Name: "rpc.sock", Logger: log})
+	lim.Attach(hs)
 	go func() {
 		defer close(served)
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(lim.Listener(ln)); !errors.Is(err, http.ErrServerClosed) {
 			cancel(fmt.Errorf("rpc server: %w", err))
 		}
 	}()
 	var wg sync.WaitGroup
+	retain := core.AuditRetention{MaxAge: cfg.Audit.MaxAge, MaxRecords: cfg.Audit.MaxRecords}
+	wg.Go(func() { svc.RunAuditRetention(runCtx, retain, auditPruneEvery) })
 	for _, c := range cfg.Components {
 		wg.Go(func() {
 			if err := c.Run(runCtx, svc); err != nil && runCtx.Err() == nil {
@@ -128,7 +138,7 @@ func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, 
 		})
 	}
 	log.Info("host serving", "version", api.Version, "instance", cfg.Paths.Instance,
-		"rpc", cfg.Paths.RPCSocket, "data", cfg.Paths.DataDir, "euid", os.Geteuid())
+		"rpc", cfg.Paths.RPCSocket, "max_conns", lim.Max(), "data", cfg.Paths.DataDir, "euid", os.Geteuid())
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}

@@ -54,6 +54,8 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 		PluginDirs:  cfg.PluginDirs,
 		PluginPins:  pins,
 		NoPlugins:   cfg.NoPlugins,
+		RPCMaxConns: cfg.Limits.RPCMaxConns,
+		Audit:       host.AuditRetention{MaxAge: cfg.Limits.AuditMaxAge, MaxRecords: cfg.Limits.AuditMaxRecords},
 		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
 		Ready:       cfg.Ready,
 	}, nil

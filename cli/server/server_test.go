@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/cli"
 	"github.com/threefoldtech/hero_codescalers/host"
@@ -124,5 +125,23 @@ func TestServeBadPinIsUsage(t *testing.T) {
 	r := runCLI(t, map[string]string{"HOME": shortDir(t)}, "serve", "--plugin", "nonsense")
 	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "hero_codescalers: error: ") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestServeHandsOverLimits: the connection cap and the audit retention
+// reach the host, from flags over the environment.
+func TestServeHandsOverLimits(t *testing.T) {
+	var got host.Config
+	fakeRun(t, func(_ context.Context, cfg host.Config) error {
+		got = cfg
+		return nil
+	})
+	env := map[string]string{"HOME": shortDir(t), cli.EnvAuditMaxAge: "7d", cli.EnvAuditMaxRecords: "500"}
+	r := runCLI(t, env, "serve", "--no-plugins", "--rpc-max-conns", "64", "--audit-max-records", "50")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got.RPCMaxConns != 64 || got.Audit.MaxAge != 7*24*time.Hour || got.Audit.MaxRecords != 50 {
+		t.Fatalf("limits %d %+v, want 64 and 168h, 50", got.RPCMaxConns, got.Audit)
 	}
 }

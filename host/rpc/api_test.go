@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,5 +213,37 @@ func TestPeerCredentials(t *testing.T) {
 	caller := <-got
 	if caller.UID != os.Getuid() || caller.GID != os.Getgid() || caller.PID != os.Getpid() {
 		t.Fatalf("caller %+v, want uid %d gid %d pid %d", caller, os.Getuid(), os.Getgid(), os.Getpid())
+	}
+}
+
+// wrappedConn stands for a connection limit's wrapper around the socket.
+type wrappedConn struct{ net.Conn }
+
+func (w wrappedConn) NetConn() net.Conn { return w.Conn }
+
+// TestPeerCredentialsThroughAWrapper: a connection wrapped by a limiter
+// (host/netlimit) still yields its peer's credentials; without them every
+// caller would be unprivileged.
+func TestPeerCredentialsThroughAWrapper(t *testing.T) {
+	path := filepath.Join(shortDir(t), "rpc.sock")
+	ln, err := Listen(path, 0o600, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dialed, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dialed.Close()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := ConnContext(context.Background(), wrappedConn{wrappedConn{c}})
+	caller, ok := core.CallerFrom(ctx)
+	if !ok || caller.UID != os.Getuid() || caller.PID != os.Getpid() {
+		t.Fatalf("caller %+v (found %v), want uid %d pid %d", caller, ok, os.Getuid(), os.Getpid())
 	}
 }

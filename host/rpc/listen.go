@@ -92,9 +92,10 @@ func setOwnership(path string, perm os.FileMode, group string) error {
 // ConnContext is the http.Server hook that reads the peer's credentials
 // (SO_PEERCRED) once per connection and attaches them to every request's
 // context as a core.Caller. Connections that are not Unix sockets carry no
-// caller and are never privileged.
+// caller and are never privileged. A wrapped connection (a connection
+// limit's) is unwrapped through its NetConn method, as tls.Conn's.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	uc, ok := c.(*net.UnixConn)
+	uc, ok := unixConn(c)
 	if !ok {
 		return ctx
 	}
@@ -110,6 +111,21 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 		return ctx
 	}
 	return core.WithCaller(ctx, core.Caller{UID: int(cred.Uid), GID: int(cred.Gid), PID: int(cred.Pid)})
+}
+
+// unixConn finds the Unix socket under c's wrappers, if there is one.
+func unixConn(c net.Conn) (*net.UnixConn, bool) {
+	for range 8 { // wrappers are few; a cycle must not hang the server
+		switch v := c.(type) {
+		case *net.UnixConn:
+			return v, true
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // NewHTTPServer wraps h in an http.Server set up for a Unix socket: peer
