@@ -46,11 +46,17 @@ func (t tx) Scan(prefix string, reverse bool, fn func(key string, value []byte) 
 	p := []byte(prefix)
 	opts := badger.IteratorOptions{Prefix: p, Reverse: reverse}
 	end := prefixEnd(p)
-	if reverse && end == nil {
+	switch {
+	case reverse && end == nil:
 		// No key follows every key with this prefix (it is empty or all
 		// 0xFF), so start from the very last key; Badger would start a
 		// prefixed reverse Rewind at the prefix itself.
 		opts.Prefix = nil
+	case reverse:
+		// The reverse Seek below may land on end, which lacks p; with
+		// the prefix end and p share, Valid tells that landing from
+		// landing nowhere (where Item must not be read: it panics).
+		opts.Prefix = end[:len(end)-1]
 	}
 	it := t.txn.NewIterator(opts)
 	defer it.Close()
@@ -61,9 +67,10 @@ func (t tx) Scan(prefix string, reverse bool, fn func(key string, value []byte) 
 		it.Rewind()
 	default:
 		// A reverse Seek lands on the last key <= end: end itself when it
-		// exists (not ours, so step past it), else the last prefixed key.
+		// exists (not ours, so step past it), else the last prefixed key,
+		// or before them all, or nowhere when no key sorts before end.
 		it.Seek(end)
-		if item := it.Item(); item != nil && bytes.Equal(item.Key(), end) {
+		if it.Valid() && bytes.Equal(it.Item().Key(), end) {
 			it.Next()
 		}
 	}

@@ -244,6 +244,9 @@ func testScan(t *testing.T, s core.Store) {
 		{"t/b/", true, []string{"t/b/1"}},
 		{"t/c", false, nil},
 		{"t/c", true, nil},
+		// Nothing in the store sorts at or before the prefix's end.
+		{"0", true, nil},
+		{"\x00", true, nil},
 		{"t/\xff", true, []string{"t/\xff\xffz", "t/\xff\xff", "t/\xff"}},
 		{"t/\xff\xff", false, []string{"t/\xff\xff", "t/\xff\xffz"}},
 		{"t/", true, []string{"t/\xff\xffz", "t/\xff\xff", "t/\xff", "t/b/1", "t/ab", "t/a0", "t/a/2", "t/a/1", "t/a"}},
