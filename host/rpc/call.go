@@ -90,9 +90,10 @@ func (s *Server) invoke(ctx context.Context, m *method, params any) (result any,
 
 // audit records a call to a mutating method: who, what, on what, how it
 // ended. The params themselves are never recorded, only the target member,
-// because params can hold secrets. A refusal repeated by the same peer is
-// folded into a counted record (refusals). A recording failure is logged
-// and does not change the call's answer.
+// because params can hold secrets. An unprivileged caller's repeated
+// refusals are folded into counted records (refusals); a privileged
+// caller's calls are all recorded one by one. A recording failure is
+// logged and does not change the call's answer.
 func (s *Server) audit(ctx context.Context, m *method, c core.Caller, params any, callErr error, d time.Duration) {
 	if s.auditor == nil {
 		return
@@ -108,7 +109,7 @@ func (s *Server) audit(ctx context.Context, m *method, c core.Caller, params any
 		ev.Outcome = core.OutcomeError
 		ev.Error = api.FromError(callErr).Message
 	}
-	if core.IsCode(callErr, core.Forbidden) && !s.refusals.admit(c, ev) {
+	if !c.Privileged && core.IsCode(callErr, core.Forbidden) && !s.refusals.admit(c, ev) {
 		return
 	}
 	if _, err := s.auditor.AuditRecord(context.WithoutCancel(ctx), ev); err != nil {
