@@ -76,8 +76,8 @@ func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := btrfsSubvols(t, top)["@home/alice"]
-			if q := btrfsQgroups(t, top)[qgroupOf(id)]; q.MaxRef != "8388608" {
-				t.Errorf("qgroup of @home/alice (%d): %+v", id, q)
+			if q := btrfsQgroups(t, top)[groupOf(id)]; q.MaxRef != "8388608" {
+				t.Errorf("group of @home/alice (%d): %+v", id, q)
 			}
 			dest := filepath.Join(home, ".snapshots", "alice", "2026-01-01T00:00:00Z")
 			if _, err := v.Snapshot(ctx, volumes.SnapshotSpec{Source: path, Dest: dest, ReadOnly: true}); err != nil {

@@ -129,6 +129,9 @@ func btrfsDelete(t *testing.T, v volumes.Volumes, path, name string) {
 			t.Errorf("qgroup %s still shown by btrfs qgroup show after DeleteVolume (or id unknown)", qgroupOf(id))
 		}
 	}
+	if _, ok := qgs[groupOf(id)]; ok {
+		t.Errorf("group %s of the volume still shown by btrfs qgroup show after DeleteVolume", groupOf(id))
+	}
 	if _, err := os.Lstat(path); !os.IsNotExist(err) {
 		t.Errorf("%s still there: %v", path, err)
 	}

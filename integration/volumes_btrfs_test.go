@@ -79,9 +79,9 @@ func btrfsCreate(t *testing.T, v volumes.Volumes, path, name string) {
 	if !ok {
 		t.Fatalf("btrfs subvolume list lacks %s", name)
 	}
-	q, ok := btrfsQgroups(t, sandbox.HomeRoot)[qgroupOf(id)]
+	q, ok := btrfsQgroups(t, sandbox.HomeRoot)[groupOf(id)]
 	if !ok || q.MaxRef != "33554432" {
-		t.Errorf("btrfs qgroup show: %s = %+v (present %v), want max referenced 33554432", qgroupOf(id), q, ok)
+		t.Errorf("btrfs qgroup show: %s = %+v (present %v), want max referenced 33554432", groupOf(id), q, ok)
 	}
 	st, err := os.Lstat(path)
 	if err != nil {
@@ -206,7 +206,7 @@ func btrfsSetQuota(t *testing.T, v volumes.Volumes, path, name string) {
 		if err != nil || got.QuotaBytes != c.bytes {
 			t.Fatalf("SetQuota(%d): %+v %v", c.bytes, got, err)
 		}
-		if q := btrfsQgroups(t, sandbox.HomeRoot)[qgroupOf(id)]; q.MaxRef != c.want {
+		if q := btrfsQgroups(t, sandbox.HomeRoot)[groupOf(id)]; q.MaxRef != c.want {
 			t.Errorf("after SetQuota(%d) btrfs says max referenced %q, want %q", c.bytes, q.MaxRef, c.want)
 		}
 	}

@@ -32,8 +32,8 @@ type btrfsQgroup struct {
 	MaxRef     string // "none" or bytes
 }
 
-// btrfsQgroups is `btrfs qgroup show -re --raw` of mnt: "0/id" → line;
-// empty when quotas are off.
+// btrfsQgroups is `btrfs qgroup show -re --raw` of mnt: "level/id" →
+// line; empty when quotas are off.
 func btrfsQgroups(t *testing.T, mnt string) map[string]btrfsQgroup {
 	t.Helper()
 	out := map[string]btrfsQgroup{}
@@ -46,7 +46,7 @@ func btrfsQgroups(t *testing.T, mnt string) map[string]btrfsQgroup {
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 5 || !strings.HasPrefix(f[0], "0/") {
+		if len(f) < 5 || !strings.Contains(f[0], "/") || strings.HasPrefix(f[0], "-") {
 			continue
 		}
 		rfer, _ := strconv.ParseUint(f[1], 10, 64)
@@ -57,3 +57,7 @@ func btrfsQgroups(t *testing.T, mnt string) map[string]btrfsQgroup {
 
 // qgroupOf names the level-0 qgroup of subvolume id.
 func qgroupOf(id uint64) string { return "0/" + strconv.FormatUint(id, 10) }
+
+// groupOf names the level-1 qgroup that carries the limit of the volume
+// whose subvolume id is id.
+func groupOf(id uint64) string { return "1/" + strconv.FormatUint(id, 10) }

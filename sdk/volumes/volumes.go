@@ -85,6 +85,13 @@ type Volume struct {
 	Kind       string // KindSubvolume or KindDirectory
 	QuotaBytes uint64
 	UsedBytes  uint64
+	// Uncovered lists the subvolumes inside a limited volume that its limit
+	// does not cover (a user can make one with `btrfs subvolume create`):
+	// what is written there escapes the quota. GetUsage and SetQuota fill
+	// it; SetQuota brings every one of them under the limit, so it lists
+	// only those that appeared meanwhile. Empty when the plugin has no
+	// such thing.
+	Uncovered []string
 }
 
 // SnapshotSpec describes a snapshot of Source at Dest.

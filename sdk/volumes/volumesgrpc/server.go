@@ -136,11 +136,12 @@ func (s *Server) Sync(ctx context.Context, r *volumesv1.SyncRequest) (*volumesv1
 }
 
 func volumeToProto(v volumes.Volume) *volumesv1.Volume {
-	return &volumesv1.Volume{Path: v.Path, Kind: v.Kind, QuotaBytes: v.QuotaBytes, UsedBytes: v.UsedBytes}
+	return &volumesv1.Volume{Path: v.Path, Kind: v.Kind, QuotaBytes: v.QuotaBytes, UsedBytes: v.UsedBytes, Uncovered: v.Uncovered}
 }
 
 func volumeFromProto(v *volumesv1.Volume) volumes.Volume {
-	return volumes.Volume{Path: v.GetPath(), Kind: v.GetKind(), QuotaBytes: v.GetQuotaBytes(), UsedBytes: v.GetUsedBytes()}
+	return volumes.Volume{Path: v.GetPath(), Kind: v.GetKind(), QuotaBytes: v.GetQuotaBytes(), UsedBytes: v.GetUsedBytes(),
+		Uncovered: v.GetUncovered()}
 }
 
 func snapshotToProto(s volumes.Snapshot) *volumesv1.Snapshot {

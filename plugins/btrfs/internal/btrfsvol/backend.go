@@ -28,24 +28,51 @@ type Backend interface {
 	// DeleteSubvolume removes the subvolume name in dirfd and commits the
 	// transaction, so the deletion is durable when it returns.
 	DeleteSubvolume(ctx context.Context, dirfd int, name string) error
-	// EnableQuota turns qgroups on for the filesystem fd is on.
+	// EnableQuota turns quotas on for the filesystem fd is on: simple
+	// quotas where the kernel has them (≥ 6.7), full qgroups otherwise.
+	// Under simple quotas the kernel itself puts a subvolume made inside a
+	// volume into the volume's group; under full qgroups only the Watcher
+	// does.
 	EnableQuota(ctx context.Context, fd int) error
 	// WaitRescan blocks until a running qgroup rescan finished.
 	WaitRescan(ctx context.Context, fd int) error
 	// StartRescan starts a qgroup rescan; one already running is fine.
 	StartRescan(ctx context.Context, fd int) error
-	// QuotaState reports, as of now, whether qgroups are on, being
-	// rescanned, or marked inconsistent.
+	// QuotaState reports, as of now, whether qgroups are on, in which
+	// mode, being rescanned, or marked inconsistent.
 	QuotaState(ctx context.Context, fd int) (QuotaState, error)
-	// SetLimit sets the referenced-bytes limit of qgroup 0/id; 0 clears it.
-	// ErrQuotaDisabled when qgroups are off.
-	SetLimit(ctx context.Context, fd int, id, bytes uint64) error
-	// Qgroup reads qgroup 0/id: ErrQuotaDisabled when qgroups are off,
-	// ErrNoQgroup when the qgroup does not exist.
-	Qgroup(ctx context.Context, fd int, id uint64) (Qgroup, error)
-	// DestroyQgroup removes qgroup 0/id; nil when it does not exist,
-	// ErrQgroupBusy while the kernel still accounts a deleted subvolume.
-	DestroyQgroup(ctx context.Context, fd int, id uint64) error
+
+	// The qgroup calls below take a qgroup id with its level (see
+	// volumeGroup). Each starts a transaction that reserves metadata in the
+	// qgroups of the subvolume fd is in, so they are issued on a directory
+	// outside the volume whose qgroups they change (its parent): on the
+	// volume itself, a volume over its limit would refuse every change of
+	// that limit with EDQUOT.
+
+	// SetLimit sets the referenced-bytes limit of qgroup q; 0 clears it.
+	// ErrQuotaDisabled when qgroups are off, ErrNoQgroup when q does not
+	// exist.
+	SetLimit(ctx context.Context, fd int, q, bytes uint64) error
+	// Qgroup reads qgroup q: ErrQuotaDisabled when qgroups are off,
+	// ErrNoQgroup when it does not exist.
+	Qgroup(ctx context.Context, fd int, q uint64) (Qgroup, error)
+	// CreateQgroup makes the higher-level qgroup q; one that exists is
+	// success.
+	CreateQgroup(ctx context.Context, fd int, q uint64) error
+	// Relate makes qgroup child a member of parent (add) or takes it out;
+	// what already is so is success. Under full qgroups the kernel marks
+	// the accounting inconsistent when child shares extents outside
+	// parent; the caller checks QuotaState.
+	Relate(ctx context.Context, fd int, child, parent uint64, add bool) error
+	// Parents lists the qgroups q is a member of.
+	Parents(ctx context.Context, fd int, q uint64) ([]uint64, error)
+	// DestroyQgroup removes qgroup q; nil when it does not exist,
+	// ErrQgroupBusy while the kernel still accounts a deleted subvolume
+	// (or, for a group, while it has members).
+	DestroyQgroup(ctx context.Context, fd int, q uint64) error
+	// Nested lists the subvolumes below subvolume id, whose root directory
+	// fd is, with their paths relative to it.
+	Nested(ctx context.Context, fd int, id uint64) ([]SubvolEntry, error)
 	// Subvolumes lists every subvolume of the filesystem fd is on, with
 	// its path from the filesystem's top level.
 	Subvolumes(ctx context.Context, fd int) ([]SubvolEntry, error)
@@ -60,7 +87,7 @@ type SubvolInfo struct {
 	Created    time.Time
 }
 
-// Qgroup is a level-0 qgroup's usage and limit.
+// Qgroup is a qgroup's usage and limit.
 type Qgroup struct {
 	ID         uint64
 	Referenced uint64
@@ -70,9 +97,10 @@ type Qgroup struct {
 
 // QuotaState is the qgroup status of a filesystem. While the kernel holds
 // the accounting inconsistent it skips it, so limits are not enforced
-// until a rescan ends.
+// until a rescan ends. Simple is the mode: simple quotas (squota) rather
+// than full qgroups.
 type QuotaState struct {
-	Enabled, Rescanning, Inconsistent bool
+	Enabled, Simple, Rescanning, Inconsistent bool
 }
 
 // SubvolEntry is one subvolume of a filesystem.
@@ -90,6 +118,25 @@ var (
 	ErrNoQgroup      = errors.New("no such qgroup")
 	ErrQgroupBusy    = errors.New("qgroup still in use")
 )
+
+// qgroupLevelShift places a qgroup's level above its id
+// (BTRFS_QGROUP_LEVEL_SHIFT): qgroup "1/257" is 1<<48 | 257.
+const qgroupLevelShift = 48
+
+// volumeGroup is the level-1 qgroup that carries the limit of the volume
+// whose subvolume id is id: "1/<id>". The volume's own qgroup 0/<id> and
+// the qgroups of every subvolume made inside it are its members, so the
+// limit holds for all of them together; a limit on 0/<id> alone would
+// not count a nested subvolume.
+func volumeGroup(id uint64) uint64 { return 1<<qgroupLevelShift | id }
+
+// qgroupName spells qgroup q as btrfs-progs does: "level/id".
+func qgroupName(q uint64) string {
+	return fmt.Sprintf("%d/%d", q>>qgroupLevelShift, q&(1<<qgroupLevelShift-1))
+}
+
+// qgroupLevel is q's level: 0 for a subvolume's own qgroup.
+func qgroupLevel(q uint64) uint64 { return q >> qgroupLevelShift }
 
 // topLevelID is the id of a btrfs filesystem's top-level subvolume, which
 // is never a user's volume.

@@ -3,6 +3,7 @@ package btrfsvol
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,12 @@ type fakeBackend struct {
 	quota   bool
 	limits  map[uint64]uint64
 	qgroups map[uint64]bool
+	// used is a qgroup's referenced bytes (16 KiB when unset).
+	used map[uint64]uint64
+	// parents holds the relations: qgroup → the qgroups it is a member of.
+	parents map[uint64][]uint64
+	// nested is what Nested answers, by subvolume id.
+	nested  map[uint64][]SubvolEntry
 	fail    map[string]error // method → error, every call
 	failOne map[string]error // method → error, next call only
 	busy    int              // DestroyQgroup answers busy this many times
@@ -31,7 +38,8 @@ var _ Backend = (*fakeBackend)(nil)
 
 func newFake() *fakeBackend {
 	return &fakeBackend{subs: map[[2]uint64]*SubvolInfo{}, nextID: 256, limits: map[uint64]uint64{},
-		qgroups: map[uint64]bool{}, fail: map[string]error{}, failOne: map[string]error{}}
+		qgroups: map[uint64]bool{}, used: map[uint64]uint64{}, parents: map[uint64][]uint64{},
+		nested: map[uint64][]SubvolEntry{}, fail: map[string]error{}, failOne: map[string]error{}}
 }
 
 func (f *fakeBackend) enter(method string) error {
@@ -178,17 +186,92 @@ func (f *fakeBackend) QuotaState(context.Context, int) (QuotaState, error) {
 	return QuotaState{Enabled: f.quota, Inconsistent: f.quota && f.inconsistent}, nil
 }
 
-func (f *fakeBackend) SetLimit(_ context.Context, _ int, id, bytes uint64) error {
+func (f *fakeBackend) SetLimit(_ context.Context, fd int, id, bytes uint64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("SetLimit"); err != nil {
+	if err := firstErr(f.enter("SetLimit"), f.overLimitAt(fd)); err != nil {
 		return err
 	}
 	if !f.quota {
 		return ErrQuotaDisabled
 	}
+	if !f.qgroups[id] {
+		return ErrNoQgroup
+	}
 	f.limits[id] = bytes
 	return nil
+}
+
+// overLimitAt is what the kernel does to a qgroup call issued on a
+// descriptor inside a volume over its limit: the call's transaction
+// reserves metadata there, and is refused.
+func (f *fakeBackend) overLimitAt(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	s, ok := f.subs[[2]uint64{st.Dev, st.Ino}]
+	if !ok {
+		return nil
+	}
+	for _, q := range []uint64{s.ID, volumeGroup(s.ID)} {
+		if lim := f.limits[q]; lim > 0 && f.usedOf(q) > lim {
+			return unix.EDQUOT
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) usedOf(q uint64) uint64 {
+	if u, ok := f.used[q]; ok {
+		return u
+	}
+	return 16384
+}
+
+func (f *fakeBackend) CreateQgroup(_ context.Context, fd int, q uint64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := firstErr(f.enter("CreateQgroup"), f.overLimitAt(fd)); err != nil {
+		return err
+	}
+	if !f.quota {
+		return ErrQuotaDisabled
+	}
+	f.qgroups[q] = true
+	return nil
+}
+
+func (f *fakeBackend) Relate(_ context.Context, fd int, child, parent uint64, add bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := firstErr(f.enter("Relate"), f.overLimitAt(fd)); err != nil {
+		return err
+	}
+	if !f.quota {
+		return ErrQuotaDisabled
+	}
+	ps := slices.DeleteFunc(f.parents[child], func(p uint64) bool { return p == parent })
+	if add {
+		ps = append(ps, parent)
+	}
+	f.parents[child] = ps
+	return nil
+}
+
+func (f *fakeBackend) Parents(_ context.Context, _ int, q uint64) ([]uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.quota {
+		return nil, ErrQuotaDisabled
+	}
+	return slices.Clone(f.parents[q]), nil
+}
+
+func (f *fakeBackend) Nested(_ context.Context, _ int, id uint64) ([]SubvolEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.nested[id]), nil
 }
 
 func (f *fakeBackend) Qgroup(_ context.Context, _ int, id uint64) (Qgroup, error) {
@@ -200,7 +283,7 @@ func (f *fakeBackend) Qgroup(_ context.Context, _ int, id uint64) (Qgroup, error
 	if !f.qgroups[id] {
 		return Qgroup{}, ErrNoQgroup
 	}
-	return Qgroup{ID: id, Referenced: 16384, MaxRef: f.limits[id]}, nil
+	return Qgroup{ID: id, Referenced: f.usedOf(id), MaxRef: f.limits[id]}, nil
 }
 
 func (f *fakeBackend) DestroyQgroup(_ context.Context, _ int, id uint64) error {
@@ -215,6 +298,7 @@ func (f *fakeBackend) DestroyQgroup(_ context.Context, _ int, id uint64) error {
 	}
 	delete(f.qgroups, id)
 	delete(f.limits, id)
+	delete(f.parents, id)
 	return nil
 }
 

@@ -27,6 +27,7 @@ const (
 	iocSnapCreateV2      = 0x50009417 // _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2)
 	iocStartSync         = 0x80089418 // _IOR(0x94, 24, __u64)
 	iocQuotaCtl          = 0xc0109428 // _IOWR(0x94, 40, struct btrfs_ioctl_quota_ctl_args)
+	iocQgroupAssign      = 0x40189429 // _IOW(0x94, 41, struct btrfs_ioctl_qgroup_assign_args)
 	iocQgroupCreate      = 0x4010942a // _IOW(0x94, 42, struct btrfs_ioctl_qgroup_create_args)
 	iocQgroupLimit       = 0x8030942b // _IOR(0x94, 43, struct btrfs_ioctl_qgroup_limit_args)
 	iocQuotaRescan       = 0x4040942c // _IOW(0x94, 44, struct btrfs_ioctl_quota_rescan_args)
@@ -38,6 +39,7 @@ const (
 	subvolRdonly      = 1 << 1 // BTRFS_SUBVOL_RDONLY, vol_args_v2.flags
 	rootSubvolRdonly  = 1 << 0 // BTRFS_ROOT_SUBVOL_RDONLY, root item flags
 	quotaCtlEnable    = 1      // BTRFS_QUOTA_CTL_ENABLE
+	quotaCtlSimple    = 4      // BTRFS_QUOTA_CTL_ENABLE_SIMPLE_QUOTA (Linux ≥ 6.7)
 	limitMaxRfer      = 1 << 0 // BTRFS_QGROUP_LIMIT_MAX_RFER
 	limitClear        = ^uint64(0)
 	volNameMax        = 4087 // BTRFS_PATH_NAME_MAX
@@ -77,6 +79,8 @@ type quotaRescanArgs struct {
 }
 
 type qgroupCreateArgs struct{ Create, QgroupID uint64 }
+
+type qgroupAssignArgs struct{ Assign, Src, Dst uint64 }
 
 type qgroupLimitArgs struct {
 	QgroupID                                  uint64
@@ -218,14 +222,6 @@ func commit(fd int) error {
 	return nil
 }
 
-func (Ioctl) EnableQuota(_ context.Context, fd int) error {
-	a := quotaCtlArgs{Cmd: quotaCtlEnable}
-	if err := ioctl(fd, iocQuotaCtl, unsafe.Pointer(&a)); err != nil {
-		return fmt.Errorf("BTRFS_IOC_QUOTA_CTL enable: %w", err)
-	}
-	return nil
-}
-
 // WaitRescan blocks in the kernel; a cancelled ctx returns early and leaves
 // the wait to finish on its own.
 func (Ioctl) WaitRescan(ctx context.Context, fd int) error {
@@ -259,33 +255,4 @@ func (Ioctl) StartRescan(_ context.Context, fd int) error {
 	default:
 		return fmt.Errorf("BTRFS_IOC_QUOTA_RESCAN: %w", err)
 	}
-}
-
-func (Ioctl) SetLimit(_ context.Context, fd int, id, bytes uint64) error {
-	a := qgroupLimitArgs{QgroupID: id, Flags: limitMaxRfer, MaxRfer: bytes}
-	if bytes == 0 {
-		a.MaxRfer = limitClear
-	}
-	err := ioctl(fd, iocQgroupLimit, unsafe.Pointer(&a))
-	switch err {
-	case nil:
-		return nil
-	case unix.ENOTCONN:
-		return ErrQuotaDisabled
-	case unix.ENOENT:
-		return fmt.Errorf("qgroup 0/%d: %w", id, ErrNoQgroup)
-	}
-	return fmt.Errorf("BTRFS_IOC_QGROUP_LIMIT 0/%d: %w", id, err)
-}
-
-func (Ioctl) DestroyQgroup(_ context.Context, fd int, id uint64) error {
-	a := qgroupCreateArgs{Create: 0, QgroupID: id}
-	err := ioctl(fd, iocQgroupCreate, unsafe.Pointer(&a))
-	switch err {
-	case nil, unix.ENOENT, unix.ENOTCONN:
-		return nil
-	case unix.EBUSY:
-		return ErrQgroupBusy
-	}
-	return fmt.Errorf("BTRFS_IOC_QGROUP_CREATE destroy 0/%d: %w", id, err)
 }

@@ -136,8 +136,11 @@ func (Ioctl) Qgroup(_ context.Context, fd int, id uint64) (Qgroup, error) {
 	return qgroupFromItems(id, items)
 }
 
-// statusInconsistent is BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT.
-const statusInconsistent = 1 << 2
+// Flags of the qgroup status item.
+const (
+	statusInconsistent = 1 << 2 // BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT
+	statusSimpleMode   = 1 << 3 // BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE
+)
 
 // QuotaState reads the kernel's live qgroup flags from sysfs
 // (/sys/fs/btrfs/FSID/qgroups/inconsistent, where the kernel has it) when it can, and
@@ -174,19 +177,26 @@ func sysfsQuotaState(fd int) (st QuotaState, ok bool) {
 // sysfsBtrfs is where the kernel shows each mounted btrfs filesystem.
 const sysfsBtrfs = "/sys/fs/btrfs"
 
-// readSysfsQuota reads qgroups/inconsistent of filesystem fsid under root.
+// readSysfsQuota reads qgroups/inconsistent of filesystem fsid under root,
+// and qgroups/mode ("qgroup" or "squota") where the kernel has it (≥ 6.7).
 func readSysfsQuota(root string, fsid [16]byte) (QuotaState, bool) {
-	b, err := os.ReadFile(root + "/" + uuidString(fsid) + "/qgroups/inconsistent")
+	dir := root + "/" + uuidString(fsid) + "/qgroups/"
+	b, err := os.ReadFile(dir + "inconsistent")
 	if err != nil {
 		return QuotaState{}, false
 	}
+	st := QuotaState{Enabled: true}
 	switch strings.TrimSpace(string(b)) {
 	case "0":
-		return QuotaState{Enabled: true}, true
 	case "1":
-		return QuotaState{Enabled: true, Inconsistent: true}, true
+		st.Inconsistent = true
+	default:
+		return QuotaState{}, false
 	}
-	return QuotaState{}, false
+	if m, err := os.ReadFile(dir + "mode"); err == nil {
+		st.Simple = strings.TrimSpace(string(m)) == "squota"
+	}
+	return st, true
 }
 
 // uuidString spells a filesystem id as sysfs names its directory.
@@ -210,7 +220,9 @@ func treeQuotaState(fd int) (QuotaState, error) {
 	for _, it := range items {
 		// btrfs_qgroup_status_item: version, generation, flags, rescan.
 		if it.Type == qgroupStatusKey && len(it.Data) >= 24 {
-			st.Inconsistent = binary.LittleEndian.Uint64(it.Data[16:])&statusInconsistent != 0
+			flags := binary.LittleEndian.Uint64(it.Data[16:])
+			st.Inconsistent = flags&statusInconsistent != 0
+			st.Simple = flags&statusSimpleMode != 0
 		}
 	}
 	return st, nil
@@ -278,11 +290,9 @@ func decodeRoots(items []item) ([]SubvolEntry, map[uint64]rootRef) {
 			entries = append(entries, SubvolEntry{ID: it.ObjectID,
 				UUID:       formatUUID(it.Data[rootItemUUID : rootItemUUID+16]),
 				ParentUUID: formatUUID(it.Data[rootItemParentUUID : rootItemParentUUID+16])})
-		case it.Type == rootBackrefKey && len(it.Data) >= 18:
-			n := int(binary.LittleEndian.Uint16(it.Data[16:]))
-			if 18+n <= len(it.Data) {
-				refs[it.ObjectID] = rootRef{parent: it.Offset, dirID: binary.LittleEndian.Uint64(it.Data[0:]),
-					name: string(it.Data[18 : 18+n])}
+		case it.Type == rootBackrefKey:
+			if dirID, name, ok := decodeRef(it); ok {
+				refs[it.ObjectID] = rootRef{parent: it.Offset, dirID: dirID, name: name}
 			}
 		}
 	}

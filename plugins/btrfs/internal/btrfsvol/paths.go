@@ -66,6 +66,27 @@ func (v *Volumes) openSubvol(ctx context.Context, p string) (int, SubvolInfo, er
 	return fd, info, nil
 }
 
+// openSubvolAt opens the existing subvolume name in dirfd (at the absolute
+// path full), like openSubvol.
+func (v *Volumes) openSubvolAt(ctx context.Context, dirfd int, name, full string) (int, SubvolInfo, error) {
+	fd, err := openEntry(dirfd, name, full)
+	if err != nil {
+		return -1, SubvolInfo{}, err
+	}
+	if fd < 0 {
+		return -1, SubvolInfo{}, sdkerr.Errorf(sdkerr.NotFound, "%s does not exist", full)
+	}
+	info, err := v.B.SubvolInfo(ctx, fd)
+	if err != nil {
+		unix.Close(fd)
+		if errors.Is(err, ErrNotSubvolume) {
+			return -1, SubvolInfo{}, sdkerr.Errorf(sdkerr.FailedPrecondition, "%s is not a btrfs subvolume", full)
+		}
+		return -1, SubvolInfo{}, fail(err, "inspect %s", full)
+	}
+	return fd, info, nil
+}
+
 // lookupSubvol finds the subvolume name in dirfd for removal: ok false
 // when nothing is there; FailedPrecondition for anything but a subvolume.
 func (v *Volumes) lookupSubvol(ctx context.Context, dirfd int, name, full string) (SubvolInfo, bool, error) {

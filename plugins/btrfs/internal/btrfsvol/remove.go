@@ -52,8 +52,9 @@ func (v *Volumes) removeAt(ctx context.Context, path string, snapshot bool) erro
 	return v.remove(ctx, dirfd, base, info.ID, path)
 }
 
-// remove deletes subvolume name in dirfd (id, at the absolute path full)
-// and then its qgroup. Subvolumes a user made inside it go first.
+// remove deletes subvolume name in dirfd (id, at the absolute path full),
+// then its qgroup and its group. Subvolumes a user made inside it go
+// first.
 func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64, full string) error {
 	err := v.B.DeleteSubvolume(ctx, dirfd, name)
 	if errors.Is(err, unix.ENOTEMPTY) {
@@ -64,7 +65,14 @@ func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64,
 	if err != nil && !errors.Is(err, unix.ENOENT) {
 		return fail(err, "delete subvolume %s", full)
 	}
-	if err := v.dropQgroup(ctx, dirfd, id, full); err != nil {
+	gone, err := v.dropQgroup(ctx, dirfd, id, full, true)
+	if err != nil {
+		return err
+	}
+	// The group is empty once the kernel dropped its members' qgroups;
+	// when the volume's own outlived the wait, one try without waiting
+	// again, and the kernel's cleaner or the next delete finishes it.
+	if _, err := v.dropQgroup(ctx, dirfd, volumeGroup(id), full, gone); err != nil {
 		return err
 	}
 	// Dropping a subvolume's qgroup can leave the kernel's accounting
@@ -76,37 +84,22 @@ func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64,
 
 // removeNested deletes the subvolumes below the subvolume id at full
 // (users may make their own), deepest first, as the kernel refuses to
-// delete a subvolume that holds another. Each is found by its path from
-// the top level, opened without following a symlink and checked to be
-// the subvolume listed before it is deleted.
+// delete a subvolume that holds another. Each is found by its path below
+// full, opened without following a symlink and checked to be the
+// subvolume listed before it is deleted.
 func (v *Volumes) removeNested(ctx context.Context, full string, id uint64) error {
 	fd, err := osutil.OpenDirNoFollow(full)
 	if err != nil {
 		return err
 	}
-	entries, err := v.B.Subvolumes(ctx, fd)
+	nested, err := v.B.Nested(ctx, fd, id)
 	unix.Close(fd)
 	if err != nil {
-		return err
-	}
-	top := ""
-	for _, e := range entries {
-		if e.ID == id {
-			top = e.Path + "/"
-		}
-	}
-	if top == "" {
-		return sdkerr.Errorf(sdkerr.Internal, "subvolume %d of %s is not in the filesystem's list", id, full)
-	}
-	var nested []SubvolEntry
-	for _, e := range entries {
-		if strings.HasPrefix(e.Path, top) {
-			nested = append(nested, e)
-		}
+		return fail(err, "list the subvolumes inside %s", full)
 	}
 	sort.Slice(nested, func(i, j int) bool { return strings.Count(nested[i].Path, "/") > strings.Count(nested[j].Path, "/") })
 	for _, e := range nested {
-		if err := v.removeListed(ctx, filepath.Join(full, strings.TrimPrefix(e.Path, top)), e.ID); err != nil {
+		if err := v.removeListed(ctx, filepath.Join(full, e.Path), e.ID); err != nil {
 			return err
 		}
 	}
@@ -127,30 +120,36 @@ func (v *Volumes) removeListed(ctx context.Context, p string, id uint64) error {
 	return v.remove(ctx, dirfd, base, id, p)
 }
 
-// dropQgroup destroys qgroup 0/id. Newer kernels refuse (EBUSY) while the
-// cleaner still drops the deleted subvolume, and remove the qgroup
-// themselves once it is done; older ones keep a stale qgroup forever
-// unless it is destroyed. So: retry with backoff for QgroupWait, then
-// leave it to the kernel with a warning.
-func (v *Volumes) dropQgroup(ctx context.Context, fd int, id uint64, full string) error {
-	deadline := time.Now().Add(v.QgroupWait)
-	wait := 2 * time.Millisecond
+// dropQgroup destroys qgroup q and reports whether it is gone. Newer
+// kernels refuse (EBUSY) while the cleaner still drops the deleted
+// subvolume (a group: while it has members), and remove a subvolume's
+// qgroup themselves once it is done; older ones keep a stale qgroup
+// forever unless it is destroyed. So: retry with backoff for QgroupWait
+// (when wait), then leave it to the kernel with a warning.
+func (v *Volumes) dropQgroup(ctx context.Context, fd int, q uint64, full string, wait bool) (bool, error) {
+	deadline := time.Now()
+	if wait {
+		deadline = deadline.Add(v.QgroupWait)
+	}
+	pause := 2 * time.Millisecond
 	for {
-		err := v.B.DestroyQgroup(ctx, fd, id)
+		err := v.B.DestroyQgroup(ctx, fd, q)
 		if !errors.Is(err, ErrQgroupBusy) {
-			return fail(err, "destroy qgroup 0/%d of %s", id, full)
+			return err == nil, fail(err, "destroy qgroup %s of %s", qgroupName(q), full)
 		}
-		if time.Now().Add(wait).After(deadline) {
-			v.warn("qgroup still busy after deleting the subvolume; the kernel removes it when its cleaner is done",
-				"path", full, "qgroup", qgroupID(id))
-			return nil
+		if time.Now().Add(pause).After(deadline) {
+			if wait {
+				v.warn("qgroup still busy after deleting the subvolume; the kernel removes it when its cleaner is done",
+					"path", full, "qgroup", qgroupName(q))
+			}
+			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return fail(ctx.Err(), "wait for qgroup 0/%d of %s", id, full)
-		case <-time.After(wait):
+			return false, fail(ctx.Err(), "wait for qgroup %s of %s", qgroupName(q), full)
+		case <-time.After(pause):
 		}
-		wait = min(2*wait, 250*time.Millisecond)
+		pause = min(2*pause, 250*time.Millisecond)
 	}
 }
 
@@ -168,17 +167,26 @@ func (v *Volumes) discard(ctx context.Context, dirfd int, name, full string) {
 	}
 }
 
-// SetQuota sets the volume's limit (0 removes it).
+// SetQuota sets the volume's limit (0 removes it) and brings every
+// subvolume inside it under that limit. A limit below what the volume
+// already holds is refused. The change goes through the volume's parent
+// directory, so raising or removing a limit works however full the
+// volume is.
 func (v *Volumes) SetQuota(ctx context.Context, path string, quotaBytes uint64) (volumes.Volume, error) {
 	if err := pathArg(path); err != nil {
 		return volumes.Volume{}, err
 	}
-	fd, info, err := v.openSubvol(ctx, path)
+	dirfd, base, err := openParent(path)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	defer unix.Close(dirfd)
+	fd, info, err := v.openSubvolAt(ctx, dirfd, base, path)
 	if err != nil {
 		return volumes.Volume{}, err
 	}
 	defer unix.Close(fd)
-	if err := v.limit(ctx, fd, info.ID, quotaBytes); err != nil {
+	if err := v.limit(ctx, dirfd, fd, info.ID, quotaBytes, false); err != nil {
 		return volumes.Volume{}, fail(err, "set quota of %s", path)
 	}
 	return v.volume(ctx, path, fd, info.ID, true)

@@ -49,6 +49,10 @@ func (v *Volumes) Snapshot(ctx context.Context, spec volumes.SnapshotSpec) (volu
 	if err := v.B.Snapshot(ctx, srcfd, dirfd, base, spec.ReadOnly); err != nil {
 		return volumes.Snapshot{}, fail(err, "snapshot %s at %s", spec.Source, spec.Dest)
 	}
+	// Under full qgroups a snapshot of a volume in a group, taken outside
+	// that group, leaves the accounting inconsistent: no limit holds
+	// until a rescan.
+	v.ensureAccounting(ctx, dirfd)
 	snap, ok, err := v.existingSnapshot(ctx, dirfd, base, spec, src)
 	if err == nil && !ok {
 		err = sdkerr.Errorf(sdkerr.Internal, "snapshot %s vanished right after it was taken", spec.Dest)

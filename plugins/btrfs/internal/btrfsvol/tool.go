@@ -138,7 +138,15 @@ func (t *Tool) DeleteSubvolume(ctx context.Context, dirfd int, name string) erro
 	return err
 }
 
+// EnableQuota asks btrfs-progs for simple quotas first (`quota enable
+// -s`, btrfs-progs ≥ 6.7 on Linux ≥ 6.7); an older btrfs-progs (Debian
+// 12 has 6.2) answers with its usage, and an older kernel refuses, and
+// both get full qgroups, under which only the Watcher keeps subvolumes
+// made inside a volume within its limit.
 func (t *Tool) EnableQuota(ctx context.Context, fd int) error {
+	if _, err := t.run(ctx, "quota", "enable", "-s", fdPath(fd, "")); err == nil {
+		return nil
+	}
 	_, err := t.run(ctx, "quota", "enable", fdPath(fd, ""))
 	return err
 }
@@ -166,56 +174,140 @@ func (t *Tool) QuotaState(ctx context.Context, fd int) (QuotaState, error) {
 	return Ioctl{}.QuotaState(ctx, fd)
 }
 
-func (t *Tool) SetLimit(ctx context.Context, fd int, id, bytes uint64) error {
+func (t *Tool) SetLimit(ctx context.Context, fd int, q, bytes uint64) error {
 	size := "none"
 	if bytes > 0 {
 		size = strconv.FormatUint(bytes, 10)
 	}
-	_, err := t.run(ctx, "qgroup", "limit", "--", size, qgroupID(id), fdPath(fd, ""))
-	if errors.Is(err, ErrQuotaDisabled) {
+	_, err := t.run(ctx, "qgroup", "limit", "--", size, qgroupName(q), fdPath(fd, ""))
+	switch {
+	case errors.Is(err, ErrQuotaDisabled):
 		return ErrQuotaDisabled
+	case errors.Is(err, unix.ENOENT):
+		return fmt.Errorf("qgroup %s: %w", qgroupName(q), ErrNoQgroup)
 	}
 	return err
 }
 
-func qgroupID(id uint64) string { return "0/" + strconv.FormatUint(id, 10) }
-
-func (t *Tool) Qgroup(ctx context.Context, fd int, id uint64) (Qgroup, error) {
-	out, err := t.run(ctx, "qgroup", "show", "-re", "--raw", "--", fdPath(fd, ""))
-	if errors.Is(err, ErrQuotaDisabled) {
-		return Qgroup{}, ErrQuotaDisabled
-	} else if err != nil {
+func (t *Tool) Qgroup(ctx context.Context, fd int, q uint64) (Qgroup, error) {
+	rows, err := t.qgroups(ctx, fd)
+	if err != nil {
 		return Qgroup{}, err
 	}
-	return parseQgroupShow(out, id)
+	for _, r := range rows {
+		if r.ID == q {
+			return r.Qgroup, nil
+		}
+	}
+	return Qgroup{}, fmt.Errorf("qgroup %s: %w", qgroupName(q), ErrNoQgroup)
 }
 
-// parseQgroupShow finds qgroup 0/id in `btrfs qgroup show -re --raw`:
-// qgroupid, referenced, exclusive, max referenced, max exclusive, path.
-func parseQgroupShow(out string, id uint64) (Qgroup, error) {
-	want := qgroupID(id)
+func (t *Tool) Parents(ctx context.Context, fd int, q uint64) ([]uint64, error) {
+	rows, err := t.qgroups(ctx, fd)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.ID == q {
+			return r.parents, nil
+		}
+	}
+	return nil, nil
+}
+
+// qgroups runs `btrfs qgroup show -pcre --raw`.
+func (t *Tool) qgroups(ctx context.Context, fd int) ([]qgroupRow, error) {
+	out, err := t.run(ctx, "qgroup", "show", "-pcre", "--raw", "--", fdPath(fd, ""))
+	if errors.Is(err, ErrQuotaDisabled) {
+		return nil, ErrQuotaDisabled
+	} else if err != nil {
+		return nil, err
+	}
+	return parseQgroupShow(out)
+}
+
+// qgroupRow is one line of `btrfs qgroup show -pcre --raw`.
+type qgroupRow struct {
+	Qgroup
+	parents []uint64
+}
+
+// parseQgroupShow reads `btrfs qgroup show -pcre --raw`: qgroupid,
+// referenced, exclusive, max referenced, max exclusive, parents and
+// children (comma-separated, "-" for none), path.
+func parseQgroupShow(out string) ([]qgroupRow, error) {
+	var rows []qgroupRow
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) < 5 || f[0] != want {
+		if len(f) < 7 || !strings.Contains(f[0], "/") || f[0] == "--------" {
 			continue
 		}
-		q := Qgroup{ID: id}
-		var err1, err2, err3 error
-		q.Referenced, err1 = strconv.ParseUint(f[1], 10, 64)
-		q.Exclusive, err2 = strconv.ParseUint(f[2], 10, 64)
+		id, err0 := parseQgroupName(f[0])
+		if err0 != nil {
+			continue // the header
+		}
+		r := qgroupRow{Qgroup: Qgroup{ID: id}}
+		var err1, err2, err3, err4 error
+		r.Referenced, err1 = strconv.ParseUint(f[1], 10, 64)
+		r.Exclusive, err2 = strconv.ParseUint(f[2], 10, 64)
 		if f[3] != "none" {
-			q.MaxRef, err3 = strconv.ParseUint(f[3], 10, 64)
+			r.MaxRef, err3 = strconv.ParseUint(f[3], 10, 64)
 		}
-		if err := firstErr(err1, err2, err3); err != nil {
-			return Qgroup{}, fmt.Errorf("btrfs qgroup show: %q: %w", line, err)
+		if f[5] != "-" {
+			for _, p := range strings.Split(f[5], ",") {
+				q, err := parseQgroupName(p)
+				err4 = firstErr(err4, err)
+				r.parents = append(r.parents, q)
+			}
 		}
-		return q, nil
+		if err := firstErr(err1, err2, err3, err4); err != nil {
+			return nil, fmt.Errorf("btrfs qgroup show: %q: %w", line, err)
+		}
+		rows = append(rows, r)
 	}
-	return Qgroup{}, fmt.Errorf("qgroup %s: %w", want, ErrNoQgroup)
+	return rows, nil
 }
 
-func (t *Tool) DestroyQgroup(ctx context.Context, fd int, id uint64) error {
-	_, err := t.run(ctx, "qgroup", "destroy", "--", qgroupID(id), fdPath(fd, ""))
+// parseQgroupName reads "level/id".
+func parseQgroupName(s string) (uint64, error) {
+	l, i, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, fmt.Errorf("qgroup %q: not level/id", s)
+	}
+	level, err1 := strconv.ParseUint(l, 10, 16)
+	id, err2 := strconv.ParseUint(i, 10, 48)
+	if err := firstErr(err1, err2); err != nil {
+		return 0, fmt.Errorf("qgroup %q: %w", s, err)
+	}
+	return level<<qgroupLevelShift | id, nil
+}
+
+func (t *Tool) CreateQgroup(ctx context.Context, fd int, q uint64) error {
+	_, err := t.run(ctx, "qgroup", "create", "--", qgroupName(q), fdPath(fd, ""))
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return err
+}
+
+// Relate runs `btrfs qgroup assign|remove --no-rescan`: rescans are the
+// volume logic's to start, bounded, when the kernel marked the
+// accounting inconsistent.
+func (t *Tool) Relate(ctx context.Context, fd int, child, parent uint64, add bool) error {
+	verb := "assign"
+	if !add {
+		verb = "remove"
+	}
+	_, err := t.run(ctx, "qgroup", verb, "--no-rescan", "--", qgroupName(child), qgroupName(parent), fdPath(fd, ""))
+	switch {
+	case add && errors.Is(err, unix.EEXIST), !add && errors.Is(err, unix.ENOENT):
+		return nil
+	}
+	return err
+}
+
+func (t *Tool) DestroyQgroup(ctx context.Context, fd int, q uint64) error {
+	_, err := t.run(ctx, "qgroup", "destroy", "--", qgroupName(q), fdPath(fd, ""))
 	switch {
 	case err == nil, errors.Is(err, unix.ENOENT), errors.Is(err, ErrQuotaDisabled):
 		return nil
@@ -223,6 +315,38 @@ func (t *Tool) DestroyQgroup(ctx context.Context, fd int, id uint64) error {
 		return ErrQgroupBusy
 	}
 	return err
+}
+
+// Nested lists the filesystem's subvolumes and keeps those below the
+// volume's path.
+func (t *Tool) Nested(ctx context.Context, fd int, id uint64) ([]SubvolEntry, error) {
+	all, err := t.Subvolumes(ctx, fd)
+	if err != nil {
+		return nil, err
+	}
+	return nestedIn(all, id), nil
+}
+
+// nestedIn picks from a filesystem's subvolumes (paths from the top
+// level) those below subvolume id, with paths relative to it.
+func nestedIn(all []SubvolEntry, id uint64) []SubvolEntry {
+	prefix := ""
+	for _, e := range all {
+		if e.ID == id {
+			prefix = e.Path + "/"
+		}
+	}
+	var out []SubvolEntry
+	if prefix == "" && id != topLevelID {
+		return nil
+	}
+	for _, e := range all {
+		if e.ID != id && strings.HasPrefix(e.Path, prefix) {
+			e.Path = strings.TrimPrefix(e.Path, prefix)
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (t *Tool) Subvolumes(ctx context.Context, fd int) ([]SubvolEntry, error) {

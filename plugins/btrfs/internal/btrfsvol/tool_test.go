@@ -47,7 +47,7 @@ func TestToolArgv(t *testing.T) {
 		{"delete", func(b *Tool) error { return b.DeleteSubvolume(context.Background(), 7, "alice") },
 			"btrfs subvolume delete --commit-after -- " + dir + "/alice"},
 		{"enable", func(b *Tool) error { return b.EnableQuota(context.Background(), 7) },
-			"btrfs quota enable " + dir},
+			"btrfs quota enable -s " + dir},
 		{"rescan", func(b *Tool) error { return b.WaitRescan(context.Background(), 7) },
 			"btrfs quota rescan -W " + dir},
 		{"start rescan", func(b *Tool) error { return b.StartRescan(context.Background(), 7) },
@@ -58,6 +58,16 @@ func TestToolArgv(t *testing.T) {
 			"btrfs qgroup limit -- none 0/257 " + dir},
 		{"destroy", func(b *Tool) error { return b.DestroyQgroup(context.Background(), 7, 257) },
 			"btrfs qgroup destroy -- 0/257 " + dir},
+		{"limit group", func(b *Tool) error { return b.SetLimit(context.Background(), 7, volumeGroup(257), 1<<20) },
+			"btrfs qgroup limit -- 1048576 1/257 " + dir},
+		{"create group", func(b *Tool) error { return b.CreateQgroup(context.Background(), 7, volumeGroup(257)) },
+			"btrfs qgroup create -- 1/257 " + dir},
+		{"assign", func(b *Tool) error { return b.Relate(context.Background(), 7, 258, volumeGroup(257), true) },
+			"btrfs qgroup assign --no-rescan -- 0/258 1/257 " + dir},
+		{"remove", func(b *Tool) error { return b.Relate(context.Background(), 7, 258, volumeGroup(257), false) },
+			"btrfs qgroup remove --no-rescan -- 0/258 1/257 " + dir},
+		{"parents", func(b *Tool) error { _, err := b.Parents(context.Background(), 7, 258); return err },
+			"btrfs qgroup show -pcre --raw -- " + dir},
 		{"list", func(b *Tool) error { _, err := b.Subvolumes(context.Background(), 7); return err },
 			"btrfs subvolume list -a -q -u -- " + dir},
 	}
@@ -105,6 +115,18 @@ func TestToolErrors(t *testing.T) {
 			_, err := b.Qgroup(context.Background(), 7, 257)
 			return err
 		}, ErrQuotaDisabled},
+		{"ERROR: unable to limit requested quota group: No such file or directory", func(b *Tool) error {
+			return b.SetLimit(context.Background(), 7, volumeGroup(257), 0)
+		}, ErrNoQgroup},
+		{"ERROR: unable to create quota group: File exists", func(b *Tool) error {
+			return b.CreateQgroup(context.Background(), 7, volumeGroup(257))
+		}, nil},
+		{"ERROR: unable to assign quota group: File exists", func(b *Tool) error {
+			return b.Relate(context.Background(), 7, 257, volumeGroup(257), true)
+		}, nil},
+		{"ERROR: unable to assign quota group: No such file or directory", func(b *Tool) error {
+			return b.Relate(context.Background(), 7, 257, volumeGroup(257), false)
+		}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.stderr, func(t *testing.T) {
@@ -147,21 +169,62 @@ func TestParseShow(t *testing.T) {
 }
 
 func TestParseQgroupShow(t *testing.T) {
-	out := "Qgroupid    Referenced    Exclusive  Max referenced  Max exclusive   Path \n" +
-		"--------    ----------    ---------  --------------  -------------   ---- \n" +
-		"0/5              16384        16384            none           none   <toplevel>\n" +
-		"0/256          5259264      5259264        10485760           none   a\n" +
-		"0/2560               0            0            none           none   b\n"
-	q, err := parseQgroupShow(out, 256)
-	if err != nil || q != (Qgroup{ID: 256, Referenced: 5259264, Exclusive: 5259264, MaxRef: 10485760}) {
-		t.Errorf("0/256: %+v %v", q, err)
+	out := "Qgroupid    Referenced    Exclusive  Max referenced  Max exclusive Parent   Child         Path \n" +
+		"--------    ----------    ---------  --------------  ------------- ------   -----         ---- \n" +
+		"0/5              16384        16384            none           none -        -             <toplevel>\n" +
+		"0/256          5259264      5259264        10485760           none 1/256    -             a\n" +
+		"0/257                0            0            none           none 1/256,2/1 -            a/n b\n" +
+		"1/256          5259264      5259264        20971520           none -        0/256,0/257   <0 member qgroups>\n"
+	rows, err := parseQgroupShow(out)
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("parseQgroupShow = %+v, %v", rows, err)
 	}
-	q, err = parseQgroupShow(out, 2560)
-	if err != nil || q.MaxRef != 0 {
-		t.Errorf("0/2560: %+v %v", q, err)
+	byID := map[uint64]qgroupRow{}
+	for _, r := range rows {
+		byID[r.ID] = r
 	}
-	if _, err := parseQgroupShow(out, 25); !errors.Is(err, ErrNoQgroup) {
-		t.Errorf("0/25: %v", err)
+	if r := byID[256]; r.Qgroup != (Qgroup{ID: 256, Referenced: 5259264, Exclusive: 5259264, MaxRef: 10485760}) ||
+		!slices.Equal(r.parents, []uint64{volumeGroup(256)}) {
+		t.Errorf("0/256: %+v", r)
+	}
+	if r := byID[257]; !slices.Equal(r.parents, []uint64{volumeGroup(256), 2<<qgroupLevelShift | 1}) || r.MaxRef != 0 {
+		t.Errorf("0/257: %+v", r)
+	}
+	if r := byID[volumeGroup(256)]; r.MaxRef != 20971520 || len(r.parents) != 0 {
+		t.Errorf("1/256: %+v", r)
+	}
+	if _, err := parseQgroupShow("0/1 x 0 none none - - p\n"); err == nil {
+		t.Error("parseQgroupShow accepted a non-number")
+	}
+}
+
+func TestQgroupNames(t *testing.T) {
+	for _, c := range []struct {
+		q    uint64
+		name string
+	}{{257, "0/257"}, {volumeGroup(257), "1/257"}, {2<<qgroupLevelShift | 5, "2/5"}} {
+		if got := qgroupName(c.q); got != c.name {
+			t.Errorf("qgroupName(%#x) = %q, want %q", c.q, got, c.name)
+		}
+		if got, err := parseQgroupName(c.name); err != nil || got != c.q {
+			t.Errorf("parseQgroupName(%q) = %#x, %v", c.name, got, err)
+		}
+	}
+	if _, err := parseQgroupName("257"); err == nil {
+		t.Error("parseQgroupName accepted a name without a level")
+	}
+}
+
+func TestNestedIn(t *testing.T) {
+	all := []SubvolEntry{{ID: 256, Path: "@home"}, {ID: 257, Path: "@home/alice"}, {ID: 258, Path: "@home/alice/x/stash"},
+		{ID: 259, Path: "@home/alice/x/stash/deep"}, {ID: 260, Path: "@home/alicex"}}
+	got := nestedIn(all, 257)
+	want := []SubvolEntry{{ID: 258, Path: "x/stash"}, {ID: 259, Path: "x/stash/deep"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("nestedIn = %+v, want %+v", got, want)
+	}
+	if got := nestedIn(all, 999); len(got) != 0 {
+		t.Errorf("nestedIn of an unknown id = %+v", got)
 	}
 }
 

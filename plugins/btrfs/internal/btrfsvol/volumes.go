@@ -4,10 +4,15 @@
 // CreateVolume makes the subvolume under a temporary name in the same
 // directory (".<name>.creating-<random>"), sets its owner, mode and limit
 // there, and renames it into place, so a home appears whole or not at all;
-// on any error the temporary subvolume and its qgroup are removed. Quotas
-// are enabled on the filesystem the first time a limit is asked for, and
-// accounting the kernel holds inconsistent (it then enforces no limit) is
-// repaired by a rescan whenever a limit is set.
+// on any error the temporary subvolume and its qgroup are removed.
+//
+// A volume's limit is on its group, the level-1 qgroup 1/<subvolume id>,
+// whose members are the volume's own qgroup and those of the subvolumes
+// made inside it, so nested subvolumes and snapshots count against the
+// same limit (see quota.go and the Watcher). Quotas are enabled on the
+// filesystem the first time a limit is asked for (simple quotas where the
+// kernel has them), and accounting the kernel holds inconsistent (it then
+// enforces no limit) is repaired by a rescan whenever a limit is set.
 //
 // DeleteVolume removes only subvolumes, never a plain directory's tree:
 // the volume, the subvolumes its owner made inside it, and their qgroups.
@@ -38,7 +43,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -94,7 +98,7 @@ func (v *Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (vo
 		return volumes.Volume{}, err
 	case fd >= 0:
 		defer unix.Close(fd)
-		return v.adopt(ctx, spec, fd)
+		return v.adopt(ctx, spec, dirfd, fd)
 	}
 	return v.create(ctx, dirfd, base, spec)
 }
@@ -116,7 +120,7 @@ func (v *Volumes) create(ctx context.Context, dirfd int, base string, spec volum
 		return volumes.Volume{}, fail(err, "open new subvolume %s", tmp)
 	}
 	defer unix.Close(fd)
-	info, err := v.prepare(ctx, fd, spec)
+	info, err := v.prepare(ctx, dirfd, fd, spec)
 	if err != nil {
 		return volumes.Volume{}, err
 	}
@@ -137,8 +141,8 @@ func (v *Volumes) create(ctx context.Context, dirfd int, base string, spec volum
 	return v.volume(ctx, spec.Path, fd, info.ID, false)
 }
 
-// prepare gives a new subvolume its owner, mode and limit.
-func (v *Volumes) prepare(ctx context.Context, fd int, spec volumes.VolumeSpec) (SubvolInfo, error) {
+// prepare gives a new subvolume (fd, in dirfd) its owner, mode and limit.
+func (v *Volumes) prepare(ctx context.Context, dirfd, fd int, spec volumes.VolumeSpec) (SubvolInfo, error) {
 	if err := unix.Fchown(fd, int(spec.Owner.UID), int(spec.Owner.GID)); err != nil {
 		return SubvolInfo{}, fail(err, "chown %s", spec.Path)
 	}
@@ -150,7 +154,7 @@ func (v *Volumes) prepare(ctx context.Context, fd int, spec volumes.VolumeSpec) 
 		return SubvolInfo{}, fail(err, "inspect new subvolume for %s", spec.Path)
 	}
 	if spec.QuotaBytes > 0 {
-		if err := v.limit(ctx, fd, info.ID, spec.QuotaBytes); err != nil {
+		if err := v.limit(ctx, dirfd, fd, info.ID, spec.QuotaBytes, true); err != nil {
 			return SubvolInfo{}, fail(err, "set quota of %s", spec.Path)
 		}
 	}
@@ -169,12 +173,13 @@ func (v *Volumes) lostRace(ctx context.Context, dirfd int, base string, spec vol
 		return volumes.Volume{}, sdkerr.Errorf(sdkerr.Unavailable, "%s appeared and vanished while it was created; retry", spec.Path)
 	}
 	defer unix.Close(fd)
-	return v.adopt(ctx, spec, fd)
+	return v.adopt(ctx, spec, dirfd, fd)
 }
 
-// adopt accepts an existing subvolume of the same owner as the volume
-// asked for, and refuses anything else.
-func (v *Volumes) adopt(ctx context.Context, spec volumes.VolumeSpec, fd int) (volumes.Volume, error) {
+// adopt accepts an existing subvolume (fd, in dirfd) of the same owner as
+// the volume asked for, and refuses anything else, or a limit below what
+// it already holds.
+func (v *Volumes) adopt(ctx context.Context, spec volumes.VolumeSpec, dirfd, fd int) (volumes.Volume, error) {
 	info, err := v.B.SubvolInfo(ctx, fd)
 	if errors.Is(err, ErrNotSubvolume) {
 		return volumes.Volume{}, sdkerr.Errorf(sdkerr.FailedPrecondition,
@@ -198,98 +203,10 @@ func (v *Volumes) adopt(ctx context.Context, spec volumes.VolumeSpec, fd int) (v
 			return volumes.Volume{}, fail(err, "chmod %s", spec.Path)
 		}
 	}
-	if err := v.limit(ctx, fd, info.ID, spec.QuotaBytes); err != nil {
+	if err := v.limit(ctx, dirfd, fd, info.ID, spec.QuotaBytes, false); err != nil {
 		return volumes.Volume{}, fail(err, "set quota of %s", spec.Path)
 	}
 	return v.volume(ctx, spec.Path, fd, info.ID, false)
-}
-
-// limit sets (or with 0 clears) the qgroup limit, enabling quotas on the
-// filesystem first when a limit is asked for and they are off.
-func (v *Volumes) limit(ctx context.Context, fd int, id, bytes uint64) error {
-	err := v.B.SetLimit(ctx, fd, id, bytes)
-	if errors.Is(err, ErrQuotaDisabled) && bytes > 0 {
-		if err = v.enableQuota(ctx, fd); err == nil {
-			err = v.B.SetLimit(ctx, fd, id, bytes)
-		}
-	}
-	switch {
-	case errors.Is(err, ErrQuotaDisabled) && bytes == 0:
-		return nil // no quotas, so no limit to clear
-	case err != nil || bytes == 0:
-		return err
-	}
-	v.ensureAccounting(ctx, fd)
-	return nil
-}
-
-// ensureAccounting repairs qgroup accounting the kernel marked
-// inconsistent (after a subvolume change raced a rescan, a qgroup
-// relation added without rescan, ...): the kernel then skips accounting,
-// so no limit holds. A rescan is started and waited for, bounded by
-// RescanWait; what cannot be repaired in time is only logged, as the
-// limit is set and takes hold when the rescan ends.
-func (v *Volumes) ensureAccounting(ctx context.Context, fd int) {
-	st, err := v.B.QuotaState(ctx, fd)
-	if err != nil || !st.Enabled || !st.Inconsistent && !st.Rescanning {
-		if err != nil {
-			v.warn("cannot read the qgroup status", "error", err)
-		}
-		return
-	}
-	v.quotaMu.Lock()
-	defer v.quotaMu.Unlock()
-	if st.Inconsistent && !st.Rescanning {
-		if err := v.B.StartRescan(ctx, fd); err != nil {
-			v.warn("qgroup accounting is inconsistent and a rescan could not start; limits are not enforced", "error", err)
-			return
-		}
-	}
-	v.waitRescan(ctx, fd)
-	if st, err := v.B.QuotaState(ctx, fd); err == nil && st.Inconsistent {
-		v.warn("qgroup accounting is still inconsistent (rescan running); limits hold once it ends")
-	}
-}
-
-// enableQuota turns qgroups on and waits (bounded) for the rescan the
-// kernel starts, so usage figures are right from the first GetUsage.
-func (v *Volumes) enableQuota(ctx context.Context, fd int) error {
-	v.quotaMu.Lock()
-	defer v.quotaMu.Unlock()
-	if err := v.B.EnableQuota(ctx, fd); err != nil {
-		return err
-	}
-	v.waitRescan(ctx, fd)
-	return nil
-}
-
-// waitRescan waits for a running rescan, at most RescanWait.
-func (v *Volumes) waitRescan(ctx context.Context, fd int) {
-	wctx, cancel := context.WithTimeout(ctx, v.RescanWait)
-	defer cancel()
-	if err := v.B.WaitRescan(wctx, fd); err != nil {
-		v.warn("qgroup rescan still running; usage figures and limits settle when it ends", "error", err)
-	}
-}
-
-// volume reads the Volume at fd; withDU counts usage by walking the tree
-// when there is no qgroup to ask.
-func (v *Volumes) volume(ctx context.Context, path string, fd int, id uint64, withDU bool) (volumes.Volume, error) {
-	vol := volumes.Volume{Path: path, Kind: volumes.KindSubvolume}
-	q, err := v.B.Qgroup(ctx, fd, id)
-	switch {
-	case err == nil:
-		vol.QuotaBytes, vol.UsedBytes = q.MaxRef, q.Referenced
-		return vol, nil
-	case !errors.Is(err, ErrQuotaDisabled) && !errors.Is(err, ErrNoQgroup):
-		return volumes.Volume{}, fail(err, "read qgroup of %s", path)
-	case withDU:
-		vol.UsedBytes, err = osutil.DiskUsage(fd)
-		if err != nil {
-			return volumes.Volume{}, fail(err, "count usage of %s", path)
-		}
-	}
-	return vol, nil
 }
 
 // tempName is a hidden, unique name beside base for work in progress.

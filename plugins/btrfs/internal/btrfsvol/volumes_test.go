@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +51,7 @@ func TestCreateVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != (volumes.Volume{Path: path, Kind: volumes.KindSubvolume, QuotaBytes: 1 << 30, UsedBytes: 16384}) {
+	if !reflect.DeepEqual(got, volumes.Volume{Path: path, Kind: volumes.KindSubvolume, QuotaBytes: 1 << 30, UsedBytes: 16384}) {
 		t.Errorf("volume %+v", got)
 	}
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o750 {
@@ -58,7 +60,7 @@ func TestCreateVolume(t *testing.T) {
 	if n := names(t, root); n != "alice" {
 		t.Errorf("left in the parent: %s", n)
 	}
-	if f.count("EnableQuota") != 1 || f.limits[256] != 1<<30 {
+	if f.count("EnableQuota") != 1 || f.limits[volumeGroup(256)] != 1<<30 || !slices.Contains(f.parents[256], volumeGroup(256)) {
 		t.Errorf("calls %v limits %v", f.calls, f.limits)
 	}
 	// Again: adopted, mode repaired, no second subvolume.
@@ -139,7 +141,8 @@ func TestDeleteVolume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := names(t, root); n != "" || len(f.subs) != 0 || len(f.qgroups) != 0 || f.count("DestroyQgroup") != 4 {
+	// 0/256 busy three times, then gone; then its group 1/256.
+	if n := names(t, root); n != "" || len(f.subs) != 0 || len(f.qgroups) != 0 || f.count("DestroyQgroup") != 5 {
 		t.Errorf("left: %q %v %v, calls %v", n, f.subs, f.qgroups, f.calls)
 	}
 	plain := filepath.Join(root, "plain")
@@ -286,5 +289,85 @@ func TestDeferredCreateWriteSync(t *testing.T) {
 	os.Symlink(file, filepath.Join(path, "link"))
 	if err := v.Sync(ctx, []string{filepath.Join(path, "link")}); !sdkerr.Is(err, sdkerr.InvalidArgument) {
 		t.Errorf("symlink: %v", err)
+	}
+}
+
+// TestSetQuotaBelowUsage: a limit below what the volume holds is refused
+// and changes nothing; one at or above it is set.
+func TestSetQuotaBelowUsage(t *testing.T) {
+	v, f, root := setup(t)
+	ctx := context.Background()
+	path := filepath.Join(root, "carol")
+	if _, err := v.CreateVolume(ctx, spec(path, 64<<20)); err != nil {
+		t.Fatal(err)
+	}
+	f.used[volumeGroup(256)] = 10 << 20
+	_, err := v.SetQuota(ctx, path, 1024)
+	if !sdkerr.Is(err, sdkerr.FailedPrecondition) || !strings.Contains(err.Error(), "below the 10485760 bytes") {
+		t.Errorf("SetQuota(1K) of a volume holding 10 MiB: %v", err)
+	}
+	if f.limits[volumeGroup(256)] != 64<<20 {
+		t.Errorf("the refused limit changed the group's: %d", f.limits[volumeGroup(256)])
+	}
+	if got, err := v.SetQuota(ctx, path, 10<<20); err != nil || got.QuotaBytes != 10<<20 {
+		t.Errorf("SetQuota at the usage: %+v %v", got, err)
+	}
+	spec := spec(path, 1024)
+	if _, err := v.CreateVolume(ctx, spec); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+		t.Errorf("adopting with a limit below the usage: %v", err)
+	}
+}
+
+// TestRaiseOverLimit: a volume over its limit (a limit set by hand, or a
+// nested subvolume brought under it late) still takes a higher limit, no
+// limit, and a lower one at its usage: every qgroup call goes through
+// the parent, which the kernel does not hold to the volume's limit.
+func TestRaiseOverLimit(t *testing.T) {
+	v, f, root := setup(t)
+	ctx := context.Background()
+	path := filepath.Join(root, "carol")
+	if _, err := v.CreateVolume(ctx, spec(path, 64<<20)); err != nil {
+		t.Fatal(err)
+	}
+	f.limits[volumeGroup(256)], f.used[volumeGroup(256)] = 1024, 10<<20
+	for _, q := range []uint64{128 << 20, 0, 10 << 20} {
+		if got, err := v.SetQuota(ctx, path, q); err != nil || got.QuotaBytes != q {
+			t.Errorf("SetQuota(%d) over the limit: %+v %v", q, got, err)
+		}
+	}
+}
+
+// TestNestedCovered: SetQuota makes every subvolume inside the volume a
+// member of its group, moves a limit left on the volume's own qgroup to
+// the group, and GetUsage lists what is not covered.
+func TestNestedCovered(t *testing.T) {
+	v, f, root := setup(t)
+	ctx := context.Background()
+	path := filepath.Join(root, "dave")
+	if _, err := v.CreateVolume(ctx, spec(path, 0)); err != nil {
+		t.Fatal(err)
+	}
+	f.quota, f.qgroups[256] = true, true
+	f.limits[256] = 32 << 20 // a limit made before groups
+	f.nested[256] = []SubvolEntry{{ID: 300, Path: "stash"}, {ID: 301, Path: "a/b/deep"}}
+	got, err := v.GetUsage(ctx, path)
+	if want := []string{path + "/stash", path + "/a/b/deep"}; err != nil || got.QuotaBytes != 32<<20 || !slices.Equal(got.Uncovered, want) {
+		t.Errorf("GetUsage before: %+v %v, want uncovered %v", got, err, want)
+	}
+	got, err = v.SetQuota(ctx, path, 32<<20)
+	if err != nil || len(got.Uncovered) != 0 || got.QuotaBytes != 32<<20 {
+		t.Errorf("SetQuota: %+v %v", got, err)
+	}
+	for _, id := range []uint64{256, 300, 301} {
+		if !slices.Contains(f.parents[id], volumeGroup(256)) {
+			t.Errorf("0/%d is not in the group: %v", id, f.parents)
+		}
+	}
+	if f.limits[256] != 0 || f.limits[volumeGroup(256)] != 32<<20 {
+		t.Errorf("limits %v: want the group's only", f.limits)
+	}
+	f.nested[256] = append(f.nested[256], SubvolEntry{ID: 302, Path: "late"})
+	if got, _ := v.GetUsage(ctx, path); !slices.Equal(got.Uncovered, []string{path + "/late"}) {
+		t.Errorf("GetUsage after a new nested subvolume: %+v", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -19,7 +20,7 @@ func TestCreateVolume(t *testing.T) {
 	path := filepath.Join(root, "alice")
 	for i := range 2 {
 		got, err := v.CreateVolume(ctx, spec(path))
-		if err != nil || got != (volumes.Volume{Path: path, Kind: volumes.KindDirectory}) {
+		if err != nil || !reflect.DeepEqual(got, volumes.Volume{Path: path, Kind: volumes.KindDirectory}) {
 			t.Fatalf("%+v %v", got, err)
 		}
 		if i == 0 {

@@ -26,11 +26,13 @@ const (
 )
 
 type Volume struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`                                // "subvolume" or "directory"
-	QuotaBytes    uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"` // 0 = no limit
-	UsedBytes     uint64                 `protobuf:"varint,4,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Path       string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Kind       string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`                                // "subvolume" or "directory"
+	QuotaBytes uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"` // 0 = no limit
+	UsedBytes  uint64                 `protobuf:"varint,4,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
+	// subvolumes inside a limited volume that its limit does not cover
+	Uncovered     []string `protobuf:"bytes,5,rep,name=uncovered,proto3" json:"uncovered,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -91,6 +93,13 @@ func (x *Volume) GetUsedBytes() uint64 {
 		return x.UsedBytes
 	}
 	return 0
+}
+
+func (x *Volume) GetUncovered() []string {
+	if x != nil {
+		return x.Uncovered
+	}
+	return nil
 }
 
 type Snapshot struct {
@@ -1126,14 +1135,15 @@ var File_volumes_v1_volumes_proto protoreflect.FileDescriptor
 
 const file_volumes_v1_volumes_proto_rawDesc = "" +
 	"\n" +
-	"\x18volumes/v1/volumes.proto\x12\x1bhero_codescalers.volumes.v1\"p\n" +
+	"\x18volumes/v1/volumes.proto\x12\x1bhero_codescalers.volumes.v1\"\x8e\x01\n" +
 	"\x06Volume\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vquota_bytes\x18\x03 \x01(\x04R\n" +
 	"quotaBytes\x12\x1d\n" +
 	"\n" +
-	"used_bytes\x18\x04 \x01(\x04R\tusedBytes\"l\n" +
+	"used_bytes\x18\x04 \x01(\x04R\tusedBytes\x12\x1c\n" +
+	"\tuncovered\x18\x05 \x03(\tR\tuncovered\"l\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1a\n" +
