@@ -1,10 +1,13 @@
 // Command btrfs is the hero_codescalers volumes plugin for btrfs home
 // roots: each home is a subvolume with a qgroup limit. It drives the btrfs
 // ioctls directly; HERO_CODESCALERS_BTRFS_BACKEND=tool makes it run
-// btrfs-progs instead.
+// btrfs-progs instead. While it runs, a watcher keeps the subvolumes users
+// make inside their homes within the homes' limits, beneath the policy's
+// home roots.
 package main
 
 import (
+	"context"
 	"os"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -12,6 +15,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/plugins/btrfs/internal/btrfsvol"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // wrapBackend lets a build with the faultinject tag put failures in the
@@ -22,6 +26,9 @@ func main() {
 	b, berr := btrfsvol.ForName(os.Getenv(btrfsvol.BackendEnv))
 	vols := btrfsvol.New(wrapBackend(b))
 	vols.Warn = func(msg string, args ...any) { hclog.Default().Warn(msg, args...) }
+	if len(os.Args) == 1 { // serving, not "describe"
+		watch(b)
+	}
 	sdk.Serve(sdk.Config{
 		Name:     "btrfs",
 		Version:  "0.1.0",
@@ -29,4 +36,18 @@ func main() {
 		Probe:    btrfsvol.Probe(b, berr),
 		Volumes:  vols,
 	})
+}
+
+// watch starts the watcher on the policy's home roots; without a readable
+// policy it does not run (the plugin's fence refuses to serve then).
+func watch(b btrfsvol.Backend) {
+	pol, err := policy.Load()
+	if err != nil {
+		hclog.Default().Warn("no policy, so no watcher of the subvolumes made inside homes", "error", err)
+		return
+	}
+	w := btrfsvol.NewWatcher(b, pol.HomeRoots)
+	w.Warn = func(msg string, args ...any) { hclog.Default().Warn(msg, args...) }
+	w.Info = func(msg string, args ...any) { hclog.Default().Info(msg, args...) }
+	go w.Run(context.Background())
 }

@@ -25,6 +25,7 @@ const (
 	lastFreeObjectID = ^uint64(0) - 255
 
 	// Offsets in struct btrfs_root_item (packed, 439 bytes).
+	rootItemRefs       = 216 // __le32 refs: 0 once the subvolume is deleted
 	rootItemUUID       = 247
 	rootItemParentUUID = 263
 	rootItemMinLen     = rootItemParentUUID + 16

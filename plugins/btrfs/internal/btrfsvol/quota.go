@@ -20,10 +20,9 @@ import (
 // limit would refuse a change of that very limit (EDQUOT).
 //
 // fresh says the subvolume was just made: there is nothing inside it to
-// take in or to measure. Otherwise a limit below what the volume already
-// holds is refused (FailedPrecondition) before anything changes: the
-// volume would be full from the start, and every write into it, the
-// host's own included, would fail.
+// take in or to measure. Otherwise lowering the limit below what the
+// volume holds is refused (FailedPrecondition, see fits), and no limit
+// changes.
 func (v *Volumes) limit(ctx context.Context, dirfd, fd int, id, bytes uint64, fresh bool) error {
 	if bytes == 0 {
 		return v.unlimit(ctx, dirfd, id)
@@ -38,11 +37,15 @@ func (v *Volumes) limit(ctx context.Context, dirfd, fd int, id, bytes uint64, fr
 	if err != nil {
 		return err
 	}
+	// Taking the subvolumes in can leave full qgroups' accounting
+	// inconsistent (one that shares extents outside the group): repair
+	// it whatever follows.
+	defer v.ensureAccounting(ctx, dirfd)
 	if err := v.cover(ctx, dirfd, fd, id, fresh); err != nil {
 		return err
 	}
 	if !fresh {
-		if err := v.fits(ctx, dirfd, group, bytes); err != nil {
+		if err := v.fits(ctx, dirfd, id, bytes); err != nil {
 			return err
 		}
 	}
@@ -52,7 +55,6 @@ func (v *Volumes) limit(ctx context.Context, dirfd, fd int, id, bytes uint64, fr
 	if !fresh {
 		v.dropOwnLimit(ctx, dirfd, id)
 	}
-	v.ensureAccounting(ctx, dirfd)
 	return nil
 }
 
@@ -101,25 +103,34 @@ func subvolIDs(entries []SubvolEntry) []uint64 {
 	return ids
 }
 
-// fits refuses a limit below what the group already references, as of a
-// transaction commit made just now. Data still only in the page cache is
-// not counted yet, so this catches the plain mistake (a limit of 1K on a
-// home of gigabytes), not a race with a writer; should one slip through,
-// raising the limit still works, as it goes through the parent.
-func (v *Volumes) fits(ctx context.Context, dirfd int, group, bytes uint64) error {
+// fits refuses to lower the limit of volume id below what its group
+// references, as of a transaction commit made just now: the volume would
+// be full from the start, and every write into it, the host's own
+// included, would fail. Re-applying or raising a limit the volume is
+// already over (a user who wrote past it through a subvolume not yet in
+// the group) is not lowering it, and goes through: that is how it is
+// brought back under its limit. Data still only in the page cache is not
+// counted yet, so this catches the plain mistake (1K on a home of
+// gigabytes), not a race with a writer; should one slip through, raising
+// the limit still works, as it goes through the parent.
+func (v *Volumes) fits(ctx context.Context, dirfd int, id, bytes uint64) error {
 	if err := commit(dirfd); err != nil {
 		v.warn("cannot commit before reading the usage; it may be up to 30 s old", "error", err)
 	}
-	q, err := v.B.Qgroup(ctx, dirfd, group)
-	if err != nil {
+	q, err := v.B.Qgroup(ctx, dirfd, volumeGroup(id))
+	if err != nil || q.Referenced <= bytes {
 		return err
 	}
-	if q.Referenced > bytes {
-		return sdkerr.Errorf(sdkerr.FailedPrecondition,
-			"a limit of %d bytes is below the %d bytes the volume already holds (with the subvolumes inside it); free space first, or choose a limit of at least %d bytes",
-			bytes, q.Referenced, q.Referenced)
+	current := q.MaxRef
+	if own, err := v.B.Qgroup(ctx, dirfd, id); current == 0 && err == nil {
+		current = own.MaxRef // a limit set before groups
 	}
-	return nil
+	if current != 0 && bytes >= current {
+		return nil
+	}
+	return sdkerr.Errorf(sdkerr.FailedPrecondition,
+		"a limit of %d bytes is below the %d bytes the volume already holds (with the subvolumes inside it); free space first, or choose a limit of at least %d bytes",
+		bytes, q.Referenced, q.Referenced)
 }
 
 // dropOwnLimit clears a limit on the volume's own qgroup, where versions

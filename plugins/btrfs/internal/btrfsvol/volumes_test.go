@@ -316,11 +316,18 @@ func TestSetQuotaBelowUsage(t *testing.T) {
 	if _, err := v.CreateVolume(ctx, spec); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Errorf("adopting with a limit below the usage: %v", err)
 	}
+	// From no limit, any limit below the usage is a lowering too.
+	if _, err := v.SetQuota(ctx, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetQuota(ctx, path, 5<<20); !sdkerr.Is(err, sdkerr.FailedPrecondition) || f.limits[volumeGroup(256)] != 0 {
+		t.Errorf("SetQuota(5M) of an unlimited volume holding 10 MiB: %v, limit %d", err, f.limits[volumeGroup(256)])
+	}
 }
 
 // TestRaiseOverLimit: a volume over its limit (a limit set by hand, or a
-// nested subvolume brought under it late) still takes a higher limit, no
-// limit, and a lower one at its usage: every qgroup call goes through
+// nested subvolume brought under it late) still takes the same limit, a
+// higher one, none, and one at its usage: every qgroup call goes through
 // the parent, which the kernel does not hold to the volume's limit.
 func TestRaiseOverLimit(t *testing.T) {
 	v, f, root := setup(t)
@@ -330,7 +337,9 @@ func TestRaiseOverLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.limits[volumeGroup(256)], f.used[volumeGroup(256)] = 1024, 10<<20
-	for _, q := range []uint64{128 << 20, 0, 10 << 20} {
+	// Re-applying the limit it is over brings it back under it: not a
+	// lowering, so not refused.
+	for _, q := range []uint64{1024, 128 << 20, 0, 10 << 20} {
 		if got, err := v.SetQuota(ctx, path, q); err != nil || got.QuotaBytes != q {
 			t.Errorf("SetQuota(%d) over the limit: %+v %v", q, got, err)
 		}
