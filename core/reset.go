@@ -105,6 +105,9 @@ func (s *Service) checkShared(ctx context.Context, g Group) ([]string, error) {
 	if vol.Kind == volumes.KindSubvolume && int64(vol.QuotaBytes) != g.QuotaBytes {
 		found = append(found, fmt.Sprintf("quota of %s is %d bytes, the state says %d", g.Volume, vol.QuotaBytes, g.QuotaBytes))
 	}
+	for _, p := range vol.Uncovered {
+		found = append(found, fmt.Sprintf("subvolume %s inside %s is outside its quota (what is written there does not count)", p, g.Volume))
+	}
 	list, err := s.plugins.ACL().Get(ctx, g.Volume)
 	if err != nil {
 		return found, FromPluginError(err)
@@ -176,12 +179,25 @@ func (s *Service) convergeVolume(ctx context.Context, u *User, repair bool, note
 	} else if perr != nil {
 		return perr
 	}
-	if vol.Kind == "subvolume" && int64(vol.QuotaBytes) != u.QuotaBytes {
+	drift := vol.Kind == volumes.KindSubvolume && int64(vol.QuotaBytes) != u.QuotaBytes
+	if drift {
 		note("quota of %s is %d bytes, the state says %d", u.Home, vol.QuotaBytes, u.QuotaBytes)
-		if repair {
-			_, err := v.SetQuota(ctx, u.Home, uint64(u.QuotaBytes))
-			return FromPluginError(err)
-		}
+	}
+	for _, p := range vol.Uncovered {
+		note("subvolume %s inside %s is outside its quota (what is written there does not count)", p, u.Home)
+	}
+	if !repair || !drift && len(vol.Uncovered) == 0 {
+		return nil
+	}
+	// Re-applying the quota also brings every subvolume inside the home
+	// under it. One the home outgrew while it had none is refused by the
+	// plugin: reported, and the rest of the reset goes on.
+	_, err = v.SetQuota(ctx, u.Home, uint64(u.QuotaBytes))
+	if perr := FromPluginError(err); IsCode(perr, FailedPrecondition) {
+		note("quota of %s not re-applied: %v", u.Home, perr)
+		return nil
+	} else if perr != nil {
+		return perr
 	}
 	return nil
 }

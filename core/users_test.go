@@ -714,3 +714,59 @@ func TestMemberAddDuringDelete(t *testing.T) {
 		}
 	}
 }
+
+// TestResetCoversNestedSubvolumes: a subvolume a user made inside their
+// home that the home's quota does not cover is drift; user-reset brings
+// it under the quota, and reconcile is clean after.
+func TestResetCoversNestedSubvolumes(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "nan", QuotaBytes: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	f.v.Escape("/home/nan", "/home/nan/stash")
+	drift, err := s.Reconcile(ctx)
+	if err != nil || !slices.ContainsFunc(drift, func(d core.Drift) bool {
+		return d.User == "nan" && strings.Contains(d.Detail, "subvolume /home/nan/stash inside /home/nan is outside its quota")
+	}) {
+		t.Fatalf("reconcile: %+v %v", drift, err)
+	}
+	repaired, err := s.UserReset(ctx, "nan")
+	if err != nil || !strings.Contains(strings.Join(repaired, "\n"), "/home/nan/stash") {
+		t.Fatalf("reset: %v %v", repaired, err)
+	}
+	if drift, _ := s.Reconcile(ctx); slices.ContainsFunc(drift, func(d core.Drift) bool { return strings.Contains(d.Detail, "stash") }) {
+		t.Errorf("drift left after reset: %+v", drift)
+	}
+}
+
+// TestResetQuotaBelowUsage: a quota the home outgrew while it had none
+// (an admin cleared it by hand) is not re-applied, which the plugin
+// refuses: reset says so and still repairs the rest.
+func TestResetQuotaBelowUsage(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	f.v.Kind = volumes.KindSubvolume
+	u, err := s.UserCreate(ctx, core.CreateSpec{Name: "ola", QuotaBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.SetQuota(ctx, u.Home, 0); err != nil {
+		t.Fatal(err)
+	}
+	big := volumes.Owner{UID: uint32(u.UID), GID: uint32(u.GID), Mode: 0o644}
+	if err := f.v.WriteFile(ctx, u.Home+"/big", make([]byte, 64<<10), big); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.c.SetOwnership(ctx, u.Home, uint32(u.UID), uint32(u.GID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	repaired, err := s.UserReset(ctx, "ola")
+	all := strings.Join(repaired, "\n")
+	if err != nil || !strings.Contains(all, "quota of /home/ola not re-applied") || !strings.Contains(all, "mode of /home/ola was 0700") {
+		t.Fatalf("reset: %v %v", repaired, err)
+	}
+	if o, _ := f.c.Ownership(u.Home); o.Mode != 0o755 {
+		t.Errorf("the reset stopped at the quota: home mode %o", o.Mode)
+	}
+}

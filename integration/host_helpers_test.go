@@ -207,7 +207,8 @@ func machineState(t testing.TB) map[string]string {
 }
 
 // sameMachine compares two machineStates; qgroups compare on their ids
-// only, since a deleted subvolume's qgroup numbers settle asynchronously.
+// only (every level: a volume's group must go with it), since a deleted
+// subvolume's qgroup numbers settle asynchronously.
 func sameMachine(t testing.TB, before, after map[string]string) {
 	t.Helper()
 	for k, b := range before {
@@ -224,7 +225,7 @@ func sameMachine(t testing.TB, before, after map[string]string) {
 func qgroupIDs(s string) string {
 	var ids []string
 	for _, l := range strings.Split(s, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "0/") {
+		if f := strings.Fields(l); len(f) > 0 && strings.Contains(f[0], "/") && f[0][0] >= '0' && f[0][0] <= '9' {
 			ids = append(ids, f[0])
 		}
 	}

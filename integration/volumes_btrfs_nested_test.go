@@ -183,3 +183,79 @@ func kernel() string {
 	}
 	return b.String()
 }
+
+// TestVolumesBtrfsWatcherFence: the watcher acts beneath the policy's
+// home roots only. A subvolume made inside a limited volume on a
+// filesystem mounted elsewhere stays outside the volume's group, and
+// GetUsage lists it, while one made meanwhile below the home root is
+// brought in; SetQuota brings the first in too. Below the home root, a
+// volume whose limit is on its own qgroup (as versions before groups
+// made it) gets a group with that limit when a subvolume appears inside.
+func TestVolumesBtrfsWatcherFence(t *testing.T) {
+	sandbox.Require(t)
+	bin := buildPlugin(t, "btrfs")
+	outside, top := btrfsFreshSubvolMount(t)
+	inside := btrfsFreshBelowHome(t)
+	for _, mnt := range []string{top, inside} {
+		mustRun(t, "btrfs", "quota", "enable", mnt)
+		mustRun(t, "btrfs", "quota", "rescan", "-W", mnt)
+	}
+	v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+"ioctl"), sdk.ConcernVolumes)
+	ctx := context.Background()
+	far, near := filepath.Join(outside, "alice"), filepath.Join(inside, "bob")
+	for _, p := range []string{far, near} {
+		if _, err := v.CreateVolume(ctx, volSpec(p, 20*volMiB)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A volume as made before groups: its limit on its own qgroup.
+	legacy := filepath.Join(inside, "carl")
+	if _, err := v.CreateVolume(ctx, volSpec(legacy, 0)); err != nil {
+		t.Fatal(err)
+	}
+	carl := btrfsSubvols(t, inside)["carl"]
+	mustRun(t, "btrfs", "qgroup", "limit", "20M", qgroupOf(carl), inside)
+
+	mustRun(t, "btrfs", "subvolume", "create", far+"/stash")
+	mustRun(t, "btrfs", "subvolume", "create", near+"/stash")
+	mustRun(t, "btrfs", "subvolume", "create", legacy+"/stash")
+	nearStash, nearGroup := qgroupOf(btrfsSubvols(t, inside)["bob/stash"]), groupOf(btrfsSubvols(t, inside)["bob"])
+	waitFor(t, "bob's subvolume below the home root in his group", 5*time.Second, func() bool {
+		return qgroupParents(t, inside, nearStash, nearGroup)
+	})
+	got, err := v.GetUsage(ctx, far)
+	if err != nil || len(got.Uncovered) != 1 || got.Uncovered[0] != far+"/stash" {
+		t.Errorf("GetUsage of the volume outside the home roots: %+v %v; want its subvolume uncovered (the watcher left it)", got, err)
+	}
+	if got, err := v.SetQuota(ctx, far, 20*volMiB); err != nil || len(got.Uncovered) != 0 {
+		t.Errorf("SetQuota: %+v %v, want every subvolume covered", got, err)
+	}
+	farStash, farGroup := qgroupOf(btrfsSubvols(t, top)["@home/alice/stash"]), groupOf(btrfsSubvols(t, top)["@home/alice"])
+	if !qgroupParents(t, top, farStash, farGroup) {
+		t.Errorf("after SetQuota %s is not in %s", farStash, farGroup)
+	}
+	waitFor(t, "the legacy volume's limit on a group", 5*time.Second, func() bool {
+		return btrfsQgroups(t, inside)[groupOf(carl)].MaxRef == "20971520" &&
+			qgroupParents(t, inside, qgroupOf(btrfsSubvols(t, inside)["carl/stash"]), groupOf(carl))
+	})
+	if q := btrfsQgroups(t, inside)[qgroupOf(carl)]; q.MaxRef != "none" {
+		t.Errorf("the legacy volume's own qgroup kept its limit: %+v", q)
+	}
+	for _, p := range []string{far, near, legacy} {
+		if err := v.DeleteVolume(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// qgroupParents reports whether qgroup q is a member of group on the
+// filesystem at mnt.
+func qgroupParents(t *testing.T, mnt, q, group string) bool {
+	t.Helper()
+	for _, l := range strings.Split(mustRun(t, "btrfs", "qgroup", "show", "-p", "--raw", mnt), "\n") {
+		if f := strings.Fields(l); len(f) >= 4 && f[0] == q {
+			return strings.Contains(","+f[3]+",", ","+group+",")
+		}
+	}
+	return false
+}

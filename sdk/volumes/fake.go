@@ -24,6 +24,8 @@ type Fake struct {
 	// Elsewhere, when set, tells Sync which paths other plugins wrote
 	// (an sshkeys fake's key files, say), which this Fake never sees.
 	Elsewhere func(path string) bool
+	// Kind is the kind of volume it reports; KindDirectory when empty.
+	Kind string
 
 	mu       sync.Mutex
 	vols     map[string]*fakeVolume
@@ -37,6 +39,8 @@ type Fake struct {
 type fakeVolume struct {
 	owner Owner
 	quota uint64
+	// uncovered are the subvolumes inside it its limit does not cover.
+	uncovered []string
 }
 
 // FakeFile is a file WriteFile placed.
@@ -103,7 +107,25 @@ func (f *Fake) view(path string) Volume {
 			used += uint64(len(file.Data))
 		}
 	}
-	return Volume{Path: path, Kind: KindDirectory, QuotaBytes: v.quota, UsedBytes: used}
+	var uncovered []string
+	if v.quota > 0 {
+		uncovered = slices.Clone(v.uncovered)
+	}
+	kind := f.Kind
+	if kind == "" {
+		kind = KindDirectory
+	}
+	return Volume{Path: path, Kind: kind, QuotaBytes: v.quota, UsedBytes: used, Uncovered: uncovered}
+}
+
+// Escape plays a user who made a subvolume at sub inside the volume at
+// path that its limit does not cover, until SetQuota brings it under.
+func (f *Fake) Escape(path, sub string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.vols[path]; ok {
+		v.uncovered = append(v.uncovered, sub)
+	}
 }
 
 func (f *Fake) CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error) {
@@ -154,7 +176,14 @@ func (f *Fake) SetQuota(_ context.Context, path string, quotaBytes uint64) (Volu
 	if !ok {
 		return Volume{}, sdkerr.Errorf(sdkerr.NotFound, "volume %q not found", path)
 	}
+	used := f.view(path).UsedBytes
+	if quotaBytes > 0 && quotaBytes < used && (v.quota == 0 || quotaBytes < v.quota) {
+		return Volume{}, sdkerr.Errorf(sdkerr.FailedPrecondition, "a limit of %d bytes is below the %d bytes %q holds", quotaBytes, used, path)
+	}
 	v.quota = quotaBytes
+	if quotaBytes > 0 {
+		v.uncovered = nil
+	}
 	return f.view(path), nil
 }
 

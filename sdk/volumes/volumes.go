@@ -39,7 +39,13 @@ type Volumes interface {
 	// the caller's Sync of the parent does it.
 	CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error)
 	DeleteVolume(ctx context.Context, path string) error
-	// SetQuota sets the limit in bytes; 0 removes it.
+	// SetQuota sets the limit in bytes; 0 removes it. Lowering a limit
+	// (or setting a first one) below what the volume already holds is
+	// refused with FailedPrecondition and changes no limit: every write
+	// into the volume, the host's own included, would fail. Re-applying
+	// or raising a limit always works, however full the volume is, and
+	// brings any subvolume inside it under the limit (see
+	// Volume.Uncovered).
 	SetQuota(ctx context.Context, path string, quotaBytes uint64) (Volume, error)
 	GetUsage(ctx context.Context, path string) (Volume, error)
 	Snapshot(ctx context.Context, spec SnapshotSpec) (Snapshot, error)

@@ -19,7 +19,9 @@ import (
 // looks at the filesystem's subvolume links often, and makes each new
 // subvolume's qgroup a member of the group of the outermost limited
 // volume holding it, and of no other volume's group (an inherit list can
-// name another user's group, to charge them).
+// name another user's group, to charge them). A volume whose limit is on
+// its own qgroup (set before groups) gets a group with that limit the
+// first time a subvolume is found inside it.
 //
 // Each look is a search of the root tree for subvolume ids above the
 // highest already placed, one system call when nothing was made; every
@@ -178,16 +180,27 @@ func (w *Watcher) place(ctx context.Context, fs *watchedFS, id uint64, ref rootR
 		return false, err
 	}
 	vol, ok := outermostVolume(chain, func(a uint64) bool { return hasGroup(fs.fd, a) })
+	acted := false
+	if !ok {
+		// A volume limited before groups: its limit moves to a group now.
+		vol, ok = outermostVolume(chain, func(a uint64) bool { return ownLimit(fs.fd, a) > 0 })
+		if ok && fs.beneath(fs.pathOf(vol)) {
+			if err := w.group(ctx, fs, vol); err != nil {
+				return false, err
+			}
+			acted = true
+		}
+	}
 	if !ok || !fs.beneath(fs.pathOf(vol)) {
-		return false, nil
+		return acted, nil
 	}
 	parents, err := Ioctl{}.Parents(ctx, fs.fd, id)
 	if errors.Is(err, ErrQuotaDisabled) {
-		return false, nil
+		return acted, nil
 	} else if err != nil {
-		return false, err
+		return acted, err
 	}
-	group, acted := volumeGroup(vol), false
+	group := volumeGroup(vol)
 	if !slices.Contains(parents, group) {
 		if err := w.B.Relate(ctx, fs.fd, id, group, true); err != nil {
 			return false, err
@@ -207,6 +220,40 @@ func (w *Watcher) place(ctx context.Context, fs *watchedFS, id uint64, ref rootR
 		acted = true
 	}
 	return acted, nil
+}
+
+// group moves the limit of volume vol, made before groups, from its own
+// qgroup to its group, with the volume and every subvolume inside it as
+// members: what SetQuota does to such a volume.
+func (w *Watcher) group(ctx context.Context, fs *watchedFS, vol uint64) error {
+	group := volumeGroup(vol)
+	nested, err := Ioctl{}.Nested(ctx, fs.fd, vol)
+	if err != nil {
+		return err
+	}
+	if err := w.B.CreateQgroup(ctx, fs.fd, group); err != nil {
+		return err
+	}
+	for _, m := range append([]uint64{vol}, subvolIDs(nested)...) {
+		if err := w.B.Relate(ctx, fs.fd, m, group, true); err != nil {
+			return err
+		}
+	}
+	if err := w.B.SetLimit(ctx, fs.fd, group, ownLimit(fs.fd, vol)); err != nil {
+		return err
+	}
+	w.info("a volume's limit moved to a group that covers the subvolumes inside it",
+		"volume", fs.pathOf(vol), "group", qgroupName(group))
+	return w.B.SetLimit(ctx, fs.fd, vol, 0)
+}
+
+// ownLimit is the limit on subvolume id's own qgroup, 0 for none.
+func ownLimit(fd int, id uint64) uint64 {
+	q, err := Ioctl{}.Qgroup(context.Background(), fd, id)
+	if err != nil {
+		return 0
+	}
+	return q.MaxRef
 }
 
 // ancestors lists the subvolumes holding id, innermost first, up to (not
