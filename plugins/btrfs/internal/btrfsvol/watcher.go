@@ -31,7 +31,8 @@ import (
 // user writes between the subvolume's creation and the Watcher's next
 // look counts against the limit once it is in the group, so the
 // overshoot is bounded by what one can write in about one Interval (a
-// subvolume moved in: one FullEvery). README's "Quotas" has the numbers.
+// subvolume moved in: one FullEvery). README's "Quotas on btrfs" has the
+// numbers.
 //
 // The Watcher acts only beneath the policy's home roots: on the btrfs
 // filesystems mounted at or below them, and there only on subvolumes
@@ -53,7 +54,7 @@ type Watcher struct {
 
 // NewWatcher returns a Watcher of roots with the default periods.
 func NewWatcher(b Backend, roots []string) *Watcher {
-	return &Watcher{B: b, Roots: roots, Interval: 20 * time.Millisecond, FullEvery: 10 * time.Second}
+	return &Watcher{B: b, Roots: roots, Interval: 100 * time.Millisecond, FullEvery: time.Minute}
 }
 
 // Run looks every Interval until ctx ends, the first time after one
