@@ -40,7 +40,32 @@ func Probe(b Backend, berr error) func(context.Context) identity.ProbeResult {
 		case err != nil:
 			return identity.ProbeResult{Reason: "btrfs --version failed: " + err.Error()}
 		}
-		return identity.ProbeResult{Ready: true,
-			Reason: strings.TrimSpace(string(out)) + "; " + b.Name() + " backend; quotas supported (qgroups)"}
+		version := strings.TrimSpace(string(out))
+		return identity.ProbeResult{Ready: true, Reason: version + "; " + b.Name() + " backend; " + quotaNote(b.Name(), version)}
 	}
+}
+
+// quotaNote says which quotas the backend turns on where there are none:
+// the tool backend needs btrfs-progs 6.7 for simple quotas, and falls
+// back to full qgroups, under which only the watcher keeps the
+// subvolumes users make inside their homes within the homes' limits.
+func quotaNote(backend, version string) string {
+	if backend == "tool" && !progsAtLeast(version, 6, 7) {
+		return "quotas supported (qgroups); this btrfs-progs cannot turn on simple quotas (6.7 can), so it turns on full qgroups, " +
+			"where only the watcher brings the subvolumes users make inside their homes under the homes' limits"
+	}
+	return "quotas supported (qgroups; simple quotas where the kernel has them)"
+}
+
+// progsAtLeast reads "btrfs-progs v6.2" (or "v6.2.1").
+func progsAtLeast(version string, major, minor int) bool {
+	_, v, ok := strings.Cut(version, " v")
+	if !ok {
+		return false
+	}
+	var ma, mi int
+	if n, _ := fmt.Sscanf(v, "%d.%d", &ma, &mi); n < 1 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

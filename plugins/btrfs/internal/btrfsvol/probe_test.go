@@ -20,3 +20,17 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+func TestQuotaNote(t *testing.T) {
+	for _, c := range []struct {
+		backend, version string
+		full             bool
+	}{
+		{"tool", "btrfs-progs v6.2", true}, {"tool", "btrfs-progs v6.7", false}, {"tool", "btrfs-progs v7.0.1", false},
+		{"tool", "garbage", true}, {"ioctl", "btrfs-progs v6.2", false},
+	} {
+		if got := strings.Contains(quotaNote(c.backend, c.version), "full qgroups"); got != c.full {
+			t.Errorf("quotaNote(%s, %q) = %q", c.backend, c.version, quotaNote(c.backend, c.version))
+		}
+	}
+}
