@@ -236,6 +236,10 @@ func TestPluginKilledMidCreate(t *testing.T) {
 	t.Logf("volumes plugin killed %d times; create answered %+v", kills, answer)
 	if answer == nil {
 		userComplete(t, h, "orphan")
+		// The tests after this one share the sandbox's accounts.
+		if e := h.call(api.MUserDelete, api.UserDeleteParams{Name: "orphan"}, nil); e != nil {
+			t.Errorf("delete orphan: %+v", e)
+		}
 		return
 	}
 	if answer.Data == nil || answer.Data.Step == "" {

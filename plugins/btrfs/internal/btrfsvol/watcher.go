@@ -108,7 +108,7 @@ func (w *Watcher) look(ctx context.Context, fs *watchedFS) error {
 	from := fs.maxID + 1
 	if now.Sub(fs.lastFull) >= w.FullEvery {
 		from, fs.lastFull = firstFreeObjectID, now
-		fs.seen, fs.refs = map[uint64]rootRef{}, map[uint64]rootRef{}
+		fs.seen, fs.refs, fs.failed = map[uint64]rootRef{}, map[uint64]rootRef{}, map[uint64]bool{}
 	}
 	items, err := treeSearch(fs.fd, rootTreeID, item{ObjectID: from},
 		item{ObjectID: lastFreeObjectID, Type: 255, Offset: ^uint64(0)})
@@ -123,8 +123,16 @@ func (w *Watcher) look(ctx context.Context, fs *watchedFS) error {
 		}
 		did, err := w.place(ctx, fs, id, links[id])
 		if err != nil {
-			return err
+			// Looked at again next time (placedUpTo stops below it);
+			// said once.
+			if !fs.failed[id] {
+				w.warn("cannot bring a subvolume under its volume's limit; trying again", "subvolume", fs.pathOf(id), "error", err)
+			}
+			fs.failed[id] = true
+			delete(links, id)
+			continue
 		}
+		delete(fs.failed, id)
 		acted = acted || did
 		fs.seen[id] = links[id]
 	}
@@ -158,8 +166,9 @@ func linksOf(items []item) (map[uint64]rootRef, []uint64) {
 }
 
 // placedUpTo is the highest id the next quick look may start above: the
-// highest live subvolume seen, but below the first one that has no link
-// yet (its creation is in progress), so it is looked at again.
+// highest live subvolume seen, but below the first one without a link in
+// links (its creation is in progress, or placing it failed), so it is
+// looked at again.
 func placedUpTo(prev uint64, live []uint64, links map[uint64]rootRef) uint64 {
 	slices.Sort(live)
 	up := prev

@@ -24,6 +24,7 @@ type watchedFS struct {
 	maxID                uint64
 	lastFull, lastRepair time.Time
 	seen, refs           map[uint64]rootRef
+	failed               map[uint64]bool // could not be placed; warned
 }
 
 // beneath reports whether a subvolume at p (from the top level) lies
@@ -125,7 +126,7 @@ func (w *Watcher) add(wm watchedMount, old map[[16]byte]*watchedFS) {
 		unix.Close(fs.fd)
 		fs.fd, fs.point, fs.tops, fs.lastFull = fd, wm.Point, nil, time.Time{}
 	default:
-		fs = &watchedFS{fd: fd, point: wm.Point, seen: map[uint64]rootRef{}, refs: map[uint64]rootRef{}}
+		fs = &watchedFS{fd: fd, point: wm.Point, seen: map[uint64]rootRef{}, refs: map[uint64]rootRef{}, failed: map[uint64]bool{}}
 	}
 	fs.tops = append(fs.tops, wm.top)
 	w.fss[a.FSID] = fs
