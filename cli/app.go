@@ -104,7 +104,7 @@ type CLI struct {
 	WhitelistSet    whitelistSetCmd    `cmd:"" group:"Dashboard access" help:"Replace the access list with ADDR..."`
 	WhitelistAdd    whitelistAddCmd    `cmd:"" group:"Dashboard access" help:"Add one address or prefix to the access list."`
 	WhitelistRemove whitelistRemoveCmd `cmd:"" group:"Dashboard access" help:"Remove one address or prefix from the access list."`
-	WhitelistClear  whitelistClearCmd  `cmd:"" group:"Dashboard access" help:"Empty the access list (admits every TCP client)."`
+	WhitelistClear  whitelistClearCmd  `cmd:"" group:"Dashboard access" help:"Empty the access list: the dashboard then serves no data over TCP (admin.sock still works; --dashboard-open admits every TCP peer)."`
 
 	RPC        rpcCmd        `cmd:"" name:"rpc" group:"Other" help:"Call any method: METHOD [JSON-PARAMS]; prints the raw result."`
 	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash or zsh."`

@@ -115,6 +115,7 @@ type auditListCmd struct {
 	Limit  int    `help:"At most this many events (the host caps it)."`
 	Before string `placeholder:"CURSOR" help:"Start after this cursor (from the previous page)."`
 	Method string `help:"Only events of this method, e.g. node.add."`
+	Actor  string `help:"Only events of this actor: a uid, admin.sock, or a dashboard peer's address."`
 }
 
 func (a *auditListCmd) Run(rt *runCtx) error {
@@ -122,7 +123,7 @@ func (a *auditListCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.AuditList(rt.ctx, api.AuditListParams{Limit: a.Limit, Before: a.Before, Method: a.Method})
+	res, err := c.AuditList(rt.ctx, api.AuditListParams{Limit: a.Limit, Before: a.Before, Method: a.Method, Actor: a.Actor})
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (a *auditListCmd) Run(rt *runCtx) error {
 			if e.Count > 0 { // repeated refusals, folded into one record
 				outcome += fmt.Sprintf(" ×%d in %s", e.Count, span(e.Time.Sub(e.Since)))
 			}
-			row(w, fmtTime(e.Time), strconv.Itoa(e.ActorUID), e.Method, e.Target, outcome,
+			row(w, fmtTime(e.Time), auditActor(e), e.Method, e.Target, outcome,
 				strconv.FormatFloat(e.DurationMS, 'f', 1, 64), e.Error)
 		}
 		if res.Next != "" {
@@ -199,4 +200,16 @@ func (r *rpcCmd) params(rt *runCtx) (any, error) {
 		return nil, usageErrorf("JSON-PARAMS must be a JSON object or array, got %q", text)
 	}
 	return json.RawMessage(text), nil
+}
+
+// auditActor names who made a call: the uid over rpc.sock, "uid N via
+// admin.sock" from the dashboard's socket, the peer's address over TCP.
+func auditActor(e api.AuditEvent) string {
+	switch {
+	case e.Source == "":
+		return strconv.Itoa(e.ActorUID)
+	case e.ActorUID >= 0:
+		return strconv.Itoa(e.ActorUID) + "@" + e.Source
+	}
+	return e.Source
 }

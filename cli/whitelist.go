@@ -14,7 +14,7 @@ import (
 // admins editing at the same instant can lose one edit — acceptable for a
 // list changed by hand, and the audit log shows both sets.
 
-// whitelistGetCmd shows the list; an empty list admits every TCP client,
+// whitelistGetCmd shows the list; an empty list serves no data over TCP,
 // which is worth saying in words.
 type whitelistGetCmd struct{}
 
@@ -23,27 +23,36 @@ func (whitelistGetCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := c.WhitelistGet(rt.ctx)
+	wl, err := c.WhitelistGet(rt.ctx)
 	if err != nil {
 		return err
 	}
-	return rt.showWhitelist(addrs)
+	return rt.showWhitelist(wl)
 }
 
-// showWhitelist prints the list as every whitelist command leaves it.
-func (rt *runCtx) showWhitelist(addrs []string) error {
-	if addrs == nil {
-		addrs = []string{}
+// showWhitelist prints the list as every whitelist command leaves it, and
+// the host's warnings about it (a loopback entry) on stderr.
+func (rt *runCtx) showWhitelist(wl api.Whitelist) error {
+	if wl.Addresses == nil {
+		wl.Addresses = []string{}
 	}
-	return rt.emit(api.Whitelist{Addresses: addrs}, func(w io.Writer) {
-		if len(addrs) == 0 {
-			fmt.Fprintln(w, "whitelist empty: every TCP client is admitted (Unix sockets always are)")
+	err := rt.emit(wl, func(w io.Writer) {
+		if len(wl.Addresses) == 0 {
+			fmt.Fprintln(w, "whitelist empty: the dashboard serves no data over TCP (admin.sock always works); add an address with: hero_codescalers whitelist-add ADDR")
 			return
 		}
-		for _, a := range addrs {
+		for _, a := range wl.Addresses {
 			fmt.Fprintln(w, a)
 		}
 	})
+	if !rt.g.JSON {
+		for _, warn := range wl.Warnings {
+			if len(wl.Addresses) > 0 {
+				fmt.Fprintln(rt.env.Stderr, "warning:", warn)
+			}
+		}
+	}
+	return err
 }
 
 // whitelistSetCmd replaces the list. At least one address is required so
@@ -109,8 +118,8 @@ func (rt *runCtx) editWhitelist(edit func([]string) []string) error {
 	if err != nil {
 		return err
 	}
-	next := edit(slices.Clone(cur))
-	if slices.Equal(cur, next) {
+	next := edit(slices.Clone(cur.Addresses))
+	if slices.Equal(cur.Addresses, next) {
 		return rt.showWhitelist(cur)
 	}
 	return rt.setWhitelist(next)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -39,35 +40,47 @@ func (s *Service) AuditRecord(ctx context.Context, ev AuditEvent) (AuditEvent, e
 	return ev, err
 }
 
-// AuditList returns up to limit events older than the cursor before (an
-// event ID), newest first, optionally only of one method, and the cursor of
-// the next page.
-func (s *Service) AuditList(ctx context.Context, limit int, before, method string) ([]AuditEvent, string, error) {
-	if limit < 0 || limit > MaxAuditPage {
+// AuditFilter selects audit events: a page of Limit events older than
+// the cursor Before (an event ID), newest first, optionally of one method
+// and one actor. Actor matches the actor's uid (as a decimal) or the
+// event's source (admin.sock, or a dashboard peer's address).
+type AuditFilter struct {
+	Limit  int
+	Before string
+	Method string
+	Actor  string
+}
+
+// AuditList returns one page of events and the cursor of the next page.
+func (s *Service) AuditList(ctx context.Context, f AuditFilter) ([]AuditEvent, string, error) {
+	if f.Limit < 0 || f.Limit > MaxAuditPage {
 		return nil, "", InvalidField("limit", "must be 0..%d", MaxAuditPage)
 	}
-	if limit == 0 {
-		limit = DefaultAuditPage
+	if f.Limit == 0 {
+		f.Limit = DefaultAuditPage
 	}
-	if before != "" && (len(before) > 40 || strings.ContainsAny(before, "/\x00")) {
+	if f.Before != "" && (len(f.Before) > 40 || strings.ContainsAny(f.Before, "/\x00")) {
 		return nil, "", InvalidField("before", "is not an audit event id")
+	}
+	if len(f.Actor) > 64 {
+		return nil, "", InvalidField("actor", "at most 64 characters")
 	}
 	events := []AuditEvent{}
 	next := ""
 	err := s.store.View(func(tx Tx) error {
 		return tx.Scan(keyAudit, true, func(key string, v []byte) (bool, error) {
 			id := strings.TrimPrefix(key, keyAudit)
-			if before != "" && id >= before {
+			if f.Before != "" && id >= f.Before {
 				return true, nil
 			}
 			var ev AuditEvent
 			if err := json.Unmarshal(v, &ev); err != nil {
 				return false, err
 			}
-			if method != "" && ev.Method != method {
+			if (f.Method != "" && ev.Method != f.Method) || !f.actorMatches(ev) {
 				return true, nil
 			}
-			if len(events) == limit {
+			if len(events) == f.Limit {
 				next = events[len(events)-1].ID
 				return false, nil
 			}
@@ -76,4 +89,8 @@ func (s *Service) AuditList(ctx context.Context, limit int, before, method strin
 		})
 	})
 	return events, next, err
+}
+
+func (f AuditFilter) actorMatches(ev AuditEvent) bool {
+	return f.Actor == "" || f.Actor == strconv.Itoa(ev.ActorUID) || f.Actor == ev.Source
 }

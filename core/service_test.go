@@ -117,7 +117,7 @@ func TestAuditPaging(t *testing.T) {
 	var all []core.AuditEvent
 	cursor := ""
 	for {
-		page, next, err := s.AuditList(ctx, 10, cursor, "")
+		page, next, err := s.AuditList(ctx, core.AuditFilter{Limit: 10, Before: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestAuditPaging(t *testing.T) {
 	if len(all) != 25 || all[0].Target != "24" || all[24].Target != "0" {
 		t.Fatalf("paging gave %d events, first %q last %q", len(all), all[0].Target, all[len(all)-1].Target)
 	}
-	only, _, _ := s.AuditList(ctx, 0, "", "group.create")
+	only, _, _ := s.AuditList(ctx, core.AuditFilter{Method: "group.create"})
 	if len(only) != 5 {
 		t.Fatalf("method filter: %d", len(only))
 	}
@@ -138,7 +138,7 @@ func TestAuditPaging(t *testing.T) {
 	if c.AuditEvents != 25 {
 		t.Fatalf("count %d", c.AuditEvents)
 	}
-	if _, _, err := s.AuditList(ctx, 5000, "", ""); !core.IsCode(err, core.Invalid) {
+	if _, _, err := s.AuditList(ctx, core.AuditFilter{Limit: 5000}); !core.IsCode(err, core.Invalid) {
 		t.Fatalf("limit: %v", err)
 	}
 }

@@ -77,6 +77,10 @@ type AuditEvent struct {
 	ID         string        `json:"id"`
 	Time       time.Time     `json:"time"`
 	ActorUID   int           `json:"actor_uid"`
+	// Source is where the call came from when not rpc.sock: "admin.sock"
+	// for the dashboard on its Unix socket, the peer's address for the
+	// dashboard over TCP (whose ActorUID is -1: no uid crosses TCP).
+	Source     string        `json:"source,omitempty"`
 	Method     string        `json:"method"`
 	Target     string        `json:"target,omitempty"`
 	Outcome    Outcome       `json:"outcome"`

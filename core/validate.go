@@ -180,11 +180,10 @@ func ParseWhitelist(field string, entries []string) ([]string, error) {
 }
 
 // WhitelistAllows reports whether addr is admitted by the list. An empty list
-// admits everyone.
+// admits nobody: the dashboard has no login in front of root-equivalent
+// actions, so on a global overlay "no list" must not mean "everyone" (the
+// seed's rule). Only --dashboard-open admits every TCP peer.
 func WhitelistAllows(list []string, addr netip.Addr) bool {
-	if len(list) == 0 {
-		return true
-	}
 	addr = addr.Unmap()
 	for _, e := range list {
 		if strings.Contains(e, "/") {

@@ -128,8 +128,8 @@ func TestWhitelist(t *testing.T) {
 			t.Errorf("WhitelistAllows(%s) = %v want %v", addr, got, ok)
 		}
 	}
-	if !WhitelistAllows(nil, netip.MustParseAddr("1.2.3.4")) {
-		t.Error("empty list must admit everyone")
+	if WhitelistAllows(nil, netip.MustParseAddr("1.2.3.4")) {
+		t.Error("an empty list must admit nobody (only --dashboard-open admits every peer)")
 	}
 }
 

@@ -1,6 +1,10 @@
 package api
 
-import "github.com/threefoldtech/hero_codescalers/core"
+import (
+	"fmt"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+)
 
 // Access says who may call a method.
 type Access int
@@ -66,10 +70,27 @@ var hostMethods = []Method{
 	{Name: MGroupList, Summary: "List groups.", Params: Empty{}, Result: GroupListResult{}},
 	{Name: MGroupGet, Summary: "Get one group.", Params: NameParams{}, Result: core.Group{}},
 	{Name: MWhitelistGet, Summary: "The dashboard's TCP access list.", Params: Empty{}, Result: Whitelist{}, Access: Privileged},
-	{Name: MWhitelistSet, Summary: "Replace the dashboard's TCP access list (empty admits all).", Params: Whitelist{}, Result: Whitelist{}, Access: Privileged, Mutating: true},
+	{Name: MWhitelistSet, Summary: "Replace the dashboard's TCP access list (empty: no data over TCP).", Params: Whitelist{}, Result: Whitelist{}, Access: Privileged, Mutating: true},
 	{Name: MAuditList, Summary: "Audit log of mutating calls, newest first.", Params: AuditListParams{}, Result: AuditListResult{}, Access: Privileged},
 	{Name: MPluginList, Summary: "The plugins this host runs, one per concern.", Params: Empty{}, Result: PluginListResult{}},
 	{Name: MPluginApprove, Summary: "Approve the binary now chosen for a concern (after an upgrade changed its sha256) and start it.", Params: PluginApproveParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "concern"},
+}
+
+// Allowed reports whether c may call m: a public method anyone, a
+// privileged one only a caller its transport found privileged. rpc.sock
+// and the dashboard both ask this, so the rule exists once.
+func (m Method) Allowed(c core.Caller) bool {
+	return m.Access == Public || c.Privileged
+}
+
+// Forbidden is the error for c calling method without the privilege it
+// needs; requirement says who has it ("root or membership of group hc").
+func Forbidden(method string, c core.Caller, requirement string) error {
+	who := fmt.Sprintf("you are uid %d", c.UID)
+	if c.UID < 0 {
+		who = "the caller's uid is unknown (not a Unix socket peer)"
+	}
+	return core.Errorf(core.Forbidden, "%s needs %s; %s", method, requirement, who)
 }
 
 // Lookup finds a method by name.
@@ -108,6 +129,28 @@ type HealthResult struct {
 	Version    string         `json:"version"`
 	UptimeSecs float64        `json:"uptime_secs"`
 	Plugins    []PluginHealth `json:"plugins"`
+	// Dashboard says where the dashboard listens; nil on a host built or
+	// run without it.
+	Dashboard *DashboardInfo `json:"dashboard,omitempty"`
+}
+
+// DashboardInfo is where the dashboard listens: admin.sock always, TCP on
+// the node's mycelium address (or --address) when there is one. Note says
+// why there is no TCP listener when there is none.
+type DashboardInfo struct {
+	Listeners []Listener `json:"listeners"`
+	Note      string     `json:"note,omitempty"`
+	// Open is --dashboard-open: every TCP peer is admitted.
+	Open bool `json:"open,omitempty"`
+}
+
+// Listener is one of the dashboard's listeners. Fingerprint is the SHA-256
+// of the HTTPS certificate, to compare with what a browser shows.
+type Listener struct {
+	Kind        string `json:"kind"` // unix, http or https
+	Address     string `json:"address"`
+	URL         string `json:"url,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // StatsResult answers stats.
@@ -171,16 +214,25 @@ type GroupListResult struct {
 }
 
 // Whitelist is the dashboard's TCP access list: IP addresses or CIDR
-// prefixes.
+// prefixes. An empty list serves no data over TCP. Warnings (in answers
+// only) say what an admin should know about the list as stored, such as a
+// loopback entry.
 type Whitelist struct {
 	Addresses []string `json:"addresses"`
+	Warnings  []string `json:"warnings,omitempty"`
 }
+
+// AuditEvent is one audit record as audit.list returns it.
+type AuditEvent = core.AuditEvent
 
 // AuditListParams pages through the audit log, newest first.
 type AuditListParams struct {
 	Limit  int    `json:"limit,omitempty"`
 	Before string `json:"before,omitempty"`
 	Method string `json:"method,omitempty"`
+	// Actor keeps the events of one actor: a uid, or a source such as
+	// admin.sock or a dashboard peer's address.
+	Actor string `json:"actor,omitempty"`
 }
 
 // AuditListResult is one page of the audit log; Next is the cursor for the

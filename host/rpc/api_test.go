@@ -133,7 +133,7 @@ func TestPrivilege(t *testing.T) {
 		t.Fatalf("public node.list: %+v", r.Error)
 	}
 	// The refused attempt is in the audit log, with its target.
-	events, _, _ := svc.AuditList(context.Background(), 0, "", "")
+	events, _, _ := svc.AuditList(context.Background(), core.AuditFilter{})
 	if len(events) != 1 || events[0].Outcome != core.OutcomeError || events[0].Target != "n1" || !strings.Contains(events[0].Error, "needs root") {
 		t.Fatalf("audit of the refusal: %+v", events)
 	}

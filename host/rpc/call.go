@@ -47,8 +47,8 @@ func (s *Server) call(ctx context.Context, req request) ([]byte, *api.Error) {
 		caller = unknownCaller
 	}
 	params, err := m.params.decode(req.params)
-	if m.Access == api.Privileged && !caller.Privileged {
-		err = s.forbidden(m.Name, caller)
+	if !m.Allowed(caller) {
+		err = api.Forbidden(m.Name, caller, s.policy.Requirement())
 	}
 	var result any
 	if err == nil {
@@ -66,14 +66,6 @@ func (s *Server) call(ctx context.Context, req request) ([]byte, *api.Error) {
 		return nil, internalError()
 	}
 	return b, nil
-}
-
-func (s *Server) forbidden(name string, c core.Caller) error {
-	who := fmt.Sprintf("you are uid %d", c.UID)
-	if c.UID < 0 {
-		who = "the caller's uid is unknown (not a Unix socket peer)"
-	}
-	return core.Errorf(core.Forbidden, "%s needs %s; %s", name, s.policy.Requirement(), who)
 }
 
 // invoke runs the handler. A panic becomes an internal error and a log

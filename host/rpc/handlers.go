@@ -30,6 +30,9 @@ type Info struct {
 	// Approve records and starts the binary now chosen for a concern; nil
 	// without a plugin manager.
 	Approve func(ctx context.Context, concern string) error
+	// Dashboard says where the dashboard listens, for health (and so
+	// status); nil without a dashboard.
+	Dashboard func() *api.DashboardInfo
 }
 
 // handlers adapts core.Service to the method table. Each handler is a thin
@@ -97,7 +100,11 @@ func (h *handlers) health(ctx context.Context, _ api.Empty) (api.HealthResult, e
 	if ready < len(plugins) {
 		status = StatusDegraded
 	}
-	return api.HealthResult{Status: status, Version: h.info.Version, UptimeSecs: h.uptime(), Plugins: plugins}, nil
+	res := api.HealthResult{Status: status, Version: h.info.Version, UptimeSecs: h.uptime(), Plugins: plugins}
+	if h.info.Dashboard != nil {
+		res.Dashboard = h.info.Dashboard()
+	}
+	return res, nil
 }
 
 func (h *handlers) stats(ctx context.Context, _ api.Empty) (api.StatsResult, error) {
@@ -124,16 +131,16 @@ func (h *handlers) pluginList(ctx context.Context, _ api.Empty) (api.PluginListR
 
 func (h *handlers) whitelistGet(ctx context.Context, _ api.Empty) (api.Whitelist, error) {
 	list, err := h.svc.WhitelistGet(ctx)
-	return api.Whitelist{Addresses: list}, err
+	return api.Whitelist{Addresses: list, Warnings: core.WhitelistWarnings(list)}, err
 }
 
 func (h *handlers) whitelistSet(ctx context.Context, p api.Whitelist) (api.Whitelist, error) {
 	list, err := h.svc.WhitelistSet(ctx, p.Addresses)
-	return api.Whitelist{Addresses: list}, err
+	return api.Whitelist{Addresses: list, Warnings: core.WhitelistWarnings(list)}, err
 }
 
 func (h *handlers) auditList(ctx context.Context, p api.AuditListParams) (api.AuditListResult, error) {
-	events, next, err := h.svc.AuditList(ctx, p.Limit, p.Before, p.Method)
+	events, next, err := h.svc.AuditList(ctx, core.AuditFilter{Limit: p.Limit, Before: p.Before, Method: p.Method, Actor: p.Actor})
 	return api.AuditListResult{Events: events, Next: next}, err
 }
 

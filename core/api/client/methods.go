@@ -86,22 +86,24 @@ func (c *Client) GroupGet(ctx context.Context, name string) (core.Group, error) 
 	return r, err
 }
 
-// WhitelistGet returns the dashboard's TCP access list.
-func (c *Client) WhitelistGet(ctx context.Context) ([]string, error) {
+// WhitelistGet returns the dashboard's TCP access list, with the host's
+// warnings about it.
+func (c *Client) WhitelistGet(ctx context.Context) (api.Whitelist, error) {
 	var r api.Whitelist
 	err := c.Call(ctx, api.MWhitelistGet, api.Empty{}, &r)
-	return r.Addresses, err
+	return r, err
 }
 
 // WhitelistSet replaces the access list and returns it as stored
-// (normalised by the host); an empty list admits every TCP client.
-func (c *Client) WhitelistSet(ctx context.Context, addrs []string) ([]string, error) {
+// (normalised by the host), with the host's warnings; an empty list serves
+// no data over TCP.
+func (c *Client) WhitelistSet(ctx context.Context, addrs []string) (api.Whitelist, error) {
 	if addrs == nil {
 		addrs = []string{} // "addresses": [] rather than null
 	}
 	var r api.Whitelist
 	err := c.Call(ctx, api.MWhitelistSet, api.Whitelist{Addresses: addrs}, &r)
-	return r.Addresses, err
+	return r, err
 }
 
 // AuditList returns one page of the audit log, newest first.
