@@ -32,7 +32,7 @@ func TestOutputTableAndJSON(t *testing.T) {
 	}{
 		{[]string{"node-list"}, []string{"NAME  ADDRESS  LABELS", "n1    400::1   gpu=yes,zone=a", "n2    400::2   -"}, `"zone": "a"`},
 		{[]string{"health"}, []string{"status:   ok", "version:  1.2.3", "uptime:   1h2m5s", "plugins:  none yet"}, `"uptime_secs": 3725`},
-		{[]string{"whitelist-get"}, []string{"whitelist empty: every TCP client is admitted"}, `"addresses": []`},
+		{[]string{"whitelist-get"}, []string{"whitelist empty: the dashboard serves no data over TCP"}, `"addresses": []`},
 		{[]string{"group-get", "devs"}, []string{"name:         devs", "members:      alice,bob", "gid:          -"}, `"members": [`},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {

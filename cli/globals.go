@@ -38,6 +38,10 @@ type Globals struct {
 	AuditMaxAge     string `placeholder:"AGE" group:"Host (serve, start)" help:"Prune audit records older than this, e.g. 90d or 36h (env HERO_CODESCALERS_AUDIT_MAX_AGE, default 90d)."`
 	AuditMaxRecords int    `placeholder:"N" group:"Host (serve, start)" help:"Keep at most this many audit records, the newest (env HERO_CODESCALERS_AUDIT_MAX_RECORDS, default 100000)."`
 
+	DashboardOpen bool   `group:"Host (serve, start)" help:"Admit every TCP peer to the dashboard (else only whitelisted addresses; an empty whitelist serves no data over TCP). Shown as a red banner."`
+	TLSCert       string `placeholder:"FILE" group:"Host (serve, start)" help:"HTTPS certificate of the dashboard on an address that is neither mycelium nor loopback (default: self-signed, made at first start)."`
+	TLSKey        string `placeholder:"FILE" group:"Host (serve, start)" help:"The key of --tls-cert."`
+
 	Start  bool `xor:"lifecycle" group:"Lifecycle" help:"Start the host in the background (same as: start)."`
 	Stop   bool `xor:"lifecycle" group:"Lifecycle" help:"Stop the background host (same as: stop)."`
 	Status bool `xor:"lifecycle" group:"Lifecycle" help:"Show whether the host runs (same as: status)."`

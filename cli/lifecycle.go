@@ -137,6 +137,8 @@ type statusReport struct {
 	UptimeSecs float64   `json:"uptime_secs,omitempty"`
 	Error      string    `json:"error,omitempty"`
 	Paths      api.Paths `json:"paths"`
+	// Dashboard is where the dashboard listens, as the host says.
+	Dashboard *api.DashboardInfo `json:"dashboard,omitempty"`
 }
 
 // status says whether the host runs: exit 0 running, 3 stopped, 1 when a
@@ -159,6 +161,7 @@ func (rt *runCtx) status() error {
 	h, herr := rt.probeHealth(sock)
 	if herr == nil {
 		r.Running, r.Answering, r.Version, r.UptimeSecs = true, true, h.Version, h.UptimeSecs
+		r.Dashboard = h.Dashboard
 	} else if r.Running {
 		r.Error = herr.Error()
 	}
@@ -197,4 +200,9 @@ func writeStatus(w io.Writer, r statusReport, st pidState) {
 	kv(w, "rpc", r.Paths.RPCSocket)
 	kv(w, "data", r.Paths.DataDir)
 	kv(w, "log", r.Paths.LogFile)
+	if r.Dashboard != nil {
+		for _, line := range dashboardLines(*r.Dashboard) {
+			kv(w, "dashboard", line)
+		}
+	}
 }

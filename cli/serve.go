@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -70,22 +71,25 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 		return ServeConfig{}, err
 	}
 	return ServeConfig{
-		Paths:       p,
-		Secret:      rt.env.Getenv(api.EnvSecret),
-		AdminGroup:  rt.g.AdminGroup,
-		SocketGroup: rt.g.SocketGroup,
-		HomeRoot:    rt.g.HomeRoot,
-		PluginDirs:  dirs,
-		PluginPins:  rt.g.Plugin,
-		NoPlugins:   rt.g.NoPlugins,
-		Limits:      lim,
-		Log:         rt.env.Stderr,
-		Ready:       func() { rt.printReady(p) },
+		Paths:         p,
+		Secret:        rt.env.Getenv(api.EnvSecret),
+		AdminGroup:    rt.g.AdminGroup,
+		SocketGroup:   rt.g.SocketGroup,
+		HomeRoot:      rt.g.HomeRoot,
+		PluginDirs:    dirs,
+		PluginPins:    rt.g.Plugin,
+		NoPlugins:     rt.g.NoPlugins,
+		Limits:        lim,
+		DashboardOpen: rt.g.DashboardOpen,
+		TLSCert:       rt.expand(rt.g.TLSCert),
+		TLSKey:        rt.expand(rt.g.TLSKey),
+		Log:           rt.env.Stderr,
+		Ready:         func() { rt.printReady(p) },
 	}, nil
 }
 
 // printReady tells the person at the terminal (or the log) where the host
-// listens and how to talk to it.
+// listens and how to talk to it, the dashboard included (as health says).
 func (rt *runCtx) printReady(p api.Paths) {
 	fmt.Fprintf(rt.env.Stdout, `%s ready, pid %d
   rpc:   %s
@@ -94,6 +98,57 @@ func (rt *runCtx) printReady(p api.Paths) {
          curl --unix-socket %s http://localhost/health
 `, api.InstanceName(p.Instance), os.Getpid(), p.RPCSocket, p.DataDir,
 		rt.callPrefix(p), shellQuote(p.RPCSocket))
+	h, err := rt.probeHealth(p.RPCSocket)
+	if err != nil || h.Dashboard == nil {
+		return
+	}
+	for _, line := range dashboardLines(*h.Dashboard) {
+		fmt.Fprintf(rt.env.Stdout, "  dashboard: %s\n", line)
+	}
+	for _, l := range h.Dashboard.Listeners {
+		if l.Kind == "unix" {
+			fmt.Fprintf(rt.env.Stdout, "  open:  curl --unix-socket %s http://localhost/\n", shellQuote(l.Address))
+			fmt.Fprintf(rt.env.Stdout, "         ssh -N -L 8080:%s %s   then http://localhost:8080/ in a browser\n", shellQuote(l.Address), sshTarget())
+		}
+	}
+	if len(h.Dashboard.Listeners) > 1 && !h.Dashboard.Open {
+		fmt.Fprintln(rt.env.Stdout, "         over TCP only whitelisted addresses get pages: hero_codescalers whitelist-add ADDR")
+	}
+}
+
+// dashboardLines says where the dashboard listens, one line each, and why
+// it is not on TCP when it is not.
+func dashboardLines(d api.DashboardInfo) []string {
+	var out []string
+	for _, l := range d.Listeners {
+		switch {
+		case l.Kind == "unix":
+			out = append(out, l.Address)
+		case l.Fingerprint != "":
+			out = append(out, l.URL+" (certificate SHA-256 "+l.Fingerprint+")")
+		default:
+			out = append(out, l.URL)
+		}
+	}
+	if d.Open {
+		out = append(out, "OPEN to every TCP peer (--dashboard-open)")
+	}
+	if d.Note != "" {
+		out = append(out, d.Note)
+	}
+	return out
+}
+
+// sshTarget is this machine as an ssh destination for the tunnel hint.
+func sshTarget() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "THIS-HOST"
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username + "@" + host
+	}
+	return host
 }
 
 // callPrefix is the shortest command line that reaches this host: the

@@ -46,9 +46,13 @@ type ServeConfig struct {
 	PluginDirs  []string // the --plugin-dir flags, absolute
 	PluginPins  []string // the --plugin flags as given: CONCERN=NAME
 	NoPlugins   bool
-	Limits      Limits    // the connection cap and the audit retention
-	Log         io.Writer // where the host logs: the process's stderr
-	Ready       func()    // call once the API answers
+	Limits      Limits // the connection cap and the audit retention
+	// DashboardOpen, TLSCert and TLSKey shape the dashboard's TCP
+	// listener (the address and port are in Paths).
+	DashboardOpen   bool
+	TLSCert, TLSKey string
+	Log             io.Writer // where the host logs: the process's stderr
+	Ready           func()    // call once the API answers
 }
 
 // PluginCheck is a `plugin check` request.

@@ -127,6 +127,7 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	}
 	for _, f := range []struct{ name, v string }{
 		{"--address", p.Address}, {"--admin-group", rt.g.AdminGroup}, {"--socket-group", rt.g.SocketGroup},
+		{"--tls-cert", rt.expand(rt.g.TLSCert)}, {"--tls-key", rt.expand(rt.g.TLSKey)},
 	} {
 		if f.v != "" {
 			args = append(args, f.name, f.v)
@@ -157,6 +158,9 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	}
 	if g.AuditMaxAge != "" {
 		args = append(args, "--audit-max-age", g.AuditMaxAge)
+	}
+	if rt.g.DashboardOpen {
+		args = append(args, "--dashboard-open")
 	}
 	return args
 }

@@ -74,9 +74,9 @@ const (
 // AuditEvent records one mutating call: who, what, on what, how it ended.
 // Params are stored redacted: secrets never reach the audit log.
 type AuditEvent struct {
-	ID         string        `json:"id"`
-	Time       time.Time     `json:"time"`
-	ActorUID   int           `json:"actor_uid"`
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	ActorUID int       `json:"actor_uid"`
 	// Source is where the call came from when not rpc.sock: "admin.sock"
 	// for the dashboard on its Unix socket, the peer's address for the
 	// dashboard over TCP (whose ActorUID is -1: no uid crosses TCP).

@@ -1,10 +1,12 @@
 package host
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/mycelium"
 )
 
 // Config is everything Run needs. The CLI fills it from flags, environment
@@ -42,6 +44,23 @@ type Config struct {
 	// Components run beside the API for the host's lifetime: the seam
 	// where the dashboard, the plugin manager and the fleet agent join.
 	Components []Component
+	// Dashboard is how the dashboard listens.
+	Dashboard DashboardConfig
+}
+
+// DashboardConfig is how the dashboard listens beyond admin.sock; the TCP
+// address and port are Paths.Address and Paths.Port.
+type DashboardConfig struct {
+	// Open is --dashboard-open: every TCP peer is admitted (an empty
+	// whitelist otherwise serves no data over TCP).
+	Open bool
+	// TLSCert and TLSKey are the HTTPS certificate on an address that is
+	// neither the overlay nor loopback; unset, a self-signed one is made
+	// in Paths.VarDir at the first start that needs it.
+	TLSCert, TLSKey string
+	// Detect finds the node's mycelium address; nil asks the mycelium
+	// daemon, then scans the interfaces (host/mycelium).
+	Detect func(ctx context.Context) (mycelium.Found, error)
 }
 
 // AuditRetention bounds the audit log: records older than MaxAge, and the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -79,7 +80,21 @@ func Run(ctx context.Context, cfg Config) error {
 	if mgr != nil {
 		recoverJournal(ctx, svc, mgr, log)
 	}
-	hs, err := newAPI(cfg, svc, mgr, log)
+	// One policy for rpc.sock and the dashboard's admin.sock: who is
+	// privileged is decided once, the same way on both.
+	policy := rpc.NewHostPolicy(os.Geteuid(), cfg.AdminGroup, log)
+	dash, err := newDashboard(ctx, cfg, svc, mgr, policy, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	info := rpc.Info{Version: api.Version, Started: time.Now(), Instance: cfg.Paths.Instance}
+	if dash != nil {
+		defer dash.closeListeners()
+		cfg.Components = append(slices.Clone(cfg.Components), dash)
+		info.Dashboard = dash.Info
+	}
+	hs, err := newAPI(svc, mgr, policy, info, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -88,8 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // newAPI builds the JSON-RPC server over svc.
-func newAPI(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) (*http.Server, error) {
-	info := rpc.Info{Version: api.Version, Started: time.Now(), Instance: cfg.Paths.Instance}
+func newAPI(svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, info rpc.Info, log *slog.Logger) (*http.Server, error) {
 	if mgr != nil {
 		info.Plugins = mgr.List
 		info.Approve = mgr.Approve
@@ -100,7 +114,7 @@ func newAPI(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logge
 	}
 	srv, err := rpc.NewServer(rpc.Options{
 		Handlers: reg,
-		Policy:   rpc.NewHostPolicy(os.Geteuid(), cfg.AdminGroup, log),
+		Policy:   policy,
 		Auditor:  svc,
 		Logger:   log,
 	})

@@ -56,6 +56,7 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 		NoPlugins:   cfg.NoPlugins,
 		RPCMaxConns: cfg.Limits.RPCMaxConns,
 		Audit:       host.AuditRetention{MaxAge: cfg.Limits.AuditMaxAge, MaxRecords: cfg.Limits.AuditMaxRecords},
+		Dashboard:   host.DashboardConfig{Open: cfg.DashboardOpen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey},
 		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
 		Ready:       cfg.Ready,
 	}, nil

@@ -1,0 +1,22 @@
+package core
+
+import "github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+
+// KeyInfo is a public key as a person reads it: type, SHA256 fingerprint
+// (what user.key.remove takes) and comment.
+type KeyInfo struct {
+	Type        string `json:"type"`
+	Fingerprint string `json:"fingerprint"`
+	Comment     string `json:"comment,omitempty"`
+	Line        string `json:"line"`
+}
+
+// DescribeKey parses an authorized_keys line; a line that does not parse
+// comes back with only Line set.
+func DescribeKey(line string) KeyInfo {
+	k, err := sshkeys.ParseAuthorizedKey(line)
+	if err != nil {
+		return KeyInfo{Line: line}
+	}
+	return KeyInfo{Type: k.Type, Fingerprint: k.Fingerprint, Comment: k.Comment, Line: k.Line}
+}
