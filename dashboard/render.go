@@ -117,16 +117,26 @@ type messageBody struct {
 	Back    string
 }
 
-// failPage answers with a message page.
+// failPage answers with a message page, in the tab the URL belongs to.
 func (d *Dashboard) failPage(c *gin.Context, status int, text string) {
-	d.html(c, status, "message", page{Title: http.StatusText(status), Body: messageBody{Text: text, Back: back(c)}})
+	d.html(c, status, "message", page{Title: http.StatusText(status), Tab: tabOf(c.Request.URL.Path), Body: messageBody{Text: text, Back: back(c)}})
 }
 
 // failErr answers a failed use case with the status its code maps to and
 // the error's public message (never its internal cause).
 func (d *Dashboard) failErr(c *gin.Context, err error) {
-	status := statusOf(err)
-	d.html(c, status, "message", page{Title: http.StatusText(status), Body: messageBody{Text: api.FromError(err).Message, Back: back(c)}})
+	d.failPage(c, statusOf(err), api.FromError(err).Message)
+}
+
+// tabOf is the tab a URL belongs to, for the navigation of a message page.
+func tabOf(path string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	for _, t := range tabs {
+		if t.Path == "/"+first && first != "" {
+			return t.Key
+		}
+	}
+	return "overview"
 }
 
 // back is where a message page links back to: the page the form was on.

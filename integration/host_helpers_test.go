@@ -29,6 +29,9 @@ type hostUnderTest struct {
 	sock string
 	cmd  *exec.Cmd
 	args []string // more serve flags (a plugin pin)
+	// wrap runs the host under another command that execs it, such as
+	// nsenter into a test's network namespace.
+	wrap []string
 	log  *logBuffer
 	done chan struct{}
 }
@@ -53,7 +56,9 @@ func newHost(t *testing.T, tree string) *hostUnderTest {
 func (h *hostUnderTest) start(extraEnv ...string) {
 	h.t.Helper()
 	h.log = &logBuffer{}
-	h.cmd = exec.Command(h.bin, append([]string{"serve", "--home-root", "/home", "--plugin", "sessions=procfs"}, h.args...)...)
+	argv := append([]string{h.bin, "serve", "--home-root", "/home", "--plugin", "sessions=procfs"}, h.args...)
+	argv = append(append([]string{}, h.wrap...), argv...)
+	h.cmd = exec.Command(argv[0], argv[1:]...)
 	h.cmd.Env = append(append([]string{}, h.env...), extraEnv...)
 	h.cmd.Stdout, h.cmd.Stderr = h.log, h.log
 	if err := h.cmd.Start(); err != nil {

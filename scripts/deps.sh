@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh installs what hero_codescalers needs to build and test on a fresh
 # Debian or Ubuntu machine: the Linux tools the plugins and the integration
-# tests drive, protoc, and the Go modules. It is idempotent and quiet when
-# everything is already there.
+# tests drive (Chromium for the dashboard's browser tests), protoc, the Go
+# modules, and axe-core (npm) for the dashboard's accessibility check. It
+# is idempotent and quiet when everything is already there.
 set -euo pipefail
 
 # The tools, each with the Debian package that ships it.
@@ -23,6 +24,9 @@ PKGS=(
   curl:curl
   make:make
   gcc:gcc
+  chromium:chromium
+  node:nodejs
+  npm:npm
 )
 
 missing=()
@@ -52,3 +56,14 @@ if ! command -v go >/dev/null 2>&1; then
   fi
 fi
 go mod download
+
+# axe-core, injected into the dashboard's pages by the browser tests: from
+# the npm registry into a cache dir, pinned, never from a CDN. The tests
+# find it through HC_AXE_JS (default: this path).
+AXE_VERSION=4.14.1
+AXE_DIR=${HC_AXE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hero_codescalers/axe-core-$AXE_VERSION}
+if [ ! -s "$AXE_DIR/node_modules/axe-core/axe.min.js" ]; then
+  echo "deps: installing axe-core $AXE_VERSION into $AXE_DIR"
+  mkdir -p "$AXE_DIR"
+  npm install --prefix "$AXE_DIR" --no-audit --no-fund --silent --no-save "axe-core@$AXE_VERSION" >/dev/null
+fi
