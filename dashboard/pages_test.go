@@ -156,6 +156,7 @@ func TestGroupsTab(t *testing.T) {
 	page := fx.post("/groups", url.Values{"name": {"devs"}, "description": {"the devs"}, "members": {"ann"}, "shared": {"1"}, "quota": {"3G"}})
 	wantIn(t, page, "Created group devs", "/home/groups/devs", "ann", "Used")
 	fx.post("/groups/devs/members", url.Values{"user": {"ben"}})
+	wantIn(t, fx.get("/users/ben"), `<a href="/groups/devs">devs</a>`)
 	if g, _ := fx.svc.GroupGet(ctx, "devs"); strings.Join(g.Members, ",") != "ann,ben" {
 		t.Fatalf("members %v", g.Members)
 	}
@@ -244,5 +245,15 @@ func TestFormLimit(t *testing.T) {
 	}
 	if _, err := fx.svc.UserGet(context.Background(), "alice"); err == nil {
 		t.Fatal("alice created from an oversized form")
+	}
+}
+
+// TestSessionsTabManagedOnly: sessions of accounts hero_codescalers does
+// not manage are not listed (they cannot be ended from here).
+func TestSessionsTabManagedOnly(t *testing.T) {
+	fx := newFixture(t)
+	fx.f.ss.Add(sessions.Session{ID: "r1", User: "root", TTY: "pts/9", Started: time.Now()})
+	if b := fx.get("/sessions"); strings.Contains(b, "pts/9") || !strings.Contains(b, "No sessions") {
+		t.Errorf("root's session listed:\n%s", b)
 	}
 }

@@ -18,10 +18,25 @@ func (d *Dashboard) sessions(c *gin.Context) {
 	if !d.allowed(c, api.MSessionList) {
 		return
 	}
-	list, err := d.svc.SessionList(c.Request.Context(), "")
+	all, err := d.svc.SessionList(c.Request.Context(), "")
 	if err != nil {
 		d.failErr(c, err)
 		return
+	}
+	// Only managed users' sessions: the others' cannot be ended here
+	// (session.kill refuses them), so listing them would only mislead.
+	list := make([]core.Session, 0, len(all))
+	managed := map[string]bool{}
+	for _, s := range all {
+		ok, seen := managed[s.User]
+		if !seen {
+			_, err := d.svc.UserGet(c.Request.Context(), s.User)
+			ok = err == nil
+			managed[s.User] = ok
+		}
+		if ok {
+			list = append(list, s)
+		}
 	}
 	slices.SortFunc(list, func(a, b core.Session) int {
 		return strings.Compare(a.User+"\x00"+a.ID, b.User+"\x00"+b.ID)

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,10 @@ import (
 // userBody is one user's page: the record, her keys, the home's usage and
 // her sessions (each part may be missing, with the reason).
 type userBody struct {
-	User        core.User
+	User core.User
+	// Groups are the groups given at create and the managed groups that
+	// list her as a member (added later with group.member.add).
+	Groups      []string
 	Keys        []core.KeyInfo
 	Usage       *core.Usage
 	UsageErr    string
@@ -32,7 +36,15 @@ func (d *Dashboard) user(c *gin.Context) {
 		d.failErr(c, err)
 		return
 	}
-	b := userBody{User: u}
+	b := userBody{User: u, Groups: slices.Clone(u.Groups)}
+	if groups, err := d.svc.GroupList(ctx); err == nil {
+		for _, g := range groups {
+			if slices.Contains(g.Members, u.Name) && !slices.Contains(b.Groups, g.Name) {
+				b.Groups = append(b.Groups, g.Name)
+			}
+		}
+	}
+	slices.Sort(b.Groups)
 	for _, k := range u.SSHKeys {
 		b.Keys = append(b.Keys, core.DescribeKey(k))
 	}

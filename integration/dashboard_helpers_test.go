@@ -173,7 +173,7 @@ func artifactDir(t *testing.T) string {
 // with HC_UPDATE_DOCS=1, as the README's picture in docs/dashboard.
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
