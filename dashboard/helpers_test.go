@@ -49,7 +49,7 @@ const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH
 
 // fixture is a dashboard over an in-memory state and fake plugins.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	d       *Dashboard
 	svc     *core.Service
 	f       *fakes
@@ -59,7 +59,7 @@ type fixture struct {
 	setup   SetupStatus
 }
 
-func newFixture(t *testing.T, mod ...func(*Config)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
 	t.Helper()
 	fx := &fixture{t: t, f: &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake()}}
 	fx.f.v.Elsewhere = fx.f.k.Wrote

@@ -257,3 +257,12 @@ func TestSessionsTabManagedOnly(t *testing.T) {
 		t.Errorf("root's session listed:\n%s", b)
 	}
 }
+
+// TestUserRowsEscape: the hand-written rows of the Users table escape
+// what they print (a group name is free text in the state).
+func TestUserRowsEscape(t *testing.T) {
+	rows := string(userRows([]core.User{{Name: "eve", State: core.UserActive, Groups: []string{`<script>x</script>`}}}))
+	if strings.Contains(rows, "<script>") || !strings.Contains(rows, "&lt;script&gt;") || !strings.Contains(rows, `href="/users/eve"`) {
+		t.Fatalf("rows: %s", rows)
+	}
+}

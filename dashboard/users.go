@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"html"
+	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -40,8 +42,30 @@ type usersBody struct {
 	Q, Group, State string
 	Groups          []core.Group
 	Users           []core.User
+	Rows            template.HTML // the table's rows, see userRows
 	Next            string
 	First           bool
+}
+
+// userRows writes the Users table's rows by hand, every value escaped:
+// the tab's hot path, where html/template's reflective calls for each
+// cell of 50 rows cost more than the state read itself.
+func userRows(users []core.User) template.HTML {
+	var b strings.Builder
+	b.Grow(len(users) * 300)
+	esc := html.EscapeString
+	for _, u := range users {
+		quota := "none"
+		if u.QuotaBytes > 0 {
+			quota = humanBytes(u.QuotaBytes)
+		}
+		name := esc(u.Name)
+		b.WriteString(`<tr><td><a href="/users/` + url.PathEscape(u.Name) + `">` + name + `</a></td><td>` + strconv.Itoa(u.UID) +
+			`</td><td><span class="badge ` + esc(string(u.State)) + `">` + esc(string(u.State)) + `</span></td><td>` +
+			esc(strings.Join(u.Groups, ", ")) + `</td><td>` + quota + `</td><td>` + strconv.Itoa(len(u.SSHKeys)) +
+			`</td><td>` + u.Created.UTC().Format("2006-01-02 15:04:05Z") + "</td></tr>\n")
+	}
+	return template.HTML(b.String()) // every value above is escaped
 }
 
 // users lists managed users by name prefix, group and state, paged on the
@@ -70,7 +94,7 @@ func (d *Dashboard) users(c *gin.Context) {
 		d.failErr(c, err)
 		return
 	}
-	body := usersBody{Q: f.Prefix, Group: f.Group, State: string(f.State), Groups: groups, Users: users, First: f.After == ""}
+	body := usersBody{Q: f.Prefix, Group: f.Group, State: string(f.State), Groups: groups, Users: users, Rows: userRows(users), First: f.After == ""}
 	if next != "" {
 		q := url.Values{"after": {next}}
 		for k, v := range map[string]string{"q": f.Prefix, "group": f.Group, "state": string(f.State)} {

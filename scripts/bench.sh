@@ -15,6 +15,18 @@ go run ./host/rpc/benchhealth -d 2s -clients 1,8,64
 section "Plugin round trip (Probe) vs bare gRPC, and host start to all plugins healthy (issue 3)"
 go run ./host/plugins/internal/benchplugins -dir bin/plugins -plugin sessions=procfs
 
+section "Dashboard: the Users page vs JSON-RPC user.list of the same page, 10,000 users; page weight (issue 12)"
+go run ./host/internal/benchdash
+
+section "Host binary size: without the dashboard, with gin, with gin -tags nomsgpack (what make build uses) (issue 12)"
+sizes=$(mktemp -d)
+for tags in nodashboard "" nomsgpack; do
+  go build -tags "$tags" -o "$sizes/server" ./cli/hero_codescalers_server
+  echo "${tags:-default} $(stat -c %s "$sizes/server")"
+done | awk '{mb=$2/1048576; if (NR==1) base=mb;
+  printf "  %-12s %6.1f MB%s\n", $1, mb, (NR==1 ? "  (no dashboard: the size before gin)" : sprintf("  +%.1f MB", mb-base))}'
+rm -rf "$sizes"
+
 if [ "$(id -u)" = 0 ]; then
   section "Accounts: batch vs single useradd, 100 and 1,000 users (issue 4)"
   HC_BENCH=1 go test -count=1 -tags integration -run 'TestBenchAccounts' -v -timeout 30m ./integration/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
