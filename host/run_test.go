@@ -17,6 +17,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/mycelium"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 )
 
@@ -34,8 +35,13 @@ func testConfig(t *testing.T, instance int) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Paths: paths, Secret: "test-secret", NoPlugins: true, Logger: slog.New(slog.DiscardHandler)}
+	return Config{Paths: paths, Secret: "test-secret", NoPlugins: true, Logger: slog.New(slog.DiscardHandler),
+		Dashboard: DashboardConfig{Detect: noMycelium}}
 }
+
+// noMycelium is a Detect that finds no overlay address, so a test host
+// is on admin.sock only whatever the machine's interfaces hold.
+func noMycelium(context.Context) (mycelium.Found, error) { return mycelium.Found{}, mycelium.ErrNotFound }
 
 // start runs the host in a goroutine and waits, with a deadline, until it
 // is ready. The returned function stops it and returns Run's error.
