@@ -32,7 +32,7 @@ func pages(t *testing.T, s *core.Service) []core.AuditEvent {
 	var all []core.AuditEvent
 	cursor := ""
 	for range 1000 {
-		page, next, err := s.AuditList(context.Background(), 100, cursor, "")
+		page, next, err := s.AuditList(context.Background(), core.AuditFilter{Limit: 100, Before: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,14 +93,14 @@ func TestAuditPruneBySize(t *testing.T) {
 func TestAuditPruneKeepsPaging(t *testing.T) {
 	s, _ := auditAt(t, 300)
 	ctx := context.Background()
-	page, next, err := s.AuditList(ctx, 100, "", "")
+	page, next, err := s.AuditList(ctx, core.AuditFilter{Limit: 100})
 	if err != nil || len(page) != 100 || next == "" {
 		t.Fatalf("first page: %d %q %v", len(page), next, err)
 	}
 	if _, err := s.AuditPrune(ctx, core.AuditRetention{MaxRecords: 150}); err != nil {
 		t.Fatal(err)
 	}
-	rest, next, err := s.AuditList(ctx, 100, next, "")
+	rest, next, err := s.AuditList(ctx, core.AuditFilter{Limit: 100, Before: next})
 	if err != nil || len(rest) != 50 || next != "" || rest[0].Target != "100" || rest[49].Target != "149" {
 		t.Fatalf("page after the prune: %d events, next %q, %v", len(rest), next, err)
 	}

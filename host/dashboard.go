@@ -19,6 +19,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/dashboard"
 	"github.com/threefoldtech/hero_codescalers/host/mycelium"
+	"github.com/threefoldtech/hero_codescalers/host/netlimit"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 )
@@ -38,7 +39,18 @@ type dashServer struct {
 	name string
 	srv  *http.Server
 	ln   net.Listener
+	lim  *netlimit.Limiter
 }
+
+// Connection budgets of the dashboard's listeners (netlimit: near the cap
+// the connections quiet longest are closed, so a flood cannot exhaust the
+// host's files). admin.sock's is small, its callers are local admins; the
+// live-update streams have their own cap inside the dashboard
+// (dashboard.DefaultMaxStreams), so they cannot take all of either.
+const (
+	adminSockConns = 64
+	tcpConns       = 0 // netlimit.DefaultMax, from the open-file limit
+)
 
 var _ Component = (*dashComponent)(nil)
 
@@ -79,6 +91,8 @@ func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugi
 			h = d.Handler(dashboard.Unix)
 		}
 		s.srv = dashHTTPServer(h, s.name == "unix", log)
+		s.lim.Attach(s.srv)
+		s.ln = s.lim.Listener(s.ln)
 	}
 	c.announce(ctx, cfg, svc)
 	return c, nil
@@ -94,7 +108,7 @@ func (c *dashComponent) listenUnix(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	c.servers = append(c.servers, dashServer{name: "unix", ln: limitConns(ln, adminSockConns)})
+	c.servers = append(c.servers, dashServer{name: "unix", ln: ln, lim: netlimit.New(adminSockConns, netlimit.Options{Name: "admin.sock", Logger: c.log})})
 	c.info.Listeners = append(c.info.Listeners, api.Listener{Kind: "unix", Address: cfg.Paths.AdminSocket})
 	return nil
 }
@@ -129,7 +143,7 @@ func (c *dashComponent) listenTCP(ctx context.Context, cfg Config) error {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		l.Kind, l.URL, l.Fingerprint = "https", "https://"+ap.String()+"/", fp
 	}
-	c.servers = append(c.servers, dashServer{name: "tcp", ln: limitConns(ln, tcpConns)})
+	c.servers = append(c.servers, dashServer{name: "tcp", ln: ln, lim: netlimit.New(tcpConns, netlimit.Options{Name: "dashboard " + ap.String(), Logger: c.log})})
 	c.info.Listeners = append(c.info.Listeners, l)
 	return nil
 }
@@ -195,7 +209,7 @@ func dashHTTPServer(h http.Handler, unixSock bool, log *slog.Logger) *http.Serve
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if unixSock {
-		s.ConnContext = peerConnContext
+		s.ConnContext = rpc.ConnContext // reads SO_PEERCRED through netlimit's wrapper
 	}
 	return s
 }

@@ -41,7 +41,9 @@ func testConfig(t *testing.T, instance int) Config {
 
 // noMycelium is a Detect that finds no overlay address, so a test host
 // is on admin.sock only whatever the machine's interfaces hold.
-func noMycelium(context.Context) (mycelium.Found, error) { return mycelium.Found{}, mycelium.ErrNotFound }
+func noMycelium(context.Context) (mycelium.Found, error) {
+	return mycelium.Found{}, mycelium.ErrNotFound
+}
 
 // start runs the host in a goroutine and waits, with a deadline, until it
 // is ready. The returned function stops it and returns Run's error.

@@ -45,7 +45,7 @@ func allEvents(t *testing.T, svc *core.Service) []core.AuditEvent {
 	var all []core.AuditEvent
 	cursor := ""
 	for {
-		page, next, err := svc.AuditList(context.Background(), core.MaxAuditPage, cursor, "")
+		page, next, err := svc.AuditList(context.Background(), core.AuditFilter{Limit: core.MaxAuditPage, Before: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}

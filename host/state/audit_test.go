@@ -69,7 +69,7 @@ func TestAuditPruneOnBadger(t *testing.T) {
 	if n, err := svc.AuditPrune(ctx, core.AuditRetention{MaxRecords: 10}); err != nil || n != 990 {
 		t.Fatalf("pruned %d (%v), want 990", n, err)
 	}
-	page, next, err := svc.AuditList(ctx, 100, "", "")
+	page, next, err := svc.AuditList(ctx, core.AuditFilter{Limit: 100})
 	if err != nil || len(page) != 10 || next != "" {
 		t.Fatalf("after pruning to 10: %d events, next %q, %v", len(page), next, err)
 	}
@@ -85,7 +85,7 @@ func TestAuditListEmptyOnBadger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	evs, next, err := core.NewService(st).AuditList(context.Background(), 0, "", "")
+	evs, next, err := core.NewService(st).AuditList(context.Background(), core.AuditFilter{})
 	if err != nil || len(evs) != 0 || next != "" {
 		t.Fatalf("empty log: %v %q %v", evs, next, err)
 	}
