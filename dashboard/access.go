@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -120,13 +121,16 @@ func (d *Dashboard) tcpAdmits(c *gin.Context, addr netip.Addr) (bool, string) {
 // refusePeer answers a refused TCP peer with 403 and, rate-limited per
 // source, one audit record and one log line.
 func (d *Dashboard) refusePeer(c *gin.Context, addr netip.Addr, why string) {
-	if rec, suppressed := d.cfg.Refusals.Allow(addr); rec {
-		msg := why
-		if suppressed > 0 {
-			msg += " (" + strconv.Itoa(suppressed) + " more refusals of this source since the last record)"
+	ev := core.AuditEvent{ActorUID: -1, Source: addr.String(), Method: MRefused, Target: c.Request.URL.Path,
+		Outcome: core.OutcomeError, Error: why}
+	if len(ev.Target) > 128 {
+		ev.Target = ev.Target[:128] + "…"
+	}
+	if d.cfg.Refusals.Admit(refusalSource(addr), ev) {
+		d.log.Warn("dashboard: refused a TCP peer", "peer", addr, "reason", why, "path", ev.Target)
+		if _, err := d.svc.AuditRecord(context.WithoutCancel(c.Request.Context()), ev); err != nil {
+			d.log.Error("dashboard: cannot record an audit event", "method", MRefused, "source", ev.Source, "err", err)
 		}
-		d.log.Warn("dashboard: refused a TCP peer", "peer", addr, "reason", msg, "path", c.Request.URL.Path)
-		d.record(c, who{transport: TCP, caller: core.Caller{UID: -1, GID: -1}, peer: addr}, MRefused, addr.String(), core.Errorf(core.Forbidden, "%s", msg), 0)
 	}
 	text := "Your address " + addr.String() + " is not on this node's dashboard whitelist."
 	if why == "the whitelist is empty" {

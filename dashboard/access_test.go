@@ -125,22 +125,26 @@ func TestRefusalAuditIsRateLimited(t *testing.T) {
 
 func TestRefusalLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
-	l := &refusalLimiter{now: func() time.Time { return now }, sources: map[netip.Prefix]*refusalSource{}}
-	a := netip.MustParseAddr("400::1")
-	if ok, _ := l.Allow(a); !ok {
+	l := newRefusalLimiter()
+	l.now = func() time.Time { return now }
+	a, b := refusalSource(netip.MustParseAddr("400::1")), refusalSource(netip.MustParseAddr("400::2"))
+	if a != b || a != "400::/64" || refusalSource(netip.MustParseAddr("10.1.2.3")) != "10.1.2.3" {
+		t.Fatalf("sources %s %s", a, b)
+	}
+	if !l.Admit(a, core.AuditEvent{}) {
 		t.Fatal("first refusal not recorded")
 	}
 	for range 5 {
-		if ok, _ := l.Allow(netip.MustParseAddr("400::2")); ok {
+		if l.Admit(b, core.AuditEvent{}) {
 			t.Fatal("a refusal of the same /64 within the minute recorded")
 		}
 	}
 	now = now.Add(time.Minute)
-	if ok, n := l.Allow(a); !ok || n != 5 {
-		t.Fatalf("after the window: record %v, suppressed %d, want true 5", ok, n)
+	if !l.Admit(a, core.AuditEvent{}) {
+		t.Fatal("not recorded after the window")
 	}
 	for i := range refusalGlobal + 10 {
-		l.Allow(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}))
+		l.Admit(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String(), core.AuditEvent{})
 	}
 	if l.inWin != refusalGlobal {
 		t.Fatalf("records in the window %d, want the global cap %d", l.inWin, refusalGlobal)

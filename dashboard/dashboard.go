@@ -69,9 +69,9 @@ type Config struct {
 	Version  string
 	Started  time.Time
 	Instance int
-	// Refusals decides which refused TCP requests are audited; nil: a
-	// per-source limiter (one record a minute per /64 or IPv4 address).
-	Refusals RefusalLimiter
+	// Refusals folds refused TCP requests into counted audit records; nil:
+	// one record a minute per source (an IPv4 address or an IPv6 /64).
+	Refusals RefusalFolder
 	// MaxStreams bounds the live-update streams open at once, apart from
 	// the listeners' connection cap; 0: DefaultMaxStreams.
 	MaxStreams int
@@ -107,7 +107,7 @@ func New(cfg Config) (*Dashboard, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Refusals == nil {
-		cfg.Refusals = NewRefusalLimiter()
+		cfg.Refusals = newRefusalLimiter()
 	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/threefoldtech/hero_codescalers/core"
 )
 
 // csp allows nothing but the dashboard's own embedded script, style and
@@ -33,74 +35,84 @@ func securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// RefusalLimiter decides which refused TCP requests are recorded. A flood
-// of refused requests must not grow the audit log or the log without
-// bound, while the first refusal of each source is always on record.
-type RefusalLimiter interface {
-	// Allow reports whether to record a refusal of peer now, and how many
-	// refusals of its source went unrecorded since the last record.
-	Allow(peer netip.Addr) (record bool, suppressed int)
+// RefusalFolder decides which refused TCP requests are recorded at once.
+// A flood of refused requests must not grow the audit log or the log
+// without bound, while the first refusal of each source is always on
+// record. The host passes rpc.sock's folding (rpc.RefusalFolder), which
+// records a counted event for the rest of each window itself.
+type RefusalFolder interface {
+	// Admit reports whether to record ev, a refusal of the source named
+	// peer, now; if not it is counted, and the folder records the count.
+	Admit(peer string, ev core.AuditEvent) bool
 }
 
-// Limits of the default RefusalLimiter.
+// refusalSource is the key a refused peer is folded by: an IPv4 address,
+// or an IPv6 /64 — mycelium hands every node a /64, so one attacker has
+// 2^64 addresses to spray from.
+func refusalSource(peer netip.Addr) string {
+	bits := 32
+	if peer.Is6() {
+		bits = 64
+	}
+	p, _ := peer.Prefix(bits)
+	if bits == 32 {
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
+// Limits of the fallback folder.
 const (
 	refusalWindow  = time.Minute
 	refusalGlobal  = 30   // records per window over all sources
 	refusalSources = 4096 // sources remembered before starting over
 )
 
-// refusalLimiter records one refusal per source per minute and at most
-// refusalGlobal in all per minute. A source is an IPv4 address or an IPv6
-// /64: mycelium hands every node a /64, so one attacker has 2^64
-// addresses to spray from.
+// refusalLimiter is the folder when the host gives none (tests, a
+// dashboard on its own): one record per source per minute, at most
+// refusalGlobal a minute in all; the next record of a source says how
+// many went unrecorded.
 type refusalLimiter struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	sources map[netip.Prefix]*refusalSource
+	sources map[string]*refusalSeen
 	window  time.Time
 	inWin   int
 }
 
-type refusalSource struct {
+type refusalSeen struct {
 	last       time.Time
 	suppressed int
 }
 
-// NewRefusalLimiter is the default limiter.
-func NewRefusalLimiter() RefusalLimiter {
-	return &refusalLimiter{now: time.Now, sources: map[netip.Prefix]*refusalSource{}}
+func newRefusalLimiter() *refusalLimiter {
+	return &refusalLimiter{now: time.Now, sources: map[string]*refusalSeen{}}
 }
 
-func (l *refusalLimiter) Allow(peer netip.Addr) (bool, int) {
-	bits := 32
-	if peer.Is6() {
-		bits = 64
-	}
-	key, _ := peer.Prefix(bits)
+func (l *refusalLimiter) Admit(peer string, ev core.AuditEvent) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.window) >= refusalWindow {
 		l.window, l.inWin = now, 0
 	}
-	s := l.sources[key]
+	s := l.sources[peer]
 	if s == nil {
 		if len(l.sources) >= refusalSources {
 			clear(l.sources)
 		}
-		s = &refusalSource{}
-		l.sources[key] = s
+		s = &refusalSeen{}
+		l.sources[peer] = s
 	} else if now.Sub(s.last) < refusalWindow {
 		s.suppressed++
-		return false, 0
+		return false
 	}
 	if l.inWin >= refusalGlobal {
 		s.suppressed++
-		return false, 0
+		return false
 	}
 	l.inWin++
-	n := s.suppressed
 	s.last, s.suppressed = now, 0
-	return true, n
+	return true
 }

@@ -29,6 +29,7 @@ import (
 // --address) when there is one.
 type dashComponent struct {
 	d       *dashboard.Dashboard
+	folder  *rpc.RefusalFolder
 	log     *slog.Logger
 	info    api.DashboardInfo
 	servers []dashServer
@@ -66,8 +67,14 @@ func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugi
 		c.closeListeners()
 		return nil, err
 	}
+	// Refused TCP peers are folded like rpc.sock's refused callers.
+	c.folder = rpc.NewRefusalFolder(0, func(ev core.AuditEvent) {
+		if _, err := svc.AuditRecord(context.Background(), ev); err != nil {
+			c.log.Error("dashboard: cannot record an audit event", "method", ev.Method, "source", ev.Source, "err", err)
+		}
+	})
 	dc := dashboard.Config{
-		Service: svc, Policy: policy, Info: func() api.DashboardInfo { return c.info },
+		Service: svc, Policy: policy, Info: func() api.DashboardInfo { return c.info }, Refusals: c.folder,
 		Open: cfg.Dashboard.Open, Version: api.Version, Started: time.Now(), Instance: cfg.Paths.Instance, Logger: log,
 	}
 	if mgr != nil {
@@ -247,6 +254,7 @@ func (c *dashComponent) Run(ctx context.Context, _ *core.Service) error {
 			s.srv.Close()
 		}
 	}
+	c.folder.Flush() // before the state closes: no count is lost
 	c.closeListeners()
 	return err
 }

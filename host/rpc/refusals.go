@@ -48,6 +48,7 @@ type refusalRun struct {
 	count  int
 	uid    int
 	target string // the target of the counted calls, "" if they differ
+	source string // the source of the counted calls, the peer key if they differ
 	err    string
 	timer  *time.Timer
 }
@@ -59,7 +60,14 @@ func newRefusals(window time.Duration, record func(core.AuditEvent)) *refusals {
 // admit reports whether ev, a refused call, is to be recorded now; if
 // not, it has been counted into its peer's window.
 func (r *refusals) admit(c core.Caller, ev core.AuditEvent) bool {
-	key := refusalKey{peer: "uid " + strconv.Itoa(c.UID), method: ev.Method}
+	return r.admitPeer("uid "+strconv.Itoa(c.UID), c.UID, ev)
+}
+
+// admitPeer is admit for a peer named by key (a uid, or a dashboard TCP
+// source) with the uid to record (-1 over TCP).
+func (r *refusals) admitPeer(peer string, uid int, ev core.AuditEvent) bool {
+	key := refusalKey{peer: peer, method: ev.Method}
+	c := core.Caller{UID: uid}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -75,9 +83,14 @@ func (r *refusals) admit(c core.Caller, ev core.AuditEvent) bool {
 		return true
 	}
 	if run.count == 0 {
-		run.first, run.uid, run.target = time.Now(), c.UID, ev.Target
-	} else if run.target != ev.Target {
-		run.target = ""
+		run.first, run.uid, run.target, run.source = time.Now(), c.UID, ev.Target, ev.Source
+	} else {
+		if run.target != ev.Target {
+			run.target = ""
+		}
+		if run.source != ev.Source {
+			run.source = key.peer
+		}
 	}
 	if run.uid != c.UID {
 		run.uid = -1 // the shared run of many peers
@@ -135,7 +148,7 @@ func (r *refusals) flush() {
 // event is the counted record of run.
 func (run *refusalRun) event(method string) core.AuditEvent {
 	return core.AuditEvent{
-		ActorUID: run.uid, Method: method, Target: run.target,
+		ActorUID: run.uid, Source: run.source, Method: method, Target: run.target,
 		Outcome: core.OutcomeError, Error: run.err,
 		Count: run.count, Since: run.first.UTC(),
 	}
@@ -147,3 +160,27 @@ func (s *Server) recordRefusals(ev core.AuditEvent) {
 		s.log.Error("rpc: cannot record an audit event", "method", ev.Method, "actor_uid", ev.ActorUID, "err", err)
 	}
 }
+
+// RefusalFolder folds the refusals of another listener — the dashboard's
+// refused TCP peers — the way the server folds its own: the first of a
+// peer in full, the rest of each window as one counted record.
+type RefusalFolder struct{ r *refusals }
+
+// NewRefusalFolder folds into records written by record; window 0 is
+// DefaultRefusalWindow.
+func NewRefusalFolder(window time.Duration, record func(core.AuditEvent)) *RefusalFolder {
+	if window <= 0 {
+		window = DefaultRefusalWindow
+	}
+	return &RefusalFolder{r: newRefusals(window, record)}
+}
+
+// Admit reports whether ev, a refusal of the peer named peer, is to be
+// recorded now; if not, the folder counts it and records the count at its
+// window's end.
+func (f *RefusalFolder) Admit(peer string, ev core.AuditEvent) bool {
+	return f.r.admitPeer(peer, ev.ActorUID, ev)
+}
+
+// Flush records the counts pending, at shutdown.
+func (f *RefusalFolder) Flush() { f.r.flush() }

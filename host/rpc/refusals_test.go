@@ -172,3 +172,27 @@ func TestRefusalWindowCloses(t *testing.T) {
 		t.Fatalf("a refusal after a quiet window: %+v", evs)
 	}
 }
+
+// TestRefusalFolderForTCPPeers: the dashboard's refused TCP peers fold by
+// their source key (a /64), the counted record naming the key when the
+// addresses differ.
+func TestRefusalFolderForTCPPeers(t *testing.T) {
+	var got []core.AuditEvent
+	f := NewRefusalFolder(time.Hour, func(ev core.AuditEvent) { got = append(got, ev) })
+	ev := func(src string) core.AuditEvent {
+		return core.AuditEvent{ActorUID: -1, Source: src, Method: "dashboard.refused", Target: "/", Outcome: core.OutcomeError, Error: "not in the whitelist"}
+	}
+	if !f.Admit("400::/64", ev("400::1")) {
+		t.Fatal("the first refusal is not recorded at once")
+	}
+	if f.Admit("400::/64", ev("400::2")) || f.Admit("400::/64", ev("400::3")) {
+		t.Fatal("a refusal of the same /64 within the window recorded at once")
+	}
+	if !f.Admit("10.0.0.1", ev("10.0.0.1")) {
+		t.Fatal("another source's first refusal is not recorded at once")
+	}
+	f.Flush()
+	if len(got) != 1 || got[0].Count != 2 || got[0].Source != "400::/64" || got[0].ActorUID != -1 {
+		t.Fatalf("counted records %+v", got)
+	}
+}
