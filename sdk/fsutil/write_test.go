@@ -1,7 +1,6 @@
-package osutil
+package fsutil
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -55,15 +54,5 @@ func TestNoSymlinkFollowed(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Fatal("wrote through a symlink")
-	}
-}
-
-func TestExecError(t *testing.T) {
-	_, err := Exec{}.Run(context.Background(), []string{"sh", "-c", "echo boom >&2; exit 9"}, nil)
-	if !sdkerr.Is(err, sdkerr.Internal) || ExitCode(err) != 9 {
-		t.Fatalf("got %v", err)
-	}
-	if _, err := (Exec{}).Run(context.Background(), []string{"no-such-tool-hc"}, nil); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
-		t.Fatalf("missing tool: %v", err)
 	}
 }
