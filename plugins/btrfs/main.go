@@ -1,9 +1,10 @@
 // Command btrfs is the hero_codescalers volumes plugin for btrfs home
 // roots: each home is a subvolume with a qgroup limit. It drives the btrfs
 // ioctls directly; HERO_CODESCALERS_BTRFS_BACKEND=tool makes it run
-// btrfs-progs instead. While it runs, a watcher keeps the subvolumes users
-// make inside their homes within the homes' limits, beneath the policy's
-// home roots.
+// btrfs-progs instead. It reads the policy at start and acts only beneath
+// its roots, for managed owners only (sdk/fsutil); while it runs, a
+// watcher keeps the subvolumes users make inside their homes within the
+// homes' limits, beneath the policy's home roots.
 package main
 
 import (
@@ -14,8 +15,8 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/btrfs/internal/btrfsvol"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
-	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // wrapBackend lets a build with the faultinject tag put failures in the
@@ -23,30 +24,30 @@ import (
 var wrapBackend = func(b btrfsvol.Backend) btrfsvol.Backend { return b }
 
 func main() {
+	fence := fsutil.LoadFence("btrfs")
 	b, berr := btrfsvol.ForName(os.Getenv(btrfsvol.BackendEnv))
-	vols := btrfsvol.New(wrapBackend(b))
+	vols := btrfsvol.New(wrapBackend(b), fence)
 	vols.Warn = func(msg string, args ...any) { hclog.Default().Warn(msg, args...) }
 	if len(os.Args) == 1 { // serving, not "describe"
-		watch(b)
+		watch(b, fence)
 	}
 	sdk.Serve(sdk.Config{
 		Name:     "btrfs",
 		Version:  "0.1.0",
 		Supports: identity.Supports{FSTypes: []string{"btrfs"}, Generic: true},
-		Probe:    btrfsvol.Probe(b, berr),
-		Volumes:  vols,
+		Probe:    fence.Probe(btrfsvol.Probe(b, berr)),
+		Volumes:  fsutil.FenceVolumes(fence, vols),
 	})
 }
 
-// watch starts the watcher on the policy's home roots; without a readable
+// watch starts the watcher on the policy's home roots; without a usable
 // policy it does not run (the plugin's fence refuses to serve then).
-func watch(b btrfsvol.Backend) {
-	pol, err := policy.Load()
-	if err != nil {
+func watch(b btrfsvol.Backend, fence *fsutil.Fence) {
+	if err := fence.Err(); err != nil {
 		hclog.Default().Warn("no policy, so no watcher of the subvolumes made inside homes", "error", err)
 		return
 	}
-	w := btrfsvol.NewWatcher(b, pol.HomeRoots)
+	w := btrfsvol.NewWatcher(b, fence.HomeRoots())
 	w.Warn = func(msg string, args ...any) { hclog.Default().Warn(msg, args...) }
 	w.Info = func(msg string, args ...any) { hclog.Default().Info(msg, args...) }
 	go w.Run(context.Background())

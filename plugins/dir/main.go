@@ -1,6 +1,7 @@
 // Command dir is the hero_codescalers volumes plugin for any filesystem
 // (ext4, xfs, ...): each home is a plain directory, without quotas or
-// snapshots. On btrfs the btrfs plugin ranks above it.
+// snapshots. On btrfs the btrfs plugin ranks above it. It reads the policy
+// at start and acts only beneath its roots, for managed owners only.
 package main
 
 import (
@@ -8,17 +9,19 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/dir/internal/dirvol"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
 func main() {
+	fence := fsutil.LoadFence("dir")
 	sdk.Serve(sdk.Config{
 		Name:     "dir",
 		Version:  "0.1.0",
 		Supports: identity.Supports{Generic: true},
-		Probe: func(context.Context) identity.ProbeResult {
+		Probe: fence.Probe(func(context.Context) identity.ProbeResult {
 			return identity.ProbeResult{Ready: true, Reason: "plain directories; quotas unsupported, snapshots unsupported"}
-		},
-		Volumes: dirvol.Volumes{},
+		}),
+		Volumes: fsutil.FenceVolumes(fence, dirvol.Volumes{Fence: fence}),
 	})
 }

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -17,7 +17,7 @@ import (
 // useradd leaves it, so a directory that belongs to someone else is never
 // handed to the new uid. The parent must exist.
 func makeHome(home string, uid, gid uint32, mode os.FileMode) error {
-	parent, err := osutil.OpenDirNoFollow(filepath.Dir(home))
+	parent, err := fsutil.OpenDirNoFollow(filepath.Dir(home))
 	if err != nil {
 		return err
 	}

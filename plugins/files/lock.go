@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -76,7 +76,7 @@ func acquire(ctx context.Context, dir string, timeout time.Duration) (*etcLock, 
 
 // tryAcquire takes every lock or none.
 func tryAcquire(dir string) (*etcLock, error) {
-	dirfd, err := osutil.OpenDirNoFollow(dir)
+	dirfd, err := fsutil.OpenDirNoFollow(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,10 @@ import (
 //     exist here, so revoking them succeeds; revoking user_obj, group_obj
 //     or other is InvalidArgument, as with posixacl.
 //   - Get reports the three entries the mode bits stand for.
-//   - As posixacl: no symlink is followed, recursion skips symlinks and
-//     never enters .ssh, and guarded paths (aclfs.Guard) never get group
-//     or other write.
+//   - As posixacl: nothing outside the policy's roots is touched, no
+//     symlink is followed, recursion skips symlinks, never enters .ssh or a
+//     mount, and skips hard-linked files no managed account owns, and
+//     guarded paths (aclfs.Guard) never get group or other write.
 type Mode struct {
 	Guard aclfs.Guard
 
@@ -58,7 +59,7 @@ func (m *Mode) Grant(_ context.Context, path string, entries []acl.Entry, recurs
 			return errNoACL(e)
 		}
 	}
-	root, err := aclfs.Open(path)
+	root, err := m.Guard.Open(path)
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,11 @@ func (m *Mode) grantNode(n *aclfs.Node, entries []acl.Entry, top bool) error {
 	if mode == n.Mode() {
 		return nil
 	}
-	if err := m.Guard.CheckMode(n, mode); err != nil {
+	err := m.Guard.Changeable(n)
+	if err == nil {
+		err = m.Guard.CheckMode(n, mode)
+	}
+	if err != nil {
 		if top {
 			return err
 		}
@@ -101,7 +106,7 @@ func (m *Mode) Get(_ context.Context, path string) (acl.List, error) {
 	if err := check.AbsPath("path", path); err != nil {
 		return acl.List{}, err
 	}
-	n, err := aclfs.Open(path)
+	n, err := m.Guard.Open(path)
 	if err != nil {
 		return acl.List{}, err
 	}

@@ -10,11 +10,18 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-func newTestMode(homeRoot string) *Mode {
-	return &Mode{Guard: aclfs.Guard{HomeRoot: homeRoot}}
+// newTestMode returns the plugin within a fence of root, where home is
+// the home root the guard knows (root itself, or one elsewhere).
+func newTestMode(t *testing.T, home, root string) *Mode {
+	env := fsutiltest.NewWith(t, "mode", func(p *policy.Policy) {
+		p.Roots = map[string][]string{"mode": {root}}
+	}, home)
+	return &Mode{Guard: aclfs.Guard{Fence: env.Fence}}
 }
 
 func perm(t *testing.T, path string) os.FileMode {
@@ -28,7 +35,7 @@ func perm(t *testing.T, path string) os.FileMode {
 
 func TestGrantSetsModeBits(t *testing.T) {
 	dir := t.TempDir()
-	m, ctx := newTestMode("/nonexistent"), context.Background()
+	m, ctx := newTestMode(t, "/nonexistent", dir), context.Background()
 	f := filepath.Join(dir, "f")
 	os.WriteFile(f, nil, 0o600)
 	syscall.Chmod(f, 0o2600)
@@ -50,7 +57,7 @@ func TestGrantSetsModeBits(t *testing.T) {
 
 func TestNamedEntriesRefused(t *testing.T) {
 	dir := t.TempDir()
-	m, ctx := newTestMode("/nonexistent"), context.Background()
+	m, ctx := newTestMode(t, "/nonexistent", dir), context.Background()
 	f := filepath.Join(dir, "f")
 	os.WriteFile(f, nil, 0o600)
 	for _, e := range []acl.Entry{
@@ -77,7 +84,7 @@ func TestNamedEntriesRefused(t *testing.T) {
 
 func TestRecursiveAndGuards(t *testing.T) {
 	dir := t.TempDir()
-	m, ctx := newTestMode(dir), context.Background()
+	m, ctx := newTestMode(t, dir, dir), context.Background()
 	home := filepath.Join(dir, "alice")
 	os.MkdirAll(filepath.Join(home, "src"), 0o700)
 	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
@@ -102,7 +109,8 @@ func TestRecursiveAndGuards(t *testing.T) {
 	if err := m.Grant(ctx, filepath.Join(home, "src/link"), []acl.Entry{{Tag: acl.TagOther, Perms: "r"}}, false); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("Grant through a symlink: %v", err)
 	}
-	if err := m.SetOwnership(ctx, filepath.Join(home, ".ssh"), uint32(os.Getuid()), uint32(os.Getgid()), 0o770); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+	uid, gid := fsutiltest.Owner()
+	if err := m.SetOwnership(ctx, filepath.Join(home, ".ssh"), uid, gid, 0o770); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("SetOwnership(.ssh, 0770): %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
@@ -80,11 +79,11 @@ func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, home string, uid, gid u
 		}
 	}
 	defer o.dirs.Lock(filepath.Join(home, ".ssh"))()
-	if err := osutil.EnsureDir(filepath.Join(home, ".ssh"), int(uid), int(gid), 0o700); err != nil {
+	if err := o.Fence.EnsureDir(filepath.Join(home, ".ssh"), uid, gid, 0o700); err != nil {
 		return 0, err
 	}
 	path := authorizedPath(home)
-	data, st, err := osutil.ReadFileNoFollow(path, maxAuthorizedKeys)
+	data, st, err := o.Fence.ReadFile(path, maxAuthorizedKeys)
 	exists := err == nil
 	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
 		return 0, err
@@ -107,7 +106,7 @@ func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, home string, uid, gid u
 	if added == 0 && exists && owned(st, uid, gid, 0o600) {
 		return 0, nil
 	}
-	return added, osutil.WriteFileAtomic(path, render(lines), int(uid), int(gid), 0o600, !volumes.SyncDeferred(ctx))
+	return added, o.Fence.WriteFile(path, render(lines), uid, gid, 0o600, !volumes.SyncDeferred(ctx))
 }
 
 // RemoveAuthorizedKey drops every line with that fingerprint, keeping the
@@ -121,7 +120,7 @@ func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, home, fingerprint str
 	}
 	defer o.dirs.Lock(filepath.Join(home, ".ssh"))()
 	path := authorizedPath(home)
-	data, st, err := osutil.ReadFileNoFollow(path, maxAuthorizedKeys)
+	data, st, err := o.Fence.ReadFile(path, maxAuthorizedKeys)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return 0, nil
 	} else if err != nil {
@@ -138,7 +137,7 @@ func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, home, fingerprint str
 	if removed == 0 {
 		return 0, nil
 	}
-	return removed, osutil.WriteFileAtomic(path, render(kept), int(st.Uid), int(st.Gid), 0o600, !volumes.SyncDeferred(ctx))
+	return removed, o.Fence.WriteFile(path, render(kept), st.Uid, st.Gid, 0o600, !volumes.SyncDeferred(ctx))
 }
 
 // ListAuthorizedKeys returns the key lines of the file, in order; comments
@@ -147,7 +146,7 @@ func (o *OpenSSH) ListAuthorizedKeys(_ context.Context, home string) ([]sshkeys.
 	if err := check.AbsPath("home", home); err != nil {
 		return nil, err
 	}
-	data, _, err := osutil.ReadFileNoFollow(authorizedPath(home), maxAuthorizedKeys)
+	data, _, err := o.Fence.ReadFile(authorizedPath(home), maxAuthorizedKeys)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return []sshkeys.AuthorizedKey{}, nil
 	} else if err != nil {

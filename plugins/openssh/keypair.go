@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/keylock"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
@@ -31,10 +31,15 @@ const (
 // OpenSSH serves the sshkeys concern. Every file it writes is written
 // atomically (temp file, fsync, chown, chmod, rename) owned by the user —
 // without the fsyncs under volumes.DeferSync, when the host syncs them;
-// ~/.ssh is made 0700 when missing. A symlink at ~/.ssh or at a key file,
-// or a key file with more than one hard link, is refused with
-// FailedPrecondition: a user could point either at /etc/shadow.
+// ~/.ssh is made 0700 when missing. Everything goes through its Fence:
+// a home or key directory outside the policy's roots, or an owner that is
+// not a managed account and group, is refused with PermissionDenied, and
+// a symlink at ~/.ssh or at a key file, or a key file with more than one
+// hard link, with FailedPrecondition: a user could point either at
+// /etc/shadow.
 type OpenSSH struct {
+	// Fence is the plugin's fence (fsutil.LoadFence at start).
+	Fence *fsutil.Fence
 	// dirs serializes the read-modify-write of one directory's files, so
 	// concurrent calls never lose a key or pair halves of two keys, while
 	// calls for different users run in parallel. Paths are compared as
@@ -45,8 +50,8 @@ type OpenSSH struct {
 
 var _ sshkeys.SSHKeys = (*OpenSSH)(nil)
 
-// New returns an OpenSSH drawing keys from crypto/rand.
-func New() *OpenSSH { return &OpenSSH{rand: rand.Reader} }
+// New returns an OpenSSH within fence drawing keys from crypto/rand.
+func New(fence *fsutil.Fence) *OpenSSH { return &OpenSSH{Fence: fence, rand: rand.Reader} }
 
 // GenerateKeypair keeps an existing pair unless spec.Overwrite: the
 // private key is the truth, so a missing or stale id_ed25519.pub is
@@ -58,13 +63,13 @@ func (o *OpenSSH) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec)
 		return sshkeys.Keypair{}, err
 	}
 	defer o.dirs.Lock(filepath.Clean(spec.Dir))()
-	if err := osutil.EnsureDir(spec.Dir, int(spec.UID), int(spec.GID), 0o700); err != nil {
+	if err := o.Fence.EnsureDir(spec.Dir, spec.UID, spec.GID, 0o700); err != nil {
 		return sshkeys.Keypair{}, err
 	}
 	privPath := filepath.Join(spec.Dir, privateName)
 	sync := !volumes.SyncDeferred(ctx)
 	if !spec.Overwrite {
-		priv, st, err := osutil.ReadFileNoFollow(privPath, maxKeyFile)
+		priv, st, err := o.Fence.ReadFile(privPath, maxKeyFile)
 		switch {
 		case err == nil:
 			return o.keep(spec, priv, st, sync)
@@ -90,10 +95,10 @@ func (o *OpenSSH) generate(spec sshkeys.KeypairSpec, sync bool) (sshkeys.Keypair
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the public key: %v", err)
 	}
 	privPath := filepath.Join(spec.Dir, privateName)
-	if err := osutil.WriteFileAtomic(privPath, pem.EncodeToMemory(block), int(spec.UID), int(spec.GID), 0o600, sync); err != nil {
+	if err := o.Fence.WriteFile(privPath, pem.EncodeToMemory(block), spec.UID, spec.GID, 0o600, sync); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	return writePublic(spec, sshPub, publicLine(sshPub, spec.Comment), sync)
+	return o.writePublic(spec, sshPub, publicLine(sshPub, spec.Comment), sync)
 }
 
 // keep answers with an existing private key, repairing what is around it.
@@ -105,12 +110,12 @@ func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t, sy
 			"%s exists but is not a private key this plugin can read (%v); generate with overwrite to replace it", privPath, err)
 	}
 	if !owned(st, spec.UID, spec.GID, 0o600) {
-		if err := osutil.WriteFileAtomic(privPath, priv, int(spec.UID), int(spec.GID), 0o600, sync); err != nil {
+		if err := o.Fence.WriteFile(privPath, priv, spec.UID, spec.GID, 0o600, sync); err != nil {
 			return sshkeys.Keypair{}, err
 		}
 	}
 	line := publicLine(pub, spec.Comment)
-	old, pst, err := osutil.ReadFileNoFollow(privPath+".pub", maxKeyFile)
+	old, pst, err := o.Fence.ReadFile(privPath+".pub", maxKeyFile)
 	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
 		return sshkeys.Keypair{}, err
 	}
@@ -122,7 +127,7 @@ func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t, sy
 			}
 		}
 	}
-	return writePublic(spec, pub, line, sync)
+	return o.writePublic(spec, pub, line, sync)
 }
 
 // publicOf derives the public key of an OpenSSH or PEM private key; an
@@ -139,9 +144,9 @@ func publicOf(priv []byte) (ssh.PublicKey, error) {
 	return nil, err
 }
 
-func writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string, sync bool) (sshkeys.Keypair, error) {
+func (o *OpenSSH) writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string, sync bool) (sshkeys.Keypair, error) {
 	pubPath := filepath.Join(spec.Dir, privateName+".pub")
-	if err := osutil.WriteFileAtomic(pubPath, []byte(line+"\n"), int(spec.UID), int(spec.GID), 0o644, sync); err != nil {
+	if err := o.Fence.WriteFile(pubPath, []byte(line+"\n"), spec.UID, spec.GID, 0o644, sync); err != nil {
 		return sshkeys.Keypair{}, err
 	}
 	return keypair(spec, pub, line), nil

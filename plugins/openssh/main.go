@@ -1,24 +1,29 @@
 // Command openssh is the sshkeys plugin: it generates ed25519 keypairs in
 // OpenSSH's formats with golang.org/x/crypto/ssh (no ssh-keygen needed)
 // and keeps users' authorized_keys files, never following a symlink a user
-// may have planted at ~/.ssh or at the files in it.
+// may have planted at ~/.ssh or at the files in it. It reads the policy at
+// start and writes only beneath its roots (the home roots, and its own
+// roots in the policy's [roots] table, e.g. /etc/ssh/authorized_keys.d),
+// files owned by managed accounts only.
 package main
 
 import (
 	"context"
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
 func main() {
+	fence := fsutil.LoadFence("openssh")
 	sdk.Serve(sdk.Config{
 		Name:     "openssh",
 		Version:  "0.1.0",
 		Supports: identity.Supports{Generic: true},
-		Probe: func(context.Context) identity.ProbeResult {
+		Probe: fence.Probe(func(context.Context) identity.ProbeResult {
 			return identity.ProbeResult{Ready: true, Reason: "pure Go; no OpenSSH tools needed"}
-		},
-		SSHKeys: New(),
+		}),
+		SSHKeys: fsutil.FenceSSHKeys(fence, New(fence)),
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -16,7 +17,19 @@ import (
 
 var ctx = context.Background()
 
-func self() (uint32, uint32) { return uint32(os.Getuid()), uint32(os.Getgid()) }
+func self() (uint32, uint32) { return fsutiltest.Owner() }
+
+// newTest returns an OpenSSH within a fence whose root is a temporary
+// directory, and a home beneath it.
+func newTest(t *testing.T) (*OpenSSH, string) {
+	t.Helper()
+	root := t.TempDir()
+	home := filepath.Join(root, "alice")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return New(fsutiltest.New(t, "openssh", root).Fence), home
+}
 
 func mode(t *testing.T, path string) os.FileMode {
 	t.Helper()
@@ -28,7 +41,7 @@ func mode(t *testing.T, path string) os.FileMode {
 }
 
 func TestGenerateKeypair(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	spec := sshkeys.KeypairSpec{Dir: filepath.Join(home, ".ssh"), UID: uid, GID: gid, Comment: "alice@node"}
 	kp, err := o.GenerateKeypair(ctx, spec)
@@ -65,7 +78,7 @@ func TestGenerateKeypair(t *testing.T) {
 }
 
 func TestGenerateKeypairRefusals(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	victim := filepath.Join(home, "victim")
 	os.WriteFile(victim, []byte("secret"), 0o600)
@@ -98,7 +111,7 @@ func TestGenerateKeypairRefusals(t *testing.T) {
 }
 
 func TestAuthorizedKeys(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	k1 := `no-pty,from="10.0.0.0/8" ` + sshkeys.FakePublicKey("one@laptop")
 	k2 := sshkeys.FakePublicKey("two")
@@ -136,7 +149,7 @@ func TestAuthorizedKeys(t *testing.T) {
 }
 
 func TestAuthorizedKeysKeepsOtherLines(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	os.Mkdir(filepath.Join(home, ".ssh"), 0o700)
 	path := filepath.Join(home, ".ssh", authorizedName)
@@ -152,7 +165,7 @@ func TestAuthorizedKeysKeepsOtherLines(t *testing.T) {
 }
 
 func TestAuthorizedKeysRefusals(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	_, err := o.AddAuthorizedKeys(ctx, home, uid, gid, []string{sshkeys.FakePublicKey("ok"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== short"})
 	if !sdkerr.Is(err, sdkerr.InvalidArgument) || !strings.Contains(err.Error(), "key 2") {
@@ -190,7 +203,7 @@ func TestAuthorizedKeysRefusals(t *testing.T) {
 }
 
 func TestConcurrentAddsLoseNothing(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	const n = 16
 	errs := make(chan error, n)
@@ -214,7 +227,7 @@ func TestConcurrentAddsLoseNothing(t *testing.T) {
 // and authorized_keys come out as without it (only the fsyncs are left to
 // the host's Sync).
 func TestDeferredSyncWritesTheSameFiles(t *testing.T) {
-	o, home := New(), t.TempDir()
+	o, home := newTest(t)
 	uid, gid := self()
 	dctx := volumes.DeferSync(ctx)
 	kp, err := o.GenerateKeypair(dctx, sshkeys.KeypairSpec{Dir: filepath.Join(home, ".ssh"), UID: uid, GID: gid})

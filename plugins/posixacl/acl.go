@@ -19,10 +19,16 @@ import (
 //     and qualifier, kept in kernel order, the mask recomputed as the
 //     union of the group class unless the request names the mask), and
 //     write only when something changed.
-//   - Nothing is followed through a symlink: the path is opened element by
-//     element with O_NOFOLLOW, a symlink at it is FailedPrecondition, and a
-//     recursive grant skips the symlinks below it (setfacl -R -P) and never
-//     enters an .ssh directory.
+//   - Nothing outside the fence is touched: the path must lie beneath a
+//     root of the policy (else PermissionDenied), named entries may name
+//     only managed users and groups or the driver account (fsutil.FenceACL
+//     judges them), and a file with more than one hard link that no
+//     managed account owns is refused (skipped below a recursive grant).
+//   - Nothing is followed through a symlink: the path is resolved beneath
+//     its root without following one, a symlink at it is
+//     FailedPrecondition, and a recursive grant skips the symlinks below
+//     it (setfacl -R -P), never enters an .ssh directory and never crosses
+//     into a mount.
 //   - Default entries need a directory; a recursive grant gives them to the
 //     directories below and the access entries to everything.
 //   - Guarded paths (home directories, .ssh, authorized_keys; see
@@ -92,7 +98,7 @@ func (p *PosixACL) Grant(_ context.Context, path string, entries []acl.Entry, re
 	if err != nil {
 		return err
 	}
-	root, err := aclfs.Open(path)
+	root, err := p.Guard.Open(path)
 	if err != nil {
 		return err
 	}
@@ -109,6 +115,13 @@ func (p *PosixACL) Grant(_ context.Context, path string, entries []acl.Entry, re
 // grantNode applies c to one node. top is the path the request named: a
 // guarded node there is refused, below it skipped.
 func (p *PosixACL) grantNode(n *aclfs.Node, c changes, top bool) error {
+	if err := p.Guard.Changeable(n); err != nil {
+		if top {
+			return err
+		}
+		hclog.Default().Warn("recursive grant skipped a path the fence keeps", "path", n.Path, "error", err)
+		return nil
+	}
 	old, err := readACLs(n)
 	if err != nil {
 		return err
@@ -149,13 +162,16 @@ func (p *PosixACL) Revoke(_ context.Context, path string, entries []acl.Entry) e
 			return sdkerr.Invalid("entries.tag", "the access entry %s cannot be revoked: it is part of the mode bits", e.Tag)
 		}
 	}
-	n, err := aclfs.Open(path)
+	n, err := p.Guard.Open(path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return nil // nothing is left to hold the entries
 	} else if err != nil {
 		return err
 	}
 	defer n.Close()
+	if err := p.Guard.Changeable(n); err != nil {
+		return err
+	}
 	old, err := readACLs(n)
 	if err != nil {
 		return err
@@ -188,7 +204,7 @@ func (p *PosixACL) Get(_ context.Context, path string) (acl.List, error) {
 	if err := check.AbsPath("path", path); err != nil {
 		return acl.List{}, err
 	}
-	n, err := aclfs.Open(path)
+	n, err := p.Guard.Open(path)
 	if err != nil {
 		return acl.List{}, err
 	}

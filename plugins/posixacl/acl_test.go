@@ -12,6 +12,8 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -25,15 +27,22 @@ func aclDir(t testing.TB) string {
 	return dir
 }
 
-func newTestPlugin(home string) *PosixACL {
-	return &PosixACL{Guard: aclfs.Guard{HomeRoot: home, HomeOf: func(uint32) string { return "" }}}
+// newTestPlugin returns the plugin within a fence of root, where home is
+// the home root the guard knows (root itself, or one elsewhere).
+func newTestPlugin(t testing.TB, home, root string) *PosixACL {
+	env := fsutiltest.NewWith(t, "posixacl", func(p *policy.Policy) {
+		p.Roots = map[string][]string{"posixacl": {root}}
+	}, home)
+	return &PosixACL{Guard: aclfs.Guard{Fence: env.Fence, HomeOf: func(uint32) string { return "" }}}
 }
 
 func self() string { return strconv.Itoa(os.Getuid()) }
 
+var ownerUID, ownerGID = fsutiltest.Owner()
+
 func TestGrantGetRevoke(t *testing.T) {
 	dir := aclDir(t)
-	p, ctx := newTestPlugin("/nonexistent"), context.Background()
+	p, ctx := newTestPlugin(t, "/nonexistent", dir), context.Background()
 	file := filepath.Join(dir, "f")
 	os.WriteFile(file, nil, 0o640)
 	e := acl.Entry{Tag: acl.TagUser, Qualifier: self(), Perms: "xr"}
@@ -74,7 +83,7 @@ func TestGrantGetRevoke(t *testing.T) {
 
 func TestDefaultEntries(t *testing.T) {
 	dir := aclDir(t)
-	p, ctx := newTestPlugin("/nonexistent"), context.Background()
+	p, ctx := newTestPlugin(t, "/nonexistent", dir), context.Background()
 	sub := filepath.Join(dir, "d")
 	os.Mkdir(sub, 0o750)
 	os.Chmod(sub, 0o750)
@@ -115,7 +124,7 @@ func render(l []acl.Entry) []string {
 
 func TestSymlinksRefused(t *testing.T) {
 	dir := aclDir(t)
-	p, ctx := newTestPlugin("/nonexistent"), context.Background()
+	p, ctx := newTestPlugin(t, "/nonexistent", dir), context.Background()
 	target := filepath.Join(dir, "target")
 	os.Mkdir(target, 0o700)
 	os.WriteFile(filepath.Join(target, "f"), nil, 0o600)
@@ -129,7 +138,7 @@ func TestSymlinksRefused(t *testing.T) {
 		if _, err := p.Get(ctx, path); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 			t.Errorf("Get(%s): %v", path, err)
 		}
-		if err := p.SetOwnership(ctx, path, uint32(os.Getuid()), uint32(os.Getgid()), 0o777); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+		if err := p.SetOwnership(ctx, path, ownerUID, ownerGID, 0o777); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 			t.Errorf("SetOwnership(%s): %v", path, err)
 		}
 	}
@@ -140,7 +149,7 @@ func TestSymlinksRefused(t *testing.T) {
 
 func TestRecursive(t *testing.T) {
 	dir := aclDir(t)
-	p, ctx := newTestPlugin("/nonexistent"), context.Background()
+	p, ctx := newTestPlugin(t, "/nonexistent", dir), context.Background()
 	outside := filepath.Join(dir, "outside")
 	os.WriteFile(outside, nil, 0o600)
 	tree := filepath.Join(dir, "tree")
@@ -177,7 +186,7 @@ func TestRecursive(t *testing.T) {
 
 func TestGuardedPaths(t *testing.T) {
 	dir := aclDir(t)
-	p, ctx := newTestPlugin(dir), context.Background()
+	p, ctx := newTestPlugin(t, dir, dir), context.Background()
 	home := filepath.Join(dir, "alice")
 	ssh := filepath.Join(home, ".ssh")
 	keys := filepath.Join(ssh, "authorized_keys")
@@ -191,7 +200,7 @@ func TestGuardedPaths(t *testing.T) {
 				t.Errorf("Grant(%s, %v): %v", path, e, err)
 			}
 		}
-		if err := p.SetOwnership(ctx, path, uint32(os.Getuid()), uint32(os.Getgid()), 0o775); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+		if err := p.SetOwnership(ctx, path, ownerUID, ownerGID, 0o775); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 			t.Errorf("SetOwnership(%s, 0775): %v", path, err)
 		}
 	}
@@ -209,15 +218,35 @@ func TestGuardedPaths(t *testing.T) {
 	}
 }
 
+// TestSetOwnership: setgid is kept on a directory; the fence refuses it
+// on a file, setuid anywhere, and an owner that is not managed.
 func TestSetOwnership(t *testing.T) {
 	dir := t.TempDir()
-	p := newTestPlugin("/nonexistent")
-	f := filepath.Join(dir, "f")
-	os.WriteFile(f, nil, 0o600)
-	if err := p.SetOwnership(context.Background(), f, uint32(os.Getuid()), uint32(os.Getgid()), 0o2750); err != nil {
+	p, ctx := newTestPlugin(t, "/nonexistent", dir), context.Background()
+	uid, gid := fsutiltest.Owner()
+	d := filepath.Join(dir, "d")
+	os.Mkdir(d, 0o700)
+	if err := p.SetOwnership(ctx, d, uid, gid, 0o2750); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := os.Stat(f); st.Mode()&os.ModePerm != 0o750 || st.Mode()&os.ModeSetgid == 0 {
+	if st, _ := os.Stat(d); st.Mode()&os.ModePerm != 0o750 || st.Mode()&os.ModeSetgid == 0 {
 		t.Fatalf("mode %v", st.Mode())
+	}
+	f := filepath.Join(dir, "f")
+	os.WriteFile(f, nil, 0o600)
+	for what, o := range map[string][3]uint32{
+		"setgid file": {uid, gid, 0o2750}, "setuid file": {uid, gid, 0o4755}, "setuid dir": {uid, gid, 0o4755},
+		"root file": {0, gid, 0o644}, "unmanaged uid": {1, gid, 0o644}, "unmanaged gid": {uid, 1, 0o644},
+	} {
+		path := f
+		if strings.HasSuffix(what, "dir") {
+			path = d
+		}
+		if err := p.SetOwnership(ctx, path, o[0], o[1], o[2]); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("%s: want permission_denied, got %v", what, err)
+		}
+	}
+	if st, _ := os.Stat(f); st.Mode() != 0o600 {
+		t.Fatalf("a refused call changed the file: %v", st.Mode())
 	}
 }

@@ -15,9 +15,10 @@ import (
 // Each iteration flips the perms so every call writes.
 
 func BenchmarkGrantXattr(b *testing.B) {
-	f := filepath.Join(aclDir(b), "f")
+	dir := aclDir(b)
+	f := filepath.Join(dir, "f")
 	os.WriteFile(f, nil, 0o640)
-	p, ctx := newTestPlugin("/nonexistent"), context.Background()
+	p, ctx := newTestPlugin(b, "/nonexistent", dir), context.Background()
 	perms := []string{"rx", "rwx"}
 	i := 0
 	for b.Loop() {

@@ -3,22 +3,26 @@
 // default entries by reading and writing the system.posix_acl_access and
 // system.posix_acl_default extended attributes itself, fork-free, through
 // a descriptor opened without following any symlink, and recomputes the
-// mask as setfacl does. See acl.go for the rules it keeps.
+// mask as setfacl does. It reads the policy at start (sdk/fsutil's
+// LoadFence) and acts only within it; an unusable policy makes it refuse
+// every call and answer Probe not ready. See acl.go for the rules it keeps.
 package main
 
 import (
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
 func main() {
-	p := &PosixACL{Guard: aclfs.NewGuard()}
+	fence := fsutil.LoadFence("posixacl")
+	p := &PosixACL{Guard: aclfs.NewGuard(fence)}
 	sdk.Serve(sdk.Config{
 		Name:     "posixacl",
 		Version:  "0.1.0",
 		Supports: identity.Supports{Generic: true, FSTypes: []string{"btrfs", "ext4", "xfs", "tmpfs", "f2fs", "jfs", "ocfs2", "gfs2"}},
-		Probe:    p.Probe,
-		ACL:      p,
+		Probe:    fence.Probe(p.Probe),
+		ACL:      fsutil.FenceACL(fence, p),
 	})
 }

@@ -7,22 +7,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// Probe is ready when the home root (aclfs.HomeRootEnv, default /home)
-// keeps POSIX ACLs and /proc is mounted (the plugin reaches attributes of
+// Probe is ready when the policy's first home root keeps POSIX ACLs and /proc is mounted (the plugin reaches attributes of
 // the descriptors it holds through /proc/self/fd). A Probe cannot know the
 // paths it will be asked about; the home root is where they live.
 func (p *PosixACL) Probe(context.Context) identity.ProbeResult {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		return identity.ProbeResult{Reason: fmt.Sprintf("/proc/self/fd is not usable: %v", err)}
 	}
-	root := p.Guard.HomeRoot
-	if root == "" {
-		root = aclfs.DefaultHomeRoot
-	}
+	root := p.Guard.Fence.HomeRoots()[0]
 	ok, err := xattrSupported(root)
 	switch {
 	case err != nil:

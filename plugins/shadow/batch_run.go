@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -115,7 +115,7 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 // an empty directory (rmdir) owned by the new user, never through a
 // symlink. Best effort: a home left behind is harmless and visible.
 func removeEmptyHome(home string, uid uint32) {
-	parent, err := osutil.OpenDirNoFollow(filepath.Dir(home))
+	parent, err := fsutil.OpenDirNoFollow(filepath.Dir(home))
 	if err != nil {
 		return
 	}

@@ -9,11 +9,19 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
+// guard is a Guard within a fence whose root (and home root) is dir.
+func guard(t *testing.T, dir string) Guard {
+	return NewGuard(fsutiltest.New(t, "aclfs", dir).Fence)
+}
+
 func TestOpenRefuses(t *testing.T) {
 	dir := t.TempDir()
+	g := guard(t, dir)
 	os.WriteFile(filepath.Join(dir, "f"), nil, 0o600)
 	os.Symlink(filepath.Join(dir, "f"), filepath.Join(dir, "link"))
 	os.Symlink(dir, filepath.Join(dir, "dlink"))
@@ -22,11 +30,16 @@ func TestOpenRefuses(t *testing.T) {
 		"link": sdkerr.FailedPrecondition, "dlink/f": sdkerr.FailedPrecondition,
 		"fifo": sdkerr.FailedPrecondition, "missing": sdkerr.NotFound,
 	} {
-		if _, err := Open(filepath.Join(dir, name)); !sdkerr.Is(err, code) {
+		if _, err := g.Open(filepath.Join(dir, name)); !sdkerr.Is(err, code) {
 			t.Errorf("Open(%s): %v, want %s", name, err, code)
 		}
 	}
-	n, err := Open(filepath.Join(dir, "f"))
+	for _, p := range []string{dir, t.TempDir(), "/etc/passwd"} {
+		if _, err := g.Open(p); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("Open(%s) outside or at the root: %v", p, err)
+		}
+	}
+	n, err := g.Open(filepath.Join(dir, "f"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +50,8 @@ func TestOpenRefuses(t *testing.T) {
 }
 
 func TestWalk(t *testing.T) {
-	dir := t.TempDir()
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "tree")
 	outside := t.TempDir()
 	for _, d := range []string{"a/b", ".ssh/x"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
@@ -45,7 +59,7 @@ func TestWalk(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a/b/f"), nil, 0o600)
 	os.Symlink(outside, filepath.Join(dir, "a/out"))
 	unix.Mkfifo(filepath.Join(dir, "a/fifo"), 0o600)
-	root, err := Open(dir)
+	root, err := guard(t, parent).Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +78,8 @@ func TestWalk(t *testing.T) {
 
 func TestGuardReason(t *testing.T) {
 	dir := t.TempDir()
-	g := Guard{HomeRoot: filepath.Join(dir, "homes"), HomeOf: func(uid uint32) string { return filepath.Join(dir, "srv", "bob") }}
+	env := fsutiltest.NewWith(t, "aclfs", func(p *policy.Policy) { p.Roots = map[string][]string{"aclfs": {dir}} }, filepath.Join(dir, "homes"))
+	g := Guard{Fence: env.Fence, HomeOf: func(uid uint32) string { return filepath.Join(dir, "srv", "bob") }}
 	for _, d := range []string{"homes/alice/.ssh", "homes/alice/src", "srv/bob"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o700)
 	}
@@ -72,9 +87,9 @@ func TestGuardReason(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "homes/alice/.ssh/config"), nil, 0o600)
 	for path, guarded := range map[string]bool{
 		"homes/alice": true, "homes/alice/.ssh": true, "homes/alice/.ssh/config": true,
-		"homes/alice/src/authorized_keys2": true, "srv/bob": true, "homes/alice/src": false, "srv": false, "homes": false,
+		"homes/alice/src/authorized_keys2": true, "srv/bob": true, "homes/alice/src": false, "srv": false,
 	} {
-		n, err := Open(filepath.Join(dir, path))
+		n, err := g.Open(filepath.Join(dir, path))
 		if err != nil {
 			t.Fatal(err)
 		}

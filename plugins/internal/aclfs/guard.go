@@ -2,22 +2,15 @@ package aclfs
 
 import (
 	"fmt"
-	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
-
-// HomeRootEnv names the environment variable that tells an acl plugin the
-// home root (default DefaultHomeRoot): its direct subdirectories are homes.
-const HomeRootEnv = "HERO_CODESCALERS_PLUGIN_HOME_ROOT"
-
-// DefaultHomeRoot is the home root when HomeRootEnv is unset.
-const DefaultHomeRoot = "/home"
 
 // Guard decides which paths must stay writable by their owner only. sshd
 // (StrictModes, on by default) refuses a user's keys when authorized_keys,
@@ -29,25 +22,25 @@ const DefaultHomeRoot = "/home"
 // would make a later `mkdir ~/.ssh` group-writable). A grant or a mode
 // that breaks this is refused with FailedPrecondition.
 //
-// Guarded are: a home directory (a directory directly under the home root,
-// or the passwd home of its owner), anything named or inside ".ssh", and
+// Guarded are: a home directory (a directory directly under a home root
+// of the policy, or the passwd home of its owner), anything named or inside ".ssh", and
 // any file named authorized_keys or authorized_keys2. Recursive changes do
 // not descend into .ssh at all: it holds private keys, which no grant on
 // a parent directory should reach.
+//
+// The Guard also holds the plugin's fence: every path is opened beneath
+// one of the policy's roots, and what is changed must be Changeable and
+// given only a managed owner (fsutil.Fence).
 type Guard struct {
-	HomeRoot string
+	Fence *fsutil.Fence
 	// HomeOf returns the passwd home of a uid, "" when unknown.
 	HomeOf func(uid uint32) string
 }
 
-// NewGuard reads the home root from the environment and looks homes up in
-// the user database.
-func NewGuard() Guard {
-	root := os.Getenv(HomeRootEnv)
-	if check.AbsPath(HomeRootEnv, root) != nil {
-		root = DefaultHomeRoot
-	}
-	return Guard{HomeRoot: root, HomeOf: lookupHome}
+// NewGuard guards within the fence f and looks homes up in the user
+// database.
+func NewGuard(f *fsutil.Fence) Guard {
+	return Guard{Fence: f, HomeOf: lookupHome}
 }
 
 func lookupHome(uid uint32) string {
@@ -66,8 +59,8 @@ func (g Guard) Reason(n *Node) string {
 		return "it is or is inside an .ssh directory"
 	case base == "authorized_keys" || base == "authorized_keys2":
 		return "it is an authorized_keys file"
-	case n.IsDir() && filepath.Dir(n.Path) == g.HomeRoot:
-		return "it is a home directory under " + g.HomeRoot
+	case n.IsDir() && slices.Contains(g.Fence.HomeRoots(), filepath.Dir(n.Path)):
+		return "it is a home directory under " + filepath.Dir(n.Path)
 	case n.IsDir() && g.HomeOf != nil && g.HomeOf(n.Stat.Uid) == n.Path:
 		return "it is its owner's home directory"
 	}
@@ -107,15 +100,27 @@ func (g Guard) CheckMode(n *Node, mode uint32) error {
 	return nil
 }
 
+// Changeable refuses to change what the fence never changes (see
+// fsutil.Fence.Changeable): a hard-linked file no managed account owns.
+func (g Guard) Changeable(n *Node) error { return g.Fence.Changeable(n.Path, &n.Stat) }
+
 // SetOwnership chowns and chmods path without following a symlink: the
-// shared SetOwnership of both acl plugins. The chmod comes after the chown,
+// shared SetOwnership of both acl plugins. The owner and mode must pass
+// the fence for what the path holds (a directory or a file), judged on
+// the descriptor that is then changed. The chmod comes after the chown,
 // which clears setuid and setgid.
 func (g Guard) SetOwnership(path string, uid, gid, mode uint32) error {
-	n, err := Open(path)
+	n, err := g.Open(path)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	if err := g.Changeable(n); err != nil {
+		return err
+	}
+	if err := g.Fence.Owner(path, uid, gid, mode, n.IsDir()); err != nil {
+		return err
+	}
 	if err := g.CheckMode(n, mode); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package aclfs is what the two acl plugins (posixacl and mode) share: a
-// file or directory held by an O_PATH descriptor opened without following
-// any symlink on its path, a walk below it that never follows one,
+// file or directory held by an O_PATH descriptor opened beneath a root of
+// the plugin's fence without following any symlink on its path, a walk
+// below it that never follows one nor enters a mount point,
 // ownership changes through that descriptor, the mode-bit view of an ACL,
 // and the Guard that keeps home directories, ~/.ssh and authorized_keys
 // writable by their owner only, so sshd's StrictModes still accepts keys.
@@ -9,11 +10,9 @@ package aclfs
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -27,17 +26,19 @@ type Node struct {
 	fd   int
 }
 
-// Open opens path: every directory on it is opened with O_NOFOLLOW, and
-// the last element with O_PATH|O_NOFOLLOW. A symlink anywhere, or a last
-// element that is neither a regular file nor a directory (a device, a
-// FIFO), is refused with FailedPrecondition; a missing path is NotFound.
-func Open(path string) (*Node, error) {
-	dirfd, err := osutil.OpenDirNoFollow(filepath.Dir(path))
+// Open opens path, which must lie strictly beneath a root of the fence
+// (else PermissionDenied): its parent is resolved beneath the root
+// without following a symlink, and the last element opened with
+// O_PATH|O_NOFOLLOW. A symlink anywhere, or a last element that is
+// neither a regular file nor a directory (a device, a FIFO), is refused
+// with FailedPrecondition; a missing path is NotFound.
+func (g Guard) Open(path string) (*Node, error) {
+	dirfd, base, err := g.Fence.OpenParent(path)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(dirfd)
-	return openAt(dirfd, path, filepath.Base(path))
+	return openAt(dirfd, path, base)
 }
 
 func openAt(dirfd int, path, name string) (*Node, error) {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -19,7 +20,8 @@ const readBatch = 256
 // first. Children are opened relative to their parent's descriptor with
 // O_NOFOLLOW, so the walk never leaves the tree through a symlink:
 // symlinks and special files below n are skipped, as is an entry removed
-// while the walk runs.
+// while the walk runs, and a directory where something is mounted (a
+// bind mount could bring any tree of the machine into a home).
 func (n *Node) Walk(fn func(*Node) error, enter func(*Node) bool) error {
 	if err := fn(n); err != nil {
 		return err
@@ -60,6 +62,11 @@ func (n *Node) walkChild(name string, fn func(*Node) error, enter func(*Node) bo
 	defer child.Close()
 	if !enter(child) {
 		return nil
+	}
+	if child.IsDir() {
+		if mnt, err := fsutil.IsMountRoot(n.fd, name); err != nil || mnt {
+			return nil // never cross into another mount
+		}
 	}
 	return child.Walk(fn, enter)
 }

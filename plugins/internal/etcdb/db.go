@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -40,8 +40,8 @@ type DB struct {
 func Load(dir string) (*DB, error) {
 	db := &DB{Dir: dir, Tables: map[string]*Table{}, orig: map[string][]byte{}}
 	for _, name := range Files {
-		data, _, err := osutil.ReadFileNoFollow(filepath.Join(dir, name), maxFile)
-		if osutil.IsNotFound(err) && name != Passwd && name != Group {
+		data, _, err := fsutil.ReadFileNoFollow(filepath.Join(dir, name), maxFile)
+		if fsutil.IsNotFound(err) && name != Passwd && name != Group {
 			continue
 		}
 		if err != nil {

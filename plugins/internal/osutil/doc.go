@@ -1,5 +1,6 @@
-// Package osutil is what the built-in plugins share for touching the OS
-// safely: running a tool without a shell and turning its failure into the
-// sdk's typed command error, and placing files and directories atomically
-// without ever following a symlink.
+// Package osutil is what the built-in plugins share for running tools and
+// counting usage: running a tool without a shell and turning its failure
+// into the sdk's typed command error, and du's count of a tree. Placing
+// and reading files, fenced by the policy and never following a symlink,
+// is sdk/fsutil's.
 package osutil

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 )
 
 func TestDiskUsage(t *testing.T) {
@@ -16,7 +18,7 @@ func TestDiskUsage(t *testing.T) {
 	outside := t.TempDir()
 	os.WriteFile(filepath.Join(outside, "big"), make([]byte, 1<<20), 0o644)
 	os.Symlink(outside, filepath.Join(dir, "link"))
-	fd, err := OpenDirNoFollow(dir)
+	fd, err := fsutil.OpenDirNoFollow(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

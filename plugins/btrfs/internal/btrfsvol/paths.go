@@ -3,23 +3,11 @@ package btrfsvol
 import (
 	"context"
 	"errors"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
-
-// openParent opens p's parent directory without following any symlink on
-// the way and returns it with p's last element.
-func openParent(p string) (int, string, error) {
-	fd, err := osutil.OpenDirNoFollow(filepath.Dir(p))
-	if err != nil {
-		return -1, "", err
-	}
-	return fd, filepath.Base(p), nil
-}
 
 // openEntry opens the directory name in dirfd; -1 and no error when it
 // does not exist. A symlink or a non-directory there is refused.
@@ -51,7 +39,7 @@ func openEntry(dirfd int, name, full string) (int, error) {
 // openSubvol opens the existing subvolume at p: NotFound when p is
 // missing, FailedPrecondition when it is not a subvolume.
 func (v *Volumes) openSubvol(ctx context.Context, p string) (int, SubvolInfo, error) {
-	fd, err := osutil.OpenDirNoFollow(p)
+	fd, err := v.Fence.OpenDir(p)
 	if err != nil {
 		return -1, SubvolInfo{}, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -35,7 +34,7 @@ func (v *Volumes) DeleteSnapshot(ctx context.Context, path string) error {
 }
 
 func (v *Volumes) removeAt(ctx context.Context, path string, snapshot bool) error {
-	dirfd, base, err := openParent(path)
+	dirfd, base, err := v.Fence.OpenParent(path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return nil
 	} else if err != nil {
@@ -88,7 +87,7 @@ func (v *Volumes) remove(ctx context.Context, dirfd int, name string, id uint64,
 // full, opened without following a symlink and checked to be the
 // subvolume listed before it is deleted.
 func (v *Volumes) removeNested(ctx context.Context, full string, id uint64) error {
-	fd, err := osutil.OpenDirNoFollow(full)
+	fd, err := v.Fence.OpenDir(full)
 	if err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func (v *Volumes) removeNested(ctx context.Context, full string, id uint64) erro
 
 // removeListed removes the subvolume at p if it is still subvolume id.
 func (v *Volumes) removeListed(ctx context.Context, p string, id uint64) error {
-	dirfd, base, err := openParent(p)
+	dirfd, base, err := v.Fence.OpenParent(p)
 	if err != nil {
 		return err
 	}
@@ -176,7 +175,7 @@ func (v *Volumes) SetQuota(ctx context.Context, path string, quotaBytes uint64) 
 	if err := pathArg(path); err != nil {
 		return volumes.Volume{}, err
 	}
-	dirfd, base, err := openParent(path)
+	dirfd, base, err := v.Fence.OpenParent(path)
 	if err != nil {
 		return volumes.Volume{}, err
 	}

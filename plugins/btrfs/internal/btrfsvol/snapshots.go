@@ -3,14 +3,11 @@ package btrfsvol
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -29,6 +26,9 @@ func (v *Volumes) Snapshot(ctx context.Context, spec volumes.SnapshotSpec) (volu
 	if err := twoElements(spec.Dest); err != nil {
 		return volumes.Snapshot{}, err
 	}
+	if _, err := v.Fence.Below("dest", spec.Dest); err != nil {
+		return volumes.Snapshot{}, err
+	}
 	if within(spec.Dest, spec.Source) {
 		return volumes.Snapshot{}, sdkerr.Invalid("dest", "%q is inside the volume it would snapshot", spec.Dest)
 	}
@@ -37,7 +37,7 @@ func (v *Volumes) Snapshot(ctx context.Context, spec volumes.SnapshotSpec) (volu
 		return volumes.Snapshot{}, err
 	}
 	defer unix.Close(srcfd)
-	dirfd, err := mkdirAllNoFollow(filepath.Dir(spec.Dest))
+	dirfd, err := v.mkdirAllBeneath(filepath.Dir(spec.Dest))
 	if err != nil {
 		return volumes.Snapshot{}, err
 	}
@@ -133,9 +133,9 @@ func (v *Volumes) snapshotAt(ctx context.Context, m mount, e SubvolEntry, source
 	if !ok {
 		return volumes.Snapshot{}, false
 	}
-	fd, err := osutil.OpenDirNoFollow(p)
+	fd, err := v.Fence.OpenDir(p)
 	if err != nil {
-		return volumes.Snapshot{}, false
+		return volumes.Snapshot{}, false // gone, or outside the fence: not listed
 	}
 	defer unix.Close(fd)
 	info, err := v.B.SubvolInfo(ctx, fd)
@@ -145,18 +145,15 @@ func (v *Volumes) snapshotAt(ctx context.Context, m mount, e SubvolEntry, source
 	return volumes.Snapshot{Path: p, Source: source, ReadOnly: info.ReadOnly, Created: info.Created.Unix()}, true
 }
 
-// mkdirAllNoFollow opens dir, making its missing elements root-owned with
-// snapshotDirMode, never following a symlink.
-func mkdirAllNoFollow(dir string) (int, error) {
-	fd, err := osutil.OpenDirNoFollow(dir)
-	if !sdkerr.Is(err, sdkerr.NotFound) {
+// mkdirAllBeneath opens dir, a root of the fence or beneath one, making
+// its missing elements below the root root-owned with snapshotDirMode,
+// never following a symlink.
+func (v *Volumes) mkdirAllBeneath(dir string) (int, error) {
+	fd, err := v.Fence.OpenDir(dir)
+	if !sdkerr.Is(err, sdkerr.NotFound) || v.Fence.IsRoot(dir) {
 		return fd, err
 	}
-	parent := filepath.Dir(dir)
-	if parent == dir || strings.Count(dir, "/") < 2 {
-		return -1, err
-	}
-	pfd, err := mkdirAllNoFollow(parent)
+	pfd, err := v.mkdirAllBeneath(filepath.Dir(dir))
 	if err != nil {
 		return -1, err
 	}
@@ -172,13 +169,13 @@ func mkdirAllNoFollow(dir string) (int, error) {
 	return fd, nil
 }
 
-// EnsureDir makes or repairs a directory inside a volume. osutil applies
-// the permission bits only (no setuid, setgid or sticky).
+// EnsureDir makes or repairs a directory inside a volume. The fence
+// applies the permission bits only (no setuid, setgid or sticky).
 func (v *Volumes) EnsureDir(_ context.Context, path string, owner volumes.Owner) error {
 	if err := volumes.ValidatePlacement(path, nil, owner); err != nil {
 		return err
 	}
-	return osutil.EnsureDir(path, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
+	return v.Fence.EnsureDir(path, owner.UID, owner.GID, owner.Mode)
 }
 
 // WriteFile places a file inside a volume atomically; under
@@ -187,8 +184,7 @@ func (v *Volumes) WriteFile(ctx context.Context, path string, data []byte, owner
 	if err := volumes.ValidatePlacement(path, data, owner); err != nil {
 		return err
 	}
-	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777),
-		!volumes.SyncDeferred(ctx))
+	return v.Fence.WriteFile(path, data, owner.UID, owner.GID, owner.Mode, !volumes.SyncDeferred(ctx))
 }
 
 // Sync fsyncs each path in order (see volumes.Volumes.Sync).
@@ -196,5 +192,5 @@ func (v *Volumes) Sync(_ context.Context, paths []string) error {
 	if err := volumes.ValidateSync(paths); err != nil {
 		return err
 	}
-	return osutil.SyncPaths(paths)
+	return v.Fence.Sync(paths)
 }

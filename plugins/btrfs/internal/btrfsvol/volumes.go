@@ -27,8 +27,9 @@
 // Usage is the qgroup's referenced bytes as of the last transaction
 // commit (at most ~30 s old); without quotas it is counted like `du -sx`.
 //
-// Every path is opened element by element without following a symlink,
-// and the backend acts on the open descriptors (see Backend).
+// Every path is judged by the plugin's fence (sdk/fsutil) and resolved
+// beneath its root without following a symlink, and the backend acts on
+// the open descriptors (see Backend).
 package btrfsvol
 
 import (
@@ -44,6 +45,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -51,6 +53,9 @@ import (
 // Volumes serves the volumes concern on a btrfs backend.
 type Volumes struct {
 	B Backend
+	// Fence is the plugin's fence: every path is opened through it,
+	// beneath a root of the policy, and only managed owners are given.
+	Fence *fsutil.Fence
 	// RescanWait bounds the wait for the qgroup rescan that enabling
 	// quotas starts; the limit applies either way. Default 10s.
 	RescanWait time.Duration
@@ -65,9 +70,9 @@ type Volumes struct {
 
 var _ volumes.Volumes = (*Volumes)(nil)
 
-// New returns Volumes on backend b with the default waits.
-func New(b Backend) *Volumes {
-	return &Volumes{B: b, RescanWait: 10 * time.Second, QgroupWait: 10 * time.Second}
+// New returns Volumes on backend b within fence f with the default waits.
+func New(b Backend, f *fsutil.Fence) *Volumes {
+	return &Volumes{B: b, Fence: f, RescanWait: 10 * time.Second, QgroupWait: 10 * time.Second}
 }
 
 func (v *Volumes) warn(msg string, args ...any) {
@@ -85,7 +90,10 @@ func (v *Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (vo
 	if err := twoElements(spec.Path); err != nil {
 		return volumes.Volume{}, err
 	}
-	dirfd, base, err := openParent(spec.Path)
+	if err := v.Fence.Owner(spec.Path, spec.Owner.UID, spec.Owner.GID, spec.Owner.Mode, true); err != nil {
+		return volumes.Volume{}, err
+	}
+	dirfd, base, err := v.Fence.OpenParent(spec.Path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return volumes.Volume{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition, "the parent of %s does not exist: %v", spec.Path, err)
 	} else if err != nil {

@@ -11,23 +11,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 var errBoom = errors.New("boom")
 
+// otherID is a second managed account's uid and gid in setup's fence.
+const otherID = 5242
+
+// setup returns Volumes on a fake backend within a fence whose root is
+// the returned temporary directory, where the test's owner (fsutiltest)
+// and otherID are managed accounts.
 func setup(t *testing.T) (*Volumes, *fakeBackend, string) {
 	t.Helper()
+	root := t.TempDir()
+	env := fsutiltest.New(t, "btrfs", root)
+	env.AddUser(t, "other", otherID, true)
 	f := newFake()
-	v := New(f)
+	v := New(f, env.Fence)
 	v.QgroupWait = 50 * time.Millisecond
-	return v, f, t.TempDir()
+	return v, f, root
+}
+
+func owner(mode uint32) volumes.Owner {
+	uid, gid := fsutiltest.Owner()
+	return volumes.Owner{UID: uid, GID: gid, Mode: mode}
 }
 
 func spec(path string, quota uint64) volumes.VolumeSpec {
-	return volumes.VolumeSpec{Path: path, QuotaBytes: quota,
-		Owner: volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o750}}
+	return volumes.VolumeSpec{Path: path, QuotaBytes: quota, Owner: owner(0o750)}
 }
 
 // names lists dir, to see what a call left behind.
@@ -72,7 +86,7 @@ func TestCreateVolume(t *testing.T) {
 		t.Errorf("second create: calls %v mode %v", f.calls, st.Mode())
 	}
 	other := spec(path, 0)
-	other.Owner.UID++
+	other.Owner.UID, other.Owner.GID = otherID, otherID
 	if _, err := v.CreateVolume(context.Background(), other); !sdkerr.Is(err, sdkerr.AlreadyExists) {
 		t.Errorf("another owner: %v", err)
 	}
@@ -276,8 +290,8 @@ func TestDeferredCreateWriteSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(path, "cfg.toml")
-	owner := volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o600}
-	if err := v.WriteFile(ctx, file, []byte("x\n"), owner); err != nil {
+	fileOwner := owner(0o600)
+	if err := v.WriteFile(ctx, file, []byte("x\n"), fileOwner); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Sync(ctx, []string{file, path, root}); err != nil {
@@ -378,5 +392,33 @@ func TestNestedCovered(t *testing.T) {
 	f.nested[256] = append(f.nested[256], SubvolEntry{ID: 302, Path: "late"})
 	if got, _ := v.GetUsage(ctx, path); !slices.Equal(got.Uncovered, []string{path + "/late"}) {
 		t.Errorf("GetUsage after a new nested subvolume: %+v", got)
+	}
+}
+
+// TestFenceRefusesOutside: called directly, without the sdk's FenceVolumes
+// in front, the implementation still refuses paths outside its fence and
+// owners that are not managed, before the backend is asked anything.
+func TestFenceRefusesOutside(t *testing.T) {
+	v, f, root := setup(t)
+	outside := t.TempDir()
+	ctx := context.Background()
+	refused := map[string]error{}
+	_, refused["CreateVolume outside"] = v.CreateVolume(ctx, spec(filepath.Join(outside, "alice"), 0))
+	_, refused["CreateVolume at a root"] = v.CreateVolume(ctx, spec(root, 0))
+	unmanaged := spec(filepath.Join(root, "alice"), 0)
+	unmanaged.Owner.UID = 1
+	_, refused["CreateVolume for an unmanaged uid"] = v.CreateVolume(ctx, unmanaged)
+	refused["DeleteVolume outside"] = v.DeleteVolume(ctx, filepath.Join(outside, "x"))
+	refused["WriteFile outside"] = v.WriteFile(ctx, filepath.Join(outside, "f"), nil, owner(0o600))
+	refused["EnsureDir outside"] = v.EnsureDir(ctx, filepath.Join(outside, "d"), owner(0o700))
+	_, refused["Snapshot to outside"] = v.Snapshot(ctx, volumes.SnapshotSpec{Source: filepath.Join(root, "a"), Dest: filepath.Join(outside, "s")})
+	refused["Sync outside"] = v.Sync(ctx, []string{outside})
+	for what, err := range refused {
+		if !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("%s: want permission_denied, got %v", what, err)
+		}
+	}
+	if n := names(t, outside); n != "" || len(f.calls) != 0 {
+		t.Errorf("outside holds %q; backend calls %v", n, f.calls)
 	}
 }

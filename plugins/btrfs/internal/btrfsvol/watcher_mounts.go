@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 )
 
 // watchedFS is one btrfs filesystem the Watcher looks at, with what it
@@ -104,7 +104,7 @@ func (w *Watcher) refreshMounts() error {
 
 // add opens a watched mount and files it under its filesystem.
 func (w *Watcher) add(wm watchedMount, old map[[16]byte]*watchedFS) {
-	fd, err := osutil.OpenDirNoFollow(wm.Point)
+	fd, err := fsutil.OpenDirNoFollow(wm.Point)
 	if err != nil {
 		w.warn("cannot open a btrfs mount below a home root", "mount", wm.Point, "error", err)
 		return

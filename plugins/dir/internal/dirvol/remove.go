@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -17,18 +18,17 @@ import (
 // to a hidden name beside it, so a half-removed home never sits under the
 // user's name; a tree holding a mount point is refused before anything is
 // removed and renamed back.
-func (Volumes) DeleteVolume(_ context.Context, path string) error {
+func (v Volumes) DeleteVolume(_ context.Context, path string) error {
 	if err := pathArg(path); err != nil {
 		return err
 	}
-	dirfd, err := osutil.OpenDirNoFollow(filepath.Dir(path))
+	dirfd, base, err := v.Fence.OpenParent(path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return nil
 	} else if err != nil {
 		return err
 	}
 	defer unix.Close(dirfd)
-	base := filepath.Base(path)
 	fd, err := openEntry(dirfd, base, path)
 	if err != nil || fd < 0 {
 		return err
@@ -52,24 +52,8 @@ func (Volumes) DeleteVolume(_ context.Context, path string) error {
 	return sysErr(unix.Fsync(dirfd), "fsync %s", filepath.Dir(path))
 }
 
-// isMountRoot reports whether name in dirfd is where something is
-// mounted: statx's STATX_ATTR_MOUNT_ROOT says so (bind mounts included)
-// on kernels that know it (5.8+); on older ones a device that differs from
-// the parent's is taken for a mount.
-func isMountRoot(dirfd int, name string) (bool, error) {
-	var stx unix.Statx_t
-	if err := unix.Statx(dirfd, name, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &stx); err != nil {
-		return false, err
-	}
-	if stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 {
-		return stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
-	}
-	var parent unix.Stat_t
-	if err := unix.Fstat(dirfd, &parent); err != nil {
-		return false, err
-	}
-	return unix.Mkdev(stx.Dev_major, stx.Dev_minor) != parent.Dev, nil
-}
+// isMountRoot is fsutil.IsMountRoot.
+var isMountRoot = fsutil.IsMountRoot
 
 // checkNoMounts walks the tree below fd and refuses it when any directory
 // in it is a mount point: rm -rf would empty the mounted filesystem.

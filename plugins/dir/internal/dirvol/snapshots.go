@@ -3,11 +3,9 @@ package dirvol
 import (
 	"context"
 	"errors"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -15,7 +13,7 @@ import (
 
 // Snapshot is refused: a copy of a home is not a snapshot (not atomic,
 // not cheap), and pretending would mislead the host.
-func (Volumes) Snapshot(_ context.Context, spec volumes.SnapshotSpec) (volumes.Snapshot, error) {
+func (v Volumes) Snapshot(_ context.Context, spec volumes.SnapshotSpec) (volumes.Snapshot, error) {
 	if err := volumes.ValidateSnapshotSpec(spec); err != nil {
 		return volumes.Snapshot{}, err
 	}
@@ -25,11 +23,11 @@ func (Volumes) Snapshot(_ context.Context, spec volumes.SnapshotSpec) (volumes.S
 
 // ListSnapshots lists none: the plugin never takes any. The volume must
 // exist.
-func (Volumes) ListSnapshots(_ context.Context, path string) ([]volumes.Snapshot, error) {
+func (v Volumes) ListSnapshots(_ context.Context, path string) ([]volumes.Snapshot, error) {
 	if err := check.AbsPath("path", path); err != nil {
 		return nil, err
 	}
-	fd, err := osutil.OpenDirNoFollow(path)
+	fd, err := v.Fence.OpenDir(path)
 	if err != nil {
 		return nil, err
 	}
@@ -39,11 +37,11 @@ func (Volumes) ListSnapshots(_ context.Context, path string) ([]volumes.Snapshot
 
 // DeleteSnapshot succeeds on a missing path and refuses anything else: no
 // snapshot of this plugin can be there.
-func (Volumes) DeleteSnapshot(_ context.Context, path string) error {
+func (v Volumes) DeleteSnapshot(_ context.Context, path string) error {
 	if err := pathArg(path); err != nil {
 		return err
 	}
-	dirfd, err := osutil.OpenDirNoFollow(filepath.Dir(path))
+	dirfd, base, err := v.Fence.OpenParent(path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return nil
 	} else if err != nil {
@@ -51,7 +49,7 @@ func (Volumes) DeleteSnapshot(_ context.Context, path string) error {
 	}
 	defer unix.Close(dirfd)
 	var st unix.Stat_t
-	if err := unix.Fstatat(dirfd, filepath.Base(path), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil
 		}

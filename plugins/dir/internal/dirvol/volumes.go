@@ -5,7 +5,8 @@
 // counted like `du -sx`. A new home is made under a temporary name and
 // renamed into place, so it appears whole; DeleteVolume renames it away
 // first and then removes the tree through directory descriptors, never
-// following a symlink and never entering a mount point.
+// following a symlink and never entering a mount point. Every path is
+// judged by the plugin's fence (sdk/fsutil) first.
 package dirvol
 
 import (
@@ -13,7 +14,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,12 +21,17 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
-// Volumes serves the volumes concern with plain directories.
-type Volumes struct{}
+// Volumes serves the volumes concern with plain directories, within its
+// Fence: every path is resolved beneath a root of the policy without
+// following a symlink, and only managed owners are given.
+type Volumes struct {
+	Fence *fsutil.Fence
+}
 
 var _ volumes.Volumes = Volumes{}
 
@@ -38,24 +43,26 @@ func errNoQuota(path string) error {
 
 // CreateVolume makes the directory, or adopts an existing one of the same
 // owner (repairing its mode).
-func (Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (volumes.Volume, error) {
+func (v Volumes) CreateVolume(ctx context.Context, spec volumes.VolumeSpec) (volumes.Volume, error) {
 	if err := volumes.ValidateVolumeSpec(spec); err != nil {
 		return volumes.Volume{}, err
 	}
 	if err := twoElements(spec.Path); err != nil {
 		return volumes.Volume{}, err
 	}
+	if err := v.Fence.Owner(spec.Path, spec.Owner.UID, spec.Owner.GID, spec.Owner.Mode, true); err != nil {
+		return volumes.Volume{}, err
+	}
 	if spec.QuotaBytes > 0 {
 		return volumes.Volume{}, errNoQuota(spec.Path)
 	}
-	dirfd, err := osutil.OpenDirNoFollow(filepath.Dir(spec.Path))
+	dirfd, base, err := v.Fence.OpenParent(spec.Path)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return volumes.Volume{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition, "the parent of %s does not exist: %v", spec.Path, err)
 	} else if err != nil {
 		return volumes.Volume{}, err
 	}
 	defer unix.Close(dirfd)
-	base := filepath.Base(spec.Path)
 	fd, err := openEntry(dirfd, base, spec.Path)
 	if err != nil {
 		return volumes.Volume{}, err
@@ -142,11 +149,11 @@ func (v Volumes) SetQuota(ctx context.Context, path string, quotaBytes uint64) (
 }
 
 // GetUsage counts the directory's bytes; the limit is always 0.
-func (Volumes) GetUsage(_ context.Context, path string) (volumes.Volume, error) {
+func (v Volumes) GetUsage(_ context.Context, path string) (volumes.Volume, error) {
 	if err := check.AbsPath("path", path); err != nil {
 		return volumes.Volume{}, err
 	}
-	fd, err := osutil.OpenDirNoFollow(path)
+	fd, err := v.Fence.OpenDir(path)
 	if err != nil {
 		return volumes.Volume{}, err
 	}
@@ -158,31 +165,30 @@ func (Volumes) GetUsage(_ context.Context, path string) (volumes.Volume, error) 
 	return volumes.Volume{Path: path, Kind: volumes.KindDirectory, UsedBytes: used}, nil
 }
 
-// EnsureDir makes or repairs a directory inside a volume. osutil applies
-// the permission bits only (no setuid, setgid or sticky).
-func (Volumes) EnsureDir(_ context.Context, path string, owner volumes.Owner) error {
+// EnsureDir makes or repairs a directory inside a volume. The fence
+// applies the permission bits only (no setuid, setgid or sticky).
+func (v Volumes) EnsureDir(_ context.Context, path string, owner volumes.Owner) error {
 	if err := volumes.ValidatePlacement(path, nil, owner); err != nil {
 		return err
 	}
-	return osutil.EnsureDir(path, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777))
+	return v.Fence.EnsureDir(path, owner.UID, owner.GID, owner.Mode)
 }
 
 // WriteFile places a file inside a volume atomically; under
 // volumes.DeferSync without fsyncs, which the caller's Sync makes up for.
-func (Volumes) WriteFile(ctx context.Context, path string, data []byte, owner volumes.Owner) error {
+func (v Volumes) WriteFile(ctx context.Context, path string, data []byte, owner volumes.Owner) error {
 	if err := volumes.ValidatePlacement(path, data, owner); err != nil {
 		return err
 	}
-	return osutil.WriteFileAtomic(path, data, int(owner.UID), int(owner.GID), os.FileMode(owner.Mode&0o777),
-		!volumes.SyncDeferred(ctx))
+	return v.Fence.WriteFile(path, data, owner.UID, owner.GID, owner.Mode, !volumes.SyncDeferred(ctx))
 }
 
 // Sync fsyncs each path in order (see volumes.Volumes.Sync).
-func (Volumes) Sync(_ context.Context, paths []string) error {
+func (v Volumes) Sync(_ context.Context, paths []string) error {
 	if err := volumes.ValidateSync(paths); err != nil {
 		return err
 	}
-	return osutil.SyncPaths(paths)
+	return v.Fence.Sync(paths)
 }
 
 // twoElements refuses paths like /home: removing one takes a whole home

@@ -7,16 +7,37 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
+// otherID is a second managed account's uid and gid in setup's fence.
+const otherID = 5242
+
+// setup returns Volumes within a fence whose root is a fresh temporary
+// directory, returned too, where the test's owner (fsutiltest) and
+// otherID are managed accounts.
+func setup(t *testing.T) (Volumes, string) {
+	t.Helper()
+	root := t.TempDir()
+	env := fsutiltest.New(t, "dir", root)
+	env.AddUser(t, "other", otherID, true)
+	return Volumes{Fence: env.Fence}, root
+}
+
+func owner(mode uint32) volumes.Owner {
+	uid, gid := fsutiltest.Owner()
+	return volumes.Owner{UID: uid, GID: gid, Mode: mode}
+}
+
 func spec(path string) volumes.VolumeSpec {
-	return volumes.VolumeSpec{Path: path, Owner: volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o750}}
+	return volumes.VolumeSpec{Path: path, Owner: owner(0o750)}
 }
 
 func TestCreateVolume(t *testing.T) {
-	ctx, v, root := context.Background(), Volumes{}, t.TempDir()
+	v, root := setup(t)
+	ctx := context.Background()
 	path := filepath.Join(root, "alice")
 	for i := range 2 {
 		got, err := v.CreateVolume(ctx, spec(path))
@@ -34,7 +55,7 @@ func TestCreateVolume(t *testing.T) {
 		t.Errorf("left in the parent: %v", entries)
 	}
 	other := spec(path)
-	other.Owner.GID++
+	other.Owner.UID, other.Owner.GID = otherID, otherID
 	if _, err := v.CreateVolume(ctx, other); !sdkerr.Is(err, sdkerr.AlreadyExists) {
 		t.Errorf("another owner: %v", err)
 	}
@@ -56,7 +77,8 @@ func TestCreateVolume(t *testing.T) {
 // outside and a symlink to a file outside: both links go, their targets
 // stay.
 func TestDeleteVolume(t *testing.T) {
-	ctx, v, root, outside := context.Background(), Volumes{}, t.TempDir(), t.TempDir()
+	v, root := setup(t)
+	ctx, outside := context.Background(), t.TempDir()
 	path := filepath.Join(root, "alice")
 	v.CreateVolume(ctx, spec(path))
 	os.MkdirAll(filepath.Join(path, "a", "b", "c"), 0o755)
@@ -97,7 +119,8 @@ func TestDeleteVolume(t *testing.T) {
 }
 
 func TestUsageQuotaSnapshots(t *testing.T) {
-	ctx, v, root := context.Background(), Volumes{}, t.TempDir()
+	v, root := setup(t)
+	ctx := context.Background()
 	path := filepath.Join(root, "alice")
 	v.CreateVolume(ctx, spec(path))
 	os.WriteFile(filepath.Join(path, "f"), make([]byte, 128<<10), 0o644)
@@ -133,14 +156,14 @@ func TestUsageQuotaSnapshots(t *testing.T) {
 // are made as without it, and Sync then takes the file, its directory and
 // the home root; it refuses a symlink and reports a missing path.
 func TestDeferredWritesThenSync(t *testing.T) {
-	ctx, v, root := volumes.DeferSync(context.Background()), Volumes{}, t.TempDir()
+	v, root := setup(t)
+	ctx := volumes.DeferSync(context.Background())
 	home := filepath.Join(root, "alice")
 	if _, err := v.CreateVolume(ctx, spec(home)); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(home, "cfg.toml")
-	owner := volumes.Owner{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), Mode: 0o600}
-	if err := v.WriteFile(ctx, file, []byte("token = 'x'\n"), owner); err != nil {
+	if err := v.WriteFile(ctx, file, []byte("token = 'x'\n"), owner(0o600)); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Sync(ctx, []string{file, home, root}); err != nil {
