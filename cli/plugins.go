@@ -35,6 +35,7 @@ type pluginCheckCmd struct {
 	Path        string        `arg:"" type:"path" help:"The plugin binary."`
 	Destructive bool          `help:"Also create and delete a throwaway account (ptest-…): only on a machine you can spare, as root."`
 	Scratch     string        `type:"path" placeholder:"DIR" help:"Directory for the volumes, acl and sshkeys checks (a temporary one by default)."`
+	Keep        []string      `type:"path" placeholder:"PATH" help:"A path the plugin must still see in its sandbox (run as root, /home, /root and /tmp are empty there): a socket directory its environment points it at. Repeatable."`
 	Timeout     time.Duration `default:"10s" help:"Bound of each step."`
 }
 
@@ -43,7 +44,7 @@ func (p *pluginCheckCmd) Run(rt *runCtx) error {
 		return rt.handOver()
 	}
 	rep, err := rt.srv.CheckPlugin(rt.ctx, PluginCheck{
-		Path: p.Path, Destructive: p.Destructive, Scratch: p.Scratch, Timeout: p.Timeout,
+		Path: p.Path, Destructive: p.Destructive, Scratch: p.Scratch, Keep: p.Keep, Timeout: p.Timeout,
 	})
 	if err != nil {
 		return failf("plugin check: %v", err)

@@ -60,6 +60,7 @@ type PluginCheck struct {
 	Path        string
 	Destructive bool
 	Scratch     string
+	Keep        []string
 	Timeout     time.Duration
 }
 

@@ -66,7 +66,7 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 // --json prints.
 func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginReport, error) {
 	rep, err := plugintest.Check(ctx, req.Path, plugintest.Options{
-		ScratchDir: req.Scratch, Destructive: req.Destructive, Timeout: req.Timeout,
+		ScratchDir: req.Scratch, Destructive: req.Destructive, Keep: req.Keep, Timeout: req.Timeout,
 	})
 	if err != nil {
 		return cli.PluginReport{}, err

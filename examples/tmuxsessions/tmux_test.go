@@ -67,5 +67,8 @@ func TestPluginPassesConformance(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v: %s", err, out)
 	}
-	plugintest.Run(t, bin, plugintest.Options{Env: []string{"TMUXSESSIONS_TMPDIR=" + tmuxRoot(t)}})
+	root := tmuxRoot(t)
+	// As root the kit runs the plugin in a sandbox with an empty /tmp:
+	// the test's tmux socket directory must stay visible.
+	plugintest.Run(t, bin, plugintest.Options{Env: []string{"TMUXSESSIONS_TMPDIR=" + root}, Keep: []string{root}})
 }

@@ -4,6 +4,15 @@
 // go-plugin glue and the gRPC client and server adapters are in acl/aclgrpc.
 // Nothing is followed through a symlink, recursive or not, and every call is
 // idempotent.
+//
+// What a plugin refuses on its own (sdk/fsutil's fence; PermissionDenied
+// naming the path, entry or owner and the rule): a path that is not
+// strictly beneath one of its policy's roots; a grant whose named entry
+// names anyone but a managed user or group or the policy's driver
+// account; an ownership that the fence refuses (see volumes); a change to
+// a regular file with more than one hard link that no managed account
+// owns. A recursive grant never follows a link, never enters a mount and
+// skips such files.
 package acl
 
 import (
@@ -27,7 +36,9 @@ type ACL interface {
 	// are ignored, and a missing entry is no error.
 	Revoke(ctx context.Context, path string, entries []Entry) error
 	Get(ctx context.Context, path string) (List, error)
-	// SetOwnership chowns and chmods path without following a symlink.
+	// SetOwnership chowns and chmods path without following a symlink;
+	// the owner and mode are fenced for what the path is (a directory
+	// may be root's with a managed group; a file never).
 	SetOwnership(ctx context.Context, path string, uid, gid, mode uint32) error
 }
 

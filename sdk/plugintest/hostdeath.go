@@ -23,20 +23,26 @@ const helperEnv = "HERO_CODESCALERS_PLUGINTEST_HELPER"
 // import this package) gives one without a shell and without building
 // anything. The intermediate starts the plugin on its own stdio, reports
 // the plugin's pid on fd 3, and waits to be killed.
+//
+// With sandboxEnv set instead, this process is the sandbox helper (see
+// enterSandbox) that every start of the plugin goes through as root; the
+// intermediate's own child is such a helper.
 func init() {
-	if os.Getenv(helperEnv) != "intermediate" {
-		return
+	switch {
+	case os.Getenv(helperEnv) == "intermediate":
+		os.Exit(intermediate(os.Args[1:]))
+	case os.Getenv(sandboxEnv) != "":
+		os.Exit(enterSandbox(os.Args[1:]))
 	}
-	os.Exit(intermediate(os.Args[1:]))
 }
 
 func intermediate(args []string) int {
-	if len(args) != 1 {
-		fmt.Fprintln(os.Stderr, "plugintest intermediate: want one plugin path")
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "plugintest intermediate: want the plugin's command")
 		return 2
 	}
 	os.Unsetenv(helperEnv)
-	cmd := exec.Command(args[0])
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "plugintest intermediate:", err)
@@ -61,9 +67,11 @@ func (k *kit) hostDeath(ctx context.Context) error {
 		return err
 	}
 	defer pr.Close()
-	k.opts.Env = append(k.opts.Env, helperEnv+"=intermediate")
-	s, err := k.launch([]string{self, k.binary}, pw)
-	k.opts.Env = k.opts.Env[:len(k.opts.Env)-1]
+	argv, env, err := k.command(k.binary)
+	if err != nil {
+		return err
+	}
+	s, err := k.launch(append([]string{self}, argv...), append(env, helperEnv+"=intermediate"), pw)
 	pw.Close()
 	if err != nil {
 		// launch killed the intermediate; the plugin it started (one that

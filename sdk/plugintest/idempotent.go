@@ -15,9 +15,6 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
-func uidSelf() uint32 { return uint32(os.Getuid()) }
-func gidSelf() uint32 { return uint32(os.Getgid()) }
-
 // steps runs calls in order under one timeout each, stopping at the first
 // failure; a call's error is named by its step.
 type steps struct {
@@ -142,7 +139,8 @@ func wantCode[T any](_ T, err error) error {
 
 func idemVolumes(s *steps, v volumes.Volumes, dir string) {
 	path := filepath.Join(dir, "vol")
-	owner := volumes.Owner{UID: uidSelf(), GID: gidSelf(), Mode: 0o755}
+	o := s.k.owner
+	owner := volumes.Owner{UID: o.uid, GID: o.gid, Mode: 0o755}
 	spec := volumes.VolumeSpec{Path: path, Owner: owner}
 	s.do("CreateVolume twice", func(ctx context.Context) error {
 		return twice(ctx, func() error { _, err := v.CreateVolume(ctx, spec); return err })
@@ -154,7 +152,7 @@ func idemVolumes(s *steps, v volumes.Volumes, dir string) {
 	})
 	file := filepath.Join(sub, "file")
 	data := []byte("plugintest\n")
-	fileOwner := volumes.Owner{UID: uidSelf(), GID: gidSelf(), Mode: 0o600}
+	fileOwner := volumes.Owner{UID: o.uid, GID: o.gid, Mode: 0o600}
 	s.do("WriteFile twice", func(ctx context.Context) error {
 		return twice(ctx, func() error { return v.WriteFile(ctx, file, data, fileOwner) })
 	})

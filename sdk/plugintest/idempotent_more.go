@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,16 +16,16 @@ import (
 )
 
 func idemACL(s *steps, raw any, dir string) {
-	a := raw.(acl.ACL)
+	a, o := raw.(acl.ACL), s.k.owner
 	file := filepath.Join(dir, "target")
 	if err := os.WriteFile(file, []byte("x"), 0o640); err != nil {
 		s.err = err
 		return
 	}
 	s.do("SetOwnership twice", func(ctx context.Context) error {
-		return twice(ctx, func() error { return a.SetOwnership(ctx, file, uidSelf(), gidSelf(), 0o640) })
+		return twice(ctx, func() error { return a.SetOwnership(ctx, file, o.uid, o.gid, 0o640) })
 	})
-	entry := acl.Entry{Tag: acl.TagUser, Qualifier: strconv.Itoa(os.Getuid()), Perms: "r"}
+	entry := acl.Entry{Tag: acl.TagUser, Qualifier: strconv.FormatUint(uint64(o.uid), 10), Perms: "r"}
 	s.do("Grant twice", func(ctx context.Context) error {
 		err := twice(ctx, func() error { return a.Grant(ctx, file, []acl.Entry{entry}, false) })
 		if sdkerr.Is(err, sdkerr.FailedPrecondition) || sdkerr.Is(err, sdkerr.Unimplemented) {
@@ -38,7 +37,7 @@ func idemACL(s *steps, raw any, dir string) {
 	})
 	s.do("Get shows the grant", func(ctx context.Context) error {
 		l, err := a.Get(ctx, file)
-		if err == nil && !hasEntry(l.Access, entry) {
+		if err == nil && !hasEntry(l.Access, entry, o.name) {
 			err = fmt.Errorf("access entries %v lack %v", l.Access, entry)
 		}
 		return err
@@ -51,32 +50,24 @@ func idemACL(s *steps, raw any, dir string) {
 	})
 	s.do("Get after revoke", func(ctx context.Context) error {
 		l, err := a.Get(ctx, file)
-		if err == nil && hasEntry(l.Access, entry) {
+		if err == nil && hasEntry(l.Access, entry, o.name) {
 			err = fmt.Errorf("entry %v still there after Revoke", entry)
 		}
 		return err
 	})
 }
 
-func hasEntry(list []acl.Entry, e acl.Entry) bool {
+// hasEntry reports whether list holds e; a plugin may report the owner's
+// name instead of the numeric id it was given.
+func hasEntry(list []acl.Entry, e acl.Entry, name string) bool {
 	return slices.ContainsFunc(list, func(o acl.Entry) bool {
 		return o.Tag == e.Tag && o.Default == e.Default && acl.NormalizePerms(o.Perms) == acl.NormalizePerms(e.Perms) &&
-			(o.Qualifier == e.Qualifier || e.Tag != acl.TagUser || o.Qualifier == userName())
+			(o.Qualifier == e.Qualifier || e.Tag != acl.TagUser || name != "" && o.Qualifier == name)
 	})
 }
 
-// userName is the name of the running user, which a plugin may report
-// instead of the numeric id it was given.
-func userName() string {
-	u, err := user.LookupId(strconv.Itoa(os.Getuid()))
-	if err != nil {
-		return ""
-	}
-	return u.Username
-}
-
 func idemSSHKeys(s *steps, raw any, dir string) {
-	k := raw.(sshkeys.SSHKeys)
+	k, o := raw.(sshkeys.SSHKeys), s.k.owner
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o755); err != nil {
 		s.err = err
@@ -85,10 +76,10 @@ func idemSSHKeys(s *steps, raw any, dir string) {
 	k1, k2 := sshkeys.FakePublicKey("ptest-1"), sshkeys.FakePublicKey("ptest-2")
 	p1, _ := sshkeys.ParseAuthorizedKey(k1)
 	s.do("AddAuthorizedKeys", func(ctx context.Context) error {
-		return added(k.AddAuthorizedKeys(ctx, home, uidSelf(), gidSelf(), []string{k1, k2}))(2)
+		return added(k.AddAuthorizedKeys(ctx, home, o.uid, o.gid, []string{k1, k2}))(2)
 	})
 	s.do("AddAuthorizedKeys again", func(ctx context.Context) error {
-		return added(k.AddAuthorizedKeys(ctx, home, uidSelf(), gidSelf(), []string{k2, k1}))(0)
+		return added(k.AddAuthorizedKeys(ctx, home, o.uid, o.gid, []string{k2, k1}))(0)
 	})
 	s.do("ListAuthorizedKeys", func(ctx context.Context) error {
 		keys, err := k.ListAuthorizedKeys(ctx, home)
@@ -99,7 +90,7 @@ func idemSSHKeys(s *steps, raw any, dir string) {
 	})
 	s.do("RemoveAuthorizedKey", func(ctx context.Context) error { return added(k.RemoveAuthorizedKey(ctx, home, p1.Fingerprint))(1) })
 	s.do("RemoveAuthorizedKey again", func(ctx context.Context) error { return added(k.RemoveAuthorizedKey(ctx, home, p1.Fingerprint))(0) })
-	spec := sshkeys.KeypairSpec{Dir: filepath.Join(home, ".ssh"), UID: uidSelf(), GID: gidSelf(), Comment: "ptest"}
+	spec := sshkeys.KeypairSpec{Dir: filepath.Join(home, ".ssh"), UID: o.uid, GID: o.gid, Comment: "ptest"}
 	var first sshkeys.Keypair
 	s.do("GenerateKeypair", func(ctx context.Context) (err error) { first, err = k.GenerateKeypair(ctx, spec); return err })
 	s.do("GenerateKeypair again keeps the key", func(ctx context.Context) error {

@@ -112,11 +112,11 @@ func (k *kit) invalidInput(ctx context.Context, concern string) error {
 	case sdk.ConcernAccounts:
 		cases = k.badAccounts(raw.(accounts.Accounts))
 	case sdk.ConcernVolumes:
-		cases = badVolumes(raw.(volumes.Volumes), scratch)
+		cases = badVolumes(raw.(volumes.Volumes), scratch, k.owner)
 	case sdk.ConcernACL:
-		cases = badACL(raw.(acl.ACL), scratch)
+		cases = badACL(raw.(acl.ACL), scratch, k.owner)
 	case sdk.ConcernSSHKeys:
-		cases = badSSHKeys(raw.(sshkeys.SSHKeys), scratch)
+		cases = badSSHKeys(raw.(sshkeys.SSHKeys), scratch, k.owner)
 	case sdk.ConcernSessions:
 		cases = badSessions(raw.(sessions.Sessions))
 	}

@@ -15,8 +15,8 @@ import (
 // badVolumes: bad paths for every path-taking call, and bad modes. A
 // plugin that wrongly accepts one acts inside the scratch directory (its
 // working directory there too), never elsewhere.
-func badVolumes(v volumes.Volumes, scratch string) []badCase {
-	owner := volumes.Owner{UID: uidSelf(), GID: gidSelf(), Mode: 0o755}
+func badVolumes(v volumes.Volumes, scratch string, o owner) []badCase {
+	owner := volumes.Owner{UID: o.uid, GID: o.gid, Mode: 0o755}
 	var cases []badCase
 	for _, p := range badPaths(scratch) {
 		cases = append(cases,
@@ -44,13 +44,13 @@ func badVolumes(v volumes.Volumes, scratch string) []badCase {
 	return cases
 }
 
-func badACL(a acl.ACL, scratch string) []badCase {
+func badACL(a acl.ACL, scratch string, o owner) []badCase {
 	var cases []badCase
 	for _, p := range badPaths(scratch) {
 		cases = append(cases,
 			badCase{fmt.Sprintf("Get(%q)", p), func(ctx context.Context) error { _, err := a.Get(ctx, p); return err }},
 			badCase{fmt.Sprintf("SetOwnership(%q)", p), func(ctx context.Context) error {
-				return a.SetOwnership(ctx, p, uidSelf(), gidSelf(), 0o644)
+				return a.SetOwnership(ctx, p, o.uid, o.gid, 0o644)
 			}})
 	}
 	file := filepath.Join(scratch, "acl-target")
@@ -73,12 +73,12 @@ func badACL(a acl.ACL, scratch string) []badCase {
 	cases = append(cases,
 		badCase{"Grant(no entries)", func(ctx context.Context) error { return a.Grant(ctx, file, nil, false) }},
 		badCase{"SetOwnership(mode 0170000)", func(ctx context.Context) error {
-			return a.SetOwnership(ctx, file, uidSelf(), gidSelf(), 0o170000)
+			return a.SetOwnership(ctx, file, o.uid, o.gid, 0o170000)
 		}})
 	return cases
 }
 
-func badSSHKeys(s sshkeys.SSHKeys, scratch string) []badCase {
+func badSSHKeys(s sshkeys.SSHKeys, scratch string, o owner) []badCase {
 	var cases []badCase
 	for _, p := range badPaths(scratch) {
 		cases = append(cases,
@@ -87,7 +87,7 @@ func badSSHKeys(s sshkeys.SSHKeys, scratch string) []badCase {
 				return err
 			}},
 			badCase{fmt.Sprintf("GenerateKeypair(%q)", p), func(ctx context.Context) error {
-				_, err := s.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: p, UID: uidSelf(), GID: gidSelf()})
+				_, err := s.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: p, UID: o.uid, GID: o.gid})
 				return err
 			}})
 	}
@@ -95,7 +95,7 @@ func badSSHKeys(s sshkeys.SSHKeys, scratch string) []badCase {
 	for i, key := range badKeys() {
 		cases = append(cases, badCase{fmt.Sprintf("AddAuthorizedKeys(bad key %d %q)", i+1, abbrev(key)),
 			func(ctx context.Context) error {
-				_, err := s.AddAuthorizedKeys(ctx, home, uidSelf(), gidSelf(), []string{key})
+				_, err := s.AddAuthorizedKeys(ctx, home, o.uid, o.gid, []string{key})
 				return err
 			}})
 	}

@@ -22,9 +22,11 @@ import (
 // kit is one conformance run: the plugin under test, started once for the
 // call checks, and the report being filled.
 type kit struct {
-	opts   Options
-	binary string
-	report *Report
+	opts    Options
+	binary  string
+	report  *Report
+	sandbox *sandbox // nil when the kit is not root
+	owner   owner    // who the checks give files to
 
 	client *plugin.Client
 	rpc    plugin.ClientProtocol
@@ -65,6 +67,7 @@ func (k *kit) check(ctx context.Context, name string, fn func(context.Context) e
 }
 
 func (k *kit) run(ctx context.Context) {
+	k.check(ctx, "sandbox", k.sandboxNote)
 	if k.check(ctx, "handshake", k.handshake) {
 		k.check(ctx, "identity", k.identity)
 		k.check(ctx, "manifest", k.manifest)
@@ -76,6 +79,9 @@ func (k *kit) run(ctx context.Context) {
 			}
 			k.check(ctx, "invalid-input/"+c, func(ctx context.Context) error { return k.invalidInput(ctx, c) })
 			k.check(ctx, "idempotency/"+c, func(ctx context.Context) error { return k.idempotency(ctx, c) })
+			if fenced[c] {
+				k.check(ctx, "fence/"+c, func(ctx context.Context) error { return k.fence(ctx, c) })
+			}
 			if c == sdk.ConcernVolumes {
 				k.check(ctx, "sync/volumes", k.syncVolumes)
 			}
@@ -88,15 +94,30 @@ func (k *kit) run(ctx context.Context) {
 	k.check(ctx, "host-death", k.hostDeath)
 }
 
-// pluginEnv is what the plugin gets besides the host's environment.
-func (k *kit) pluginEnv() []string { return k.opts.Env }
+// sandboxNote states where the plugin runs.
+func (k *kit) sandboxNote(context.Context) error {
+	if k.sandbox != nil {
+		return passNote(k.sandbox.describe())
+	}
+	return passNote(fmt.Sprintf("not root: no sandbox; the plugin runs as uid %d, with no privilege to harm the machine, "+
+		"under the machine's own policy (checks in the scratch directory skip where that policy refuses it)", os.Getuid()))
+}
 
 func (k *kit) handshake(ctx context.Context) error {
+	argv, env, err := k.command(k.binary)
+	if err != nil {
+		return err
+	}
+	env = append(slices.Clone(k.opts.Env), env...)
+	if k.sandbox != nil {
+		// go-plugin's default, the plugin's /tmp, is its own tmpfs there.
+		env = append(env, "PLUGIN_UNIX_SOCKET_DIR="+k.sandbox.sockDir)
+	}
 	k.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		Plugins:          sdk.PluginMap(),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		RunnerFunc:       runnerFunc(k.binary, k.opts.ScratchDir, k.pluginEnv(), &k.after, &k.runner),
+		RunnerFunc:       runnerFunc(argv, k.opts.ScratchDir, env, &k.after, &k.runner),
 		StartTimeout:     k.opts.Timeout,
 		Logger:           k.opts.Logger,
 		SyncStdout:       &k.stdio,
@@ -153,9 +174,13 @@ func (k *kit) identity(ctx context.Context) error {
 func (k *kit) manifest(ctx context.Context) error {
 	cctx, cancel := k.call(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, k.binary, "describe")
+	argv, env, err := k.command(k.binary, "describe")
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
 	cmd.Dir = k.opts.ScratchDir
-	cmd.Env = append(os.Environ(), k.opts.Env...)
+	cmd.Env = append(append(os.Environ(), k.opts.Env...), env...)
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("%s describe: %w", k.binary, err)

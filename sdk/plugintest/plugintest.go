@@ -3,16 +3,30 @@
 // the way the host does, over go-plugin with sdk.Handshake, and checks the
 // handshake, Identity and the manifest, Probe, that every served concern
 // answers, typed InvalidArgument errors for bad input, idempotent create
-// and delete where that is safe, a volumes plugin's Sync (and files it
-// writes under DeferSync), a clean stdout, and that the plugin exits
-// on SIGTERM and when its host dies. Check serves a CLI (no testing.T);
-// Run reports each check as a subtest.
+// and delete where that is safe, that a volumes, acl or sshkeys plugin
+// refuses paths outside its policy's roots and leaves them untouched
+// (the fence), a volumes plugin's Sync (and files it writes under
+// DeferSync), a clean stdout, and that the plugin exits on SIGTERM and
+// when its host dies. Check serves a CLI (no testing.T); Run reports each
+// check as a subtest.
+//
+// Run as root, the kit starts the plugin only inside a private mount
+// namespace: /etc is a scratch copy whose policy's only root is the
+// scratch directory and whose account files hold the managed account the
+// checks give files to, and /home, /root, /tmp, /var/tmp and the
+// machine policy's roots are empty tmpfs; so a plugin that ignores the
+// policy still cannot reach the machine. Run as another user, the plugin
+// has no privilege to harm the machine and runs without a sandbox, under
+// the machine's own policy; the report says which.
 package plugintest
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +47,10 @@ type Options struct {
 	Timeout time.Duration
 	// Env is added to the plugin's environment.
 	Env []string
+	// Keep are paths outside ScratchDir the plugin must still see in its
+	// sandbox (under /tmp, say): a test's private tmux or D-Bus socket
+	// directory the plugin is pointed at through Env.
+	Keep []string
 	// Logger receives go-plugin's client log; silent when nil.
 	Logger hclog.Logger
 }
@@ -136,8 +154,20 @@ func Check(ctx context.Context, binary string, opts Options) (*Report, error) {
 		defer os.RemoveAll(dir)
 		opts.ScratchDir = dir
 	}
+	scratch, err := filepath.Abs(opts.ScratchDir)
+	if err != nil {
+		return nil, err
+	}
+	opts.ScratchDir = scratch
 	rep := &Report{Binary: binary}
-	k := &kit{opts: opts, binary: binary, report: rep}
+	k := &kit{opts: opts, binary: binary, report: rep, owner: self()}
+	if os.Geteuid() == 0 {
+		if k.sandbox, err = newSandbox(scratch, opts.Keep); err != nil {
+			return nil, err
+		}
+		defer k.sandbox.close()
+		k.owner = k.sandbox.owner
+	}
 	k.run(ctx)
 	return rep, nil
 }
@@ -168,4 +198,13 @@ func Run(t *testing.T, binary string, opts Options) *Report {
 		})
 	}
 	return rep
+}
+
+// self is the account running the kit, the owner outside a sandbox.
+func self() owner {
+	o := owner{uid: uint32(os.Getuid()), gid: uint32(os.Getgid())}
+	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+		o.name = u.Username
+	}
+	return o
 }

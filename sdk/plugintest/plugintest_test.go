@@ -2,6 +2,7 @@ package plugintest_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,79 @@ func TestRawJunkPluginFails(t *testing.T) {
 	rep := check(t, "raw-junk", plugintest.Options{Timeout: 5 * time.Second})
 	wantFail(t, rep, "clean-stdout", "junk on fd 1")
 	wantFail(t, rep, "host-death", "still running")
+}
+
+// TestUnfencedPluginFails: a plugin that does not refuse paths outside
+// its policy's roots fails the fence checks, even one (the fakes) that
+// never touches the disk.
+func TestUnfencedPluginFails(t *testing.T) {
+	rep := check(t, "unfenced", plugintest.Options{})
+	for _, c := range []string{"fence/volumes", "fence/acl", "fence/sshkeys"} {
+		wantFail(t, rep, c, "accepted")
+	}
+}
+
+// TestSandboxKeepsThePluginOffTheMachine: as root, a plugin that ignores
+// its policy and writes into /etc, /root and /home writes into its sandbox
+// only. The test itself runs in a namespace of its own, made with
+// unshare(1) and mount(8) rather than the kit's code, so that a broken
+// sandbox fails the test without touching the machine: /etc is an overlay
+// there, /root and /home are tmpfs.
+func TestSandboxKeepsThePluginOffTheMachine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the sandbox needs root (CI runs as root); without it the plugin has no privilege to write there")
+	}
+	if os.Getenv(outerEnv) != "" {
+		escapeInsideOuter(t)
+		return
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare (util-linux) is needed for the outer namespace")
+	}
+	bin := testPlugin(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := t.TempDir()
+	script := `set -e
+mkdir "$1/upper" "$1/work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
+mount -t tmpfs tmpfs /root
+mount -t tmpfs tmpfs /home
+shift
+exec "$@"`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", up,
+		self, "-test.run=^TestSandboxKeepsThePluginOffTheMachine$", "-test.count=1")
+	cmd.Env = append(os.Environ(), outerEnv+"="+bin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("inside the outer namespace: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	if strings.Contains(string(out), "no tests to run") {
+		t.Fatal("the inner run ran nothing")
+	}
+}
+
+// outerEnv marks the run inside the outer namespace and names the test
+// plugin built outside it.
+const outerEnv = "HERO_CODESCALERS_PLUGINTEST_OUTER"
+
+func escapeInsideOuter(t *testing.T) {
+	opts := plugintest.Options{ScratchDir: t.TempDir(), Timeout: 5 * time.Second, Env: []string{"TESTPLUGIN_MODE=escape"}}
+	rep, err := plugintest.Check(context.Background(), os.Getenv(outerEnv), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := rep.Result("probe"); res.Status != plugintest.Pass {
+		t.Fatalf("the escaping probe did not run: %+v\n%s", res, rep)
+	}
+	for _, dir := range []string{"/etc", "/root", "/home"} {
+		if _, err := os.Lstat(dir + "/hero_codescalers-ptest-escape"); err == nil {
+			t.Errorf("the plugin reached %s outside its sandbox", dir)
+		}
+	}
 }
 
 func TestPreHandshakeJunkFailsHandshake(t *testing.T) {

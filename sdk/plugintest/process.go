@@ -64,16 +64,35 @@ func (k *kit) launchEnv(socketDir string) []string {
 		"PLUGIN_UNIX_SOCKET_DIR="+socketDir)
 }
 
-// launch starts argv (the plugin, or the intermediate helper around it)
-// and waits, with the kit's timeout, for the handshake line.
-func (k *kit) launch(argv []string, extra *os.File) (*started, error) {
-	socketDir, err := os.MkdirTemp("", "ptest-sock-")
+// socketDir is a fresh directory for a plugin's go-plugin socket: in the
+// sandbox's socket directory, which the plugin sees, when there is one.
+func (k *kit) socketDir() (string, error) {
+	if k.sandbox != nil {
+		return os.MkdirTemp(k.sandbox.sockDir, "s-")
+	}
+	return os.MkdirTemp("", "ptest-sock-")
+}
+
+// command is how to run the plugin binary with args: inside the sandbox
+// when there is one, with the environment that says how.
+func (k *kit) command(args ...string) (argv, env []string, err error) {
+	if k.sandbox == nil {
+		return args, nil, nil
+	}
+	return k.sandbox.wrap(args)
+}
+
+// launch starts argv (the plugin, or the intermediate helper around it,
+// as command gives it) with env added, and waits, with the kit's
+// timeout, for the handshake line.
+func (k *kit) launch(argv, env []string, extra *os.File) (*started, error) {
+	socketDir, err := k.socketDir()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = k.opts.ScratchDir
-	cmd.Env = k.launchEnv(socketDir)
+	cmd.Env = append(k.launchEnv(socketDir), env...)
 	if extra != nil {
 		cmd.ExtraFiles = []*os.File{extra}
 	}
@@ -120,7 +139,11 @@ func (s *started) kill() {
 // sigterm checks the plugin exits promptly on SIGTERM, as the host and
 // systemd stop it.
 func (k *kit) sigterm(context.Context) error {
-	s, err := k.launch([]string{k.binary}, nil)
+	argv, env, err := k.command(k.binary)
+	if err != nil {
+		return err
+	}
+	s, err := k.launch(argv, env, nil)
 	if err != nil {
 		return err
 	}

@@ -28,8 +28,8 @@ type captureRunner struct {
 
 var _ runner.Runner = (*captureRunner)(nil)
 
-func newCaptureRunner(binary, dir string, spec *exec.Cmd, env []string, after *lockedBuffer) (*captureRunner, error) {
-	cmd := exec.Command(binary)
+func newCaptureRunner(argv []string, dir string, spec *exec.Cmd, env []string, after *lockedBuffer) (*captureRunner, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(spec.Env, env...)
 	out, err := cmd.StdoutPipe()
@@ -128,12 +128,13 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// runnerFunc is the ClientConfig.RunnerFunc starting binary with capture.
-// The plugin runs in dir, so a relative path it wrongly accepts lands
-// there, not in the caller's working directory.
-func runnerFunc(binary, dir string, env []string, after *lockedBuffer, last **captureRunner) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
+// runnerFunc is the ClientConfig.RunnerFunc starting argv (the plugin, or
+// the sandbox helper in front of it) with capture. The plugin runs in dir,
+// so a relative path it wrongly accepts lands there, not in the caller's
+// working directory.
+func runnerFunc(argv []string, dir string, env []string, after *lockedBuffer, last **captureRunner) func(hclog.Logger, *exec.Cmd, string) (runner.Runner, error) {
 	return func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
-		r, err := newCaptureRunner(binary, dir, spec, env, after)
+		r, err := newCaptureRunner(argv, dir, spec, env, after)
 		*last = r
 		return r, err
 	}

@@ -46,8 +46,9 @@ func syncDeferredWrites(s *steps, v volumes.Volumes, dir string) {
 	sub := filepath.Join(path, "cfg")
 	file := filepath.Join(sub, "file")
 	data := []byte("plugintest sync\n")
-	dirOwner := volumes.Owner{UID: uidSelf(), GID: gidSelf(), Mode: 0o755}
-	fileOwner := volumes.Owner{UID: uidSelf(), GID: gidSelf(), Mode: 0o600}
+	o := s.k.owner
+	dirOwner := volumes.Owner{UID: o.uid, GID: o.gid, Mode: 0o755}
+	fileOwner := volumes.Owner{UID: o.uid, GID: o.gid, Mode: 0o600}
 	s.do("CreateVolume under DeferSync", func(ctx context.Context) error {
 		_, err := v.CreateVolume(volumes.DeferSync(ctx), volumes.VolumeSpec{Path: path, Owner: dirOwner})
 		return err

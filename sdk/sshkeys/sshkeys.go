@@ -4,6 +4,14 @@
 // (ParseAuthorizedKey) that needs nothing beyond the standard library; the
 // go-plugin glue and the gRPC client and server adapters are in
 // sshkeys/sshkeysgrpc.
+//
+// What a plugin refuses on its own (sdk/fsutil's fence; PermissionDenied):
+// a home or key directory that is not strictly beneath one of its
+// policy's roots (the home roots and its own extra roots, e.g.
+// /etc/ssh/authorized_keys.d), and keys owned by anyone but a managed
+// account and group — never root, so authorized_keys can never be put
+// into /root/.ssh nor given to root. RemoveAuthorizedKey rewrites the file
+// with its owner, which is fenced the same way.
 package sshkeys
 
 import (

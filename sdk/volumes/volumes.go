@@ -6,6 +6,16 @@
 // are in volumes/volumesgrpc. Paths are absolute and clean, nothing is
 // followed through a symlink, and every call is idempotent.
 //
+// What a plugin refuses on its own (sdk/fsutil's fence, from the
+// root-owned policy; PermissionDenied naming the path or owner and the
+// rule): a path beneath none of its roots (the home roots and its own
+// extra roots); a root itself for anything that creates, changes or
+// removes it (reads and Sync may name a root); an owner that is not a
+// managed account and group, uid 0 except for a directory of a managed
+// group or one only root may write (a group's shared volume and the
+// directory holding them), setuid, and setgid on anything but a
+// directory.
+//
 // Durability: WriteFile and CreateVolume are durable when they return
 // (they fsync what they wrote and the directory that holds it). A caller
 // that writes several files can instead mark its context with DeferSync
@@ -34,7 +44,8 @@ const (
 // Volumes is implemented by a volumes plugin.
 type Volumes interface {
 	// CreateVolume makes the volume at spec.Path, or returns it when it
-	// exists with the same owner. The new entry is made durable (an fsync
+	// exists with the same owner. The path lies strictly beneath a root
+	// and the owner is fenced as a directory's. The new entry is made durable (an fsync
 	// of the parent directory) unless the call is under DeferSync, when
 	// the caller's Sync of the parent does it.
 	CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error)
@@ -53,12 +64,14 @@ type Volumes interface {
 	ListSnapshots(ctx context.Context, path string) ([]Snapshot, error)
 	DeleteSnapshot(ctx context.Context, path string) error
 	// EnsureDir makes the directory (not its parents) or fixes its owner and
-	// mode; a symlink at path is refused.
+	// mode (permission bits); a symlink at path is refused, and so is a
+	// path at or outside a root and an owner the fence refuses.
 	EnsureDir(ctx context.Context, path string, owner Owner) error
 	// WriteFile replaces the file atomically: temp file in the same
 	// directory, fsync, chown and chmod, rename, fsync of the directory. A
 	// symlink is never followed. Under DeferSync the fsyncs may be left to
-	// the caller's Sync.
+	// the caller's Sync. The file is never root's, never setuid or setgid,
+	// and only beneath a root.
 	WriteFile(ctx context.Context, path string, data []byte, owner Owner) error
 	// Sync makes each path durable, in the order given: a regular file's
 	// data and metadata, a directory's entries; list files before the

@@ -10,6 +10,12 @@
 //	               writes to fd 1 on every Probe
 //	pre-junk       prints a line before the handshake
 //	silent         never handshakes
+//	unfenced       serves the fakes without the fence: the kit's fence
+//	               checks must fail
+//	escape         ignores the policy: every Probe writes
+//	               /etc/hero_codescalers-ptest-escape, and /root and /home
+//	               files of the same name; the kit's sandbox must keep
+//	               them off the machine
 package main
 
 import (
@@ -24,6 +30,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
@@ -35,14 +42,20 @@ import (
 )
 
 func main() {
+	// The fakes keep everything in memory, yet are fenced as a real
+	// plugin is: the kit checks that paths outside the policy's roots are
+	// refused, and a third-party plugin gets that by wrapping its
+	// implementations the same way.
+	fence := fsutil.LoadFence("testplugin")
 	cfg := sdk.Config{
 		Name:     "testplugin",
 		Version:  "0.0.1",
 		Supports: identity.Supports{Generic: true},
+		Probe:    fence.Probe(nil),
 		Accounts: accounts.NewFake(),
-		Volumes:  volumes.NewFake(),
-		ACL:      acl.NewFake(),
-		SSHKeys:  sshkeys.NewFake(),
+		Volumes:  fsutil.FenceVolumes(fence, volumes.NewFake()),
+		ACL:      fsutil.FenceACL(fence, acl.NewFake()),
+		SSHKeys:  fsutil.FenceSSHKeys(fence, sshkeys.NewFake()),
 		Sessions: sessions.NewFake(),
 	}
 	switch mode := os.Getenv("TESTPLUGIN_MODE"); mode {
@@ -50,7 +63,7 @@ func main() {
 	case "sessions-only":
 		cfg.Accounts, cfg.Volumes, cfg.ACL, cfg.SSHKeys = nil, nil, nil, nil
 	case "junk":
-		cfg.Probe = junkProbe
+		cfg.Probe = fence.Probe(junkProbe)
 	case "raw-junk":
 		serveRaw(cfg)
 		return
@@ -58,6 +71,10 @@ func main() {
 		fmt.Println("hello from a plugin that talks too early")
 	case "silent":
 		select {}
+	case "unfenced":
+		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), sshkeys.NewFake()
+	case "escape":
+		cfg.Probe = escapeProbe
 	default:
 		fmt.Fprintf(os.Stderr, "testplugin: unknown TESTPLUGIN_MODE %q\n", mode)
 		os.Exit(2)
@@ -70,6 +87,15 @@ func main() {
 func junkProbe(context.Context) identity.ProbeResult {
 	_, _ = syscall.Write(1, []byte("junk on fd 1\n"))
 	fmt.Println("junk on os.Stdout")
+	return identity.ProbeResult{Ready: true}
+}
+
+// escapeProbe is a plugin that ignores its policy and writes where it
+// likes.
+func escapeProbe(context.Context) identity.ProbeResult {
+	for _, dir := range []string{"/etc", "/root", "/home"} {
+		_ = os.WriteFile(dir+"/hero_codescalers-ptest-escape", []byte("escaped\n"), 0o644)
+	}
 	return identity.ProbeResult{Ready: true}
 }
 
