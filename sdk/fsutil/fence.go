@@ -135,7 +135,9 @@ func (f *Fence) Below(field, path string) (string, error) {
 // managed group's (GIDManaged), never 0 — with one exception for
 // directories, the groups' shared volumes <home root>/groups/NAME and
 // the directory holding them: a directory may be root's when its group is
-// a managed group, or root's group too when nobody but root may write it.
+// a managed group (or one no one outside the fence holds yet, see
+// policy.Machine.GIDUnclaimed), or root's group too when nobody but root
+// may write it.
 func (f *Fence) Owner(path string, uid, gid, mode uint32, isDir bool) error {
 	if err := check.Mode("mode", mode); err != nil {
 		return err
@@ -160,7 +162,7 @@ func (f *Fence) Owner(path string, uid, gid, mode uint32, isDir bool) error {
 		switch {
 		case !isDir:
 			return deny("no file is given to root")
-		case gid == 0 && mode&0o7022 == 0, gid != 0 && m.GIDManaged(gid):
+		case gid == 0 && mode&0o7022 == 0, gid != 0 && groupOK(m, gid):
 			return nil
 		}
 		return deny("a directory is root's only with a managed group, or root's group and writable by root alone")
@@ -200,6 +202,10 @@ func (f *Fence) Changeable(path string, st *unix.Stat_t) error {
 	}
 	return nil
 }
+
+// groupOK reports whether a group may own a shared directory or be named
+// by an ACL entry: a managed group, or one nobody outside the fence holds.
+func groupOK(m *policy.Machine, gid uint32) bool { return m.GIDManaged(gid) || m.GIDUnclaimed(gid) }
 
 // IsRoot reports whether path is one of the fence's roots.
 func (f *Fence) IsRoot(path string) bool { return slices.Contains(f.roots, path) }

@@ -57,6 +57,7 @@ func TestOwner(t *testing.T) {
 	e.AddUser(t, "bob", 7001, true)
 	e.AddUser(t, "eve", 7002, false) // not in the marker group
 	e.AddUser(t, "twin", e.UID, false)
+	e.AddGroup(t, "devs", 7300)
 	uid, gid := uint32(7001), uint32(7001)
 	for _, tc := range []struct {
 		what          string
@@ -76,6 +77,8 @@ func TestOwner(t *testing.T) {
 		{"root dir writable by root alone", 0, 0, 0o755, true, ""},
 		{"root dir writable by others", 0, 0, 0o775, true, sdkerr.PermissionDenied},
 		{"root dir of an unmanaged group", 0, 7002, 0o2770, true, sdkerr.PermissionDenied},
+		{"root dir of a new empty group", 0, 7300, 0o2770, true, ""},
+		{"file of a new empty group", uid, 7300, 0o644, false, sdkerr.PermissionDenied},
 		{"unmanaged uid", 7002, gid, 0o644, false, sdkerr.PermissionDenied},
 		{"unknown uid", 9999, gid, 0o644, false, sdkerr.PermissionDenied},
 		{"uid shared with an unmanaged account", e.UID, e.GID, 0o644, false, sdkerr.PermissionDenied},
@@ -140,6 +143,7 @@ func TestQualifiers(t *testing.T) {
 	e.AddUser(t, "bob", 7001, true)
 	e.AddUser(t, "driver", 990, false)
 	e.AddUser(t, "eve", 7002, false)
+	e.AddGroup(t, "devs", 7300)
 	for _, tc := range []struct {
 		tag  acl.Tag
 		q    string
@@ -156,7 +160,8 @@ func TestQualifiers(t *testing.T) {
 		{acl.TagGroup, "bob", "7001", ""},
 		{acl.TagGroup, "driver", "", sdkerr.PermissionDenied},
 		{acl.TagGroup, "root", "", sdkerr.PermissionDenied},
-		{acl.TagGroup, fsutiltest.Marker, "", sdkerr.PermissionDenied},
+		{acl.TagGroup, fsutiltest.Marker, "65000", ""}, // only managed members
+		{acl.TagGroup, "devs", "7300", ""}, // made a moment ago, no member yet
 	} {
 		got, err := e.Fence.Qualifiers([]acl.Entry{{Tag: acl.TagOther, Perms: "r"}, {Tag: tc.tag, Qualifier: tc.q, Perms: "r"}})
 		if !is(err, tc.code) || err == nil && got[1].Qualifier != tc.want {

@@ -103,7 +103,8 @@ func (f *Fence) OpenParentEntry(path string) (int, error) {
 // Qualifiers checks the named entries of a grant and returns the entries
 // with numeric qualifiers: a user entry may name a managed account or the
 // policy's driver account, a group entry a managed group (a managed
-// user's own group, or one hero_codescalers made). A name the account
+// user's own group, or one hero_codescalers made, or one nobody outside
+// the fence holds yet: policy.Machine.GIDUnclaimed). A name the account
 // files do not hold is NotFound; anyone else is PermissionDenied.
 func (f *Fence) Qualifiers(entries []acl.Entry) ([]acl.Entry, error) {
 	out := make([]acl.Entry, len(entries))
@@ -150,7 +151,7 @@ func (f *Fence) qualifier(tag acl.Tag, q string) (uint32, error) {
 			return 0, sdkerr.Errorf(sdkerr.NotFound, "group %q does not exist", q)
 		}
 	}
-	if m.GIDManaged(id) {
+	if groupOK(m, id) {
 		return id, nil
 	}
 	return 0, sdkerr.Errorf(sdkerr.PermissionDenied,

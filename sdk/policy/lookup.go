@@ -13,3 +13,31 @@ func (m *Machine) GroupID(name string) (uint32, bool) {
 	g, ok := m.groups[name]
 	return g.gid, ok
 }
+
+// GIDUnclaimed reports whether every group with gid (at least one) lies
+// in the policy's gid range, is no account's primary group, and has no
+// member that is not managed: a group nobody outside hero_codescalers
+// holds, such as one group-create made a moment ago, before the
+// managed-groups record names it or anyone joins it. A root-owned
+// directory of such a group (a shared volume), or an ACL entry naming
+// it, grants nothing to anyone outside the fence. It never makes the
+// group joinable: GroupJoinable asks for a managed group.
+func (m *Machine) GIDUnclaimed(gid uint32) bool {
+	names := m.byGID[gid]
+	if len(names) == 0 || !m.p.GIDAllowed(gid) {
+		return false
+	}
+	for _, a := range m.users {
+		if a.gid == gid {
+			return false
+		}
+	}
+	for _, n := range names {
+		for _, u := range m.groups[n].members {
+			if !m.UserManaged(u) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -30,7 +30,8 @@ type Env struct {
 	// Name is the managed account's name (and its group's).
 	Name string
 
-	users []account
+	users  []account
+	groups []account // groups of their own, no members
 }
 
 // New returns the fence of plugin with home roots roots, and extra roots
@@ -73,6 +74,13 @@ func (e *Env) AddUser(t testing.TB, name string, id uint32, managed bool) {
 	e.write(t)
 }
 
+// AddGroup adds a group without members, as group-create makes it.
+func (e *Env) AddGroup(t testing.TB, name string, gid uint32) {
+	t.Helper()
+	e.groups = append(e.groups, account{name: name, gid: gid})
+	e.write(t)
+}
+
 // write renders passwd and group from the accounts, each replaced by a
 // rename as the shadow tools do.
 func (e *Env) write(t testing.TB) {
@@ -86,6 +94,9 @@ func (e *Env) write(t testing.TB) {
 		if a.managed {
 			members = append(members, a.name)
 		}
+	}
+	for _, g := range e.groups {
+		group += fmt.Sprintf("%s:x:%d:\n", g.name, g.gid)
 	}
 	group += fmt.Sprintf("%s:x:%d:%s\n", Marker, 65000, strings.Join(members, ","))
 	for name, text := range map[string]string{"passwd": passwd, "group": group} {
