@@ -26,15 +26,15 @@ const sandboxEnv = "HERO_CODESCALERS_PLUGINTEST_SANDBOX"
 var coverDirs = []string{"/home", "/root", "/tmp", "/var/tmp"}
 
 // sandboxSpec is what the helper mounts. The scratch /etc is an overlay:
-// the machine's /etc below, Upper (the changed account files and the
-// policy) above, and whatever the plugin writes lands in Upper. Where
-// overlayfs is missing (or Upper cannot be an upper layer, as on an
-// overlay root), the helper copies /etc and Upper into Copy and binds
-// that instead.
+// the machine's /etc below, a fresh copy of Upper (the changed account
+// files and the policy) above, and whatever the plugin writes lands in
+// that copy. Each start of the plugin gets its own copy: two overlays on
+// one upper directory at once (the plugin serving while `describe` runs)
+// make overlayfs refuse writes. Where overlayfs is missing (or the upper
+// layer cannot be one, as on an overlay root), the helper copies /etc and
+// Upper into a fresh directory and binds that instead.
 type sandboxSpec struct {
 	Upper string   `json:"upper"`
-	Work  string   `json:"work"`
-	Copy  string   `json:"copy"`
 	Cover []string `json:"cover"` // each under a fresh tmpfs
 	Keep  []string `json:"keep"`  // visible at their own paths even under a covered directory
 }
@@ -77,14 +77,12 @@ func (s *sandbox) prepare(scratch string, keep []string) error {
 			return err
 		}
 	}
-	s.spec = sandboxSpec{Upper: filepath.Join(s.dir, "upper"), Work: filepath.Join(s.dir, "work"), Copy: filepath.Join(s.dir, "copy"),
-		Cover: coverList(), Keep: append([]string{scratch, s.outside, s.sockDir}, keep...)}
-	for _, d := range []string{s.spec.Upper, s.spec.Work} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return err
-		}
-	}
+	s.spec = sandboxSpec{Upper: filepath.Join(s.dir, "upper"), Cover: coverList(),
+		Keep: append([]string{scratch, s.outside, s.sockDir}, keep...)}
 	// The overlay's root takes the upper layer's mode: /etc's own.
+	if err := os.Mkdir(s.spec.Upper, 0o755); err != nil {
+		return err
+	}
 	if err := os.Chmod(s.spec.Upper, 0o755); err != nil {
 		return err
 	}
@@ -229,23 +227,46 @@ func sandboxMounts(spec sandboxSpec) error {
 	return nil
 }
 
-// scratchEtc puts the scratch /etc in place: an overlay of Upper on the
-// machine's /etc, or a bound copy of both where overlayfs is not there.
+// scratchEtc puts the scratch /etc in place: an overlay of a fresh copy
+// of Upper on the machine's /etc, or a bound copy of both where overlayfs
+// is not there.
 func scratchEtc(spec sandboxSpec) error {
-	opts := "lowerdir=/etc,upperdir=" + spec.Upper + ",workdir=" + spec.Work
+	dir, err := os.MkdirTemp(filepath.Dir(spec.Upper), "start-")
+	if err != nil {
+		return err
+	}
+	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
+	if err := os.Mkdir(work, 0o700); err != nil {
+		return err
+	}
+	if err := copyTree(spec.Upper, upper); err != nil {
+		return err
+	}
+	opts := "lowerdir=/etc,upperdir=" + upper + ",workdir=" + work
 	if err := unix.Mount("overlay", "/etc", "overlay", 0, opts); err == nil {
 		return nil
 	}
-	if err := os.Mkdir(spec.Copy, 0o755); err != nil {
+	copied := filepath.Join(dir, "etc")
+	if err := copyTree("/etc", copied); err != nil {
 		return err
 	}
-	for _, src := range []string{"/etc/.", spec.Upper + "/."} {
-		if out, err := exec.Command("cp", "-a", "--", src, spec.Copy+"/").CombinedOutput(); err != nil {
-			return fmt.Errorf("copy %s for the scratch /etc: %v: %s", src, err, strings.TrimSpace(string(out)))
-		}
+	if err := copyTree(spec.Upper, copied); err != nil {
+		return err
 	}
-	if err := unix.Mount(spec.Copy, "/etc", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := unix.Mount(copied, "/etc", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind the scratch /etc: %w", err)
+	}
+	return nil
+}
+
+// copyTree copies src's content into dst (made when missing) with cp -a:
+// modes, owners and links as they are.
+func copyTree(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", "-a", "--", src+"/.", dst+"/").CombinedOutput(); err != nil {
+		return fmt.Errorf("copy %s for the scratch /etc: %v: %s", src, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
