@@ -161,7 +161,7 @@ func TestQualifiers(t *testing.T) {
 		{acl.TagGroup, "driver", "", sdkerr.PermissionDenied},
 		{acl.TagGroup, "root", "", sdkerr.PermissionDenied},
 		{acl.TagGroup, fsutiltest.Marker, "65000", ""}, // only managed members
-		{acl.TagGroup, "devs", "7300", ""}, // made a moment ago, no member yet
+		{acl.TagGroup, "devs", "7300", ""},             // made a moment ago, no member yet
 	} {
 		got, err := e.Fence.Qualifiers([]acl.Entry{{Tag: acl.TagOther, Perms: "r"}, {Tag: tc.tag, Qualifier: tc.q, Perms: "r"}})
 		if !is(err, tc.code) || err == nil && got[1].Qualifier != tc.want {

@@ -18,8 +18,8 @@ import (
 // files plugin replace the files by rename (a new inode), and an edit in
 // place moves ctime.
 type Cache struct {
-	p   Policy
-	etc string
+	p     Policy
+	files [3]string // passwd, group, the managed-groups record
 
 	mu    sync.Mutex
 	m     *Machine
@@ -36,7 +36,11 @@ type fileStamp struct {
 // NewCache returns a Cache of etcDir's account files under p. Nothing is
 // read until the first Machine.
 func NewCache(p Policy, etcDir string) *Cache {
-	return &Cache{p: p, etc: etcDir}
+	c := &Cache{p: p}
+	for i, name := range []string{"passwd", "group", ManagedGroupsFile} {
+		c.files[i] = filepath.Join(etcDir, name)
+	}
+	return c
 }
 
 // Policy is the policy the cache judges by.
@@ -52,7 +56,7 @@ func (c *Cache) Machine() (*Machine, error) {
 	if c.m != nil && now == c.stamp {
 		return c.m, nil
 	}
-	m, err := ReadMachine(c.p, c.etc)
+	m, err := ReadMachine(c.p, filepath.Dir(c.files[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +68,8 @@ func (c *Cache) Machine() (*Machine, error) {
 
 func (c *Cache) stamps() [3]fileStamp {
 	var out [3]fileStamp
-	for i, name := range []string{"passwd", "group", ManagedGroupsFile} {
-		out[i] = stampOf(filepath.Join(c.etc, name))
+	for i, path := range c.files {
+		out[i] = stampOf(path)
 	}
 	return out
 }

@@ -32,6 +32,7 @@ type Machine struct {
 	groups  map[string]group // by name
 	byGID   map[uint32][]string
 	managed map[string]bool // recorded managed groups
+	marker  map[string]bool // the marker group's listed members
 }
 
 type account struct {
@@ -47,9 +48,10 @@ type group struct {
 // record) under p. It fails when passwd or group cannot be read: a fence
 // that cannot see must refuse.
 func ReadMachine(p Policy, etcDir string) (*Machine, error) {
-	m := &Machine{p: p, users: map[string]account{}, byUID: map[uint32][]string{},
-		groups: map[string]group{}, byGID: map[uint32][]string{}}
-	if err := eachLine(filepath.Join(etcDir, "passwd"), func(f []string) {
+	m := &Machine{p: p}
+	if err := eachLine(filepath.Join(etcDir, "passwd"), func(n int) {
+		m.users, m.byUID = make(map[string]account, n), make(map[uint32][]string, n)
+	}, func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -63,7 +65,9 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := eachLine(filepath.Join(etcDir, "group"), func(f []string) {
+	if err := eachLine(filepath.Join(etcDir, "group"), func(n int) {
+		m.groups, m.byGID = make(map[string]group, n), make(map[uint32][]string, n)
+	}, func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -80,6 +84,10 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 	}); err != nil {
 		return nil, err
 	}
+	m.marker = map[string]bool{}
+	for _, u := range m.groups[p.MarkerGroup].members {
+		m.marker[u] = true
+	}
 	rec, err := readRecord(filepath.Join(etcDir, ManagedGroupsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -92,11 +100,15 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 	return m, nil
 }
 
-func eachLine(path string, fn func([]string)) error {
+// eachLine calls fn with the fields of each entry of the account file at
+// path, after sized with the number of lines (so the maps are made once
+// at their size: a plugin reads the files again whenever they change).
+func eachLine(path string, sized func(int), fn func([]string)) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
+	sized(bytes.Count(data, []byte{'\n'}) + 1)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	for sc.Scan() {
@@ -124,7 +136,7 @@ func (m *Machine) UserManaged(name string) bool {
 	if !ok {
 		return false
 	}
-	return slices.Contains(marker.members, name) || a.gid == marker.gid
+	return m.marker[name] || a.gid == marker.gid
 }
 
 // UIDManaged reports whether every account with uid is managed (and there
