@@ -80,6 +80,9 @@ func (a fencedACL) SetOwnership(ctx context.Context, path string, uid, gid, mode
 	if err != nil {
 		return pathError(path, err)
 	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
+		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%s is a symlink or neither a regular file nor a directory; refusing it", path)
+	}
 	if err := a.f.Changeable(path, &st); err != nil {
 		return err
 	}
