@@ -9,15 +9,16 @@ import (
 	"testing"
 )
 
-// aclEnv is the environment the acl and sshkeys plugins run with here:
-// the sandbox's btrfs home root.
+// aclEnv is the environment the acl and sshkeys plugins run with here.
+// They take the home root from the policy now (the built-in /home here);
+// the host still passes the variable, which no longer widens anything.
 var aclEnv = []string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=/home"}
 
-// aclUser creates a sandbox account (no home) and removes it at cleanup.
+// aclUser creates a managed sandbox account (no home) and removes it at
+// cleanup: the acl plugins name only managed accounts in an entry.
 func aclUser(t *testing.T, name string) {
 	t.Helper()
-	mustRun(t, "useradd", "--no-create-home", "--shell", "/bin/sh", "--", name)
-	t.Cleanup(func() { _ = exec.Command("userdel", "--", name).Run() })
+	managedUser(t, name)
 }
 
 // aclGroup creates a sandbox group and removes it at cleanup.

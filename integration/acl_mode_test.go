@@ -51,12 +51,18 @@ func TestModeACLPlugin(t *testing.T) {
 	u, _ := user.Lookup("hcacl1")
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	if err := m.SetOwnership(ctx, f, uint32(uid), uint32(gid), 0o4710); err != nil {
+	// The fence refuses a setuid or setgid file, and a file of root.
+	for _, o := range [][3]uint32{{uint32(uid), uint32(gid), 0o4710}, {uint32(uid), uint32(gid), 0o2710}, {0, uint32(gid), 0o710}} {
+		if err := m.SetOwnership(ctx, f, o[0], o[1], o[2]); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("SetOwnership(%d:%d %o): want permission_denied, got %v", o[0], o[1], o[2], err)
+		}
+	}
+	if err := m.SetOwnership(ctx, f, uint32(uid), uint32(gid), 0o710); err != nil {
 		t.Fatal(err)
 	}
 	var st unix.Stat_t
 	unix.Stat(f, &st)
-	if st.Mode&0o7777 != 0o4710 || int(st.Uid) != uid || int(st.Gid) != gid {
+	if st.Mode&0o7777 != 0o710 || int(st.Uid) != uid || int(st.Gid) != gid {
 		t.Fatalf("SetOwnership: mode %o owner %d:%d", st.Mode&0o7777, st.Uid, st.Gid)
 	}
 	t.Run("symlinks", func(t *testing.T) { aclSymlinks(t, m, false) })

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -273,7 +274,12 @@ func TestSessionsConformance(t *testing.T) {
 		fake := fakelogind.New(&fakelogind.Session{ID: "4", User: "root", UID: 0, TTY: "pts/7", State: "active",
 			Leader: 1, PIDs: []uint32{1}, Timestamp: uint64(time.Now().UnixMicro())})
 		addr := fakelogind.Start(t, fake)
-		rep := plugintest.Run(t, logind, plugintest.Options{ScratchDir: t.TempDir(), Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + addr}})
+		bus := filepath.Dir(strings.TrimPrefix(addr, "unix:path="))
+		rep := plugintest.Run(t, logind, plugintest.Options{ScratchDir: t.TempDir(), Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + addr},
+			Keep: []string{bus}}) // the kit's sandbox hides /tmp from the plugin
+		if res, _ := rep.Result("probe"); res.Status != plugintest.Pass || strings.Contains(res.Reason, "not ready") {
+			t.Errorf("the plugin did not reach the fake logind from its sandbox: %+v", res)
+		}
 		t.Logf("\n%s", rep)
 		ss := dispense[sessions.Sessions](t, startPlugin(t, logind, "DBUS_SYSTEM_BUS_ADDRESS="+addr), sdk.ConcernSessions)
 		list, err := ss.ListSessions(context.Background(), "root")

@@ -35,8 +35,8 @@ type sshUser struct {
 func newSSHUser(t *testing.T, name string) sshUser {
 	t.Helper()
 	home := "/home/" + name
-	mustRun(t, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--", name)
-	t.Cleanup(func() { _ = exec.Command("userdel", "--", name).Run(); os.RemoveAll(home) })
+	managedUser(t, name, "--home-dir", home)
+	t.Cleanup(func() { os.RemoveAll(home) })
 	mustRun(t, "usermod", "--password", "*", "--", name)
 	u, err := user.Lookup(name)
 	if err != nil {
@@ -215,11 +215,11 @@ func sshLogin(t *testing.T, k sshkeys.SSHKeys, u sshUser, kp sshkeys.Keypair) {
 	if err := a.Grant(context.Background(), u.home, []acl.Entry{user1("hcsshdriver", "x")}, false); err != nil {
 		t.Fatal(err)
 	}
-	host, err := k.GenerateKeypair(context.Background(), sshkeys.KeypairSpec{Dir: filepath.Join(t.TempDir(), "hostkey"), Comment: "hc-test-host"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, logs := startSSHD(t, sshdOptions{HostKey: host.PrivatePath, AllowUsers: u.name})
+	// The host key is root's, outside any home: ssh-keygen makes it (the
+	// plugin gives keys to managed accounts, beneath the home roots, only).
+	hostKey := filepath.Join(t.TempDir(), "hostkey")
+	mustRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hc-test-host", "-f", hostKey)
+	port, logs := startSSHD(t, sshdOptions{HostKey: hostKey, AllowUsers: u.name})
 	login := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -24,7 +24,7 @@ import (
 // and the mount of the top level (for btrfs' own view).
 func btrfsFreshSubvolMount(t *testing.T) (home, top string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := homeTempDir(t, "hcmnt-") // beneath the policy's home root
 	img, top, home := filepath.Join(dir, "fs.img"), filepath.Join(dir, "top"), filepath.Join(dir, "home")
 	os.Mkdir(top, 0o755)
 	os.Mkdir(home, 0o755)
@@ -62,6 +62,7 @@ func btrfsFreshSubvolMount(t *testing.T) (home, top string) {
 // paths under the home root's mount.
 func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
@@ -108,6 +109,7 @@ func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 // success and one AlreadyExists, never a home owned by the wrong uid.
 func TestVolumesBtrfsConcurrentCreate(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
@@ -157,6 +159,7 @@ func TestVolumesBtrfsConcurrentCreate(t *testing.T) {
 // limited volume must repair it (rescan) and be enforced.
 func TestVolumesBtrfsInconsistentQuota(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs")
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {

@@ -145,6 +145,7 @@ func btrfsDelete(t *testing.T, v volumes.Volumes, path, name string) {
 // neither the subvolume, nor its qgroup, nor the volume is left.
 func TestVolumesBtrfsFailedCreate(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs", "faultinject")
 	// With quotas on, the temporary subvolume gets a qgroup, which the
 	// failed create must remove too.

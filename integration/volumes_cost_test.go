@@ -27,6 +27,7 @@ const volCostN = 100
 // logged; the test fails only when a step fails.
 func TestVolumesBtrfsCreateCost(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	if testing.Short() {
 		t.Skip("measurement; skipped with -short")
 	}
@@ -62,7 +63,7 @@ func volCostPlugin(t *testing.T, v volumes.Volumes, backend string) (create, del
 	start := time.Now()
 	for i := range volCostN {
 		spec := volumes.VolumeSpec{Path: fmt.Sprintf("%s/u%03d", dir, i),
-			Owner: volumes.Owner{UID: uint32(5000 + i), GID: uint32(5000 + i), Mode: 0o755}, QuotaBytes: 1 << 30}
+			Owner: volumes.Owner{UID: volUID, GID: volGID, Mode: 0o755}, QuotaBytes: 1 << 30}
 		if _, err := v.CreateVolume(ctx, spec); err != nil {
 			t.Fatal(err)
 		}

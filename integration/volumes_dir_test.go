@@ -23,7 +23,7 @@ import (
 // cleanup; a loop device set up by mount -o loop is released with it.
 func volMount(t *testing.T, fstype string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := homeTempDir(t, "hcmnt-") // beneath the policy's home root
 	mnt := filepath.Join(dir, "mnt")
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		t.Fatal(err)
@@ -58,6 +58,7 @@ func volMount(t *testing.T, fstype string) string {
 // TestVolumesDir drives the dir plugin on an ext4 loop filesystem.
 func TestVolumesDir(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "dir")
 	v := dispense[volumes.Volumes](t, startPlugin(t, bin), sdk.ConcernVolumes)
 	root := volMount(t, "ext4")
@@ -78,9 +79,13 @@ func TestVolumesDir(t *testing.T) {
 			t.Errorf("owner %d:%d mode %v", sys.Uid, sys.Gid, st.Mode())
 		}
 		other := volSpec(path, 0)
-		other.Owner.UID = 1
+		other.Owner.UID = volUID + 1 // another managed account
 		if _, err := v.CreateVolume(ctx, other); !sdkerr.Is(err, sdkerr.AlreadyExists) {
 			t.Errorf("another owner: %v", err)
+		}
+		other.Owner.UID = 1 // not a managed account: the fence refuses it first
+		if _, err := v.CreateVolume(ctx, other); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("an unmanaged owner: %v", err)
 		}
 		if _, err := v.CreateVolume(ctx, volSpec(filepath.Join(root, "bob"), volMiB)); !sdkerr.Is(err, sdkerr.FailedPrecondition) ||
 			!strings.Contains(err.Error(), "quotas unsupported by the dir plugin") {

@@ -24,6 +24,7 @@ import (
 // missing path as NotFound.
 func TestVolumesSync(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	for _, plugin := range []string{"btrfs", "dir"} {
 		t.Run(plugin, func(t *testing.T) {
 			v := dispense[volumes.Volumes](t, startPlugin(t, buildPlugin(t, plugin)), sdk.ConcernVolumes)
