@@ -66,6 +66,7 @@ func TestModeACLPlugin(t *testing.T) {
 		t.Fatalf("SetOwnership: mode %o owner %d:%d", st.Mode&0o7777, st.Uid, st.Gid)
 	}
 	t.Run("symlinks", func(t *testing.T) { aclSymlinks(t, m, false) })
+	t.Run("stays-inside", func(t *testing.T) { aclStaysInside(t, m, false) })
 	t.Run("plugintest", func(t *testing.T) {
 		plugintest.Run(t, bin, plugintest.Options{ScratchDir: aclScratch(t), Destructive: true, Env: aclEnv})
 	})

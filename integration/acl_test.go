@@ -43,6 +43,7 @@ func TestPosixACLPlugin(t *testing.T) {
 	t.Run("getfacl", func(t *testing.T) { posixGetfacl(t, a) })
 	t.Run("setfacl-crosscheck", func(t *testing.T) { posixCrosscheck(t, a) })
 	t.Run("symlinks", func(t *testing.T) { aclSymlinks(t, a, true) })
+	t.Run("stays-inside", func(t *testing.T) { aclStaysInside(t, a, true) })
 	t.Run("guards", func(t *testing.T) { posixGuards(t, a) })
 	t.Run("fork-free-cost", func(t *testing.T) { posixCost(t, a) })
 	t.Run("plugintest", func(t *testing.T) {
