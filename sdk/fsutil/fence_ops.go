@@ -36,6 +36,18 @@ func (f *Fence) OpenParent(path string) (int, string, error) {
 	return fd, filepath.Base(path), nil
 }
 
+// OpenPath opens path itself, strictly beneath a root, as an O_PATH
+// descriptor without following a symlink on the way (one at path is
+// opened as the link itself): to look at what is there before acting on
+// it.
+func (f *Fence) OpenPath(path string) (int, error) {
+	root, err := f.Below("path", path)
+	if err != nil {
+		return -1, err
+	}
+	return OpenBeneath(root, path, unix.O_PATH, 0)
+}
+
 // OpenBeneath opens path, a root or beneath one, with flags (see the
 // package function).
 func (f *Fence) OpenBeneath(path string, flags int, mode uint32) (int, error) {

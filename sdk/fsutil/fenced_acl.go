@@ -70,7 +70,7 @@ func (a fencedACL) SetOwnership(ctx context.Context, path string, uid, gid, mode
 	if err := check.Mode("mode", mode); err != nil {
 		return err
 	}
-	fd, err := a.f.OpenParentEntry(path)
+	fd, err := a.f.OpenPath(path)
 	if err != nil {
 		return err
 	}
@@ -90,17 +90,6 @@ func (a fencedACL) SetOwnership(ctx context.Context, path string, uid, gid, mode
 		return err
 	}
 	return a.next.SetOwnership(ctx, path, uid, gid, mode)
-}
-
-// OpenParentEntry opens path itself, strictly beneath a root, as an
-// O_PATH descriptor without following a symlink at it or on the way: to
-// look at what is there before acting on it.
-func (f *Fence) OpenParentEntry(path string) (int, error) {
-	root, err := f.Below("path", path)
-	if err != nil {
-		return -1, err
-	}
-	return OpenBeneath(root, path, unix.O_PATH, 0)
 }
 
 // Qualifiers checks the named entries of a grant and returns the entries

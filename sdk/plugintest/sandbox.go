@@ -64,11 +64,34 @@ func newSandbox(scratch string, keep []string) (*sandbox, error) {
 		return nil, err
 	}
 	s := &sandbox{dir: dir, outside: filepath.Join(dir, "outside"), sockDir: filepath.Join(dir, "sock")}
-	if err := s.prepare(scratch, keep); err != nil {
+	if err := s.prepare(scratch, keep); err == nil {
+		err = s.try()
+	}
+	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("plugintest sandbox: %w", err)
 	}
 	return s, nil
+}
+
+// try enters the sandbox once with true(1), so a machine where it cannot
+// be made (root without CAP_SYS_ADMIN, in a container) is a clear error
+// before any plugin runs, never a plugin run without it.
+func (s *sandbox) try() error {
+	truth, err := exec.LookPath("true")
+	if err != nil {
+		return err
+	}
+	argv, env, err := s.wrap([]string{truth})
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot run a plugin in a private mount namespace here: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 func (s *sandbox) prepare(scratch string, keep []string) error {
