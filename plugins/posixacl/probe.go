@@ -17,7 +17,11 @@ func (p *PosixACL) Probe(context.Context) identity.ProbeResult {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		return identity.ProbeResult{Reason: fmt.Sprintf("/proc/self/fd is not usable: %v", err)}
 	}
-	root := p.Guard.Fence.HomeRoots()[0]
+	roots := p.Guard.Fence.HomeRoots()
+	if len(roots) == 0 { // a closed fence: its Probe says why
+		return identity.ProbeResult{Reason: "no home root: the policy cannot be used"}
+	}
+	root := roots[0]
 	ok, err := xattrSupported(root)
 	switch {
 	case err != nil:
