@@ -5,10 +5,12 @@ package integration
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // The plugins judge every owner and ACL entry by the sandbox's account
@@ -63,4 +65,28 @@ func homeTempDir(t *testing.T, prefix string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// sandboxPolicy writes the sandbox's policy file (root:root 0644): the
+// built-in defaults, changed by change — for a test whose plugin must act
+// beneath more roots than /home. The file there before (or none) is back
+// at cleanup. Plugins read it when they start.
+func sandboxPolicy(t *testing.T, change func(*policy.Policy)) {
+	t.Helper()
+	old, err := os.ReadFile(policy.Path)
+	t.Cleanup(func() {
+		if err == nil {
+			os.WriteFile(policy.Path, old, 0o644)
+		} else {
+			os.Remove(policy.Path)
+		}
+	})
+	p := policy.Defaults("/etc")
+	change(&p)
+	if err := os.MkdirAll(filepath.Dir(policy.Path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy.Path, p.Render(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -24,7 +25,7 @@ import (
 // and the mount of the top level (for btrfs' own view).
 func btrfsFreshSubvolMount(t *testing.T) (home, top string) {
 	t.Helper()
-	dir := homeTempDir(t, "hcmnt-") // beneath the policy's home root
+	dir := t.TempDir()
 	img, top, home := filepath.Join(dir, "fs.img"), filepath.Join(dir, "top"), filepath.Join(dir, "home")
 	os.Mkdir(top, 0o755)
 	os.Mkdir(home, 0o755)
@@ -67,6 +68,8 @@ func TestVolumesBtrfsFreshSubvolMount(t *testing.T) {
 	for _, backend := range volBackends {
 		t.Run(backend, func(t *testing.T) {
 			home, top := btrfsFreshSubvolMount(t)
+			// The subvolume mount is a home root, as Ubuntu's @home is.
+			sandboxPolicy(t, func(p *policy.Policy) { p.HomeRoots = append(p.HomeRoots, home) })
 			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			ctx := context.Background()
 			if qg := btrfsQgroups(t, top); len(qg) != 0 {
@@ -177,6 +180,7 @@ func TestVolumesBtrfsInconsistentQuota(t *testing.T) {
 			if !btrfsInconsistent(t, top) {
 				t.Fatal("could not make the qgroup accounting inconsistent")
 			}
+			sandboxPolicy(t, func(p *policy.Policy) { p.HomeRoots = append(p.HomeRoots, home) })
 			v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+backend), sdk.ConcernVolumes)
 			path := filepath.Join(home, "alice")
 			if _, err := v.CreateVolume(context.Background(), volSpec(path, 8*volMiB)); err != nil {

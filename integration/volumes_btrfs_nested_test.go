@@ -17,6 +17,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -92,6 +93,7 @@ func makeAndFill(t *testing.T, make, dir string) (int64, time.Duration, bool) {
 // Nothing the user made is charged to the other home.
 func TestVolumesBtrfsNestedSubvolumes(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs")
 	for _, c := range []struct{ mode, backend string }{{"simple", "ioctl"}, {"full", "ioctl"}, {"full", "tool"}} {
 		t.Run(c.mode+"/"+c.backend, func(t *testing.T) {
@@ -197,6 +199,7 @@ func kernel() string {
 // made it) gets a group with that limit when a subvolume appears inside.
 func TestVolumesBtrfsWatcherFence(t *testing.T) {
 	sandbox.Require(t)
+	volOwners(t)
 	bin := buildPlugin(t, "btrfs")
 	outside, top := btrfsFreshSubvolMount(t)
 	inside := btrfsFreshBelowHome(t)
@@ -204,6 +207,9 @@ func TestVolumesBtrfsWatcherFence(t *testing.T) {
 		mustRun(t, "btrfs", "quota", "enable", mnt)
 		mustRun(t, "btrfs", "quota", "rescan", "-W", mnt)
 	}
+	// The plugin may act on the volume outside the home roots (an extra
+	// root of its own in the policy), where its watcher does not.
+	sandboxPolicy(t, func(p *policy.Policy) { p.Roots = map[string][]string{"btrfs": {outside}} })
 	v := dispense[volumes.Volumes](t, startPlugin(t, bin, backendE+"ioctl"), sdk.ConcernVolumes)
 	ctx := context.Background()
 	far, near := filepath.Join(outside, "alice"), filepath.Join(inside, "bob")
