@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -110,8 +111,21 @@ func dropMemberships(tx Tx, user string) error {
 	return nil
 }
 
+// delSessions ends every process of the user before anything of it is
+// removed or locked: its sessions, then every other process of its uid —
+// a daemon, a cron job, a stray that forks in a loop — since userdel
+// refuses an account still in use, and a locked account's processes would
+// run on. A sessions plugin that predates KillUser ends sessions only.
 func (s *Service) delSessions(ctx context.Context, e *journalEntry) error {
-	_, err := s.plugins.Sessions().KillUserSessions(ctx, e.User, KillGrace)
+	ss := s.plugins.Sessions()
+	ended, err := ss.KillUser(ctx, e.User, KillGrace)
+	if sdkerr.Is(err, sdkerr.Unimplemented) {
+		s.log.Warn("the sessions plugin has no KillUser: ending sessions only; processes outside them are left", "user", e.User)
+		_, err = ss.KillUserSessions(ctx, e.User, KillGrace)
+	} else if err == nil && ended.Processes > 0 {
+		s.log.Info("ended processes outside the user's sessions", "user", e.User,
+			"sessions", ended.Sessions, "processes", ended.Processes)
+	}
 	if err := FromPluginError(err); err != nil && !IsCode(err, NotFound) {
 		return err
 	}
@@ -159,7 +173,8 @@ func (s *Service) retireVolume(ctx context.Context, path, keepAs string) error {
 	return nil
 }
 
-// UserLock locks the account and ends its sessions.
+// UserLock locks the account and ends its sessions and every other
+// process of it.
 func (s *Service) UserLock(ctx context.Context, name string) (User, error) {
 	return s.setLocked(ctx, name, true)
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // sessMachine is what the machine's own /run and /var/log looked like
@@ -96,13 +98,15 @@ func sessPrivateRunLog(t *testing.T) {
 	}
 }
 
-// sessUser creates a user with password "*" (a stock sshd refuses key
-// logins to "!") and a client key in its authorized_keys; it returns the
-// private key's path. The user and every process left of it are removed
-// at cleanup.
+// sessUser creates a managed user (a member of the marker group, which
+// the sessions plugins require before they list or end anything of it)
+// with password "*" (a stock sshd refuses key logins to "!") and a client
+// key in its authorized_keys; it returns the private key's path. The user
+// and every process left of it are removed at cleanup.
 func sessUser(t *testing.T, name string) (key string, uid int) {
 	t.Helper()
-	mustRun(t, "useradd", "-m", "-p", "*", "-s", "/bin/sh", "--", name)
+	markerGroup(t)
+	mustRun(t, "useradd", "-m", "-p", "*", "-s", "/bin/sh", "-G", policy.DefaultMarkerGroup, "--", name)
 	t.Cleanup(func() {
 		sessKillUID(uid)
 		if out, err := exec.Command("userdel", "-r", "-f", "--", name).CombinedOutput(); err != nil {
@@ -133,6 +137,21 @@ func sessUser(t *testing.T, name string) (key string, uid int) {
 		}
 	}
 	return key, uid
+}
+
+// markerGroup makes the marker group exist in the sandbox, as a host's
+// start-up does, and removes it at cleanup if it made it.
+func markerGroup(t *testing.T) {
+	t.Helper()
+	if exec.Command("getent", "group", policy.DefaultMarkerGroup).Run() == nil {
+		return
+	}
+	mustRun(t, "groupadd", "--", policy.DefaultMarkerGroup)
+	t.Cleanup(func() {
+		if out, err := exec.Command("groupdel", "--", policy.DefaultMarkerGroup).CombinedOutput(); err != nil {
+			t.Errorf("groupdel: %v %s", err, out)
+		}
+	})
 }
 
 // sessKillUID kills, by pid, what is left of the test user's processes

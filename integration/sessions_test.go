@@ -19,6 +19,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
 
@@ -271,8 +272,11 @@ func TestSessionsConformance(t *testing.T) {
 		}
 	})
 	t.Run("logind-fake", func(t *testing.T) {
-		fake := fakelogind.New(&fakelogind.Session{ID: "4", User: "root", UID: 0, TTY: "pts/7", State: "active",
-			Leader: 1, PIDs: []uint32{1}, Timestamp: uint64(time.Now().UnixMicro())})
+		_, uid := sessUser(t, sessUserName)
+		fake := fakelogind.New(&fakelogind.Session{ID: "4", User: sessUserName, UID: uint32(uid), TTY: "pts/7", State: "active",
+			Leader: 1, PIDs: []uint32{1}, Timestamp: uint64(time.Now().UnixMicro())},
+			&fakelogind.Session{ID: "5", User: "root", UID: 0, State: "active", Leader: 1, PIDs: []uint32{1},
+				Timestamp: uint64(time.Now().UnixMicro())})
 		addr := fakelogind.Start(t, fake)
 		bus := filepath.Dir(strings.TrimPrefix(addr, "unix:path="))
 		rep := plugintest.Run(t, logind, plugintest.Options{ScratchDir: t.TempDir(), Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + addr},
@@ -282,9 +286,20 @@ func TestSessionsConformance(t *testing.T) {
 		}
 		t.Logf("\n%s", rep)
 		ss := dispense[sessions.Sessions](t, startPlugin(t, logind, "DBUS_SYSTEM_BUS_ADDRESS="+addr), sdk.ConcernSessions)
-		list, err := ss.ListSessions(context.Background(), "root")
+		list, err := ss.ListSessions(context.Background(), sessUserName)
 		if err != nil || len(list) != 1 || list[0].ID != "4" || list[0].TTY != "pts/7" {
 			t.Errorf("through the binary: %+v %v", list, err)
+		}
+		// root's session is neither listed nor ended, whatever the caller
+		// asks: the plugin judges by its own policy.
+		if all, err := ss.ListSessions(context.Background(), ""); err != nil || len(all) != 1 {
+			t.Errorf("everyone's sessions: %+v %v", all, err)
+		}
+		if _, err := ss.ListSessions(context.Background(), "root"); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("root's sessions: %v", err)
+		}
+		if err := ss.KillSession(context.Background(), "5", 0); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("root's session killed: %v", err)
 		}
 	})
 }

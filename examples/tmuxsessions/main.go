@@ -11,10 +11,11 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 func main() {
-	t := &Tmux{Root: os.Getenv("TMUXSESSIONS_TMPDIR"), Run: execRun}
+	t := &Tmux{Root: os.Getenv("TMUXSESSIONS_TMPDIR"), Run: execRun, Guard: guard.Load()}
 	sdk.Serve(sdk.Config{
 		Name:     "tmuxsessions",
 		Version:  "0.1.0",

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/uidkill"
 )
 
 // listFormat asks tmux for one tab-separated line per session.
@@ -115,4 +118,31 @@ func (t *Tmux) KillUserSessions(ctx context.Context, user string, grace time.Dur
 		}
 	}
 	return len(list), nil
+}
+
+// KillUser ends user's tmux sessions, then every other process of its uid:
+// a delete or a lock needs the account idle, and a process outside tmux is
+// no session of this plugin's. The uid is judged by the root-owned policy
+// (sdk/sessions/guard), never taken from the caller, and signalled with
+// sdk/sessions/uidkill, which no forking process can outrun.
+func (t *Tmux) KillUser(ctx context.Context, user string, grace time.Duration) (sessions.Ended, error) {
+	uid, err := t.guard().UID(user)
+	if sdk.IsCode(err, sdk.NotFound) {
+		return sessions.Ended{}, nil // no account, nothing of it runs
+	} else if err != nil {
+		return sessions.Ended{}, err
+	}
+	var e sessions.Ended
+	if e.Sessions, err = t.KillUserSessions(ctx, user, grace); err != nil {
+		return e, err
+	}
+	e.Processes, err = uidkill.Killer{}.End(ctx, uid, grace)
+	return e, err
+}
+
+func (t *Tmux) guard() *guard.Guard {
+	if t.Guard == nil {
+		t.Guard = guard.Load()
+	}
+	return t.Guard
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 // Tmux lists and kills the tmux sessions of every user, found through the
@@ -26,6 +27,9 @@ type Tmux struct {
 	sessions.Unimplemented // a later contract method answers Unimplemented
 	Root                   string
 	Run                    Runner
+	// Guard judges which users KillUser may end (the policy's managed
+	// accounts); guard.Load() on first use when nil.
+	Guard *guard.Guard
 }
 
 var _ sessions.Sessions = (*Tmux)(nil)

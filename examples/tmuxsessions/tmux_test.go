@@ -9,7 +9,11 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 func needTmux(t *testing.T) {
@@ -71,4 +75,28 @@ func TestPluginPassesConformance(t *testing.T) {
 	// As root the kit runs the plugin in a sandbox with an empty /tmp:
 	// the test's tmux socket directory must stay visible.
 	plugintest.Run(t, bin, plugintest.Options{Env: []string{"TMUXSESSIONS_TMPDIR=" + root}, Keep: []string{root}})
+}
+
+// TestKillUserIsFenced: KillUser judges the user by the policy, never by
+// its caller: root and an account outside the marker group are refused,
+// and a name without an account has nothing to end.
+func TestKillUserIsFenced(t *testing.T) {
+	etc := t.TempDir()
+	for name, text := range map[string]string{
+		"passwd": "root:x:0:0::/root:/bin/sh\ndebian:x:1000:1000::/home/debian:/bin/sh\n",
+		"group":  "root:x:0:\ncodescalers:x:998:root\n",
+	} {
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm := &Tmux{Root: t.TempDir(), Run: execRun, Guard: guard.New(policy.Defaults(etc), etc)}
+	for _, user := range []string{"root", "debian"} {
+		if _, err := tm.KillUser(context.Background(), user, 0); !sdk.IsCode(err, sdk.PermissionDenied) {
+			t.Errorf("KillUser(%s) = %v, want PermissionDenied", user, err)
+		}
+	}
+	if e, err := tm.KillUser(context.Background(), "nobody-here", 0); err != nil || e != (sessions.Ended{}) {
+		t.Errorf("KillUser of a name without an account: %+v %v", e, err)
+	}
 }

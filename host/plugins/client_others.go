@@ -185,3 +185,11 @@ func (c sessionsClient) KillUserSessions(ctx context.Context, user string, grace
 	})
 	return out, err
 }
+
+func (c sessionsClient) KillUser(ctx context.Context, user string, grace time.Duration) (out sessions.Ended, err error) {
+	err = call(c.m, ctx, sessions.Name, func(ctx context.Context, p sessions.Sessions) (err error) {
+		out, err = p.KillUser(ctx, user, grace)
+		return err
+	})
+	return out, err
+}

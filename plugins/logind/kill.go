@@ -12,20 +12,69 @@ import (
 
 // KillSession ends session id: SIGHUP to all its processes, SIGTERM after
 // grace/2, then TerminateSession and SIGKILL after the rest of grace. A
-// session logind does not know is already ended.
+// session logind does not know is already ended; a session of an account
+// the guard does not admit is refused.
 func (l *Logind) KillSession(ctx context.Context, id string, grace time.Duration) error {
 	if err := sessions.ValidateID(id); err != nil {
 		return err
 	}
-	return l.with(ctx, func(b bus) error { return l.end(ctx, b, id, grace) })
+	if err := l.guard.Err(); err != nil {
+		return err
+	}
+	return l.with(ctx, func(b bus) error {
+		s, err := b.Session(ctx, id)
+		if sdkerr.Is(err, sdkerr.NotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := l.guard.User(s.User); err != nil {
+			return sdkerr.Wrap(err, sdkerr.PermissionDenied, "session %s is %s's: %v", id, s.User, err)
+		}
+		return l.end(ctx, b, id, grace)
+	})
 }
 
 // KillUserSessions ends all of user's sessions at once and returns how
-// many there were.
+// many there were. A user without an account has none.
 func (l *Logind) KillUserSessions(ctx context.Context, user string, grace time.Duration) (int, error) {
 	if err := sessions.ValidateUser(user); err != nil {
 		return 0, err
 	}
+	if err := l.guard.User(user); sdkerr.Is(err, sdkerr.NotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	return l.killSessions(ctx, user, grace)
+}
+
+// KillUser ends user's sessions through logind, then every other process
+// of its uid (uidkill: race-free against a process that forks in a loop),
+// which logind does not track: a daemon, a cron job, a process started
+// without a login session. A user without an account has nothing to end.
+func (l *Logind) KillUser(ctx context.Context, user string, grace time.Duration) (sessions.Ended, error) {
+	if err := sessions.ValidateUser(user); err != nil {
+		return sessions.Ended{}, err
+	}
+	if err := sessions.ValidateGrace(grace); err != nil {
+		return sessions.Ended{}, err
+	}
+	uid, err := l.guard.UID(user)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return sessions.Ended{}, nil
+	} else if err != nil {
+		return sessions.Ended{}, err
+	}
+	var e sessions.Ended
+	if e.Sessions, err = l.killSessions(ctx, user, grace); err != nil {
+		return e, err
+	}
+	e.Processes, err = l.killer.End(ctx, uid, grace)
+	return e, err
+}
+
+func (l *Logind) killSessions(ctx context.Context, user string, grace time.Duration) (int, error) {
 	var n int
 	err := l.with(ctx, func(b bus) error {
 		refs, err := b.ListSessions(ctx)

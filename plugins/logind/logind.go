@@ -12,6 +12,8 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/uidkill"
 )
 
 // bus is what the plugin needs of logind; *login1.Client is the real one,
@@ -29,30 +31,40 @@ type bus interface {
 
 var _ bus = (*login1.Client)(nil)
 
-// Logind serves the sessions concern through systemd-logind.
+// Logind serves the sessions concern through systemd-logind, for the
+// managed accounts its guard admits and no one else.
 type Logind struct {
-	dial func(ctx context.Context) (bus, error)
-	now  func() time.Time
-	self int
+	dial  func(ctx context.Context) (bus, error)
+	now   func() time.Time
+	self  int
+	guard *guard.Guard
 	// killWait is how long a session gets to vanish after SIGKILL.
 	killWait time.Duration
+	// killer ends what is left of a user outside its sessions.
+	killer uidkill.Killer
 }
 
 var _ sessions.Sessions = (*Logind)(nil)
 
 // New talks to logind on the system bus, one connection per call: calls
 // are rare, and a restarted logind or bus is picked up without state.
-func New() *Logind {
+// It acts only on the users g admits.
+func New(g *guard.Guard) *Logind {
 	return &Logind{
 		dial:     func(ctx context.Context) (bus, error) { return login1.Dial(ctx) },
 		now:      time.Now,
 		self:     os.Getpid(),
+		guard:    g,
 		killWait: 5 * time.Second,
 	}
 }
 
-// Probe is ready when logind owns its name on the system bus.
+// Probe is ready when logind owns its name on the system bus and the
+// plugin's policy could be read.
 func (l *Logind) Probe(ctx context.Context) identity.ProbeResult {
+	if err := l.guard.Err(); err != nil {
+		return identity.ProbeResult{Reason: err.Error()}
+	}
 	b, err := l.dial(ctx)
 	if err != nil {
 		return identity.ProbeResult{Reason: login1.NotRunning + " (no system bus)"}
@@ -78,19 +90,32 @@ func (l *Logind) with(ctx context.Context, fn func(b bus) error) error {
 	return fn(b)
 }
 
-// ListSessions lists user's sessions, or everyone's when user is "".
+// ListSessions lists user's sessions, or every managed user's when user
+// is "". Another account's are refused (PermissionDenied), and a name
+// without an account has none.
 func (l *Logind) ListSessions(ctx context.Context, user string) ([]sessions.Session, error) {
 	if err := check.OptionalName("user", user); err != nil {
 		return nil, err
 	}
+	if user != "" {
+		if err := l.guard.User(user); sdkerr.Is(err, sdkerr.NotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	managed, err := l.guard.Managed()
+	if err != nil {
+		return nil, err
+	}
 	var out []sessions.Session
-	err := l.with(ctx, func(b bus) error {
+	err = l.with(ctx, func(b bus) error {
 		refs, err := b.ListSessions(ctx)
 		if err != nil {
 			return err
 		}
 		for _, r := range refs {
-			if user != "" && r.User != user {
+			if (user != "" && r.User != user) || !managed(r.User) {
 				continue
 			}
 			s, err := l.session(ctx, b, r.ID)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/logind/fakelogind"
 	"github.com/threefoldtech/hero_codescalers/plugins/logind/internal/login1"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 // fakeBus is the map-backed seam: sessions whose processes vanish on any
@@ -120,7 +124,65 @@ func newFake() *fakeBus {
 
 func plugin(f *fakeBus) *Logind {
 	return &Logind{dial: func(context.Context) (bus, error) { return f, nil },
-		now: func() time.Time { return now }, self: 4242, killWait: time.Second}
+		now: func() time.Time { return now }, self: 4242, killWait: time.Second, guard: testGuard}
+}
+
+// testGuard judges by a scratch etc: alice, bob and carol are managed,
+// debian is a person's own account.
+var testGuard = func() *guard.Guard {
+	etc, err := os.MkdirTemp("", "logind-etc-")
+	if err != nil {
+		panic(err)
+	}
+	files := map[string]string{
+		"passwd": "root:x:0:0::/root:/bin/sh\ndebian:x:1000:1000::/home/debian:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n" +
+			"bob:x:1002:1002::/home/bob:/bin/sh\ncarol:x:1003:1003::/home/carol:/bin/sh\n",
+		"group": "root:x:0:\ncodescalers:x:998:alice,bob,carol\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(text), 0o644); err != nil {
+			panic(err)
+		}
+	}
+	return guard.New(policy.Defaults(etc), etc)
+}()
+
+// TestRefusesUnmanaged: root's and a person's own sessions are neither
+// listed nor signalled, whatever the caller asks.
+func TestRefusesUnmanaged(t *testing.T) {
+	f := newFake()
+	f.sessions["9"] = &fakeSession{props: login1.Session{ID: "9", User: "root", UID: 0, Scope: "session-9.scope", Leader: 1}, pids: []int{1}}
+	f.sessions["10"] = &fakeSession{props: login1.Session{ID: "10", User: "debian", UID: 1000, Leader: 77}, pids: []int{77}}
+	l := plugin(f)
+	ctx := context.Background()
+	for _, user := range []string{"root", "debian"} {
+		if _, err := l.ListSessions(ctx, user); !sdkerr.Is(err, sdkerr.PermissionDenied) || !strings.Contains(err.Error(), user) {
+			t.Errorf("ListSessions(%s) = %v", user, err)
+		}
+		if _, err := l.KillUserSessions(ctx, user, 0); !sdkerr.Is(err, sdkerr.PermissionDenied) || !strings.Contains(err.Error(), user) {
+			t.Errorf("KillUserSessions(%s) = %v", user, err)
+		}
+		if _, err := l.KillUser(ctx, user, 0); !sdkerr.Is(err, sdkerr.PermissionDenied) || !strings.Contains(err.Error(), user) {
+			t.Errorf("KillUser(%s) = %v", user, err)
+		}
+	}
+	for _, id := range []string{"9", "10"} {
+		if err := l.KillSession(ctx, id, 0); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+			t.Errorf("KillSession(%s) = %v", id, err)
+		}
+	}
+	all, err := l.ListSessions(ctx, "")
+	if err != nil || len(all) != 3 {
+		t.Errorf("everyone's: %+v %v", all, err)
+	}
+	for _, s := range all {
+		if s.User == "root" || s.User == "debian" {
+			t.Errorf("listed %s's session %s", s.User, s.ID)
+		}
+	}
+	if calls := f.Calls(); len(calls) != 0 {
+		t.Errorf("signals sent: %q", calls)
+	}
 }
 
 func TestListMapping(t *testing.T) {
@@ -203,8 +265,8 @@ func TestKillMissingAndOwn(t *testing.T) {
 	if err := l.KillSession(context.Background(), "3", time.Second); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("own session: %v", err)
 	}
-	if len(f.Calls()) != 1 || !strings.HasPrefix(f.Calls()[0], "99 ") {
-		t.Fatalf("signals sent: %q", f.Calls())
+	if len(f.Calls()) != 0 {
+		t.Fatalf("signals sent: %q (a missing session is looked up, not signalled)", f.Calls())
 	}
 }
 
@@ -251,7 +313,7 @@ func TestProbe(t *testing.T) {
 	if r := plugin(f).Probe(context.Background()); r.Ready || !strings.HasPrefix(r.Reason, "systemd-logind is not running") {
 		t.Fatalf("not running: %+v", r)
 	}
-	l := &Logind{dial: func(context.Context) (bus, error) { return nil, sdkerr.Errorf(sdkerr.Unavailable, "no bus") }}
+	l := &Logind{dial: func(context.Context) (bus, error) { return nil, sdkerr.Errorf(sdkerr.Unavailable, "no bus") }, guard: testGuard}
 	if r := l.Probe(context.Background()); r.Ready || !strings.HasPrefix(r.Reason, "systemd-logind is not running") {
 		t.Fatalf("no bus: %+v", r)
 	}
@@ -263,7 +325,7 @@ func TestThroughDBus(t *testing.T) {
 	fake := fakelogind.New(&fakelogind.Session{ID: "5", User: "carol", UID: 1003, TTY: "pts/4", State: "active",
 		Leader: 600, Timestamp: 1_700_000_000_000_000, IdleSinceHint: 1_700_000_300_000_000, PIDs: []uint32{601, 600}})
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", fakelogind.Start(t, fake))
-	l := New()
+	l := New(testGuard)
 	l.now = func() time.Time { return now }
 	ctx := context.Background()
 	if r := l.Probe(ctx); !r.Ready {

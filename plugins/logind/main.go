@@ -2,16 +2,19 @@
 // systemd-logind: it lists and ends login sessions through logind's D-Bus
 // API, so sessions are exactly the ones logind tracks (their processes are
 // the session's scope). Where logind does not run, its Probe says so and
-// every call fails with Unavailable.
+// every call fails with Unavailable. It acts only on the accounts its
+// policy manages (sdk/sessions/guard), and KillUser ends every process of
+// such an account, inside logind's sessions or not.
 package main
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 func main() {
-	l := New()
+	l := New(guard.Load())
 	sdk.Serve(sdk.Config{
 		Name:     "logind",
 		Version:  "0.1.0",

@@ -1,6 +1,8 @@
 // Command procfs is the built-in sessions plugin that works on any Linux,
 // with or without systemd: it finds login sessions in /proc and utmp and
-// ends them with signals. See internal/discover for what a session is.
+// ends them with signals. See internal/discover for what a session is. It
+// acts only on the accounts its policy manages (sdk/sessions/guard), and
+// KillUser ends every process of such an account, sessions or not.
 package main
 
 import (
@@ -8,6 +10,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
 // UtmpEnv names the environment variable that overrides the utmp path
@@ -15,7 +18,7 @@ import (
 const UtmpEnv = "HERO_CODESCALERS_PROCFS_UTMP"
 
 func main() {
-	p := New(os.Getenv(UtmpEnv))
+	p := New(os.Getenv(UtmpEnv), guard.Load())
 	sdk.Serve(sdk.Config{
 		Name:     "procfs",
 		Version:  "0.1.0",

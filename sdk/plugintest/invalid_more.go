@@ -116,6 +116,10 @@ func badSessions(s sessions.Sessions) []badCase {
 				_, err := s.KillUserSessions(ctx, n, 0)
 				return err
 			}},
+			badCase{fmt.Sprintf("KillUser(%q)", n), func(ctx context.Context) error {
+				_, err := s.KillUser(ctx, n, 0)
+				return err
+			}},
 		)
 		if n != "" {
 			cases = append(cases, badCase{fmt.Sprintf("ListSessions(%q)", n), func(ctx context.Context) error {

@@ -10,18 +10,43 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 )
 
-// Fake is an in-memory Sessions for unit tests: Add puts a session in, the
-// kill calls take them out. It keeps the contract's input checks.
+// Fake is an in-memory Sessions for unit tests: Add puts a session in,
+// AddProcesses a user's processes outside any session, the kill calls take
+// them out. It keeps the contract's input checks.
 type Fake struct {
 	mu       sync.Mutex
 	sessions map[string]Session
+	procs    map[string]int // processes outside sessions, by user
 	killed   []string
+	users    []string // the users KillUser ended, in order
 }
 
 var _ Sessions = (*Fake)(nil)
 
 // NewFake returns a Fake without sessions.
-func NewFake() *Fake { return &Fake{sessions: map[string]Session{}} }
+func NewFake() *Fake { return &Fake{sessions: map[string]Session{}, procs: map[string]int{}} }
+
+// AddProcesses gives user n more processes that belong to no session (a
+// daemon, a cron job): only KillUser ends them.
+func (f *Fake) AddProcesses(user string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.procs[user] += n
+}
+
+// Processes is how many processes outside sessions user still has.
+func (f *Fake) Processes(user string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.procs[user]
+}
+
+// KilledUsers lists the users KillUser ended, in order.
+func (f *Fake) KilledUsers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.users)
+}
 
 // Add puts a session in, replacing one with the same ID.
 func (f *Fake) Add(s Session) {
@@ -78,6 +103,26 @@ func (f *Fake) KillUserSessions(_ context.Context, user string, grace time.Durat
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.killSessions(user), nil
+}
+
+func (f *Fake) KillUser(_ context.Context, user string, grace time.Duration) (Ended, error) {
+	if err := ValidateUser(user); err != nil {
+		return Ended{}, err
+	}
+	if err := ValidateGrace(grace); err != nil {
+		return Ended{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := Ended{Sessions: f.killSessions(user), Processes: f.procs[user]}
+	delete(f.procs, user)
+	f.users = append(f.users, user)
+	return e, nil
+}
+
+// killSessions ends user's sessions; the caller holds f.mu.
+func (f *Fake) killSessions(user string) int {
 	ids := make([]string, 0)
 	for id, s := range f.sessions {
 		if s.User == user {
@@ -89,5 +134,5 @@ func (f *Fake) KillUserSessions(_ context.Context, user string, grace time.Durat
 		delete(f.sessions, id)
 	}
 	f.killed = append(f.killed, ids...)
-	return len(ids), nil
+	return len(ids)
 }

@@ -3,7 +3,10 @@
 // checks, and a map-backed fake; the go-plugin glue and the gRPC client and
 // server adapters are in sessions/sessionsgrpc. Ending a session that is
 // already gone succeeds, and "all users" is never a target: KillUserSessions
-// refuses an empty user.
+// and KillUser refuse an empty user. A plugin acts only on the accounts its
+// policy manages (sdk/policy): anything else is PermissionDenied, whatever
+// the caller asks; sessions/uidkill is the race-free end of every process
+// of a uid that KillUser needs.
 package sessions
 
 import (
@@ -28,6 +31,20 @@ type Sessions interface {
 	KillSession(ctx context.Context, id string, grace time.Duration) error
 	// KillUserSessions ends all of user's sessions and returns how many.
 	KillUserSessions(ctx context.Context, user string, grace time.Duration) (int, error)
+	// KillUser ends every process of user, as a delete or a lock needs
+	// before the account changes: its sessions first (as
+	// KillUserSessions), then every other process running as its uid —
+	// a daemon, a cron job, a process started without a login session,
+	// and whatever they fork meanwhile — until none is left. A user
+	// without an account has none: NotFound.
+	KillUser(ctx context.Context, user string, grace time.Duration) (Ended, error)
+}
+
+// Ended counts what KillUser ended: the user's sessions, and the
+// processes outside them that were still running afterwards.
+type Ended struct {
+	Sessions  int
+	Processes int
 }
 
 // Session is one login session.
@@ -58,4 +75,7 @@ func (Unimplemented) KillSession(context.Context, string, time.Duration) error {
 }
 func (Unimplemented) KillUserSessions(context.Context, string, time.Duration) (int, error) {
 	return 0, unimplemented("KillUserSessions")
+}
+func (Unimplemented) KillUser(context.Context, string, time.Duration) (Ended, error) {
+	return Ended{}, unimplemented("KillUser")
 }

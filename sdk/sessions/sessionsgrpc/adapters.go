@@ -67,6 +67,21 @@ func (s *Server) KillUserSessions(ctx context.Context, r *sessionsv1.KillUserSes
 	return &sessionsv1.KillUserSessionsResponse{Killed: uint32(n)}, nil
 }
 
+func (s *Server) KillUser(ctx context.Context, r *sessionsv1.KillUserRequest) (*sessionsv1.KillUserResponse, error) {
+	grace := time.Duration(r.GetGraceMs()) * time.Millisecond
+	if err := sessions.ValidateUser(r.GetUser()); err != nil {
+		return nil, sdkerrgrpc.ToStatus(err)
+	}
+	if err := sessions.ValidateGrace(grace); err != nil {
+		return nil, sdkerrgrpc.ToStatus(err)
+	}
+	e, err := s.impl.KillUser(ctx, r.GetUser(), grace)
+	if err != nil {
+		return nil, sdkerrgrpc.ToStatus(err)
+	}
+	return &sessionsv1.KillUserResponse{Sessions: uint32(e.Sessions), Processes: uint32(e.Processes)}, nil
+}
+
 // Client is the host side: a sessions.Sessions over a gRPC connection. It
 // does not check input itself, so the conformance kit sees what the plugin
 // does.
@@ -104,6 +119,14 @@ func (c *Client) KillUserSessions(ctx context.Context, user string, grace time.D
 		return 0, sdkerrgrpc.FromStatus(err)
 	}
 	return int(r.GetKilled()), nil
+}
+
+func (c *Client) KillUser(ctx context.Context, user string, grace time.Duration) (sessions.Ended, error) {
+	r, err := c.rpc.KillUser(ctx, &sessionsv1.KillUserRequest{User: user, GraceMs: graceMs(grace)})
+	if err != nil {
+		return sessions.Ended{}, sdkerrgrpc.FromStatus(err)
+	}
+	return sessions.Ended{Sessions: int(r.GetSessions()), Processes: int(r.GetProcesses())}, nil
 }
 
 func graceMs(d time.Duration) uint32 {

@@ -66,3 +66,27 @@ func TestEmptyUserIsNeverEveryone(t *testing.T) {
 		t.Errorf("hour-long grace: %v", err)
 	}
 }
+
+// TestKillUserRoundTrip: KillUser ends the sessions and the processes
+// outside them, and says how many of each; an empty user is refused
+// before the plugin sees it.
+func TestKillUserRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	c, fake := client(t)
+	fake.Add(sessions.Session{ID: "3", User: "alice"})
+	fake.Add(sessions.Session{ID: "5", User: "bob"})
+	fake.AddProcesses("alice", 4)
+	e, err := c.KillUser(ctx, "alice", time.Second)
+	if err != nil || e != (sessions.Ended{Sessions: 1, Processes: 4}) {
+		t.Fatalf("%+v %v", e, err)
+	}
+	if fake.Processes("alice") != 0 || !slices.Equal(fake.KilledUsers(), []string{"alice"}) {
+		t.Errorf("left %d, killed %v", fake.Processes("alice"), fake.KilledUsers())
+	}
+	if _, err := c.KillUser(ctx, "", 0); !sdkerr.Is(err, sdkerr.InvalidArgument) {
+		t.Errorf("empty user: %v", err)
+	}
+	if left, _ := c.ListSessions(ctx, "bob"); len(left) != 1 {
+		t.Errorf("bob's session went too: %+v", left)
+	}
+}

@@ -389,6 +389,116 @@ func (x *KillUserSessionsResponse) GetKilled() uint32 {
 	return 0
 }
 
+// KillUserRequest ends every process of user before its account goes:
+// its sessions first, then every other process running as its uid (a
+// daemon, a cron job, a process started without a login session), forked
+// meanwhile or not. A user without an account has none: NotFound.
+type KillUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	GraceMs       uint32                 `protobuf:"varint,2,opt,name=grace_ms,json=graceMs,proto3" json:"grace_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KillUserRequest) Reset() {
+	*x = KillUserRequest{}
+	mi := &file_sessions_v1_sessions_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KillUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KillUserRequest) ProtoMessage() {}
+
+func (x *KillUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sessions_v1_sessions_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KillUserRequest.ProtoReflect.Descriptor instead.
+func (*KillUserRequest) Descriptor() ([]byte, []int) {
+	return file_sessions_v1_sessions_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *KillUserRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *KillUserRequest) GetGraceMs() uint32 {
+	if x != nil {
+		return x.GraceMs
+	}
+	return 0
+}
+
+// KillUserResponse counts the sessions ended and the processes outside
+// them that had to be ended as well.
+type KillUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sessions      uint32                 `protobuf:"varint,1,opt,name=sessions,proto3" json:"sessions,omitempty"`
+	Processes     uint32                 `protobuf:"varint,2,opt,name=processes,proto3" json:"processes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KillUserResponse) Reset() {
+	*x = KillUserResponse{}
+	mi := &file_sessions_v1_sessions_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KillUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KillUserResponse) ProtoMessage() {}
+
+func (x *KillUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sessions_v1_sessions_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KillUserResponse.ProtoReflect.Descriptor instead.
+func (*KillUserResponse) Descriptor() ([]byte, []int) {
+	return file_sessions_v1_sessions_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *KillUserResponse) GetSessions() uint32 {
+	if x != nil {
+		return x.Sessions
+	}
+	return 0
+}
+
+func (x *KillUserResponse) GetProcesses() uint32 {
+	if x != nil {
+		return x.Processes
+	}
+	return 0
+}
+
 var File_sessions_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_sessions_v1_sessions_proto_rawDesc = "" +
@@ -415,11 +525,18 @@ const file_sessions_v1_sessions_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x19\n" +
 	"\bgrace_ms\x18\x02 \x01(\rR\agraceMs\"2\n" +
 	"\x18KillUserSessionsResponse\x12\x16\n" +
-	"\x06killed\x18\x01 \x01(\rR\x06killed2\xf9\x02\n" +
+	"\x06killed\x18\x01 \x01(\rR\x06killed\"@\n" +
+	"\x0fKillUserRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x19\n" +
+	"\bgrace_ms\x18\x02 \x01(\rR\agraceMs\"L\n" +
+	"\x10KillUserResponse\x12\x1a\n" +
+	"\bsessions\x18\x01 \x01(\rR\bsessions\x12\x1c\n" +
+	"\tprocesses\x18\x02 \x01(\rR\tprocesses2\xe4\x03\n" +
 	"\bSessions\x12u\n" +
 	"\fListSessions\x121.hero_codescalers.sessions.v1.ListSessionsRequest\x1a2.hero_codescalers.sessions.v1.ListSessionsResponse\x12r\n" +
 	"\vKillSession\x120.hero_codescalers.sessions.v1.KillSessionRequest\x1a1.hero_codescalers.sessions.v1.KillSessionResponse\x12\x81\x01\n" +
-	"\x10KillUserSessions\x125.hero_codescalers.sessions.v1.KillUserSessionsRequest\x1a6.hero_codescalers.sessions.v1.KillUserSessionsResponseBLZJgithub.com/threefoldtech/hero_codescalers/sdk/proto/sessions/v1;sessionsv1b\x06proto3"
+	"\x10KillUserSessions\x125.hero_codescalers.sessions.v1.KillUserSessionsRequest\x1a6.hero_codescalers.sessions.v1.KillUserSessionsResponse\x12i\n" +
+	"\bKillUser\x12-.hero_codescalers.sessions.v1.KillUserRequest\x1a..hero_codescalers.sessions.v1.KillUserResponseBLZJgithub.com/threefoldtech/hero_codescalers/sdk/proto/sessions/v1;sessionsv1b\x06proto3"
 
 var (
 	file_sessions_v1_sessions_proto_rawDescOnce sync.Once
@@ -433,7 +550,7 @@ func file_sessions_v1_sessions_proto_rawDescGZIP() []byte {
 	return file_sessions_v1_sessions_proto_rawDescData
 }
 
-var file_sessions_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sessions_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_sessions_v1_sessions_proto_goTypes = []any{
 	(*Session)(nil),                  // 0: hero_codescalers.sessions.v1.Session
 	(*ListSessionsRequest)(nil),      // 1: hero_codescalers.sessions.v1.ListSessionsRequest
@@ -442,17 +559,21 @@ var file_sessions_v1_sessions_proto_goTypes = []any{
 	(*KillSessionResponse)(nil),      // 4: hero_codescalers.sessions.v1.KillSessionResponse
 	(*KillUserSessionsRequest)(nil),  // 5: hero_codescalers.sessions.v1.KillUserSessionsRequest
 	(*KillUserSessionsResponse)(nil), // 6: hero_codescalers.sessions.v1.KillUserSessionsResponse
+	(*KillUserRequest)(nil),          // 7: hero_codescalers.sessions.v1.KillUserRequest
+	(*KillUserResponse)(nil),         // 8: hero_codescalers.sessions.v1.KillUserResponse
 }
 var file_sessions_v1_sessions_proto_depIdxs = []int32{
 	0, // 0: hero_codescalers.sessions.v1.ListSessionsResponse.sessions:type_name -> hero_codescalers.sessions.v1.Session
 	1, // 1: hero_codescalers.sessions.v1.Sessions.ListSessions:input_type -> hero_codescalers.sessions.v1.ListSessionsRequest
 	3, // 2: hero_codescalers.sessions.v1.Sessions.KillSession:input_type -> hero_codescalers.sessions.v1.KillSessionRequest
 	5, // 3: hero_codescalers.sessions.v1.Sessions.KillUserSessions:input_type -> hero_codescalers.sessions.v1.KillUserSessionsRequest
-	2, // 4: hero_codescalers.sessions.v1.Sessions.ListSessions:output_type -> hero_codescalers.sessions.v1.ListSessionsResponse
-	4, // 5: hero_codescalers.sessions.v1.Sessions.KillSession:output_type -> hero_codescalers.sessions.v1.KillSessionResponse
-	6, // 6: hero_codescalers.sessions.v1.Sessions.KillUserSessions:output_type -> hero_codescalers.sessions.v1.KillUserSessionsResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
+	7, // 4: hero_codescalers.sessions.v1.Sessions.KillUser:input_type -> hero_codescalers.sessions.v1.KillUserRequest
+	2, // 5: hero_codescalers.sessions.v1.Sessions.ListSessions:output_type -> hero_codescalers.sessions.v1.ListSessionsResponse
+	4, // 6: hero_codescalers.sessions.v1.Sessions.KillSession:output_type -> hero_codescalers.sessions.v1.KillSessionResponse
+	6, // 7: hero_codescalers.sessions.v1.Sessions.KillUserSessions:output_type -> hero_codescalers.sessions.v1.KillUserSessionsResponse
+	8, // 8: hero_codescalers.sessions.v1.Sessions.KillUser:output_type -> hero_codescalers.sessions.v1.KillUserResponse
+	5, // [5:9] is the sub-list for method output_type
+	1, // [1:5] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
 	1, // [1:1] is the sub-list for extension extendee
 	0, // [0:1] is the sub-list for field type_name
@@ -469,7 +590,7 @@ func file_sessions_v1_sessions_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sessions_v1_sessions_proto_rawDesc), len(file_sessions_v1_sessions_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

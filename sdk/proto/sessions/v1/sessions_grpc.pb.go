@@ -24,6 +24,7 @@ const (
 	Sessions_ListSessions_FullMethodName     = "/hero_codescalers.sessions.v1.Sessions/ListSessions"
 	Sessions_KillSession_FullMethodName      = "/hero_codescalers.sessions.v1.Sessions/KillSession"
 	Sessions_KillUserSessions_FullMethodName = "/hero_codescalers.sessions.v1.Sessions/KillUserSessions"
+	Sessions_KillUser_FullMethodName         = "/hero_codescalers.sessions.v1.Sessions/KillUser"
 )
 
 // SessionsClient is the client API for Sessions service.
@@ -33,6 +34,7 @@ type SessionsClient interface {
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	KillSession(ctx context.Context, in *KillSessionRequest, opts ...grpc.CallOption) (*KillSessionResponse, error)
 	KillUserSessions(ctx context.Context, in *KillUserSessionsRequest, opts ...grpc.CallOption) (*KillUserSessionsResponse, error)
+	KillUser(ctx context.Context, in *KillUserRequest, opts ...grpc.CallOption) (*KillUserResponse, error)
 }
 
 type sessionsClient struct {
@@ -73,6 +75,16 @@ func (c *sessionsClient) KillUserSessions(ctx context.Context, in *KillUserSessi
 	return out, nil
 }
 
+func (c *sessionsClient) KillUser(ctx context.Context, in *KillUserRequest, opts ...grpc.CallOption) (*KillUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KillUserResponse)
+	err := c.cc.Invoke(ctx, Sessions_KillUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionsServer is the server API for Sessions service.
 // All implementations must embed UnimplementedSessionsServer
 // for forward compatibility.
@@ -80,6 +92,7 @@ type SessionsServer interface {
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	KillSession(context.Context, *KillSessionRequest) (*KillSessionResponse, error)
 	KillUserSessions(context.Context, *KillUserSessionsRequest) (*KillUserSessionsResponse, error)
+	KillUser(context.Context, *KillUserRequest) (*KillUserResponse, error)
 	mustEmbedUnimplementedSessionsServer()
 }
 
@@ -98,6 +111,9 @@ func (UnimplementedSessionsServer) KillSession(context.Context, *KillSessionRequ
 }
 func (UnimplementedSessionsServer) KillUserSessions(context.Context, *KillUserSessionsRequest) (*KillUserSessionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method KillUserSessions not implemented")
+}
+func (UnimplementedSessionsServer) KillUser(context.Context, *KillUserRequest) (*KillUserResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method KillUser not implemented")
 }
 func (UnimplementedSessionsServer) mustEmbedUnimplementedSessionsServer() {}
 func (UnimplementedSessionsServer) testEmbeddedByValue()                  {}
@@ -174,6 +190,24 @@ func _Sessions_KillUserSessions_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Sessions_KillUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KillUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionsServer).KillUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Sessions_KillUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionsServer).KillUser(ctx, req.(*KillUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Sessions_ServiceDesc is the grpc.ServiceDesc for Sessions service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -192,6 +226,10 @@ var Sessions_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "KillUserSessions",
 			Handler:    _Sessions_KillUserSessions_Handler,
+		},
+		{
+			MethodName: "KillUser",
+			Handler:    _Sessions_KillUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
