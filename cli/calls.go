@@ -102,11 +102,20 @@ func (pluginListCmd) Run(rt *runCtx) error {
 		return err
 	}
 	return rt.emit(api.PluginListResult{Plugins: ps}, func(w io.Writer) {
-		row(w, "CONCERN", "NAME", "VERSION", "STATE", "PID", "RESTARTS", "LAST ERROR")
+		row(w, "CONCERN", "NAME", "VERSION", "STATE", "PID", "RESTARTS", "CHOSEN", "LAST ERROR")
 		for _, p := range ps {
-			row(w, p.Concern, p.Name, p.Version, string(p.State), strconv.Itoa(p.PID), strconv.Itoa(p.Restarts), p.LastError)
+			row(w, p.Concern, p.Name, p.Version, string(p.State), strconv.Itoa(p.PID), strconv.Itoa(p.Restarts), chosen(p.Why, p.PassedOver), p.LastError)
 		}
 	})
+}
+
+// chosen says why a plugin serves its concern, and which better-ranked
+// plugins were passed over because they were not ready here.
+func chosen(why string, passedOver []string) string {
+	if len(passedOver) == 0 {
+		return why
+	}
+	return why + "; fallback: " + strings.Join(passedOver, "; ")
 }
 
 // auditListCmd pages through the audit log; the cursor for the next page

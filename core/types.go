@@ -130,4 +130,9 @@ type PluginInfo struct {
 	State     PluginState `json:"state"`
 	Restarts  int         `json:"restarts"`
 	LastError string      `json:"last_error,omitempty"`
+	// Why says why this plugin was chosen ("pinned", "os id debian",
+	// "generic"); PassedOver names the better-ranked plugins that were
+	// not ready on this machine, and why, best first.
+	Why        string   `json:"why,omitempty"`
+	PassedOver []string `json:"passed_over,omitempty"`
 }

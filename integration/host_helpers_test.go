@@ -32,8 +32,11 @@ type hostUnderTest struct {
 	// wrap runs the host under another command that execs it, such as
 	// nsenter into a test's network namespace.
 	wrap []string
-	log  *logBuffer
-	done chan struct{}
+	// unpinned lets the host choose the sessions plugin itself (the
+	// tests pin procfs: they open sessions procfs sees, over sshd).
+	unpinned bool
+	log      *logBuffer
+	done     chan struct{}
 }
 
 // newHost prepares (but does not start) a host whose state and sockets
@@ -56,7 +59,11 @@ func newHost(t *testing.T, tree string) *hostUnderTest {
 func (h *hostUnderTest) start(extraEnv ...string) {
 	h.t.Helper()
 	h.log = &logBuffer{}
-	argv := append([]string{h.bin, "serve", "--home-root", "/home", "--plugin", "sessions=procfs"}, h.args...)
+	args := []string{"serve", "--home-root", "/home", "--plugin", "sessions=procfs"}
+	if h.unpinned {
+		args = args[:3]
+	}
+	argv := append(append([]string{h.bin}, args...), h.args...)
 	argv = append(append([]string{}, h.wrap...), argv...)
 	h.cmd = exec.Command(argv[0], argv[1:]...)
 	h.cmd.Env = append(append([]string{}, h.env...), extraEnv...)

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
@@ -86,6 +87,9 @@ func sessPrivateRunLog(t *testing.T) {
 		}
 	}
 	if err := os.Mkdir("/run/sshd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := sandbox.ShowMachineSystemd(); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp"} {

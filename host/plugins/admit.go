@@ -75,18 +75,21 @@ func (m *Manager) refuseRoute(concern, plugin, why string) {
 }
 
 // checkLock compares one concern's lock with the binary about to run; a
-// concern without a lock entry records this binary (first use).
+// concern without a lock entry records this binary (first use), as does
+// an Approve in progress.
 func (m *Manager) checkLock(concern string, p *proc, sha string) string {
-	lock, found, err := loadLock(m.opts.Store, concern)
+	key, approving := m.lockKeyFor(concern, p)
+	lock, found, err := loadLockAt(m.opts.Store, key)
 	if err != nil {
 		return "cannot read the plugin lock: " + err.Error()
 	}
-	if !found {
+	if !found || approving {
 		e := LockEntry{Name: p.name, Path: p.path, SHA256: sha, ApprovedAt: time.Now().UTC()}
-		if err := saveLock(m.opts.Store, concern, e); err != nil {
+		if err := saveLockAt(m.opts.Store, key, e); err != nil {
 			return "cannot record the plugin lock: " + err.Error()
 		}
-		m.log.Info("plugin recorded in the lock", "concern", concern, "plugin", p.name, "sha256", sha)
+		m.log.Info("plugin recorded in the lock", "concern", concern, "plugin", p.name, "sha256", sha,
+			"fallback", key != lockPrefix+concern)
 		return ""
 	}
 	if what := mismatch(lock, p.name, p.path, sha); what != "" {
@@ -100,8 +103,9 @@ func (m *Manager) checkLock(concern string, p *proc, sha string) string {
 func (m *Manager) lockedDigest(p *proc, concerns []string) (string, bool) {
 	sha := ""
 	for _, c := range concerns {
-		lock, found, err := loadLock(m.opts.Store, c)
-		if err != nil || !found || lock.Name != p.name || lock.Path != p.path || (sha != "" && lock.SHA256 != sha) {
+		key, approving := m.lockKeyFor(c, p)
+		lock, found, err := loadLockAt(m.opts.Store, key)
+		if err != nil || !found || approving || lock.Name != p.name || lock.Path != p.path || (sha != "" && lock.SHA256 != sha) {
 			return "", false
 		}
 		sha = lock.SHA256
@@ -125,14 +129,15 @@ func (m *Manager) Approve(ctx context.Context, concern string) error {
 	if !running {
 		return core.Errorf(core.FailedPrecondition, "the plugin manager is not running")
 	}
-	_, picks, err := m.choose()
+	_, ranked, err := m.choose()
 	if err != nil {
 		return core.Wrap(err, core.FailedPrecondition, "%v", err)
 	}
-	pk, ok := picks[concern]
+	list, ok := ranked[concern]
 	if !ok {
 		return core.Errorf(core.NotFound, "no plugin for %s fits this machine", concern)
 	}
+	pk := list[0]
 	sha, err := hashFile(pk.Candidate.Path)
 	if err != nil {
 		return core.Wrap(err, core.FailedPrecondition, "read plugin %s: %v", pk.Candidate.Path, err)
@@ -142,22 +147,46 @@ func (m *Manager) Approve(ctx context.Context, concern string) error {
 		return core.Wrap(err, core.Internal, "record the plugin lock")
 	}
 	m.log.Info("plugin approved", "concern", concern, "plugin", entry.Name, "sha256", sha)
-	p := m.reroute(concern, pk, sha)
-	select {
-	case <-p.settled:
-	case <-ctx.Done():
-		return ctx.Err()
+	m.reroute(concern, pk, sha, list[1:])
+	if err := m.waitRoute(ctx, concern); err != nil {
+		return err
 	}
 	if info := m.describeOne(concern); info.State != core.PluginReady && info.State != core.PluginNotReady {
 		return core.Errorf(core.Unavailable, "plugin %s (%s) approved but not running: %s %s",
-			entry.Name, concern, info.State, info.LastError)
+			info.Name, concern, info.State, info.LastError)
 	}
 	return nil
 }
 
+// waitRoute waits until the process concern routes to has made its first
+// start attempt and the route has stopped moving (a fallback may move it
+// on), then ends the route's approval: later starts compare with the lock
+// again.
+func (m *Manager) waitRoute(ctx context.Context, concern string) error {
+	for {
+		m.mu.RLock()
+		p := m.routes[concern].proc
+		m.mu.RUnlock()
+		select {
+		case <-p.settled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		m.mu.Lock()
+		rt := m.routes[concern]
+		if rt.proc == p {
+			rt.approving = false
+			m.mu.Unlock()
+			return nil
+		}
+		m.mu.Unlock()
+	}
+}
+
 // reroute points concern at a proc running path at sha: the existing one
-// when it is healthy, else a new one. A proc left without concerns stops.
-func (m *Manager) reroute(concern string, pk Pick, sha string) *proc {
+// when it is healthy, else a new one, with fallbacks as its runners-up. A
+// proc left without concerns stops.
+func (m *Manager) reroute(concern string, pk Pick, sha string, fallbacks []Pick) *proc {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rt := m.routes[concern]
@@ -192,7 +221,7 @@ func (m *Manager) reroute(concern string, pk Pick, sha string) *proc {
 			old.stop()
 		}
 	}
-	m.routes[concern] = &route{pick: pk, proc: target}
+	m.routes[concern] = &route{pick: pk, proc: target, fallbacks: fallbacks, approving: true}
 	if fresh {
 		go target.run(m.ctx)
 	}

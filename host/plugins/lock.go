@@ -16,6 +16,11 @@ import (
 // lockPrefix is the Badger bucket of the plugin lock: one entry per concern.
 const lockPrefix = "plugin/lock/"
 
+// fallbackLockPrefix holds, per concern, the entry of the plugin the
+// concern fell back to when the preferred one was not ready (fallback.go):
+// kept apart so each keeps its own pin.
+const fallbackLockPrefix = "plugin/fallback-lock/"
+
 // LockEntry records which plugin binary an admin accepted for a concern,
 // like a lock file: the host refuses to run anything else for that concern
 // until Approve records the new choice.
@@ -27,10 +32,14 @@ type LockEntry struct {
 }
 
 func loadLock(st core.Store, concern string) (LockEntry, bool, error) {
+	return loadLockAt(st, lockPrefix+concern)
+}
+
+func loadLockAt(st core.Store, key string) (LockEntry, bool, error) {
 	var e LockEntry
 	found := false
 	err := st.View(func(tx core.Tx) error {
-		b, err := tx.Get(lockPrefix + concern)
+		b, err := tx.Get(key)
 		if errors.Is(err, core.ErrKeyNotFound) {
 			return nil
 		}
@@ -44,11 +53,15 @@ func loadLock(st core.Store, concern string) (LockEntry, bool, error) {
 }
 
 func saveLock(st core.Store, concern string, e LockEntry) error {
+	return saveLockAt(st, lockPrefix+concern, e)
+}
+
+func saveLockAt(st core.Store, key string, e LockEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	return st.Update(func(tx core.Tx) error { return tx.Set(lockPrefix+concern, b) })
+	return st.Update(func(tx core.Tx) error { return tx.Set(key, b) })
 }
 
 // Locks returns the recorded lock entries by concern, for the CLI and tests.

@@ -110,6 +110,14 @@ type route struct {
 	proc    *proc  // nil when nothing runs for it
 	refused string // the lock refuses this concern's plugin: why
 	missing string // no plugin: why
+	// fallbacks are the runners-up, best first, to try when proc's
+	// first probe says not ready; passedOver says which better-ranked
+	// plugins were not ready, and why (fallback.go).
+	fallbacks  []Pick
+	passedOver []string
+	// approving: an Approve routed here and its fallbacks record the
+	// lock rather than compare with it, until the route settles.
+	approving bool
 }
 
 // New checks the options; it starts nothing.
@@ -158,7 +166,7 @@ func (m *Manager) sudoSetup() error {
 // cannot be read); a plugin that fails to start is reported by List and
 // retried, never an error here.
 func (m *Manager) Start() error {
-	plat, picks, err := m.choose()
+	plat, ranked, err := m.choose()
 	if err != nil {
 		return err
 	}
@@ -171,11 +179,12 @@ func (m *Manager) Start() error {
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	byPath := map[string]*proc{}
 	for _, concern := range sdk.Concerns {
-		pk, ok := picks[concern]
+		list, ok := ranked[concern]
 		if !ok {
 			m.routes[concern] = &route{missing: fmt.Sprintf("no plugin for %s fits %s (searched %v)", concern, plat, m.opts.Dirs)}
 			continue
 		}
+		pk := list[0]
 		p := byPath[pk.Candidate.Path]
 		if p == nil {
 			p = newProc(m, pk.Candidate)
@@ -183,9 +192,10 @@ func (m *Manager) Start() error {
 			m.procs = append(m.procs, p)
 		}
 		p.concerns = append(p.concerns, concern)
-		m.routes[concern] = &route{pick: pk, proc: p}
+		m.routes[concern] = &route{pick: pk, proc: p, fallbacks: list[1:]}
 		m.log.Info("plugin chosen", "concern", concern, "plugin", pk.Candidate.Name(),
-			"version", pk.Candidate.Manifest.Version, "why", pk.Why, "path", pk.Candidate.Path)
+			"version", pk.Candidate.Manifest.Version, "why", pk.Why, "path", pk.Candidate.Path,
+			"fallbacks", len(list)-1)
 	}
 	for _, p := range m.procs {
 		go m.admitAndRun(p)
@@ -193,8 +203,8 @@ func (m *Manager) Start() error {
 	return nil
 }
 
-// choose reads the platform, discovers and selects.
-func (m *Manager) choose() (Platform, map[string]Pick, error) {
+// choose reads the platform, discovers and ranks.
+func (m *Manager) choose() (Platform, map[string][]Pick, error) {
 	var plat Platform
 	if m.opts.Platform != nil {
 		plat = *m.opts.Platform
@@ -205,17 +215,17 @@ func (m *Manager) choose() (Platform, map[string]Pick, error) {
 		}
 	}
 	cands, _ := Discover(m.opts.Dirs, m.log)
-	picks, err := Select(cands, plat, m.opts.Pins)
+	ranked, err := Rank(cands, plat, m.opts.Pins)
 	if err != nil {
 		return Platform{}, nil, fmt.Errorf("plugins: %w", err)
 	}
-	for c, pk := range picks {
-		if _, _, fits := rank(&pk.Candidate, c, plat); !fits {
+	for c, list := range ranked {
+		if _, _, fits := rank(&list[0].Candidate, c, plat); !fits {
 			m.log.Warn("pinned plugin does not declare support for this machine", "concern", c,
-				"plugin", pk.Candidate.Name(), "platform", plat.String())
+				"plugin", list[0].Candidate.Name(), "platform", plat.String())
 		}
 	}
-	return plat, picks, nil
+	return plat, ranked, nil
 }
 
 // launchFor is the launch of one start of p.

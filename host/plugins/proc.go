@@ -235,7 +235,15 @@ func (p *proc) set(state core.PluginState, reason string) {
 	}
 }
 
-func (p *proc) settle() { p.settleOnce.Do(func() { close(p.settled) }) }
+// settle marks the first start attempt done. A proc whose first probe
+// said not ready first hands its concerns to their runners-up, so
+// whoever waits on settled (WaitReady, Approve) finds the new route.
+func (p *proc) settle() {
+	p.settleOnce.Do(func() {
+		p.m.fallBack(p)
+		close(p.settled)
+	})
+}
 
 // live returns the running process, or nil and why there is none.
 func (p *proc) live() (*instance, core.PluginState, string) {

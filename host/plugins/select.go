@@ -35,39 +35,60 @@ type score struct {
 }
 
 // Select picks one plugin per concern, as a pure function of what is on
-// disk, the platform and the operator's pins. A pin wins whatever the
-// ranking; otherwise an exact os-release ID beats an ID_LIKE match beats a
-// generic plugin, then a plugin naming the home root's filesystem beats
-// one that does not care (so btrfs beats a plain-directory plugin on btrfs),
-// then the higher version, then the earlier plugin dir. A plugin whose
-// manifest lists filesystem types that exclude the home root's is not
-// eligible. Concerns nobody serves are absent from the result; pins that
-// name an unknown concern or a missing plugin are errors.
+// disk, the platform and the operator's pins: the head of Rank's lists.
 func Select(cands []Candidate, p Platform, pins map[string]string) (map[string]Pick, error) {
+	ranked, err := Rank(cands, p, pins)
 	picks := map[string]Pick{}
+	for c, list := range ranked {
+		picks[c] = list[0]
+	}
+	return picks, err
+}
+
+// Rank lists the eligible plugins of each concern, best first. A pin wins
+// whatever the ranking and has no runner-up; otherwise an exact os-release
+// ID beats an ID_LIKE match beats a generic plugin, then a plugin naming
+// the home root's filesystem beats one that does not care (so btrfs beats
+// a plain-directory plugin on btrfs), then the higher version, then the
+// earlier plugin dir. A plugin whose manifest lists filesystem types that
+// exclude the home root's, or a path the machine lacks, is not eligible.
+// The runners-up are what the manager falls back to when the best one's
+// Probe says it is not ready here. Concerns nobody serves are absent;
+// pins that name an unknown concern or a missing plugin are errors.
+func Rank(cands []Candidate, p Platform, pins map[string]string) (map[string][]Pick, error) {
+	ranked := map[string][]Pick{}
 	errs := checkPins(cands, pins)
 	for _, concern := range sdk.Concerns {
 		if name, ok := pins[concern]; ok {
 			if c, found := byName(cands, name); found && c.Manifest.Serves(concern) {
-				picks[concern] = Pick{Concern: concern, Candidate: c, Why: "pinned"}
+				ranked[concern] = []Pick{{Concern: concern, Candidate: c, Why: "pinned"}}
 			}
 			continue
 		}
-		var best *Candidate
-		var bestScore score
-		var why string
+		type scored struct {
+			pick  Pick
+			score score
+		}
+		var list []scored
 		for i := range cands {
-			c := &cands[i]
-			s, w, ok := rank(c, concern, p)
-			if ok && (best == nil || better(s, bestScore)) {
-				best, bestScore, why = c, s, w
+			if s, why, ok := rank(&cands[i], concern, p); ok {
+				list = append(list, scored{Pick{Concern: concern, Candidate: cands[i], Why: why}, s})
 			}
 		}
-		if best != nil {
-			picks[concern] = Pick{Concern: concern, Candidate: *best, Why: why}
+		slices.SortStableFunc(list, func(a, b scored) int {
+			switch {
+			case better(a.score, b.score):
+				return -1
+			case better(b.score, a.score):
+				return 1
+			}
+			return 0
+		})
+		for _, sc := range list {
+			ranked[concern] = append(ranked[concern], sc.pick)
 		}
 	}
-	return picks, errors.Join(errs...)
+	return ranked, errors.Join(errs...)
 }
 
 func checkPins(cands []Candidate, pins map[string]string) []error {

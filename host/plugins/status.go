@@ -30,6 +30,7 @@ func (m *Manager) describe(concern string, rt *route) core.PluginInfo {
 	}
 	c := rt.pick.Candidate
 	info.Name, info.Version, info.Path = c.Name(), c.Manifest.Version, c.Path
+	info.Why, info.PassedOver = rt.pick.Why, rt.passedOver
 	p := rt.proc
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -73,18 +74,28 @@ func (m *Manager) Summary() (ready, total int) {
 // Unavailable. It returns ctx's error if ctx ends first.
 func (m *Manager) WaitReady(ctx context.Context) error {
 	m.mu.RLock()
-	procs := m.procs
 	started := m.started
 	m.mu.RUnlock()
 	if !started {
 		return fmt.Errorf("plugins: not started")
 	}
-	for _, p := range procs {
-		select {
-		case <-p.settled:
-		case <-ctx.Done():
-			return ctx.Err()
+	// A proc that falls back adds the runner-up's proc before it settles:
+	// wait until a pass finds no proc it has not waited for.
+	for waited := 0; ; {
+		m.mu.RLock()
+		procs := m.procs
+		m.mu.RUnlock()
+		if waited == len(procs) {
+			break
 		}
+		for _, p := range procs[waited:] {
+			select {
+			case <-p.settled:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		waited = len(procs)
 	}
 	var bad []string
 	for _, info := range m.List() {

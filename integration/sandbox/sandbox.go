@@ -12,12 +12,17 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 const envInside = "HERO_CODESCALERS_SANDBOX"
@@ -124,8 +129,14 @@ func setUp() (string, error) {
 
 // privateRunAndLogs puts fresh tmpfs over /run and /var/log, so sshd's
 // utmp, wtmp and lastlog records, its /run/sshd and sudo's timestamps stay
-// inside the sandbox.
+// inside the sandbox. The machine's /run/systemd is bound back in, read
+// only (ShowMachineSystemd): the tests run against /run as the machine
+// has it — a stale /run/systemd/seats without logind, say — not only
+// against an empty one.
 func privateRunAndLogs() error {
+	if err := openMachineSystemd(); err != nil {
+		return err
+	}
 	for _, mnt := range []string{"/run", "/var/log"} {
 		if err := run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", mnt); err != nil {
 			return err
@@ -139,7 +150,47 @@ func privateRunAndLogs() error {
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		return err
 	}
-	return os.MkdirAll("/run/lock", 0o1777)
+	if err := os.MkdirAll("/run/lock", 0o1777); err != nil {
+		return err
+	}
+	return ShowMachineSystemd()
+}
+
+// machineSystemd is the machine's /run/systemd, opened (O_PATH) before
+// the sandbox's /run hid it; nil where the machine has none.
+var machineSystemd *os.File
+
+func openMachineSystemd() error {
+	fd, err := unix.Open("/run/systemd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open the machine's /run/systemd: %w", err)
+	}
+	machineSystemd = os.NewFile(uintptr(fd), "/run/systemd")
+	return nil
+}
+
+// ShowMachineSystemd binds the machine's /run/systemd, read only, at
+// /run/systemd of the /run now mounted: the sandbox's, or a test's own
+// tmpfs over it (which hides the sandbox's bind).
+func ShowMachineSystemd() error {
+	if machineSystemd == nil {
+		return nil
+	}
+	if err := os.MkdirAll("/run/systemd", 0o755); err != nil {
+		return err
+	}
+	src := fmt.Sprintf("/proc/self/fd/%d", machineSystemd.Fd())
+	if err := syscall.Mount(src, "/run/systemd", "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind the machine's /run/systemd: %w", err)
+	}
+	flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_RDONLY)
+	if err := syscall.Mount("", "/run/systemd", "", flags, ""); err != nil {
+		return fmt.Errorf("make /run/systemd read only: %w", err)
+	}
+	return nil
 }
 
 func tearDown(dir string) error {

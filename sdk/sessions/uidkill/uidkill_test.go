@@ -215,4 +215,3 @@ func TestEndRefusesRootAndSelf(t *testing.T) {
 		}
 	}
 }
-
