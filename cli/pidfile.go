@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/threefoldtech/hero_codescalers/core/api/sockdir"
 )
 
 // The pid file is also the host's liveness lock. A serving host holds an
@@ -33,7 +36,8 @@ func (e *errRunning) Error() string { return fmt.Sprintf("already running, pid %
 // pidLock is a held pid file.
 type pidLock struct {
 	f    *os.File
-	path string
+	dir  *sockdir.Dir
+	name string
 }
 
 // wholeFile is the lock range: the whole file, whatever its length.
@@ -41,41 +45,45 @@ func wholeFile(typ int16) *unix.Flock_t {
 	return &unix.Flock_t{Type: typ, Whence: io.SeekStart, Start: 0, Len: 0}
 }
 
-// lockPIDFile opens path (creating it when create is set) and takes its
-// lock without waiting. It retries when the file it locked was unlinked
+// lockPIDFile opens path (creating it, and the socket dir, when create is
+// set) and takes its lock without waiting. The socket dir and the file are
+// opened without following links (sockdir): PATH_SOCKET may be a directory
+// others can write. It retries when the file it locked was unlinked
 // meanwhile (a host exiting or a stale file being removed), so the lock it
 // returns is on the file path names.
 func lockPIDFile(path string, create bool) (*pidLock, error) {
+	open := sockdir.OpenExisting
 	flags := os.O_RDWR
 	if create {
-		flags |= os.O_CREATE
+		open, flags = sockdir.Open, flags|os.O_CREATE
 	}
+	d, err := open(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(path)
 	for range 20 {
-		f, err := os.OpenFile(path, flags, 0o644)
+		f, err := d.OpenFile(name, flags, 0o644)
 		if err != nil {
+			d.Close()
 			return nil, err
 		}
 		if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, wholeFile(unix.F_WRLCK)); err != nil {
 			pid := readPID(f)
 			f.Close()
+			d.Close()
 			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
 				return nil, &errRunning{pid: pid}
 			}
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if namesFile(path, f) {
-			return &pidLock{f: f, path: path}, nil
+		if d.Names(name, f) {
+			return &pidLock{f: f, dir: d, name: name}, nil
 		}
 		f.Close()
 	}
+	d.Close()
 	return nil, fmt.Errorf("lock %s: the file keeps being replaced", path)
-}
-
-// namesFile reports whether path still names the open file f.
-func namesFile(path string, f *os.File) bool {
-	a, err1 := f.Stat()
-	b, err2 := os.Stat(path)
-	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // writePID records pid in the held file, replacing what a dead host left.
@@ -92,10 +100,11 @@ func (l *pidLock) writePID(pid int) error {
 // release removes the file while still holding the lock, then drops it:
 // in that order no one can find the file unlocked and take it for stale.
 func (l *pidLock) release() {
-	if namesFile(l.path, l.f) {
-		os.Remove(l.path)
+	if l.dir.Names(l.name, l.f) {
+		l.dir.Remove(l.name)
 	}
 	l.f.Close()
+	l.dir.Close()
 }
 
 // pidState is what a look at the pid file finds.
@@ -105,9 +114,18 @@ type pidState struct {
 	exists bool // the file exists
 }
 
-// probePID looks at the pid file without taking its lock.
+// probePID looks at the pid file without taking its lock, and without
+// following a link to it or to its directory.
 func probePID(path string) (pidState, error) {
-	f, err := os.Open(path)
+	d, err := sockdir.OpenExisting(filepath.Dir(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return pidState{}, nil
+	}
+	if err != nil {
+		return pidState{}, err
+	}
+	defer d.Close()
+	f, err := d.OpenFile(filepath.Base(path), os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return pidState{}, nil
 	}

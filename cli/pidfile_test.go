@@ -65,10 +65,43 @@ func TestPIDLockSurvivesUnlinkRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.release()
-	if !namesFile(path, second.f) {
+	if !second.dir.Names("host.pid", second.f) {
 		t.Fatal("the lock is not on the file the path names")
 	}
 	if st, _ := probePID(path); !st.live {
 		t.Fatal("the new holder is not seen as live")
+	}
+}
+
+// TestPIDFilePlanted: a host.pid planted as a link (to a file only its
+// owner should write) or a socket dir planted as a link are refused by
+// serve's lock, and status's probe does not read through them; the file
+// behind the link is neither truncated nor chmodded.
+func TestPIDFilePlanted(t *testing.T) {
+	dir := shortDir(t)
+	victim := filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(victim, []byte("keep me\n"), 0o600)
+	os.Symlink(victim, filepath.Join(dir, "host.pid"))
+	if _, err := lockPIDFile(filepath.Join(dir, "host.pid"), true); err == nil {
+		t.Fatal("serve took a planted pid link")
+	}
+	if _, err := probePID(filepath.Join(dir, "host.pid")); err == nil {
+		t.Fatal("the probe read through a planted pid link")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Fatalf("the link's target was written: %q", b)
+	}
+	private := filepath.Join(t.TempDir(), "private")
+	os.Mkdir(private, 0o700)
+	linked := filepath.Join(shortDir(t), "hc")
+	os.Symlink(private, linked)
+	if _, err := lockPIDFile(filepath.Join(linked, "host.pid"), true); err == nil {
+		t.Fatal("serve used a planted socket dir link")
+	}
+	if fi, _ := os.Stat(private); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the linked dir became %04o", fi.Mode().Perm())
+	}
+	if _, err := os.Lstat(filepath.Join(private, "host.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a pid file was made in the linked dir")
 	}
 }

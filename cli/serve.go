@@ -33,10 +33,7 @@ func (serveCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(p.SocketDir, 0o755); err != nil {
-		return failf("socket directory: %v", err)
-	}
-	lock, err := lockPIDFile(p.PIDFile, true)
+	lock, err := lockPIDFile(p.PIDFile, true) // makes the socket dir, safely
 	if err != nil {
 		return failf("%s: %v", api.InstanceName(p.Instance), err)
 	}

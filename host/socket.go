@@ -7,15 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 )
 
-// Modes of the socket dir and of rpc.sock: the dir is world-readable so a
-// client can find the socket; the socket is owner-only unless a group is
-// configured (root bypasses the mode anyway).
+// Modes of rpc.sock: owner-only unless a group is configured (root
+// bypasses the mode anyway). The socket dir is sockdir.Mode, 0755, so a
+// client can find the socket.
 const (
-	socketDirMode   fs.FileMode = 0o755
 	socketMode      fs.FileMode = 0o600
 	socketGroupMode fs.FileMode = 0o660
 )
@@ -27,16 +27,11 @@ type socket struct {
 	fi fs.FileInfo
 }
 
-// listen creates the socket dir and takes rpc.sock.
+// listen takes rpc.sock; rpc.Listen makes and checks the socket dir
+// (sockdir), so nothing here follows a link planted under PATH_SOCKET.
 func listen(cfg Config) (*socket, error) {
-	dir := cfg.Paths.SocketDir
-	if err := os.MkdirAll(dir, socketDirMode); err != nil {
-		return nil, fmt.Errorf("socket dir: %w", err)
-	}
-	// MkdirAll leaves an existing dir's mode and applies the umask to a
-	// new one; the dir's mode is part of the contract.
-	if err := os.Chmod(dir, socketDirMode); err != nil {
-		return nil, fmt.Errorf("socket dir: %w", err)
+	if filepath.Dir(cfg.Paths.RPCSocket) != filepath.Clean(cfg.Paths.SocketDir) {
+		return nil, fmt.Errorf("socket %s is not in the socket dir %s", cfg.Paths.RPCSocket, cfg.Paths.SocketDir)
 	}
 	mode := socketMode
 	if cfg.SocketGroup != "" {

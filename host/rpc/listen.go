@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api/sockdir"
 )
 
 // ErrInUse is returned by Listen when another process answers on the
@@ -24,19 +26,29 @@ import (
 var ErrInUse = errors.New("socket in use")
 
 // Listen listens on the Unix socket at path with mode perm and, when group
-// is set, that group. A stale socket left by a crashed host is removed;
-// a socket something still answers on is refused with ErrInUse. Between
-// bind and chmod the socket has the umask's mode, which with the usual 022
-// lets nobody else connect; privileged methods are checked per call anyway.
+// is set, that group. Its directory is made if missing and opened without
+// following links (sockdir: it must be the caller's, under a base others
+// cannot write, or a sticky one), and the socket's mode and group are set
+// through descriptors, never a path. A stale socket left by a crashed host
+// is removed; a socket something still answers on is refused with
+// ErrInUse. Between bind and chmod the socket has the umask's mode, which
+// with the usual 022 lets nobody else connect; privileged methods are
+// checked per call anyway.
 func Listen(path string, perm os.FileMode, group string) (*net.UnixListener, error) {
-	if err := removeStale(path); err != nil {
+	d, err := sockdir.Open(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	name := filepath.Base(path)
+	if err := removeStale(d, name); err != nil {
 		return nil, err
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	if err := setOwnership(path, perm, group); err != nil {
+	if err := setOwnership(d, name, perm, group); err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -44,15 +56,16 @@ func Listen(path string, perm os.FileMode, group string) (*net.UnixListener, err
 }
 
 // removeStale removes a socket nobody answers on.
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
+func removeStale(d *sockdir.Dir, name string) error {
+	path := d.Join(name)
+	st, err := d.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if fi.Mode().Type() != fs.ModeSocket {
+	if st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
 		return fmt.Errorf("%s exists and is not a socket; move it away first", path)
 	}
 	conn, err := net.DialTimeout("unix", path, 2*time.Second)
@@ -63,13 +76,14 @@ func removeStale(path string) error {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Errorf("cannot tell whether %s is in use: %w", path, err)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := d.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove stale socket: %w", err)
 	}
 	return nil
 }
 
-func setOwnership(path string, perm os.FileMode, group string) error {
+func setOwnership(d *sockdir.Dir, name string, perm os.FileMode, group string) error {
+	path := d.Join(name)
 	if group != "" {
 		g, err := user.LookupGroup(group)
 		if err != nil {
@@ -79,11 +93,11 @@ func setOwnership(path string, perm os.FileMode, group string) error {
 		if err != nil {
 			return fmt.Errorf("socket group %s: gid %q: %w", group, g.Gid, err)
 		}
-		if err := os.Chown(path, -1, gid); err != nil {
+		if err := d.Chown(name, -1, gid); err != nil {
 			return fmt.Errorf("chgrp %s %s: %w", group, path, err)
 		}
 	}
-	if err := os.Chmod(path, perm); err != nil {
+	if err := d.Chmod(name, perm); err != nil {
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}
 	return nil
