@@ -3,7 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/user"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
@@ -21,6 +25,11 @@ func (rt *runCtx) report(err error) int {
 		sock, _ := rt.socket()
 		fmt.Fprintf(w, "cannot reach hero_codescalers at %s: is it running? start it with: %s\n",
 			sock, strings.Join(append(append([]string{"hero_codescalers"}, rt.instanceArgs()...), "--start"), " "))
+		return ExitUnreachable
+	}
+	if client.IsPermissionDenied(err) {
+		sock, _ := rt.socket()
+		fmt.Fprintf(w, "cannot reach hero_codescalers at %s: permission denied: %s\n", sock, whoMayConnect(sock))
 		return ExitUnreachable
 	}
 	var we *api.Error
@@ -66,4 +75,39 @@ func describeWireError(we *api.Error) string {
 		}
 	}
 	return b.String()
+}
+
+// whoMayConnect says, from the socket's owner, group and mode, who may
+// connect to it, and what the caller can do about it.
+func whoMayConnect(sock string) string {
+	me := os.Geteuid()
+	fi, err := os.Stat(sock)
+	if err != nil {
+		return fmt.Sprintf("a directory on the way to the socket is closed to you (uid %d)", me)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "the socket refused you"
+	}
+	var who []string
+	if st.Uid != 0 {
+		owner := strconv.FormatUint(uint64(st.Uid), 10)
+		if u, err := user.LookupId(owner); err == nil {
+			owner = u.Username + " (uid " + owner + ")"
+		}
+		who = append(who, owner)
+	}
+	if fi.Mode().Perm()&0o060 == 0o060 {
+		group := strconv.FormatUint(uint64(st.Gid), 10)
+		if g, err := user.LookupGroupId(group); err == nil {
+			group = g.Name
+		}
+		who = append(who, "members of group "+group)
+	}
+	may := "only root may connect"
+	if len(who) > 0 {
+		may = "only " + strings.Join(who, ", ") + " and root may connect"
+	}
+	return fmt.Sprintf("the socket is mode %04o: %s; you are uid %d — run as one of them, or start the host with --socket-group naming a group you are in",
+		fi.Mode().Perm(), may, me)
 }

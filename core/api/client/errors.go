@@ -33,6 +33,14 @@ func IsUnreachable(err error) bool {
 		errors.Is(err, syscall.ENOTDIR)
 }
 
+// IsPermissionDenied reports whether err means the socket (or a directory
+// on its path) refused us: a host may well be running, but not for this
+// user.
+func IsPermissionDenied(err error) bool {
+	var de *DialError
+	return errors.As(err, &de) && (errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM))
+}
+
 // reason turns an errno into the words an admin expects to read.
 func reason(err error) string {
 	switch {
