@@ -73,11 +73,11 @@ type CLI struct {
 	Setup setupCmd `cmd:"" group:"Plugins" help:"One-time machine set-up for an unprivileged host."`
 
 	UserCreate    userCreateCmd    `cmd:"" group:"Users" help:"Create a user, or many with --from users.csv; prints the generated public key."`
-	UserDelete    userDeleteCmd    `cmd:"" group:"Users" help:"Delete a managed user: sessions, home (unless --keep-home), account."`
+	UserDelete    userDeleteCmd    `cmd:"" group:"Users" help:"Delete a managed user: its sessions and every other process, home (unless --keep-home), account."`
 	UserGet       userGetCmd       `cmd:"" group:"Users" help:"Show one user."`
 	UserList      userListCmd      `cmd:"" group:"Users" help:"List users, by name prefix, group and state, a page at a time."`
 	UserReset     userResetCmd     `cmd:"" group:"Users" help:"Re-apply a user's layout and print each repair."`
-	UserLock      userLockCmd      `cmd:"" group:"Users" help:"Lock an account and end its sessions."`
+	UserLock      userLockCmd      `cmd:"" group:"Users" help:"Lock an account and end its sessions and every other process of it."`
 	UserUnlock    userUnlockCmd    `cmd:"" group:"Users" help:"Unlock an account."`
 	UserKeyAdd    userKeyAddCmd    `cmd:"" group:"Users" help:"Add public keys: NAME KEY... or --file FILE."`
 	UserKeyRemove userKeyRemoveCmd `cmd:"" group:"Users" help:"Remove a public key, whole or by SHA256 fingerprint."`

@@ -33,6 +33,7 @@ type Globals struct {
 	PluginDir   []string `placeholder:"DIR" group:"Host (serve, start)" help:"Another directory to search for plugins (after plugins/ beside the binary and /usr/lib/hero_codescalers/plugins)."`
 	Plugin      []string `placeholder:"CONCERN=NAME" group:"Host (serve, start)" help:"Pin the plugin of a concern, e.g. --plugin sessions=procfs."`
 	NoPlugins   bool     `group:"Host (serve, start)" help:"Run without plugins: state only; account methods answer PluginUnavailable."`
+	Adopt       bool     `group:"Host (serve, start)" help:"Import the machine's managed users (members of the marker group, as reconcile finds them) into the state at start: how a host whose data dir was lost starts again."`
 
 	RPCMaxConns     int    `placeholder:"N" group:"Host (serve, start)" help:"Most connections rpc.sock holds at once; near it the idlest are closed (env HERO_CODESCALERS_RPC_MAX_CONNS, default from the open-file limit)."`
 	AuditMaxAge     string `placeholder:"AGE" group:"Host (serve, start)" help:"Prune audit records older than this, e.g. 90d or 36h (env HERO_CODESCALERS_AUDIT_MAX_AGE, default 90d)."`

@@ -80,9 +80,27 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 		DashboardOpen: rt.g.DashboardOpen,
 		TLSCert:       rt.expand(rt.g.TLSCert),
 		TLSKey:        rt.expand(rt.g.TLSKey),
+		Adopt:         rt.g.Adopt,
+		MarkerDir:     rt.markerDir(),
 		Log:           rt.env.Stderr,
 		Ready:         func() { rt.printReady(p) },
 	}, nil
+}
+
+// markerDir is where the host records the data dirs it used (host's
+// datadir.go): the XDG state dir of the host's user, which survives a
+// reboot (a socket dir on /run or /tmp does not) and a wipe of ~/hero/var
+// (where the data dir lives). "" when there is no home to put it in.
+func (rt *runCtx) markerDir() string {
+	base := rt.env.Getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(base) {
+		home := rt.env.Getenv("HOME")
+		if !filepath.IsAbs(home) {
+			return ""
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "hero_codescalers", "data-dirs")
 }
 
 // printReady tells the person at the terminal (or the log) where the host

@@ -51,6 +51,8 @@ type ServeConfig struct {
 	// listener (the address and port are in Paths).
 	DashboardOpen   bool
 	TLSCert, TLSKey string
+	Adopt           bool      // import the machine's managed users at start
+	MarkerDir       string    // where the data dirs used are recorded
 	Log             io.Writer // where the host logs: the process's stderr
 	Ready           func()    // call once the API answers
 }

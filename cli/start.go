@@ -162,6 +162,9 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	if rt.g.DashboardOpen {
 		args = append(args, "--dashboard-open")
 	}
+	if rt.g.Adopt {
+		args = append(args, "--adopt")
+	}
 	return args
 }
 

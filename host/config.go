@@ -38,7 +38,13 @@ type Config struct {
 	// NoPlugins runs a state-only host: the account methods answer
 	// PluginUnavailable (tests and fleet-only nodes).
 	NoPlugins bool
-	Logger    *slog.Logger
+	// MarkerDir keeps one marker per data dir this host has used
+	// (datadir.go); "" turns the vanished-data-dir check off.
+	MarkerDir string
+	// Adopt imports the machine's managed users into the state at start:
+	// what a host whose data dir vanished needs to start.
+	Adopt  bool
+	Logger *slog.Logger
 	// Ready, when set, is called once the API answers.
 	Ready func()
 	// Components run beside the API for the host's lifetime: the seam

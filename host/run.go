@@ -58,11 +58,16 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer removeSocket(cfg.Paths.RPCSocket, ln.fi, log)
+	if err := checkDataDir(cfg); err != nil {
+		ln.Close()
+		return err
+	}
 	store, err := state.Open(state.Options{Dir: cfg.Paths.DataDir, Secret: cfg.Secret, Logger: log.With("component", "state")})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("open state in %s: %w", cfg.Paths.DataDir, err)
 	}
+	markDataDir(cfg, log)
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error("close state", "err", err)
@@ -79,6 +84,10 @@ func Run(ctx context.Context, cfg Config) error {
 	svc := newService(cfg, store, mgr, log)
 	if mgr != nil {
 		recoverJournal(ctx, svc, mgr, log)
+	}
+	if err := adopt(ctx, cfg, svc, log); err != nil {
+		ln.Close()
+		return err
 	}
 	// One policy for rpc.sock and the dashboard's admin.sock: who is
 	// privileged is decided once, the same way on both.

@@ -57,6 +57,8 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 		RPCMaxConns: cfg.Limits.RPCMaxConns,
 		Audit:       host.AuditRetention{MaxAge: cfg.Limits.AuditMaxAge, MaxRecords: cfg.Limits.AuditMaxRecords},
 		Dashboard:   host.DashboardConfig{Open: cfg.DashboardOpen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey},
+		Adopt:       cfg.Adopt,
+		MarkerDir:   cfg.MarkerDir,
 		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
 		Ready:       cfg.Ready,
 	}, nil

@@ -108,6 +108,9 @@ func (s *Store) openDisk(opts Options) (err error) {
 		}
 	}()
 	bdir := filepath.Join(dir, badgerSubdir)
+	if err := checkFiles(dir, bdir); err != nil {
+		return err
+	}
 	exists := dbExists(bdir)
 	secret, fromFile, err := resolveSecret(dir, opts.Secret, exists, s.log)
 	if err != nil {
@@ -126,7 +129,7 @@ func (s *Store) openDisk(opts Options) (err error) {
 		// Encrypted tables keep their decrypted index only in this
 		// cache; Badger panics on the first read without one.
 		WithIndexCacheSize(16 << 20)
-	s.db, err = badger.Open(bopts)
+	s.db, err = openBadger(bopts)
 	if err != nil {
 		return openError(err, dir, bdir, fromFile)
 	}
@@ -146,6 +149,10 @@ func badgerOptions(dir string, log *slog.Logger) badger.Options {
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
 }
+
+// Exists reports whether the data dir dir holds a state: Badger has
+// written a database there.
+func Exists(dir string) bool { return dbExists(filepath.Join(dir, badgerSubdir)) }
 
 // dbExists reports whether Badger has already written a database in bdir,
 // so that a missing secret or salt is an error rather than a fresh start.
