@@ -54,10 +54,16 @@ func (k Killer) End(ctx context.Context, uid int, grace time.Duration) (int, err
 	if err := safeTarget(uid); err != nil {
 		return 0, err
 	}
-	seen := map[int]bool{}
-	live, err := k.round(uid, seen, 0)
+	live, zombies, err := scan(k.proc(), uid)
 	if err != nil {
-		return 0, err
+		return 0, sdkerr.Wrap(err, sdkerr.Internal, "cannot read processes: %v", err)
+	}
+	if len(live)+len(zombies) == 0 {
+		return 0, nil // the common case: one read of /proc
+	}
+	seen := map[int]bool{}
+	for _, p := range live {
+		seen[p.pid] = true
 	}
 	if len(live) > 0 {
 		if err := k.end(ctx, uid, seen, grace); err != nil {
