@@ -92,6 +92,8 @@ func sessPrivateRunLog(t *testing.T) {
 	if err := sandbox.ShowMachineSystemd(); err != nil {
 		t.Fatal(err)
 	}
+	// The bind must go before its /run can (cleanups run last first).
+	t.Cleanup(func() { _ = unix.Unmount("/run/systemd", unix.MNT_DETACH) })
 	for _, f := range []string{"/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp"} {
 		if err := os.WriteFile(f, nil, 0o664); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -42,6 +43,12 @@ func startStray(t *testing.T, uid, gid int) {
 	t.Cleanup(func() { _, _ = uidkill.Killer{}.End(context.Background(), uid, 0) })
 	waitFor(t, "the stray's processes", 10*time.Second, func() bool { return len(uidProcs(uid)) >= 3 })
 }
+
+// strayUIDArg is a uid for a test user whose every process gets killed:
+// random and high in the managed range, so it is nobody else's — other
+// sandboxes on this machine (other tests running at the same time) share
+// the pid namespace, and their users' uids start at UID_MIN too.
+func strayUIDArg() string { return strconv.Itoa(30000 + rand.IntN(29000)) }
 
 // uidProcs lists the processes (zombies included) whose real, effective or
 // saved uid is uid: what userdel counts.
@@ -83,7 +90,7 @@ func TestDeleteEndsStrayProcesses(t *testing.T) {
 		t.Skip("setpriv (util-linux) is not installed")
 	}
 	var u core.User
-	if err := json.Unmarshal([]byte(h.mustCLI("--json", "user-create", "eve")), &u); err != nil {
+	if err := json.Unmarshal([]byte(h.mustCLI("--json", "user-create", "eve", "--uid", strayUIDArg())), &u); err != nil {
 		t.Fatal(err)
 	}
 	startStray(t, u.UID, u.GID)
@@ -101,7 +108,7 @@ func TestDeleteEndsStrayProcesses(t *testing.T) {
 	}
 	sameMachine(t, before, machineState(t))
 
-	if err := json.Unmarshal([]byte(h.mustCLI("--json", "user-create", "fay")), &u); err != nil {
+	if err := json.Unmarshal([]byte(h.mustCLI("--json", "user-create", "fay", "--uid", strayUIDArg())), &u); err != nil {
 		t.Fatal(err)
 	}
 	startStray(t, u.UID, u.GID)
