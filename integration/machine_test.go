@@ -104,3 +104,22 @@ func TestSessionsFallBackFromStaleLogind(t *testing.T) {
 	h.mustCLI("user-lock", "gus")
 	h.mustCLI("user-delete", "gus")
 }
+
+// TestSandboxOwnsItsPids: the tests run in a pid namespace of their own,
+// whose init is the sandbox's reaper, so nothing judged by uid (userdel's
+// "in use", a delete's kill(-1) as the user) sees or reaches another
+// sandbox's processes or the machine's.
+func TestSandboxOwnsItsPids(t *testing.T) {
+	sandbox.Require(t)
+	self, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := os.Readlink("/proc/1/exe")
+	if err != nil || init != self {
+		t.Fatalf("pid 1 is %q (%v), want the sandbox's own init %q", init, err, self)
+	}
+	if os.Getppid() != 1 {
+		t.Errorf("the tests' parent is pid %d, not the sandbox's init", os.Getppid())
+	}
+}

@@ -4,8 +4,11 @@
 // accounts and subvolumes without ever touching the machine's own.
 //
 // TestMain calls Main; it re-executes the test binary under
-// `unshare --mount --propagation private`, sets the mounts up inside, runs
-// the tests, and tears everything down. Tests call Require first: it skips
+// `unshare --mount --propagation private --pid --fork --mount-proc`, sets
+// the mounts up inside, runs the tests, and tears everything down. The pid
+// namespace matters as much as the mounts: processes are judged by uid
+// (userdel's "in use", a delete's kill(-1) as the user), and a sandbox's
+// uids are the same numbers as another sandbox's, or the machine's. Tests call Require first: it skips
 // with a clear message when not root, and fails if the sandbox is not in
 // place, so no test can reach the real /etc by accident.
 package sandbox
@@ -39,6 +42,9 @@ func Main(m *testing.M) int {
 	if os.Getenv(envInside) == "" {
 		return reexec()
 	}
+	if os.Getpid() == 1 {
+		return initAndWait() // the pid namespace's init: see pidns.go
+	}
 	dir, err := setUp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
@@ -63,7 +69,7 @@ func reexec() int {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		return 1
 	}
-	args := append([]string{"--mount", "--propagation", "private", "--", self}, os.Args[1:]...)
+	args := append([]string{"--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "--", self}, os.Args[1:]...)
 	cmd := exec.Command(unshare, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// The machine's /etc, opened before the bind mount hides it, goes to
