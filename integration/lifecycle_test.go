@@ -14,6 +14,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
 
 // ensureDriver makes the driver account exist in the sandbox, so create's
@@ -72,9 +73,13 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	}
 	sess := sessOpen(t, port, "alice", priv, true, "sleep 600")
 	var sl api.SessionListResult
+	// The session of the pty, running its command: the `id -un` login
+	// above may still be tearing down, and a kill of that one alone would
+	// leave the pty's session, still logging in, running.
 	waitFor(t, "alice's session listed", 10*time.Second, func() bool {
 		o, _, code := h.cli("--json", "session-list", "alice")
-		return code == 0 && json.Unmarshal([]byte(o), &sl) == nil && len(sl.Sessions) == 1
+		return code == 0 && json.Unmarshal([]byte(o), &sl) == nil && len(sl.Sessions) == 1 &&
+			sessHasCmd(sessions.Session{PIDs: sl.Sessions[0].PIDs}, "sleep 600")
 	})
 	h.mustCLI("session-kill", "alice")
 	sess.waitExit(t, 10*time.Second)
