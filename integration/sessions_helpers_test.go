@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
-	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // sessMachine is what the machine's own /run and /var/log looked like
@@ -111,8 +110,8 @@ func sessPrivateRunLog(t *testing.T) {
 // and every process left of it are removed at cleanup.
 func sessUser(t *testing.T, name string) (key string, uid int) {
 	t.Helper()
-	markerGroup(t)
-	mustRun(t, "useradd", "-m", "-p", "*", "-s", "/bin/sh", "-G", policy.DefaultMarkerGroup, "--", name)
+	ensureMarker(t)
+	mustRun(t, "useradd", "-m", "-p", "*", "-s", "/bin/sh", "-G", markerGroup, "--", name)
 	t.Cleanup(func() {
 		sessKillUID(uid)
 		if out, err := exec.Command("userdel", "-r", "-f", "--", name).CombinedOutput(); err != nil {
@@ -143,21 +142,6 @@ func sessUser(t *testing.T, name string) (key string, uid int) {
 		}
 	}
 	return key, uid
-}
-
-// markerGroup makes the marker group exist in the sandbox, as a host's
-// start-up does, and removes it at cleanup if it made it.
-func markerGroup(t *testing.T) {
-	t.Helper()
-	if exec.Command("getent", "group", policy.DefaultMarkerGroup).Run() == nil {
-		return
-	}
-	mustRun(t, "groupadd", "--", policy.DefaultMarkerGroup)
-	t.Cleanup(func() {
-		if out, err := exec.Command("groupdel", "--", policy.DefaultMarkerGroup).CombinedOutput(); err != nil {
-			t.Errorf("groupdel: %v %s", err, out)
-		}
-	})
 }
 
 // sessKillUID kills, by pid, what is left of the test user's processes
