@@ -144,8 +144,11 @@ func notRunning(err error) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
+	// "no current target": the server is exiting after its last session
+	// ended, and the session named is already gone.
 	return strings.Contains(e.Stderr, "no server running") || strings.Contains(e.Stderr, "error connecting") ||
-		strings.Contains(e.Stderr, "can't find session") || strings.Contains(e.Stderr, "server exited unexpectedly")
+		strings.Contains(e.Stderr, "can't find session") || strings.Contains(e.Stderr, "server exited unexpectedly") ||
+		strings.Contains(e.Stderr, "no current target")
 }
 
 func uidOf(name string) (int, bool) {
