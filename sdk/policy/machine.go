@@ -48,7 +48,7 @@ type group struct {
 // record) under p. It fails when passwd or group cannot be read: a fence
 // that cannot see must refuse.
 func ReadMachine(p Policy, etcDir string) (*Machine, error) {
-	m := &Machine{p: p}
+	m := NewMachine(p)
 	if err := eachLine(filepath.Join(etcDir, "passwd"), func(n int) {
 		m.users, m.byUID = make(map[string]account, n), make(map[uint32][]string, n)
 	}, func(f []string) {
@@ -57,11 +57,9 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 		}
 		uid, err1 := strconv.ParseUint(f[2], 10, 32)
 		gid, err2 := strconv.ParseUint(f[3], 10, 32)
-		if err1 != nil || err2 != nil {
-			return
+		if err1 == nil && err2 == nil {
+			m.AddUser(f[0], uint32(uid), uint32(gid))
 		}
-		m.users[f[0]] = account{uid: uint32(uid), gid: uint32(gid)}
-		m.byUID[uint32(uid)] = append(m.byUID[uint32(uid)], f[0])
 	}); err != nil {
 		return nil, err
 	}
@@ -71,33 +69,68 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 		if len(f) < 4 {
 			return
 		}
-		gid, err := strconv.ParseUint(f[2], 10, 32)
-		if err != nil {
-			return
+		if gid, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+			var members []string
+			if f[3] != "" {
+				members = strings.Split(f[3], ",")
+			}
+			m.AddGroup(f[0], uint32(gid), members)
 		}
-		var members []string
-		if f[3] != "" {
-			members = strings.Split(f[3], ",")
-		}
-		m.groups[f[0]] = group{gid: uint32(gid), members: members}
-		m.byGID[uint32(gid)] = append(m.byGID[uint32(gid)], f[0])
 	}); err != nil {
 		return nil, err
 	}
+	if err := m.ReadRecord(etcDir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewMachine is an empty view under p, for a caller that holds the account
+// files parsed already (the accounts plugins judge a change by the tables
+// they read under their lock, not by a second read): it adds every account
+// (AddUser) and group (AddGroup), then reads the record (ReadRecord).
+func NewMachine(p Policy) *Machine {
+	return &Machine{p: p, users: map[string]account{}, byUID: map[uint32][]string{},
+		groups: map[string]group{}, byGID: map[uint32][]string{}}
+}
+
+// AddUser adds an account of passwd. The first entry of a name wins, as
+// for getpwnam; every entry counts for its uid.
+func (m *Machine) AddUser(name string, uid, gid uint32) {
+	if _, dup := m.users[name]; !dup {
+		m.users[name] = account{uid: uid, gid: gid}
+	}
+	m.byUID[uid] = append(m.byUID[uid], name)
+}
+
+// AddGroup adds a group of the group file; members is kept, not copied.
+// The first entry of a name wins; every entry counts for its gid.
+func (m *Machine) AddGroup(name string, gid uint32, members []string) {
+	if _, dup := m.groups[name]; !dup {
+		m.groups[name] = group{gid: gid, members: members}
+	}
+	m.byGID[gid] = append(m.byGID[gid], name)
+}
+
+// ReadRecord reads etcDir's managed-groups record, once every account and
+// group is added: without a record, the groups are guessed from them.
+func (m *Machine) ReadRecord(etcDir string) error {
 	m.marker = map[string]bool{}
-	for _, u := range m.groups[p.MarkerGroup].members {
-		m.marker[u] = true
+	if g, ok := m.groups[m.p.MarkerGroup]; ok {
+		for _, u := range g.members {
+			m.marker[u] = true
+		}
 	}
 	rec, err := readRecord(filepath.Join(etcDir, ManagedGroupsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		m.managed = m.guessManagedGroups()
 	case err != nil:
-		return nil, err
+		return err
 	default:
 		m.managed = rec
 	}
-	return m, nil
+	return nil
 }
 
 // eachLine calls fn with the fields of each entry of the account file at
