@@ -36,6 +36,11 @@ type Config struct {
 	SSHKeys  sshkeys.SSHKeys
 	Sessions sessions.Sessions
 
+	// OnStart, when set, runs once the logger is in place, before the
+	// plugin serves (never for "describe"): where a plugin logs how it
+	// starts, such as the policy it read or why it refuses to serve.
+	OnStart func(log hclog.Logger)
+
 	// Logger defaults to hclog's JSON format on stderr, which the host
 	// parses and forwards into its own log under the plugin's name.
 	Logger hclog.Logger

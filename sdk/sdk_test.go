@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	hclog "github.com/hashicorp/go-hclog"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -83,7 +84,9 @@ func TestManifestFileRoundTrip(t *testing.T) {
 }
 
 func TestDescribeAndUsage(t *testing.T) {
-	cfg := Config{Name: "tmux", Version: "1", Supports: identity.Supports{Generic: true}, Sessions: sessions.NewFake()}
+	started := false
+	cfg := Config{Name: "tmux", Version: "1", Supports: identity.Supports{Generic: true}, Sessions: sessions.NewFake(),
+		OnStart: func(hclog.Logger) { started = true }}
 	out, errOut := tempFile(t), tempFile(t)
 	if code := serve(cfg, []string{"describe"}, out, errOut); code != 0 {
 		t.Fatalf("describe exited %d", code)
@@ -98,6 +101,9 @@ func TestDescribeAndUsage(t *testing.T) {
 	}
 	if code := serve(Config{Name: "empty", Version: "1"}, nil, out, errOut); code != 2 {
 		t.Errorf("config without concerns exited %d", code)
+	}
+	if started {
+		t.Error("OnStart ran for describe, or for a usage error")
 	}
 }
 

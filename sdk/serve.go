@@ -42,6 +42,9 @@ func serve(cfg Config, args []string, stdout, stderr *os.File) int {
 		logger.Error("cannot guard stdout", "error", err)
 		return 1
 	}
+	if cfg.OnStart != nil {
+		cfg.OnStart(logger)
+	}
 	st := newStopper(logger, cfg.StopGrace, stderr)
 	watchParent(cfg.WatchInterval, logger, func() { st.stop("parent exited") })
 	// A dead host leaves a broken stderr pipe; ignoring SIGPIPE lets the
