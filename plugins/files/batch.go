@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"reflect"
+	"slices"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
@@ -12,15 +13,16 @@ import (
 // CreateUsers creates every spec in one lock and one rewrite of each
 // account file: however many users, the cost is one read and one write of
 // passwd, shadow, group and gshadow. Each spec succeeds or fails on its
-// own (bad input, a name that exists differently, a taken uid, a missing
-// group); the error is for the batch as a whole (the lock, the write), in
-// which case nothing was written.
+// own (bad input, a spec the policy refuses, a name that exists
+// differently, a taken uid, a missing group); the error is for the batch
+// as a whole (the lock, the write), in which case nothing was written.
 func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]accounts.BatchResult, error) {
 	out := make([]accounts.BatchResult, len(specs))
+	specs = slices.Clone(specs)
 	var d etcdb.Defs
-	err := f.mutate(ctx, func(db *etcdb.DB, defs etcdb.Defs) error {
+	err := f.mutate(ctx, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		d = defs
-		createAll(db, defs, specs, out)
+		createAll(j, defs, specs, out)
 		return nil
 	})
 	if err != nil {
@@ -35,32 +37,41 @@ func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]a
 	return out, nil
 }
 
-// createAll edits db for every spec, filling out. A spec repeated
-// identically gets the first one's result; differently, AlreadyExists.
-func createAll(db *etcdb.DB, d etcdb.Defs, specs []accounts.UserSpec, out []accounts.BatchResult) {
+// createAll edits the tables for every spec, each first made the policy's
+// (specs is changed in place), filling out. A spec repeated identically
+// gets the first one's result; differently, AlreadyExists.
+func createAll(j *etcdb.Judge, d etcdb.Defs, specs []accounts.UserSpec, out []accounts.BatchResult) {
+	db := j.DB
 	first := map[string]int{}
 	sameAs := map[int]int{}
 	var made []int
 	for i, spec := range specs {
-		if err := etcdb.ValidateSpec(spec); err != nil {
+		var err error
+		if err = etcdb.ValidateSpec(spec); err == nil {
+			spec, err = j.Spec(spec, d)
+		}
+		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		if j, dup := first[spec.Name]; dup {
-			if !reflect.DeepEqual(specs[j], spec) {
-				out[i].Err = sdkerr.Errorf(sdkerr.AlreadyExists, "user %q is also specified, differently, at item %d", spec.Name, j)
+		specs[i] = spec
+		if k, dup := first[spec.Name]; dup {
+			if !reflect.DeepEqual(specs[k], spec) {
+				out[i].Err = sdkerr.Errorf(sdkerr.AlreadyExists, "user %q is also specified, differently, at item %d", spec.Name, k)
 			} else {
-				sameAs[i] = j
+				sameAs[i] = k
 			}
 			continue
 		}
 		first[spec.Name] = i
 		if db.HasUser(spec.Name) {
-			out[i].User, out[i].Err = createOrMatch(db, d, spec)
+			out[i].User, out[i].Err = createOrMatch(j, d, spec)
 			continue
 		}
-		if out[i].Err = createUserIn(db, d, spec); out[i].Err == nil {
-			made = append(made, i)
+		if out[i].Err = j.Fresh(spec); out[i].Err == nil {
+			if out[i].Err = createUserIn(db, d, spec); out[i].Err == nil {
+				made = append(made, i)
+			}
 		}
 	}
 	// Read the users back once all are in: their memberships are final.
@@ -72,7 +83,7 @@ func createAll(db *etcdb.DB, d etcdb.Defs, specs []accounts.UserSpec, out []acco
 	for _, i := range made {
 		out[i].User = byName[specs[i].Name]
 	}
-	for i, j := range sameAs {
-		out[i] = out[j]
+	for i, k := range sameAs {
+		out[i] = out[k]
 	}
 }

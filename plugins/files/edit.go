@@ -25,6 +25,12 @@ func addGroupEntry(db *etcdb.DB, name string, gid uint32) {
 	}
 }
 
+// deleteGroupIn removes a group's entries from group and gshadow.
+func deleteGroupIn(db *etcdb.DB, name string) {
+	db.Tables[etcdb.Group].Delete(name)
+	db.Tables[etcdb.GShadow].Delete(name)
+}
+
 // createGroupIn adds a group, allocating its gid when gid is 0.
 func createGroupIn(db *etcdb.DB, d etcdb.Defs, name string, gid uint32) error {
 	if gid == 0 {
@@ -93,13 +99,10 @@ func pad(f []string, n int) []string {
 	return f
 }
 
-// createUserIn adds spec's user as `useradd -p '*' [-U|-g G] -G ...`
-// would, creating the marker group first when it is missing. The caller
-// has checked the name is free.
+// createUserIn adds spec's user (which passed Judge.Spec and Judge.Fresh)
+// as `useradd -p '*' -U -G ...` would, creating the marker group first
+// when it is missing. The caller has checked the name is free.
 func createUserIn(db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec) error {
-	if err := db.CheckGroups("groups", append([]string{spec.PrimaryGroup}, spec.Groups...)...); err != nil {
-		return err
-	}
 	if _, ok := db.GID(spec.MarkerGroup); spec.MarkerGroup != "" && !ok {
 		if err := createGroupIn(db, d, spec.MarkerGroup, 0); err != nil {
 			return err
@@ -138,15 +141,11 @@ func pickUID(db *etcdb.DB, d etcdb.Defs, want uint32) (uint32, error) {
 	return want, nil
 }
 
-// primaryGID is the named primary group's gid, or a new group of the
-// user's name with gid = uid when that is free (useradd -U).
+// primaryGID makes the user's own group, named like the user, with gid =
+// uid when that is free and in the range (useradd -U).
 func primaryGID(db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec, uid uint32) (uint32, error) {
-	if spec.PrimaryGroup != "" {
-		gid, _ := db.GID(spec.PrimaryGroup)
-		return gid, nil
-	}
 	if _, ok := db.GID(spec.Name); ok {
-		return 0, sdkerr.Errorf(sdkerr.AlreadyExists, "group %q exists; name a primary group to use it", spec.Name)
+		return 0, sdkerr.Errorf(sdkerr.AlreadyExists, "group %q exists; a new user's own group must be new", spec.Name)
 	}
 	gid, err := db.NextGID(d, uid)
 	if err != nil {

@@ -15,8 +15,9 @@ import (
 
 // Files serves the accounts concern by editing the account files.
 type Files struct {
-	accounts.Unimplemented
-
+	// Fence is the policy every change is judged by, read at start; tests
+	// set their own.
+	Fence etcdb.Fence
 	// Etc holds the account files; tests point it at a temporary copy.
 	Etc string
 	// LockTimeout bounds the wait for the account files' lock, as glibc's
@@ -31,10 +32,16 @@ type Files struct {
 var _ accounts.Accounts = (*Files)(nil)
 
 // New returns the plugin as the host runs it.
-func New() *Files { return &Files{Etc: "/etc", LockTimeout: 15 * time.Second} }
+func New() *Files {
+	return &Files{Fence: etcdb.LoadFence(), Etc: "/etc", LockTimeout: 15 * time.Second}
+}
 
-// Probe is ready when the account files exist and /etc is writable.
+// Probe is ready when the policy is usable, the account files exist and
+// /etc is writable.
 func (f *Files) Probe(context.Context) identity.ProbeResult {
+	if err := f.Fence.Usable(); err != nil {
+		return identity.ProbeResult{Reason: err.Error()}
+	}
 	for _, name := range []string{etcdb.Passwd, etcdb.Group} {
 		var st unix.Stat_t
 		if err := unix.Lstat(filepath.Join(f.Etc, name), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
@@ -48,17 +55,32 @@ func (f *Files) Probe(context.Context) identity.ProbeResult {
 }
 
 // load reads the account files and settings without locking: every file
-// is replaced by rename, so a reader always sees a whole file.
+// is replaced by rename, so a reader always sees a whole file. The id
+// ranges are the policy's.
 func (f *Files) load() (*etcdb.DB, etcdb.Defs, error) {
+	if err := f.Fence.Usable(); err != nil {
+		return nil, etcdb.Defs{}, err
+	}
 	db, err := etcdb.Load(f.Etc)
-	return db, etcdb.LoadDefs(f.Etc), err
+	return db, f.Fence.Defs(f.Etc), err
 }
 
 // mutate runs edit on a fresh read of the files taken under the
-// shadow-utils locks, and writes back what edit changed before releasing
-// them. Nothing is written when edit fails. Like the shadow plugin, it
-// first waits for any other hero accounts plugin (etcdb.Serialize).
-func (f *Files) mutate(ctx context.Context, edit func(db *etcdb.DB, d etcdb.Defs) error) error {
+// shadow-utils locks, judged by the policy, and writes back what edit
+// changed before releasing them. Nothing is written when edit fails. Like
+// the shadow plugin, it first waits for any other hero accounts plugin
+// (etcdb.Serialize).
+func (f *Files) mutate(ctx context.Context, edit func(j *etcdb.Judge, d etcdb.Defs) error) error {
+	return f.mutateThen(ctx, edit, nil)
+}
+
+// mutateThen is mutate, running then (when not nil) once the files are
+// written, still under the locks: what must follow the write, such as
+// putting a new group on the managed-groups record.
+func (f *Files) mutateThen(ctx context.Context, edit func(j *etcdb.Judge, d etcdb.Defs) error, then func(j *etcdb.Judge) error) error {
+	if err := f.Fence.Usable(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	unlock, err := etcdb.Serialize(ctx, f.Etc)
@@ -75,8 +97,15 @@ func (f *Files) mutate(ctx context.Context, edit func(db *etcdb.DB, d etcdb.Defs
 	if err != nil {
 		return err
 	}
-	if err := edit(db, d); err != nil {
+	j, err := f.Fence.Judge(db)
+	if err != nil {
 		return err
 	}
-	return l.commit(db)
+	if err := edit(j, d); err != nil {
+		return err
+	}
+	if err := l.commit(db); err != nil || then == nil {
+		return err
+	}
+	return then(j)
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -28,21 +31,46 @@ var fixture = map[string]string{
 	"login.defs": "UID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nPASS_MIN_DAYS 0\nPASS_MAX_DAYS 99999\nPASS_WARN_AGE 7\n",
 }
 
+// fenceFixture adds to fixture what the fence tests judge: eve, managed,
+// whose home is /etc (made before the policy); docker; and devs, a group
+// hero_codescalers made.
+func fenceFixture() map[string]string {
+	out := maps.Clone(fixture)
+	out["passwd"] += "eve:x:1004:1004::/etc:/bin/sh\n"
+	out["shadow"] += "eve:*:20000:0:99999:7:::\n"
+	out["group"] = "root:x:0:\nsudo:x:27:bob\ndocker:x:999:bob\nbob:x:1000:\nhc:x:1001:eve\neve:x:1004:\ndevs:x:2000:\n"
+	out["gshadow"] = "root:*::\nsudo:*::bob\ndocker:!::bob\nbob:!::\nhc:!::eve\neve:!::\ndevs:!::\n"
+	out[policy.ManagedGroupsFile] = "devs\n"
+	return out
+}
+
 var accountFiles = []string{"passwd", "shadow", "group", "gshadow", "subuid", "subgid"}
 
-func newTest(t *testing.T) *Files {
+func newTest(t *testing.T) *Files { t.Helper(); return newTestWith(t, fixture) }
+
+func newTestWith(t *testing.T, files map[string]string) *Files {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range fixture {
+	for name, content := range files {
 		mode := os.FileMode(0o644)
 		if strings.Contains(name, "shadow") {
 			mode = 0o640
 		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &Files{Etc: dir, LockTimeout: 2 * time.Second}
+	return &Files{Fence: etcdb.NewFence(testPolicy(dir)), Etc: dir, LockTimeout: 2 * time.Second}
+}
+
+// testPolicy is the fixture's policy: marker group hc, homes beneath /home
+// and roots.
+func testPolicy(etc string, roots ...string) policy.Policy {
+	p := policy.Defaults(etc)
+	p.MarkerGroup = "hc"
+	p.HomeRoots = append([]string{"/home"}, roots...)
+	return p
 }
 
 func read(t *testing.T, f *Files, name string) string {
@@ -68,14 +96,14 @@ func TestEntriesAsUseraddWrites(t *testing.T) {
 	f := newTest(t)
 	ctx := context.Background()
 	before := snapshot(t, f)
-	spec := accounts.UserSpec{Name: "alice", Home: "/nonexistent", Shell: "/bin/sh", GECOS: "Alice A", MarkerGroup: "hc"}
+	spec := accounts.UserSpec{Name: "alice", Home: "/home/alice", Shell: "/bin/sh", GECOS: "Alice A", MarkerGroup: "hc"}
 	u, err := f.CreateUser(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	today := strconv.FormatInt(etcdb.Today(), 10)
 	for file, line := range map[string]string{
-		"passwd":  "alice:x:1001:1002:Alice A:/nonexistent:/bin/sh\n",
+		"passwd":  "alice:x:1001:1002:Alice A:/home/alice:/bin/sh\n",
 		"shadow":  "alice:*:" + today + ":0:99999:7:::\n",
 		"group":   "hc:x:1001:alice\nalice:x:1002:\n",
 		"gshadow": "hc:!::alice\nalice:!::\n",
@@ -128,7 +156,7 @@ func TestModesKept(t *testing.T) {
 func TestLockUnlock(t *testing.T) {
 	f := newTest(t)
 	ctx := context.Background()
-	u, _ := f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/nonexistent", MarkerGroup: "hc"})
+	u, _ := f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/home/alice", MarkerGroup: "hc"})
 	line := func() string { return strings.Split(read(t, f, "shadow"), "\n")[2] }
 	created := line()
 	for i := 0; i < 2; i++ {
@@ -152,63 +180,136 @@ func TestLockUnlock(t *testing.T) {
 	}
 }
 
-func TestRefusesUnmanaged(t *testing.T) {
-	f := newTest(t)
+// TestFenceWritesNothing: whatever the caller says, a change the policy
+// refuses is PermissionDenied and leaves every account file (and the
+// managed-groups record) as it was.
+func TestFenceWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	before := snapshot(t, f)
-	for name, err := range map[string]error{
-		"delete root":       f.DeleteUser(ctx, "root", accounts.DeleteOptions{}),
-		"delete bob":        f.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}),
-		"lock bob":          f.LockUser(ctx, "bob", "hc"),
-		"delete group sudo": f.DeleteGroup(ctx, "sudo"),
+	for _, c := range []struct {
+		name string
+		call func(*Files) error
+	}{
+		{"delete root", func(f *Files) error { return f.DeleteUser(ctx, "root", accounts.DeleteOptions{}) }},
+		{"delete bob", func(f *Files) error { return f.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}) }},
+		{"delete bob, no marker named", func(f *Files) error { return f.DeleteUser(ctx, "bob", accounts.DeleteOptions{}) }},
+		{"delete bob, his own group as marker", func(f *Files) error {
+			return f.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "bob"})
+		}},
+		{"delete eve, another marker", func(f *Files) error {
+			return f.DeleteUser(ctx, "eve", accounts.DeleteOptions{MarkerGroup: "sudo"})
+		}},
+		{"remove eve's home /etc", func(f *Files) error { return f.DeleteUser(ctx, "eve", accounts.DeleteOptions{RemoveHome: true}) }},
+		{"lock bob", func(f *Files) error { return f.LockUser(ctx, "bob", "") }},
+		{"lock root", func(f *Files) error { return f.LockUser(ctx, "root", "hc") }},
+		{"unlock bob", func(f *Files) error { return f.UnlockUser(ctx, "bob", "bob") }},
+		{"groups of bob", func(f *Files) error { _, err := f.SetUserGroups(ctx, "bob", nil, ""); return err }},
+		{"eve into docker", func(f *Files) error { _, err := f.SetUserGroups(ctx, "eve", []string{"docker"}, ""); return err }},
+		{"eve into bob's group", func(f *Files) error { _, err := f.SetUserGroups(ctx, "eve", []string{"bob"}, ""); return err }},
+		{"delete group sudo", func(f *Files) error { return f.DeleteGroup(ctx, "sudo") }},
+		{"delete group docker", func(f *Files) error { return f.DeleteGroup(ctx, "docker") }},
+		{"delete the marker group", func(f *Files) error { return f.DeleteGroup(ctx, "hc") }},
+		{"delete bob's group", func(f *Files) error { return f.DeleteGroup(ctx, "bob") }},
+		{"empty sudo", func(f *Files) error { _, err := f.SetGroupMembers(ctx, "sudo", nil); return err }},
+		{"members of docker", func(f *Files) error { _, err := f.SetGroupMembers(ctx, "docker", []string{"eve"}); return err }},
+		{"members of the marker group", func(f *Files) error {
+			_, err := f.SetGroupMembers(ctx, "hc", []string{"bob", "eve"})
+			return err
+		}},
+		{"bob into devs", func(f *Files) error { _, err := f.SetGroupMembers(ctx, "devs", []string{"bob"}); return err }},
+		{"root into devs", func(f *Files) error { _, err := f.SetGroupMembers(ctx, "devs", []string{"root"}); return err }},
+		{"create over docker", func(f *Files) error { _, err := f.CreateGroup(ctx, "docker", 0); return err }},
+		{"create over bob's group", func(f *Files) error { _, err := f.CreateGroup(ctx, "bob", 1000); return err }},
+		{"a system gid", func(f *Files) error { _, err := f.CreateGroup(ctx, "newg", 27); return err }},
+		{"docker's gid", func(f *Files) error { _, err := f.CreateGroup(ctx, "newg", 999); return err }},
+		{"bob's gid", func(f *Files) error { _, err := f.CreateGroup(ctx, "newg", 1000); return err }},
+		{"a user with another marker", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.MarkerGroup = "sudo" }) }},
+		{"a user with sudo as primary", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.PrimaryGroup = "sudo" }) }},
+		{"a user with a system uid", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.UID = 27 }) }},
+		{"a user above the uid range", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.UID = 65534 }) }},
+		{"a user with home /etc", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.Home = "/etc" }) }},
+		{"a user with home /home", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.Home = "/home" }) }},
+		{"a user in docker", func(f *Files) error {
+			return createSpec(f, func(u *accounts.UserSpec) { u.Groups = []string{"docker"} })
+		}},
+		{"a user in bob's group", func(f *Files) error { return createSpec(f, func(u *accounts.UserSpec) { u.Groups = []string{"bob"} }) }},
+		{"a batch user in docker", func(f *Files) error {
+			res, err := f.CreateUsers(ctx, []accounts.UserSpec{{Name: "dave", Groups: []string{"docker"}}})
+			if err != nil {
+				return err
+			}
+			return res[0].Err
+		}},
 	} {
-		if !sdkerr.Is(err, sdkerr.PermissionDenied) {
-			t.Errorf("%s: %v", name, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			f := newTestWith(t, fenceFixture())
+			before := snapshot(t, f)
+			record := read(t, f, policy.ManagedGroupsFile)
+			if err := c.call(f); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+				t.Errorf("%v, want permission_denied", err)
+			}
+			for n, content := range snapshot(t, f) {
+				if content != before[n] {
+					t.Errorf("%s changed", n)
+				}
+			}
+			if read(t, f, policy.ManagedGroupsFile) != record {
+				t.Error("the managed-groups record changed")
+			}
+		})
 	}
-	if _, err := f.SetGroupMembers(ctx, "sudo", nil); !sdkerr.Is(err, sdkerr.PermissionDenied) {
-		t.Errorf("emptying sudo: %v", err)
-	}
+	f := newTestWith(t, fenceFixture())
 	if _, err := f.CreateUser(ctx, accounts.UserSpec{Name: "bob", Home: "/home/bob", Shell: "/bin/bash", MarkerGroup: "hc"}); !sdkerr.Is(err, sdkerr.AlreadyExists) {
 		t.Errorf("create over bob, who is not in hc: %v", err)
 	}
-	for n, content := range snapshot(t, f) {
-		if content != before[n] {
-			t.Errorf("%s changed", n)
-		}
-	}
+}
+
+// createSpec calls CreateUser with a fine spec changed by edit.
+func createSpec(f *Files, edit func(*accounts.UserSpec)) error {
+	spec := accounts.UserSpec{Name: "dave", UID: 1500}
+	edit(&spec)
+	_, err := f.CreateUser(context.Background(), spec)
+	return err
 }
 
 func TestGroups(t *testing.T) {
-	f := newTest(t)
+	f := newTestWith(t, fenceFixture())
 	ctx := context.Background()
-	g, err := f.CreateGroup(ctx, "devs", 0)
-	if err != nil || g.GID != 1002 {
+	g, err := f.CreateGroup(ctx, "ops", 0)
+	if err != nil || g.GID != 2001 {
 		t.Fatalf("%+v %v", g, err)
 	}
-	if _, err := f.CreateGroup(ctx, "devs", 5000); !sdkerr.Is(err, sdkerr.AlreadyExists) {
+	if !strings.Contains(read(t, f, policy.ManagedGroupsFile), "\nops\n") {
+		t.Errorf("ops is not on the record:\n%s", read(t, f, policy.ManagedGroupsFile))
+	}
+	if _, err := f.CreateGroup(ctx, "ops", 0); err != nil {
+		t.Errorf("repeated create: %v", err)
+	}
+	if _, err := f.CreateGroup(ctx, "ops", 5000); !sdkerr.Is(err, sdkerr.AlreadyExists) {
 		t.Errorf("other gid: %v", err)
 	}
-	if _, err := f.CreateGroup(ctx, "ops", 1002); !sdkerr.Is(err, sdkerr.AlreadyExists) {
+	if _, err := f.CreateGroup(ctx, "ops2", 2001); !sdkerr.Is(err, sdkerr.PermissionDenied) {
 		t.Errorf("taken gid: %v", err)
 	}
-	f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/nonexistent", MarkerGroup: "hc"})
-	if g, err := f.SetGroupMembers(ctx, "devs", []string{"alice", "bob", "alice"}); err != nil || strings.Join(g.Members, ",") != "alice,bob" {
+	f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/home/alice", MarkerGroup: "hc"})
+	if g, err := f.SetGroupMembers(ctx, "ops", []string{"alice", "eve", "alice"}); err != nil || strings.Join(g.Members, ",") != "alice,eve" {
 		t.Errorf("members %+v %v", g, err)
 	}
-	if !strings.Contains(read(t, f, "gshadow"), "devs:!::alice,bob\n") {
+	if !strings.Contains(read(t, f, "gshadow"), "ops:!::alice,eve\n") {
 		t.Error("gshadow members not set")
 	}
-	if u, err := f.SetUserGroups(ctx, "alice", []string{"sudo"}, "hc"); err != nil || strings.Join(u.Groups, ",") != "hc,sudo" {
+	if u, err := f.SetUserGroups(ctx, "alice", []string{"devs"}, "hc"); err != nil || strings.Join(u.Groups, ",") != "devs,hc" {
 		t.Errorf("set groups: %+v %v", u, err)
 	}
-	if err := f.DeleteGroup(ctx, "alice"); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
-		t.Errorf("delete of alice's primary group: %v", err)
+	if err := f.DeleteGroup(ctx, "alice"); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+		t.Errorf("delete of alice's own group: %v", err)
 	}
 	for i := 0; i < 2; i++ {
-		if err := f.DeleteGroup(ctx, "devs"); err != nil {
-			t.Errorf("delete devs: %v", err)
+		if err := f.DeleteGroup(ctx, "ops"); err != nil {
+			t.Errorf("delete ops: %v", err)
 		}
+	}
+	if strings.Contains(read(t, f, policy.ManagedGroupsFile), "ops") {
+		t.Error("ops is still on the record")
 	}
 }
 
@@ -216,7 +317,7 @@ func TestBatch(t *testing.T) {
 	f := newTest(t)
 	var specs []accounts.UserSpec
 	for i := 0; i < 100; i++ {
-		specs = append(specs, accounts.UserSpec{Name: fmt.Sprintf("u%03d", i), Home: "/nonexistent", MarkerGroup: "hc"})
+		specs = append(specs, accounts.UserSpec{Name: fmt.Sprintf("u%03d", i), Home: fmt.Sprintf("/home/u%03d", i), MarkerGroup: "hc"})
 	}
 	specs = append(specs, specs[0], accounts.UserSpec{Name: "bob", MarkerGroup: "hc"}, accounts.UserSpec{Name: "x", Groups: []string{"nosuch"}})
 	res, err := f.CreateUsers(context.Background(), specs)
@@ -241,7 +342,7 @@ func TestBatch(t *testing.T) {
 
 func TestConcurrentCreatesOfOneName(t *testing.T) {
 	f := newTest(t)
-	spec := accounts.UserSpec{Name: "alice", Home: "/nonexistent", MarkerGroup: "hc"}
+	spec := accounts.UserSpec{Name: "alice", Home: "/home/alice", MarkerGroup: "hc"}
 	var wg sync.WaitGroup
 	uids := make([]uint32, 8)
 	errs := make([]error, 8)
@@ -259,7 +360,7 @@ func TestConcurrentCreatesOfOneName(t *testing.T) {
 			t.Errorf("create %d: uid %d, %v", i, uids[i], errs[i])
 		}
 	}
-	if n := strings.Count(read(t, f, "passwd"), "alice:"); n != 1 {
+	if n := strings.Count(read(t, f, "passwd"), "\nalice:"); n != 1 {
 		t.Errorf("%d passwd lines for alice", n)
 	}
 }
@@ -268,6 +369,7 @@ func TestHome(t *testing.T) {
 	f := newTest(t)
 	ctx := context.Background()
 	base := t.TempDir()
+	f.Fence.Policy.HomeRoots = append(f.Fence.Policy.HomeRoots, base)
 	home := filepath.Join(base, "alice")
 	u, err := f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: home, CreateHome: true, MarkerGroup: "hc"})
 	if err != nil {
@@ -303,7 +405,7 @@ func assertNoLocks(t *testing.T, f *Files) {
 func TestDeleteRefusesBusyUser(t *testing.T) {
 	f := newTest(t)
 	ctx := context.Background()
-	u, err := f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/nonexistent", MarkerGroup: "hc"})
+	u, err := f.CreateUser(ctx, accounts.UserSpec{Name: "alice", Home: "/home/alice", MarkerGroup: "hc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,5 +432,31 @@ func TestProbe(t *testing.T) {
 	os.Remove(filepath.Join(f.Etc, "passwd"))
 	if r := f.Probe(context.Background()); r.Ready || !strings.Contains(r.Reason, "passwd") {
 		t.Errorf("without passwd: %+v", r)
+	}
+}
+
+// TestUnusablePolicy: with a policy it could not load, the plugin is not
+// ready and refuses every call, naming the policy's error, writing nothing.
+func TestUnusablePolicy(t *testing.T) {
+	f := newTest(t)
+	f.Fence = etcdb.Fence{Err: errors.New("policy file is writable by group or others")}
+	ctx := context.Background()
+	before := snapshot(t, f)
+	if r := f.Probe(ctx); r.Ready || !strings.Contains(r.Reason, "writable by group or others") {
+		t.Errorf("probe: %+v", r)
+	}
+	_, err1 := f.GetUser(ctx, "bob")
+	_, err2 := f.CreateUser(ctx, accounts.UserSpec{Name: "dave"})
+	_, err3 := f.CreateUsers(ctx, []accounts.UserSpec{{Name: "dave"}})
+	_, err4 := f.CreateGroup(ctx, "ops", 0)
+	for i, err := range []error{err1, err2, err3, err4, f.LockUser(ctx, "bob", "")} {
+		if !sdkerr.Is(err, sdkerr.FailedPrecondition) || !strings.Contains(err.Error(), "writable") {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	for n, content := range snapshot(t, f) {
+		if content != before[n] {
+			t.Errorf("%s changed", n)
+		}
 	}
 }

@@ -10,54 +10,89 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// CreateGroup adds a group ("name:x:gid:", gshadow "name:!::"), allocating
-// the gid from GID_MIN..GID_MAX when gid is 0. An existing group is
-// returned when the gid agrees or none was asked.
+// CreateGroup adds a group ("name:x:gid:", gshadow "name:!::") and puts
+// it on the managed-groups record once it is written; gid 0 allocates
+// from the policy's gid range, any other gid must lie in it and be no
+// group's. An existing group is returned when hero_codescalers made it (or
+// it is the marker group) and the gid agrees or none was asked; any other
+// existing group is refused.
 func (f *Files) CreateGroup(ctx context.Context, name string, gid uint32) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
 	}
 	var g accounts.Group
-	err := f.mutate(ctx, func(db *etcdb.DB, d etcdb.Defs) error {
+	made := false
+	err := f.mutateThen(ctx, func(j *etcdb.Judge, d etcdb.Defs) error {
 		var err error
-		if g, err = db.Group(name); err == nil {
-			if gid != 0 && g.GID != gid {
-				return sdkerr.Errorf(sdkerr.AlreadyExists, "group %q exists with gid %d (want %d)", name, g.GID, gid)
-			}
-			return nil
-		}
-		if err := createGroupIn(db, d, name, gid); err != nil {
+		var found bool
+		if g, found, err = j.ExistingGroup(name, gid); found || err != nil {
 			return err
 		}
-		g, err = db.Group(name)
+		if err := j.NewGroup(name, gid); err != nil {
+			return err
+		}
+		if err := createGroupIn(j.DB, d, name, gid); err != nil {
+			return err
+		}
+		made = true
+		g, err = j.DB.Group(name)
 		return err
+	}, func(j *etcdb.Judge) error {
+		if !made || !j.Recorded(name) {
+			return nil
+		}
+		return j.Record(name, true)
 	})
+	if err != nil && made {
+		// Written but not recorded: take it back, under the locks again.
+		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
+			if cur, gerr := j.DB.Group(name); gerr == nil && cur.GID == g.GID && !j.M.GroupManaged(name) {
+				deleteGroupIn(j.DB, name)
+			}
+			return nil
+		})
+	}
 	return g, err
 }
 
-// DeleteGroup removes a group; a missing group is success, a system group
-// is refused, and a user's primary group is FailedPrecondition.
+// DeleteGroup removes a group hero_codescalers made, dropping it from the
+// record first; a missing group is success, any other group is refused,
+// and a user's primary group is FailedPrecondition.
 func (f *Files) DeleteGroup(ctx context.Context, name string) error {
 	if err := check.Name("name", name); err != nil {
 		return err
 	}
-	return f.mutate(ctx, func(db *etcdb.DB, d etcdb.Defs) error {
-		g, err := db.GuardGroup(name, d)
+	dropped := false
+	err := f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+		g, err := j.ManagedGroup(name)
 		if sdkerr.Is(err, sdkerr.NotFound) {
 			return nil
 		} else if err != nil {
 			return err
 		}
-		users, _ := db.Users("")
+		users, _ := j.DB.Users("")
 		for _, u := range users {
 			if u.GID == g.GID {
 				return sdkerr.Errorf(sdkerr.FailedPrecondition, "group %q is the primary group of user %q", name, u.Name)
 			}
 		}
-		db.Tables[etcdb.Group].Delete(name)
-		db.Tables[etcdb.GShadow].Delete(name)
+		deleteGroupIn(j.DB, name)
+		if err := j.Record(name, false); err != nil {
+			return err
+		}
+		dropped = true
 		return nil
 	})
+	if err != nil && dropped {
+		// Not written: the group is still there, and still ours.
+		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
+			if j.DB.HasGroup(name) {
+				return j.Record(name, true)
+			}
+			return nil
+		})
+	}
+	return err
 }
 
 func (f *Files) GetGroup(_ context.Context, name string) (accounts.Group, error) {
@@ -71,8 +106,9 @@ func (f *Files) GetGroup(_ context.Context, name string) (accounts.Group, error)
 	return db.Group(name)
 }
 
-// SetGroupMembers makes members the group's exact member list, in group
-// and gshadow alike, as gpasswd -M does.
+// SetGroupMembers makes members the exact member list, in group and
+// gshadow alike, as gpasswd -M does, of a group hero_codescalers made;
+// every member added must be a managed user.
 func (f *Files) SetGroupMembers(ctx context.Context, name string, members []string) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
@@ -82,18 +118,16 @@ func (f *Files) SetGroupMembers(ctx context.Context, name string, members []stri
 	}
 	want := slices.Compact(slices.Sorted(slices.Values(members)))
 	var g accounts.Group
-	err := f.mutate(ctx, func(db *etcdb.DB, d etcdb.Defs) error {
-		if _, err := db.GuardGroup(name, d); err != nil {
+	err := f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+		cur, err := j.ManagedGroup(name)
+		if err != nil {
 			return err
 		}
-		for _, m := range want {
-			if _, err := db.User(m); err != nil {
-				return err
-			}
+		if err := j.Members(cur, want); err != nil {
+			return err
 		}
-		editMembers(db, name, func([]string) []string { return want })
-		var err error
-		g, err = db.Group(name)
+		editMembers(j.DB, name, func([]string) []string { return want })
+		g, err = j.DB.Group(name)
 		return err
 	})
 	return g, err

@@ -105,7 +105,7 @@ func TestContextCancelWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := f.CreateUser(ctx, accounts.UserSpec{Name: "a", Home: "/nonexistent"})
+	_, err := f.CreateUser(ctx, accounts.UserSpec{Name: "a", Home: "/home/a"})
 	if !sdkerr.Is(err, sdkerr.Unavailable) || time.Since(start) > time.Second {
 		t.Fatalf("%v after %v", err, time.Since(start))
 	}

@@ -21,6 +21,7 @@ func main() {
 		Version:  version,
 		Supports: identity.Supports{Generic: true},
 		Probe:    f.Probe,
+		OnStart:  f.Fence.Log,
 		Accounts: f,
 	})
 }

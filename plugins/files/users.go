@@ -11,20 +11,24 @@ import (
 )
 
 // CreateUser adds the user in one locked rewrite, or returns the existing
-// user when it is the same account (adding any supplementary group it
-// lacks); a different account of that name is AlreadyExists. The home is
-// made afterwards, only when asked and only if it does not exist, so an
-// existing directory is never given to the new uid.
+// user when it is the same managed account (adding any supplementary group
+// it lacks); a different account of that name is AlreadyExists, the same
+// one unmanaged PermissionDenied. The spec is the policy's (Judge.Spec).
+// The home is made afterwards, only when asked and only if it does not
+// exist, so an existing directory is never given to the new uid.
 func (f *Files) CreateUser(ctx context.Context, spec accounts.UserSpec) (accounts.User, error) {
 	if err := etcdb.ValidateSpec(spec); err != nil {
 		return accounts.User{}, err
 	}
 	var u accounts.User
 	var d etcdb.Defs
-	err := f.mutate(ctx, func(db *etcdb.DB, defs etcdb.Defs) error {
+	err := f.mutate(ctx, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		var err error
 		d = defs
-		u, err = createOrMatch(db, defs, spec)
+		if spec, err = j.Spec(spec, defs); err != nil {
+			return err
+		}
+		u, err = createOrMatch(j, defs, spec)
 		return err
 	})
 	if err != nil {
@@ -38,48 +42,57 @@ func (f *Files) CreateUser(ctx context.Context, spec accounts.UserSpec) (account
 	return u, nil
 }
 
-// createOrMatch creates spec's user, or checks the existing one matches.
-func createOrMatch(db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec) (accounts.User, error) {
-	if _, err := db.User(spec.Name); err == nil {
-		if _, err := db.Existing(spec, d); err != nil {
+// createOrMatch creates the user of spec (which passed Judge.Spec), or
+// checks the existing one matches and is managed.
+func createOrMatch(j *etcdb.Judge, d etcdb.Defs, spec accounts.UserSpec) (accounts.User, error) {
+	db := j.DB
+	if db.HasUser(spec.Name) {
+		if _, err := j.Existing(spec, d); err != nil {
 			return accounts.User{}, err
 		}
-		missing := db.MissingGroups(spec)
-		if err := db.CheckGroups("groups", missing...); err != nil {
-			return accounts.User{}, err
-		}
-		for _, g := range missing {
+		for _, g := range db.MissingGroups(spec) {
 			addMember(db, g, spec.Name)
 		}
+	} else if err := j.Fresh(spec); err != nil {
+		return accounts.User{}, err
 	} else if err := createUserIn(db, d, spec); err != nil {
 		return accounts.User{}, err
 	}
 	return db.User(spec.Name)
 }
 
-// DeleteUser removes a user the guard lets through; a missing user is
-// success, a user still running a process is FailedPrecondition (as
-// userdel's exit 8). With RemoveHome the home goes too, if it is a real directory
-// owned by the user and no other account's home.
+// DeleteUser removes a managed user; a missing user is success, a user
+// still running a process is FailedPrecondition (as userdel's exit 8).
+// With RemoveHome the home goes too, if it lies beneath the policy's home
+// roots, is a real directory owned by the user and is no other account's
+// home.
 func (f *Files) DeleteUser(ctx context.Context, name string, opts accounts.DeleteOptions) error {
 	if err := checkRef(name, opts.MarkerGroup); err != nil {
 		return err
 	}
 	var gone *accounts.User
 	var shared bool
-	err := f.mutate(ctx, func(db *etcdb.DB, _ etcdb.Defs) error {
-		u, err := db.Guard(name, opts.MarkerGroup)
+	err := f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+		if err := j.Marker(opts.MarkerGroup); err != nil {
+			return err
+		}
+		u, err := j.ManagedUser(name)
 		if sdkerr.Is(err, sdkerr.NotFound) {
 			return nil
 		} else if err != nil {
 			return err
 		}
+		if opts.RemoveHome {
+			if err := j.Home(u.Home); err != nil {
+				return err
+			}
+		}
 		if err := checkNotBusy(name, u.UID); err != nil {
 			return err
 		}
-		deleteUserIn(db, u)
+		deleteUserIn(j.DB, u)
 		gone = &u
-		all, _ := db.Users("")
+		all, _ := j.DB.Users("")
 		shared = slices.ContainsFunc(all, func(o accounts.User) bool { return o.Home == u.Home })
 		return nil
 	})
@@ -113,43 +126,54 @@ func (f *Files) ListUsers(_ context.Context, group string) ([]accounts.User, err
 
 // LockUser puts "!" before the password and expires the account.
 func (f *Files) LockUser(ctx context.Context, name, markerGroup string) error {
-	return f.change(ctx, name, markerGroup, func(db *etcdb.DB) { setLocked(db, name, true) })
+	return f.change(ctx, name, markerGroup, func(j *etcdb.Judge, _ accounts.User) error {
+		setLocked(j.DB, name, true)
+		return nil
+	})
 }
 
 // UnlockUser undoes LockUser.
 func (f *Files) UnlockUser(ctx context.Context, name, markerGroup string) error {
-	return f.change(ctx, name, markerGroup, func(db *etcdb.DB) { setLocked(db, name, false) })
+	return f.change(ctx, name, markerGroup, func(j *etcdb.Judge, _ accounts.User) error {
+		setLocked(j.DB, name, false)
+		return nil
+	})
 }
 
-// SetUserGroups makes groups plus the marker group the user's exact
-// supplementary set.
+// SetUserGroups makes groups (each joinable) plus the marker group the
+// user's supplementary set; a group it may not join that the user is in
+// already stays, as an admin put it there.
 func (f *Files) SetUserGroups(ctx context.Context, name string, groups []string, markerGroup string) (accounts.User, error) {
 	if err := check.Names("groups", groups); err != nil {
 		return accounts.User{}, err
 	}
-	want := supplementary(groups, markerGroup)
-	var u accounts.User
-	err := f.change(ctx, name, markerGroup, func(db *etcdb.DB) {
-		setUserGroups(db, name, want)
-		u, _ = db.User(name)
-	}, want...)
-	return u, err
+	var out accounts.User
+	err := f.change(ctx, name, markerGroup, func(j *etcdb.Judge, u accounts.User) error {
+		want, err := j.UserGroups(u, groups)
+		if err != nil {
+			return err
+		}
+		setUserGroups(j.DB, name, want)
+		out, err = j.DB.User(name)
+		return err
+	})
+	return out, err
 }
 
-// change applies edit to a guarded user, after checking that groups exist.
-func (f *Files) change(ctx context.Context, name, markerGroup string, edit func(*etcdb.DB), groups ...string) error {
+// change applies edit to a managed user.
+func (f *Files) change(ctx context.Context, name, markerGroup string, edit func(*etcdb.Judge, accounts.User) error) error {
 	if err := checkRef(name, markerGroup); err != nil {
 		return err
 	}
-	return f.mutate(ctx, func(db *etcdb.DB, _ etcdb.Defs) error {
-		if _, err := db.Guard(name, markerGroup); err != nil {
+	return f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+		if err := j.Marker(markerGroup); err != nil {
 			return err
 		}
-		if err := db.CheckGroups("groups", groups...); err != nil {
+		u, err := j.ManagedUser(name)
+		if err != nil {
 			return err
 		}
-		edit(db)
-		return nil
+		return edit(j, u)
 	})
 }
 

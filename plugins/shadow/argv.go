@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,11 +69,14 @@ func supplementary(groups []string, marker string) []string {
 }
 
 // useraddArgv creates spec's user with the password field "*", its own
-// group unless a primary group is named, the marker group among its
-// supplementary groups, and home and shell spelled out so that a repeated
-// create can compare them. No home is made unless asked.
+// new group, the marker group among its supplementary groups, and home and
+// shell spelled out so that a repeated create can compare them. No home is
+// made unless asked. The policy's id ranges replace login.defs' (-K), so
+// the uid useradd allocates, and its own group's gid, come from them.
 func useraddArgv(spec accounts.UserSpec, d etcdb.Defs) []string {
 	argv := []string{"useradd", "-p", lockedPassword}
+	argv = append(argv, uidRange(d)...)
+	argv = append(argv, gidRange(d)...)
 	if spec.CreateHome {
 		argv = append(argv, "-m")
 	} else {
@@ -81,11 +85,7 @@ func useraddArgv(spec accounts.UserSpec, d etcdb.Defs) []string {
 	if spec.UID != 0 {
 		argv = append(argv, "-u", strconv.FormatUint(uint64(spec.UID), 10))
 	}
-	if spec.PrimaryGroup != "" {
-		argv = append(argv, "-g", spec.PrimaryGroup)
-	} else {
-		argv = append(argv, "-U")
-	}
+	argv = append(argv, "-U")
 	if g := supplementary(spec.Groups, spec.MarkerGroup); len(g) > 0 {
 		argv = append(argv, "-G", strings.Join(g, ","))
 	}
@@ -94,6 +94,16 @@ func useraddArgv(spec accounts.UserSpec, d etcdb.Defs) []string {
 		argv = append(argv, "-c", spec.GECOS)
 	}
 	return append(argv, "--", spec.Name)
+}
+
+// uidRange and gidRange override login.defs' ranges for one tool run
+// (useradd and groupadd take -K KEY=VALUE) with d's, the policy's.
+func uidRange(d etcdb.Defs) []string {
+	return []string{"-K", fmt.Sprintf("UID_MIN=%d", d.UIDMin), "-K", fmt.Sprintf("UID_MAX=%d", d.UIDMax)}
+}
+
+func gidRange(d etcdb.Defs) []string {
+	return []string{"-K", fmt.Sprintf("GID_MIN=%d", d.GIDMin), "-K", fmt.Sprintf("GID_MAX=%d", d.GIDMax)}
 }
 
 // unlockArgv undoes LockUser on an account whose password field is pw and

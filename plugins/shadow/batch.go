@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
@@ -16,8 +16,8 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// batch is one CreateUsers call: the specs, their results, and what the
-// plan decided for each.
+// batch is one CreateUsers call: the specs (as the policy makes them),
+// their results, and what the plan decided for each.
 type batch struct {
 	specs   []accounts.UserSpec
 	out     []accounts.BatchResult
@@ -25,111 +25,131 @@ type batch struct {
 	single  []int       // created one by one with useradd
 	sameAs  map[int]int // a repeated identical spec → the first one
 	rmHomes map[int]bool
+	ids     map[int][2]uint32 // uid and gid newusers gives a fresh user
 }
 
 // CreateUsers creates many users in three tool runs however many there
-// are: newusers writes every account in one locked pass, chpasswd -e sets
-// every password field to "*" in a second, and one gpasswd -M per group
-// adds them to the marker and supplementary groups. Every spec is checked
-// against the files first, so names that exist, uids that are taken and
-// missing groups fail their own item only (newusers would otherwise modify
-// an existing account, or silently share a uid).
+// are: newusers writes every account in one locked pass, one gpasswd -M
+// per group adds them to the marker and supplementary groups, and chpasswd
+// -e sets every password field to "*". Every spec is judged by the policy
+// and checked against the files first, so a refused spec, a name that
+// exists, a taken uid or a missing group fails its own item only (newusers
+// would otherwise modify an existing account, or silently share a uid).
 func (s *Shadow) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]accounts.BatchResult, error) {
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	db, d, err := s.load()
+	j, d, err := s.judged()
 	if err != nil {
 		return nil, err
 	}
-	b := &batch{specs: specs, out: make([]accounts.BatchResult, len(specs)), sameAs: map[int]int{}, rmHomes: map[int]bool{}}
-	s.plan(ctx, b, db, d)
+	b := &batch{specs: slices.Clone(specs), out: make([]accounts.BatchResult, len(specs)), sameAs: map[int]int{},
+		rmHomes: map[int]bool{}, ids: map[int][2]uint32{}}
+	s.plan(ctx, b, j, d)
 	if len(b.fresh) > 0 {
 		s.createFresh(ctx, b)
 	}
 	for _, i := range b.single {
-		b.out[i].User, b.out[i].Err = s.createUser(ctx, specs[i])
+		b.out[i].User, b.out[i].Err = s.createUser(ctx, b.specs[i])
 	}
-	for i, j := range b.sameAs {
-		b.out[i] = b.out[j]
+	for i, k := range b.sameAs {
+		b.out[i] = b.out[k]
 	}
 	return b.out, nil
 }
 
 // plan sorts each spec into an error, an existing user, a copy of an
-// earlier spec, a newusers line or a single useradd.
-func (s *Shadow) plan(ctx context.Context, b *batch, db *etcdb.DB, d etcdb.Defs) {
+// earlier spec, a newusers line (with its ids allocated from the
+// policy's ranges) or a single useradd.
+func (s *Shadow) plan(ctx context.Context, b *batch, j *etcdb.Judge, d etcdb.Defs) {
 	names := map[string]int{}
-	uids := db.UsedUIDs()
+	uids := etcdb.NewAlloc(j.DB.UsedUIDs(), d.UIDMin, d.UIDMax)
+	gids := etcdb.NewAlloc(j.DB.UsedGIDs(), d.GIDMin, d.GIDMax)
 	for i, spec := range b.specs {
-		if err := etcdb.ValidateSpec(spec); err != nil {
+		var err error
+		if err = etcdb.ValidateSpec(spec); err == nil {
+			spec, err = j.Spec(spec, d)
+		}
+		if err != nil {
 			b.out[i].Err = err
 			continue
 		}
-		if j, dup := names[spec.Name]; dup {
-			if reflect.DeepEqual(b.specs[j], spec) {
-				b.sameAs[i] = j
+		b.specs[i] = spec
+		if k, dup := names[spec.Name]; dup {
+			if reflect.DeepEqual(b.specs[k], spec) {
+				b.sameAs[i] = k
 			} else {
-				b.out[i].Err = sdkerr.Errorf(sdkerr.AlreadyExists, "user %q is also specified, differently, at item %d", spec.Name, j)
+				b.out[i].Err = sdkerr.Errorf(sdkerr.AlreadyExists, "user %q is also specified, differently, at item %d", spec.Name, k)
 			}
 			continue
 		}
 		names[spec.Name] = i
-		if db.HasUser(spec.Name) {
-			b.out[i].User, b.out[i].Err = s.existing(ctx, db, d, spec)
+		if j.DB.HasUser(spec.Name) {
+			b.out[i].User, b.out[i].Err = s.existing(ctx, j, d, spec)
 			continue
 		}
-		if err := checkFresh(db, spec, uids); err != nil {
+		if err := checkFresh(j, spec, uids); err != nil {
 			b.out[i].Err = err
 			continue
 		}
 		if spec.UID != 0 {
-			uids[spec.UID] = true
+			uids.Take(spec.UID)
 		}
-		home := d.Home(spec)
-		if _, err := os.Lstat(home); err == nil {
-			b.fresh = append(b.fresh, i)
-		} else if _, err := os.Stat(filepath.Dir(home)); err == nil {
-			b.fresh = append(b.fresh, i)
-			b.rmHomes[i] = !spec.CreateHome // newusers makes every missing home
-		} else {
-			b.single = append(b.single, i) // newusers would fail the batch on mkdir
-		}
+		s.place(b, i, d, uids, gids)
 	}
 }
 
-// checkFresh applies useradd's refusals that newusers lacks.
-func checkFresh(db *etcdb.DB, spec accounts.UserSpec, uids map[uint32]bool) error {
-	if spec.UID != 0 && uids[spec.UID] {
+// place puts a new user on the newusers list, with its ids, unless its
+// home's parent is missing: newusers would fail the whole batch on the
+// mkdir, so that user is made alone.
+func (s *Shadow) place(b *batch, i int, d etcdb.Defs, uids, gids *etcdb.Alloc) {
+	spec := b.specs[i]
+	home := d.Home(spec)
+	if _, err := os.Lstat(home); err != nil {
+		if _, err := os.Stat(filepath.Dir(home)); err != nil {
+			b.single = append(b.single, i)
+			return
+		}
+		b.rmHomes[i] = !spec.CreateHome // newusers makes every missing home
+	}
+	uid, err := spec.UID, error(nil)
+	if uid == 0 {
+		uid, err = uids.Next()
+	}
+	var gid uint32
+	if err == nil {
+		gid, err = gids.Prefer(uid)
+	}
+	if err != nil {
+		b.out[i].Err = err
+		return
+	}
+	b.ids[i] = [2]uint32{uid, gid}
+	b.fresh = append(b.fresh, i)
+}
+
+// checkFresh applies useradd's refusals that newusers lacks: a taken uid,
+// and a group of the user's name (its own group is always new).
+func checkFresh(j *etcdb.Judge, spec accounts.UserSpec, uids *etcdb.Alloc) error {
+	if spec.UID != 0 && uids.Used(spec.UID) {
 		return sdkerr.Errorf(sdkerr.AlreadyExists, "uid %d is taken", spec.UID)
 	}
-	if spec.PrimaryGroup == "" {
-		if _, ok := db.GID(spec.Name); ok {
-			return sdkerr.Errorf(sdkerr.AlreadyExists, "group %q exists; name a primary group to use it", spec.Name)
-		}
-	}
-	return db.CheckGroups("groups", append([]string{spec.PrimaryGroup}, spec.Groups...)...)
+	return j.Fresh(spec)
 }
 
-// newusersInput is one passwd-like line per user. The password field is
+// newusersInput is one passwd-like line per user, with the uid and gid
+// the plan allocated: a gid no group has makes newusers create the user's
+// own group, named like the user, with it. The password field is
 // empty: newusers (built with PAM) hands a non-empty one to pam_chauthtok,
 // which would hash it, so "*" would become a real password "*"; with an
 // empty one the account keeps newusers' locked "!" until chpasswd sets "*".
-func newusersInput(specs []accounts.UserSpec, idx []int, d etcdb.Defs) []byte {
+func newusersInput(b *batch, idx []int, d etcdb.Defs) []byte {
 	var buf bytes.Buffer
 	for _, i := range idx {
-		s := specs[i]
-		uid := ""
-		if s.UID != 0 {
-			uid = strconv.FormatUint(uint64(s.UID), 10)
-		}
-		group := s.PrimaryGroup
-		if group == "" {
-			group = s.Name // a group of the user's name, gid = uid when free
-		}
-		fmt.Fprintf(&buf, "%s::%s:%s:%s:%s:%s\n", s.Name, uid, group, s.GECOS, d.Home(s), d.ShellOf(s))
+		s, ids := b.specs[i], b.ids[i]
+		fmt.Fprintf(&buf, "%s::%d:%d:%s:%s:%s\n", s.Name, ids[0], ids[1], s.GECOS, d.Home(s), d.ShellOf(s))
 	}
 	return buf.Bytes()
 }

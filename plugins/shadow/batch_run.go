@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -21,11 +22,11 @@ func (s *Shadow) createFresh(ctx context.Context, b *batch) {
 		b.fail(b.fresh, err)
 		return
 	}
-	b.fresh = s.ensureMarkers(ctx, b, db)
+	b.fresh = s.ensureMarkers(ctx, b, db, d)
 	if len(b.fresh) == 0 {
 		return
 	}
-	_, nuErr := s.run(ctx, []string{"newusers"}, newusersInput(b.specs, b.fresh, d))
+	_, nuErr := s.run(ctx, []string{"newusers"}, newusersInput(b, b.fresh, d))
 	if db, _, err = s.load(); err != nil {
 		b.fail(b.fresh, err)
 		return
@@ -50,13 +51,13 @@ func (s *Shadow) createFresh(ctx context.Context, b *batch) {
 
 // ensureMarkers creates the marker groups the new users need and returns
 // the items whose marker group exists.
-func (s *Shadow) ensureMarkers(ctx context.Context, b *batch, db *etcdb.DB) []int {
+func (s *Shadow) ensureMarkers(ctx context.Context, b *batch, db *etcdb.DB, d etcdb.Defs) []int {
 	failed := map[string]error{}
 	var keep []int
 	for _, i := range b.fresh {
 		m := b.specs[i].MarkerGroup
 		if _, done := failed[m]; !done {
-			failed[m] = s.ensureGroup(ctx, db, m)
+			failed[m] = s.ensureGroup(ctx, db, m, d)
 			if failed[m] == nil {
 				if db2, _, err := s.load(); err == nil {
 					db = db2
@@ -72,14 +73,12 @@ func (s *Shadow) ensureMarkers(ctx context.Context, b *batch, db *etcdb.DB) []in
 	return keep
 }
 
-// finishFresh sets the password fields and group memberships of the users
-// newusers made, and reads them back.
+// finishFresh sets the group memberships and password fields of the
+// users newusers made, and reads them back. The marker group comes first:
+// until a user is in it, no call may touch (or delete) the account, and
+// until chpasswd runs it stays locked ("!"), which is safe either way.
 func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 	if len(made) == 0 {
-		return
-	}
-	if _, err := s.run(ctx, []string{"chpasswd", "-e"}, chpasswdInput(names(b.specs, made))); err != nil {
-		b.fail(made, err) // the accounts stay locked ("!"): safe, and visible
 		return
 	}
 	db, _, err := s.load()
@@ -89,7 +88,7 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 	}
 	join := memberships(b.specs, made)
 	failed := map[string]error{}
-	for _, g := range sortedKeys(join) {
+	for _, g := range joinOrder(join, b.specs[made[0]].MarkerGroup) {
 		current := etcdb.SplitList(db.Tables[etcdb.Group].Field(g, 3))
 		_, err := s.run(ctx, []string{"gpasswd", "-M", joinMembers(current, join[g]), "--", g}, nil)
 		if err != nil {
@@ -97,6 +96,10 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 				failed[n] = err
 			}
 		}
+	}
+	if _, err := s.run(ctx, []string{"chpasswd", "-e"}, chpasswdInput(names(b.specs, made))); err != nil {
+		b.fail(made, err) // the accounts stay locked ("!"): safe, and visible
+		return
 	}
 	if db, _, err = s.load(); err != nil {
 		b.fail(made, err)
@@ -109,6 +112,15 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 		}
 		b.out[i].User, b.out[i].Err = db.User(b.specs[i].Name)
 	}
+}
+
+// joinOrder is the groups to join, the marker group first, then by name.
+func joinOrder(join map[string][]string, marker string) []string {
+	out := sortedKeys(join)
+	if i := slices.Index(out, marker); i > 0 {
+		out = append(append([]string{marker}, out[:i]...), out[i+1:]...)
+	}
+	return out
 }
 
 // removeEmptyHome undoes newusers' mkdir of a home nobody asked for: only

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,25 +18,17 @@ import (
 // commits, then exits 1 because PAM refuses the empty passwords), chpasswd
 // -e and gpasswd -M on the fixture.
 func playTools(t *testing.T, s *Shadow, fr *fakeRunner) {
-	next := 2000
 	fr.respond = func(argv []string, stdin []byte) error {
 		switch argv[0] {
 		case "newusers":
 			for _, line := range strings.Split(strings.TrimSpace(string(stdin)), "\n") {
-				f := strings.Split(line, ":")
-				uid := f[2]
-				if uid == "" {
-					uid = strconv.Itoa(next)
-					next++
-				}
+				f := strings.Split(line, ":") // name::uid:gid:...: a new gid makes the user's group
 				edit(t, s, "group", func(tb *etcdb.Table) {
-					if tb.Get(f[3]) == nil {
-						tb.Put([]string{f[3], "x", uid, ""})
+					if _, err := strconv.Atoi(f[3]); err == nil && !slices.ContainsFunc(tb.Names(), func(n string) bool { return tb.Field(n, 2) == f[3] }) {
+						tb.Put([]string{f[0], "x", f[3], ""})
 					}
 				})
-				gid := "1000"
-				edit(t, s, "group", func(tb *etcdb.Table) { gid = tb.Field(f[3], 2) })
-				edit(t, s, "passwd", func(tb *etcdb.Table) { tb.Put([]string{f[0], "x", uid, gid, f[4], f[5], f[6]}) })
+				edit(t, s, "passwd", func(tb *etcdb.Table) { tb.Put([]string{f[0], "x", f[2], f[3], f[4], f[5], f[6]}) })
 				edit(t, s, "shadow", func(tb *etcdb.Table) { tb.Put([]string{f[0], "!", "20000", "0", "99999", "7", "", "", ""}) })
 			}
 			return sdkerr.CommandError(argv, 1, "No password has been supplied.\nnewusers: (line 1, user x) password not changed")
@@ -60,50 +55,59 @@ func playTools(t *testing.T, s *Shadow, fr *fakeRunner) {
 func TestCreateUsersPlan(t *testing.T) {
 	s, fr := newTest(t)
 	playTools(t, s, fr)
-	home := t.TempDir() // an existing home: newusers must not be asked to make one elsewhere
-	n1 := accounts.UserSpec{Name: "new1", Home: home, Shell: "/bin/sh", GECOS: "One", MarkerGroup: "hc", Groups: []string{"sudo"}}
-	n2 := accounts.UserSpec{Name: "new2", Home: home, UID: 3000, MarkerGroup: "hc"}
+	root := t.TempDir() // existing homes: newusers must not be asked to make one elsewhere
+	s.Fence.Policy.HomeRoots = append(s.Fence.Policy.HomeRoots, root)
+	home := filepath.Join(root, "h")
+	os.Mkdir(home, 0o755)
+	n1 := accounts.UserSpec{Name: "new1", Home: home, Shell: "/bin/sh", GECOS: "One", MarkerGroup: "hc", Groups: []string{"devs"}}
+	n2 := accounts.UserSpec{Name: "new2", Home: home, UID: 3000}
 	specs := []accounts.UserSpec{
 		n1,
 		n2,
 		n1, // repeated identically
-		{Name: "new1", Home: "/elsewhere", MarkerGroup: "hc"},                                     // repeated differently
+		{Name: "new1", Home: "/home/elsewhere", MarkerGroup: "hc"},                                // repeated differently
 		{Name: "alice", Home: "/home/alice", GECOS: "Alice", Shell: "/bin/sh", MarkerGroup: "hc"}, // exists, identical
 		{Name: "bob", Home: "/home/bob", MarkerGroup: "hc"},                                       // exists, not ours
 		{Name: "new3", UID: 1001, Home: home, MarkerGroup: "hc"},                                  // uid taken
 		{Name: "new4", Groups: []string{"nosuch"}, Home: home, MarkerGroup: "hc"},
 		{Name: "-rf", MarkerGroup: "hc"},
+		{Name: "new5", Groups: []string{"sudo"}, Home: home}, // sudo is not joinable
+		{Name: "new6", Home: "/srv/new6"},                    // beyond the home roots
+		{Name: "new7", Home: home, MarkerGroup: "nope"},      // another marker
+		{Name: "devs", Home: home},                           // its own group would be devs
 	}
 	res, err := s.CreateUsers(context.Background(), specs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []sdkerr.Code{"", "", "", sdkerr.AlreadyExists, "", sdkerr.AlreadyExists, sdkerr.AlreadyExists,
-		sdkerr.NotFound, sdkerr.InvalidArgument}
+		sdkerr.NotFound, sdkerr.InvalidArgument, sdkerr.PermissionDenied, sdkerr.PermissionDenied, sdkerr.PermissionDenied,
+		sdkerr.AlreadyExists}
 	for i, r := range res {
 		if sdkerr.CodeOf(r.Err) != want[i] {
 			t.Errorf("item %d (%s): %v, want %q", i, specs[i].Name, r.Err, want[i])
 		}
 	}
-	if res[0].User.UID != 2000 || res[2].User.UID != 2000 || res[1].User.UID != 3000 {
-		t.Errorf("uids: %d %d %d", res[0].User.UID, res[2].User.UID, res[1].User.UID)
+	// new1 gets one above the highest uid (eve's 1004), and that as its gid.
+	if u := res[0].User; u.UID != 1005 || u.GID != 1005 || res[2].User.UID != 1005 || res[1].User.UID != 3000 {
+		t.Errorf("ids: %+v %+v %+v", res[0].User, res[1].User, res[2].User)
 	}
 	tools := fr.tools()
 	wantTools := []string{
 		"newusers",
+		"gpasswd -M alice,eve,new1,new2 -- hc",
+		"gpasswd -M new1 -- devs",
 		"chpasswd -e",
-		"gpasswd -M alice,new1,new2 -- hc",
-		"gpasswd -M bob,new1 -- sudo",
 	}
 	if strings.Join(tools, "\n") != strings.Join(wantTools, "\n") {
 		t.Fatalf("ran\n%s\nwant\n%s", strings.Join(tools, "\n"), strings.Join(wantTools, "\n"))
 	}
-	wantInput := "new1:::new1:One:" + home + ":/bin/sh\nnew2::3000:new2::" + home + ":/bin/bash\n"
+	wantInput := "new1::1005:1005:One:" + home + ":/bin/sh\nnew2::3000:3000::" + home + ":/bin/bash\n"
 	if fr.calls[0].stdin != wantInput {
 		t.Errorf("newusers input\n%q\nwant\n%q", fr.calls[0].stdin, wantInput)
 	}
-	if fr.calls[1].stdin != "new1:*\nnew2:*\n" {
-		t.Errorf("chpasswd input %q", fr.calls[1].stdin)
+	if fr.calls[3].stdin != "new1:*\nnew2:*\n" {
+		t.Errorf("chpasswd input %q", fr.calls[3].stdin)
 	}
 	db, _, _ := s.load()
 	if pw := db.Password("new1"); pw != "*" || db.Locked("new1") {

@@ -11,9 +11,12 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// CreateGroup runs groupadd; gid 0 lets groupadd allocate from
-// GID_MIN..GID_MAX. An existing group of that name is returned when the gid
-// agrees (or none was asked).
+// CreateGroup runs groupadd and puts the group on the managed-groups
+// record; gid 0 lets groupadd allocate from the policy's gid range, any
+// other gid must lie in it and be no group's. An existing group of that
+// name is returned when hero_codescalers made it (or it is the marker
+// group) and the gid agrees or none was asked; any other existing group is
+// refused.
 func (s *Shadow) CreateGroup(ctx context.Context, name string, gid uint32) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
@@ -23,33 +26,38 @@ func (s *Shadow) CreateGroup(ctx context.Context, name string, gid uint32) (acco
 		return accounts.Group{}, err
 	}
 	defer unlock()
-	if g, err := s.existingGroup(name, gid); err == nil || !sdkerr.Is(err, sdkerr.NotFound) {
+	j, d, err := s.judged()
+	if err != nil {
+		return accounts.Group{}, err
+	}
+	if g, found, err := j.ExistingGroup(name, gid); found || err != nil {
 		return g, err
 	}
-	argv := []string{"groupadd"}
+	if err := j.NewGroup(name, gid); err != nil {
+		return accounts.Group{}, err
+	}
+	argv := append([]string{"groupadd"}, gidRange(d)...)
 	if gid != 0 {
 		argv = append(argv, "-g", strconv.FormatUint(uint64(gid), 10))
 	}
 	if _, err := s.run(ctx, append(argv, "--", name), nil); err != nil {
-		if g, gerr := s.existingGroup(name, gid); gerr == nil && sdkerr.Is(err, sdkerr.AlreadyExists) {
-			return g, nil // made meanwhile by another process
+		if sdkerr.Is(err, sdkerr.AlreadyExists) {
+			// made meanwhile by another process: ours only if on the record
+			if j, _, jerr := s.judged(); jerr == nil {
+				if g, found, gerr := j.ExistingGroup(name, gid); found {
+					return g, gerr
+				}
+			}
 		}
 		return accounts.Group{}, err
 	}
+	if j.Recorded(name) {
+		if err := j.Record(name, true); err != nil {
+			_, _ = s.run(context.WithoutCancel(ctx), []string{"groupdel", "--", name}, nil)
+			return accounts.Group{}, err
+		}
+	}
 	return s.group(name)
-}
-
-// existingGroup returns the named group if it exists with a matching gid:
-// NotFound when it does not exist, AlreadyExists when its gid differs.
-func (s *Shadow) existingGroup(name string, gid uint32) (accounts.Group, error) {
-	g, err := s.group(name)
-	if err != nil {
-		return g, err
-	}
-	if gid != 0 && g.GID != gid {
-		return accounts.Group{}, sdkerr.Errorf(sdkerr.AlreadyExists, "group %q exists with gid %d (want %d)", name, g.GID, gid)
-	}
-	return g, nil
 }
 
 func (s *Shadow) group(name string) (accounts.Group, error) {
@@ -60,7 +68,8 @@ func (s *Shadow) group(name string) (accounts.Group, error) {
 	return db.Group(name)
 }
 
-// DeleteGroup runs groupdel; a missing group is success, a system group is
+// DeleteGroup runs groupdel on a group hero_codescalers made, dropping it
+// from the record first; a missing group is success, any other group is
 // refused, and the primary group of a user is FailedPrecondition.
 func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	if err := check.Name("name", name); err != nil {
@@ -71,20 +80,32 @@ func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 		return err
 	}
 	defer unlock()
-	db, d, err := s.load()
+	j, _, err := s.judged()
 	if err != nil {
 		return err
 	}
-	if _, err := db.GuardGroup(name, d); sdkerr.Is(err, sdkerr.NotFound) {
+	if _, err := j.ManagedGroup(name); sdkerr.Is(err, sdkerr.NotFound) {
 		return nil
 	} else if err != nil {
 		return err
 	}
+	if err := j.Record(name, false); err != nil {
+		return err
+	}
 	_, err = s.run(ctx, []string{"groupdel", "--", name}, nil)
-	if sdkerr.Is(err, sdkerr.NotFound) {
+	switch {
+	case err == nil, sdkerr.Is(err, sdkerr.NotFound):
 		return nil
+	case s.stillThere(name):
+		_ = j.Record(name, true) // still ours
 	}
 	return err
+}
+
+// stillThere reports whether group name exists after a failed groupdel.
+func (s *Shadow) stillThere(name string) bool {
+	_, err := s.group(name)
+	return err == nil
 }
 
 func (s *Shadow) GetGroup(_ context.Context, name string) (accounts.Group, error) {
@@ -94,8 +115,9 @@ func (s *Shadow) GetGroup(_ context.Context, name string) (accounts.Group, error
 	return s.group(name)
 }
 
-// SetGroupMembers makes members the group's exact member list (gpasswd -M,
-// which rewrites group and gshadow in one locked pass).
+// SetGroupMembers makes members the exact member list (gpasswd -M, which
+// rewrites group and gshadow in one locked pass) of a group
+// hero_codescalers made; every member added must be a managed user.
 func (s *Shadow) SetGroupMembers(ctx context.Context, name string, members []string) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
@@ -109,18 +131,16 @@ func (s *Shadow) SetGroupMembers(ctx context.Context, name string, members []str
 		return accounts.Group{}, err
 	}
 	defer unlock()
-	db, d, err := s.load()
+	j, _, err := s.judged()
 	if err != nil {
 		return accounts.Group{}, err
 	}
-	g, err := db.GuardGroup(name, d)
+	g, err := j.ManagedGroup(name)
 	if err != nil {
-		return g, err
+		return accounts.Group{}, err
 	}
-	for _, m := range want {
-		if _, err := db.User(m); err != nil {
-			return accounts.Group{}, err
-		}
+	if err := j.Members(g, want); err != nil {
+		return accounts.Group{}, err
 	}
 	if slices.Equal(g.Members, want) {
 		return g, nil

@@ -23,6 +23,7 @@ func main() {
 			OSIDLikes: []string{"debian", "ubuntu", "fedora", "arch"},
 		},
 		Probe:    s.Probe,
+		OnStart:  s.Fence.Log,
 		Accounts: s,
 	})
 }

@@ -17,8 +17,9 @@ import (
 
 // Shadow serves the accounts concern through the shadow-utils tools.
 type Shadow struct {
-	accounts.Unimplemented
-
+	// Fence is the policy every change is judged by, read at start; tests
+	// set their own.
+	Fence etcdb.Fence
 	// Etc is where the account files and login.defs are read; the tools
 	// always work on /etc, so only tests change it.
 	Etc string
@@ -38,7 +39,7 @@ var _ accounts.Accounts = (*Shadow)(nil)
 
 // New returns the plugin as the host runs it.
 func New() *Shadow {
-	return &Shadow{Etc: "/etc", Run: osutil.Exec{}, Attempts: 6, Backoff: 100 * time.Millisecond}
+	return &Shadow{Fence: etcdb.LoadFence(), Etc: "/etc", Run: osutil.Exec{}, Attempts: 6, Backoff: 100 * time.Millisecond}
 }
 
 // tools are what the plugin runs; Probe checks each is installed.
@@ -47,8 +48,11 @@ var tools = []string{"useradd", "usermod", "userdel", "groupadd", "groupdel", "g
 // toolDirs is where the tools are looked for: the PATH osutil.Exec uses.
 var toolDirs = []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
-// Probe is ready when shadow-utils is installed.
+// Probe is ready when the policy is usable and shadow-utils is installed.
 func (s *Shadow) Probe(context.Context) identity.ProbeResult {
+	if err := s.Fence.Usable(); err != nil {
+		return identity.ProbeResult{Reason: err.Error()}
+	}
 	var missing []string
 	for _, tool := range tools {
 		if !installed(tool) {
@@ -73,10 +77,24 @@ func installed(tool string) bool {
 	return false
 }
 
-// load reads the account files and settings afresh.
+// load reads the account files and settings afresh; the id ranges are
+// the policy's.
 func (s *Shadow) load() (*etcdb.DB, etcdb.Defs, error) {
+	if err := s.Fence.Usable(); err != nil {
+		return nil, etcdb.Defs{}, err
+	}
 	db, err := etcdb.Load(s.Etc)
-	return db, etcdb.LoadDefs(s.Etc), err
+	return db, s.Fence.Defs(s.Etc), err
+}
+
+// judged reads the account files and builds the policy's view of them.
+func (s *Shadow) judged() (*etcdb.Judge, etcdb.Defs, error) {
+	db, d, err := s.load()
+	if err != nil {
+		return nil, d, err
+	}
+	j, err := s.Fence.Judge(db)
+	return j, d, err
 }
 
 // run executes argv, retrying with exponential backoff while the account

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,20 +13,34 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
 // fixture is a small /etc: root, a managed alice in the marker group hc,
-// an unmanaged bob.
+// an unmanaged bob, a managed eve whose home is /etc (made before the
+// policy), docker, and devs, a group hero_codescalers made.
 var fixture = map[string]string{
 	"passwd": "root:x:0:0:root:/root:/bin/bash\n" +
 		"alice:x:1001:1001:Alice:/home/alice:/bin/sh\n" +
-		"bob:x:1002:1002::/home/bob:/bin/bash\n",
-	"shadow":          "root:*:20000:0:99999:7:::\nalice:*:20000:0:99999:7:::\nbob:*:20000:0:99999:7:::\n",
-	"group":           "root:x:0:\nsudo:x:27:bob\nhc:x:1000:alice\nalice:x:1001:\nbob:x:1002:\n",
-	"gshadow":         "root:*::\nsudo:*::bob\nhc:!::alice\nalice:!::\nbob:!::\n",
-	"login.defs":      "UID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\n",
-	"default/useradd": "SHELL=/bin/bash\n",
+		"bob:x:1002:1002::/home/bob:/bin/bash\n" +
+		"eve:x:1004:1004::/etc:/bin/sh\n",
+	"shadow": "root:*:20000:0:99999:7:::\nalice:*:20000:0:99999:7:::\nbob:*:20000:0:99999:7:::\neve:*:20000:0:99999:7:::\n",
+	"group": "root:x:0:\nsudo:x:27:bob\ndocker:x:999:bob\nhc:x:1000:alice,eve\nalice:x:1001:\nbob:x:1002:\n" +
+		"eve:x:1004:\ndevs:x:2000:\n",
+	"gshadow":                         "root:*::\nsudo:*::bob\ndocker:!::bob\nhc:!::alice,eve\nalice:!::\nbob:!::\neve:!::\ndevs:!::\n",
+	"hero_codescalers/managed-groups": "devs\n",
+	"login.defs":                      "UID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\n",
+	"default/useradd":                 "SHELL=/bin/bash\n",
+}
+
+// testPolicy is the fixture's policy: marker group hc, homes beneath /home
+// and roots.
+func testPolicy(etc string, roots ...string) policy.Policy {
+	p := policy.Defaults(etc)
+	p.MarkerGroup = "hc"
+	p.HomeRoots = append([]string{"/home"}, roots...)
+	return p
 }
 
 type call struct {
@@ -72,7 +87,7 @@ func newTest(t *testing.T) (*Shadow, *fakeRunner) {
 		}
 	}
 	fr := &fakeRunner{}
-	return &Shadow{Etc: dir, Run: fr, Attempts: 3, Backoff: time.Millisecond}, fr
+	return &Shadow{Fence: etcdb.NewFence(testPolicy(dir)), Etc: dir, Run: fr, Attempts: 3, Backoff: time.Millisecond}, fr
 }
 
 // edit changes one fixture file as a tool would.
@@ -90,16 +105,17 @@ func edit(t *testing.T, s *Shadow, file string, fn func(*etcdb.Table)) {
 }
 
 func TestUseraddArgv(t *testing.T) {
-	d := etcdb.Defs{HomeBase: "/home", Shell: "/bin/bash"}
+	d := etcdb.Defs{HomeBase: "/home", Shell: "/bin/bash", UIDMin: 52000, UIDMax: 59999, GIDMin: 53000, GIDMax: 58000}
+	const ranges = "-K UID_MIN=52000 -K UID_MAX=59999 -K GID_MIN=53000 -K GID_MAX=58000"
 	for _, c := range []struct {
 		spec accounts.UserSpec
 		want string
 	}{
 		{accounts.UserSpec{Name: "dave", MarkerGroup: "hc"},
-			"useradd -p * -M -U -G hc -d /home/dave -s /bin/bash -- dave"},
-		{accounts.UserSpec{Name: "dave", UID: 4242, PrimaryGroup: "staff", Groups: []string{"zz", "hc", "aa"},
+			"useradd -p * " + ranges + " -M -U -G hc -d /home/dave -s /bin/bash -- dave"},
+		{accounts.UserSpec{Name: "dave", UID: 54242, Groups: []string{"zz", "hc", "aa"},
 			Shell: "/bin/sh", Home: "/srv/dave", GECOS: "Dave D", CreateHome: true, MarkerGroup: "hc"},
-			"useradd -p * -m -u 4242 -g staff -G aa,hc,zz -d /srv/dave -s /bin/sh -c Dave D -- dave"},
+			"useradd -p * " + ranges + " -m -u 54242 -U -G aa,hc,zz -d /srv/dave -s /bin/sh -c Dave D -- dave"},
 	} {
 		if got := strings.Join(useraddArgv(c.spec, d), " "); got != c.want {
 			t.Errorf("got  %s\nwant %s", got, c.want)
@@ -195,28 +211,131 @@ func TestConcurrentCreateLoser(t *testing.T) {
 	}
 }
 
-func TestGuardRunsNothing(t *testing.T) {
+// TestFenceRunsNothing: whatever the caller says, a call the policy
+// refuses is PermissionDenied and runs no tool.
+func TestFenceRunsNothing(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		call func(*Shadow) error
+	}{
+		{"delete root", func(s *Shadow) error { return s.DeleteUser(ctx, "root", accounts.DeleteOptions{}) }},
+		{"delete bob", func(s *Shadow) error { return s.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}) }},
+		{"delete bob, no marker named", func(s *Shadow) error { return s.DeleteUser(ctx, "bob", accounts.DeleteOptions{}) }},
+		{"delete bob, his own group as marker", func(s *Shadow) error {
+			return s.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "bob"})
+		}},
+		{"delete alice, another marker", func(s *Shadow) error {
+			return s.DeleteUser(ctx, "alice", accounts.DeleteOptions{MarkerGroup: "sudo"})
+		}},
+		{"remove eve's home /etc", func(s *Shadow) error {
+			return s.DeleteUser(ctx, "eve", accounts.DeleteOptions{RemoveHome: true})
+		}},
+		{"lock bob", func(s *Shadow) error { return s.LockUser(ctx, "bob", "") }},
+		{"lock root", func(s *Shadow) error { return s.LockUser(ctx, "root", "hc") }},
+		{"unlock bob", func(s *Shadow) error { return s.UnlockUser(ctx, "bob", "bob") }},
+		{"groups of bob", func(s *Shadow) error { _, err := s.SetUserGroups(ctx, "bob", nil, ""); return err }},
+		{"alice into docker", func(s *Shadow) error { _, err := s.SetUserGroups(ctx, "alice", []string{"docker"}, ""); return err }},
+		{"alice into bob's group", func(s *Shadow) error { _, err := s.SetUserGroups(ctx, "alice", []string{"bob"}, ""); return err }},
+		{"delete group sudo", func(s *Shadow) error { return s.DeleteGroup(ctx, "sudo") }},
+		{"delete group docker", func(s *Shadow) error { return s.DeleteGroup(ctx, "docker") }},
+		{"delete the marker group", func(s *Shadow) error { return s.DeleteGroup(ctx, "hc") }},
+		{"delete alice's group", func(s *Shadow) error { return s.DeleteGroup(ctx, "alice") }},
+		{"members of docker", func(s *Shadow) error { _, err := s.SetGroupMembers(ctx, "docker", []string{"alice"}); return err }},
+		{"members of the marker group", func(s *Shadow) error {
+			_, err := s.SetGroupMembers(ctx, "hc", []string{"alice", "bob", "eve"})
+			return err
+		}},
+		{"bob into devs", func(s *Shadow) error { _, err := s.SetGroupMembers(ctx, "devs", []string{"bob"}); return err }},
+		{"root into devs", func(s *Shadow) error { _, err := s.SetGroupMembers(ctx, "devs", []string{"root"}); return err }},
+		{"create over docker", func(s *Shadow) error { _, err := s.CreateGroup(ctx, "docker", 0); return err }},
+		{"create over bob's group", func(s *Shadow) error { _, err := s.CreateGroup(ctx, "bob", 1002); return err }},
+		{"a system gid", func(s *Shadow) error { _, err := s.CreateGroup(ctx, "newg", 27); return err }},
+		{"docker's gid", func(s *Shadow) error { _, err := s.CreateGroup(ctx, "newg", 999); return err }},
+		{"bob's gid", func(s *Shadow) error { _, err := s.CreateGroup(ctx, "newg", 1002); return err }},
+		{"a user with another marker", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.MarkerGroup = "sudo" }) }},
+		{"a user with sudo as primary", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.PrimaryGroup = "sudo" }) }},
+		{"a user with a system uid", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.UID = 27 }) }},
+		{"a user with home /etc", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.Home = "/etc" }) }},
+		{"a user with home /home", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.Home = "/home" }) }},
+		{"a user in docker", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.Groups = []string{"docker"} }) }},
+		{"a user in bob's group", func(s *Shadow) error { return create(s, func(u *accounts.UserSpec) { u.Groups = []string{"bob"} }) }},
+		{"a batch user in docker", func(s *Shadow) error {
+			res, err := s.CreateUsers(ctx, []accounts.UserSpec{{Name: "dave", Groups: []string{"docker"}}})
+			if err != nil {
+				return err
+			}
+			return res[0].Err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, fr := newTest(t)
+			if err := c.call(s); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+				t.Errorf("%v, want permission_denied", err)
+			}
+			if len(fr.calls) != 0 {
+				t.Errorf("ran %v", fr.tools())
+			}
+		})
+	}
+}
+
+// create calls CreateUser with a fine spec changed by edit.
+func create(s *Shadow, edit func(*accounts.UserSpec)) error {
+	spec := accounts.UserSpec{Name: "dave", UID: 1500}
+	edit(&spec)
+	_, err := s.CreateUser(context.Background(), spec)
+	return err
+}
+
+// TestFenceAllows: what the policy allows still runs, with the policy's
+// ranges, and groups go on and off the managed-groups record.
+func TestFenceAllows(t *testing.T) {
 	s, fr := newTest(t)
 	ctx := context.Background()
-	for name, err := range map[string]error{
-		"delete root":          s.DeleteUser(ctx, "root", accounts.DeleteOptions{}),
-		"delete bob (no mark)": s.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}),
-		"lock bob":             s.LockUser(ctx, "bob", "hc"),
-		"unlock root":          s.UnlockUser(ctx, "root", ""),
-		"delete group sudo":    s.DeleteGroup(ctx, "sudo"),
-	} {
-		if !sdkerr.Is(err, sdkerr.PermissionDenied) {
-			t.Errorf("%s: %v, want permission_denied", name, err)
+	fr.respond = func(argv []string, _ []byte) error {
+		if argv[0] == "groupadd" {
+			edit(t, s, "group", func(tb *etcdb.Table) { tb.Put([]string{argv[len(argv)-1], "x", "3000", ""}) })
 		}
+		if argv[0] == "groupdel" {
+			edit(t, s, "group", func(tb *etcdb.Table) { tb.Delete(argv[len(argv)-1]) })
+		}
+		return nil
 	}
-	if _, err := s.SetUserGroups(ctx, "bob", nil, "hc"); !sdkerr.Is(err, sdkerr.PermissionDenied) {
-		t.Errorf("set groups of bob: %v", err)
+	if _, err := s.CreateGroup(ctx, "ops", 0); err != nil {
+		t.Fatal(err)
 	}
-	if err := s.DeleteUser(ctx, "nobody", accounts.DeleteOptions{MarkerGroup: "hc"}); err != nil {
-		t.Errorf("delete of a missing user: %v", err)
+	if _, err := s.CreateGroup(ctx, "ops", 0); err != nil {
+		t.Fatalf("repeated create of a group we made: %v", err)
 	}
-	if len(fr.calls) != 0 {
-		t.Errorf("ran %v", fr.tools())
+	if _, err := s.SetGroupMembers(ctx, "ops", []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	record := func() string { b, _ := os.ReadFile(filepath.Join(s.Etc, policy.ManagedGroupsFile)); return string(b) }
+	if r := record(); !strings.Contains(r, "\ndevs\nops\n") {
+		t.Errorf("record after create:\n%s", r)
+	}
+	if err := s.DeleteGroup(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if r := record(); strings.Contains(r, "ops") {
+		t.Errorf("record after delete:\n%s", r)
+	}
+	if _, err := s.SetUserGroups(ctx, "alice", []string{"devs"}, "hc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "eve", accounts.DeleteOptions{}); err != nil {
+		t.Fatalf("delete eve, keeping her home: %v", err)
+	}
+	want := []string{
+		"groupadd -K GID_MIN=1000 -K GID_MAX=60000 -- ops",
+		"gpasswd -M alice -- ops",
+		"groupdel -- ops",
+		"usermod -G devs,hc -- alice",
+		"userdel -- eve",
+	}
+	if !slices.Equal(fr.tools(), want) {
+		t.Errorf("ran %q\nwant %q", fr.tools(), want)
 	}
 }
 
@@ -266,5 +385,27 @@ func TestProbe(t *testing.T) {
 	os.Remove(filepath.Join(dir, "newusers"))
 	if r := s.Probe(context.Background()); r.Ready || !strings.Contains(r.Reason, "newusers") {
 		t.Errorf("without newusers: %+v", r)
+	}
+}
+
+// TestUnusablePolicy: with a policy it could not load, the plugin is not
+// ready and refuses every call, naming the policy's error.
+func TestUnusablePolicy(t *testing.T) {
+	s, fr := newTest(t)
+	s.Fence = etcdb.Fence{Err: errors.New("policy file is writable by group or others")}
+	ctx := context.Background()
+	if r := s.Probe(ctx); r.Ready || !strings.Contains(r.Reason, "writable by group or others") {
+		t.Errorf("probe: %+v", r)
+	}
+	_, err1 := s.GetUser(ctx, "alice")
+	_, err2 := s.CreateUser(ctx, accounts.UserSpec{Name: "dave"})
+	_, err3 := s.CreateUsers(ctx, []accounts.UserSpec{{Name: "dave"}})
+	for i, err := range []error{err1, err2, err3, s.LockUser(ctx, "alice", ""), s.DeleteGroup(ctx, "devs")} {
+		if !sdkerr.Is(err, sdkerr.FailedPrecondition) || !strings.Contains(err.Error(), "writable") {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	if len(fr.calls) != 0 {
+		t.Errorf("ran %v", fr.tools())
 	}
 }

@@ -30,22 +30,26 @@ func (s *Shadow) CreateUser(ctx context.Context, spec accounts.UserSpec) (accoun
 }
 
 func (s *Shadow) createUser(ctx context.Context, spec accounts.UserSpec) (accounts.User, error) {
-	db, d, err := s.load()
+	j, d, err := s.judged()
 	if err != nil {
 		return accounts.User{}, err
 	}
-	if _, err := db.User(spec.Name); err == nil {
-		return s.existing(ctx, db, d, spec)
+	if spec, err = j.Spec(spec, d); err != nil {
+		return accounts.User{}, err
 	}
-	if err := s.ensureGroup(ctx, db, spec.MarkerGroup); err != nil {
+	if j.DB.HasUser(spec.Name) {
+		return s.existing(ctx, j, d, spec)
+	}
+	if err := j.Fresh(spec); err != nil {
+		return accounts.User{}, err
+	}
+	if err := s.ensureGroup(ctx, j.DB, spec.MarkerGroup, d); err != nil {
 		return accounts.User{}, err
 	}
 	if _, err := s.run(ctx, useraddArgv(spec, d), nil); err != nil {
 		if sdkerr.Is(err, sdkerr.AlreadyExists) {
-			if db, d, lerr := s.load(); lerr == nil {
-				if _, uerr := db.User(spec.Name); uerr == nil {
-					return s.existing(ctx, db, d, spec)
-				}
+			if j, d, lerr := s.judged(); lerr == nil && j.DB.HasUser(spec.Name) {
+				return s.existing(ctx, j, d, spec)
 			}
 		}
 		return accounts.User{}, err
@@ -54,19 +58,17 @@ func (s *Shadow) createUser(ctx context.Context, spec accounts.UserSpec) (accoun
 }
 
 // existing answers a create of a name that exists: AlreadyExists when the
-// account differs (or is not in the marker group, so not ours), else the
-// user, after adding it to any supplementary group it lacks.
-func (s *Shadow) existing(ctx context.Context, db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec) (accounts.User, error) {
-	u, err := db.Existing(spec, d)
+// account differs, PermissionDenied when it is not managed, else the user,
+// after adding it to any supplementary group it lacks (each one joinable:
+// spec passed Judge.Spec).
+func (s *Shadow) existing(ctx context.Context, j *etcdb.Judge, d etcdb.Defs, spec accounts.UserSpec) (accounts.User, error) {
+	u, err := j.Existing(spec, d)
 	if err != nil {
 		return u, err
 	}
-	missing := db.MissingGroups(spec)
+	missing := j.DB.MissingGroups(spec)
 	if len(missing) == 0 {
 		return u, nil
-	}
-	if err := db.CheckGroups("groups", missing...); err != nil {
-		return accounts.User{}, err
 	}
 	if _, err := s.run(ctx, []string{"usermod", "-a", "-G", strings.Join(missing, ","), "--", spec.Name}, nil); err != nil {
 		return accounts.User{}, err
@@ -74,15 +76,14 @@ func (s *Shadow) existing(ctx context.Context, db *etcdb.DB, d etcdb.Defs, spec 
 	return s.reload(spec.Name)
 }
 
-// ensureGroup creates group (the marker group) unless it exists.
-func (s *Shadow) ensureGroup(ctx context.Context, db *etcdb.DB, group string) error {
-	if group == "" {
-		return nil
-	}
+// ensureGroup creates the policy's marker group unless it exists, with a
+// gid from the policy's range. It is not put on the managed-groups record:
+// no call may delete it or set its members.
+func (s *Shadow) ensureGroup(ctx context.Context, db *etcdb.DB, group string, d etcdb.Defs) error {
 	if _, ok := db.GID(group); ok {
 		return nil
 	}
-	_, err := s.run(ctx, []string{"groupadd", "--", group}, nil)
+	_, err := s.run(ctx, append(append([]string{"groupadd"}, gidRange(d)...), "--", group), nil)
 	if sdkerr.Is(err, sdkerr.AlreadyExists) {
 		return nil // made meanwhile by another process
 	}
@@ -97,8 +98,9 @@ func (s *Shadow) reload(name string) (accounts.User, error) {
 	return db.User(name)
 }
 
-// DeleteUser runs userdel (with -r only when asked) on a user the guard
-// lets through; a missing user is success.
+// DeleteUser runs userdel (with -r only when asked, and only for a home
+// beneath the policy's home roots) on a managed user; a missing user is
+// success.
 func (s *Shadow) DeleteUser(ctx context.Context, name string, opts accounts.DeleteOptions) error {
 	if err := checkRef(name, opts.MarkerGroup); err != nil {
 		return err
@@ -108,17 +110,24 @@ func (s *Shadow) DeleteUser(ctx context.Context, name string, opts accounts.Dele
 		return err
 	}
 	defer unlock()
-	db, _, err := s.load()
+	j, _, err := s.judged()
 	if err != nil {
 		return err
 	}
-	if _, err := db.Guard(name, opts.MarkerGroup); sdkerr.Is(err, sdkerr.NotFound) {
+	if err := j.Marker(opts.MarkerGroup); err != nil {
+		return err
+	}
+	u, err := j.ManagedUser(name)
+	if sdkerr.Is(err, sdkerr.NotFound) {
 		return nil
 	} else if err != nil {
 		return err
 	}
 	argv := []string{"userdel"}
 	if opts.RemoveHome {
+		if err := j.Home(u.Home); err != nil {
+			return err
+		}
 		argv = append(argv, "-r")
 	}
 	_, err = s.run(ctx, append(argv, "--", name), nil)
@@ -150,21 +159,21 @@ func (s *Shadow) ListUsers(_ context.Context, group string) ([]accounts.User, er
 // expires the account (day 1), so that neither a password nor a key, with
 // or without PAM, logs in.
 func (s *Shadow) LockUser(ctx context.Context, name, markerGroup string) error {
-	return s.change(ctx, name, markerGroup, func(*etcdb.DB) []string {
-		return []string{"usermod", "-L", "-e", "1", "--", name}
+	return s.change(ctx, name, markerGroup, func(*etcdb.Judge, accounts.User) ([]string, error) {
+		return []string{"usermod", "-L", "-e", "1", "--", name}, nil
 	})
 }
 
 // UnlockUser undoes LockUser: one "!" removed and no expiry.
 func (s *Shadow) UnlockUser(ctx context.Context, name, markerGroup string) error {
-	return s.change(ctx, name, markerGroup, func(db *etcdb.DB) []string {
-		return unlockArgv(name, db.Password(name), db.Tables[etcdb.Shadow].Field(name, 7))
+	return s.change(ctx, name, markerGroup, func(j *etcdb.Judge, _ accounts.User) ([]string, error) {
+		return unlockArgv(name, j.DB.Password(name), j.DB.Tables[etcdb.Shadow].Field(name, 7)), nil
 	})
 }
 
-// change runs the command argv builds on a guarded user; nil argv is a
+// change runs the command argv builds on a managed user; nil argv is a
 // no-op.
-func (s *Shadow) change(ctx context.Context, name, markerGroup string, argv func(*etcdb.DB) []string) error {
+func (s *Shadow) change(ctx context.Context, name, markerGroup string, argv func(*etcdb.Judge, accounts.User) ([]string, error)) error {
 	if err := checkRef(name, markerGroup); err != nil {
 		return err
 	}
@@ -173,21 +182,27 @@ func (s *Shadow) change(ctx context.Context, name, markerGroup string, argv func
 		return err
 	}
 	defer unlock()
-	db, _, err := s.load()
+	j, _, err := s.judged()
 	if err != nil {
 		return err
 	}
-	if _, err := db.Guard(name, markerGroup); err != nil {
+	if err := j.Marker(markerGroup); err != nil {
 		return err
 	}
-	if cmd := argv(db); cmd != nil {
+	u, err := j.ManagedUser(name)
+	if err != nil {
+		return err
+	}
+	cmd, err := argv(j, u)
+	if err == nil && cmd != nil {
 		_, err = s.run(ctx, cmd, nil)
 	}
 	return err
 }
 
-// SetUserGroups makes groups plus the marker group the user's exact
-// supplementary set (usermod -G).
+// SetUserGroups makes groups (each joinable) plus the marker group the
+// user's supplementary set (usermod -G); a group it may not join that the
+// user is in already stays, as an admin put it there.
 func (s *Shadow) SetUserGroups(ctx context.Context, name string, groups []string, markerGroup string) (accounts.User, error) {
 	if err := checkRef(name, markerGroup); err != nil {
 		return accounts.User{}, err
@@ -195,12 +210,12 @@ func (s *Shadow) SetUserGroups(ctx context.Context, name string, groups []string
 	if err := check.Names("groups", groups); err != nil {
 		return accounts.User{}, err
 	}
-	want := supplementary(groups, markerGroup)
-	err := s.change(ctx, name, markerGroup, func(db *etcdb.DB) []string {
-		if u, _ := db.User(name); slices.Equal(u.Groups, want) {
-			return nil
+	err := s.change(ctx, name, markerGroup, func(j *etcdb.Judge, u accounts.User) ([]string, error) {
+		want, err := j.UserGroups(u, groups)
+		if err != nil || slices.Equal(u.Groups, want) {
+			return nil, err
 		}
-		return []string{"usermod", "-G", strings.Join(want, ","), "--", name}
+		return []string{"usermod", "-G", strings.Join(want, ","), "--", name}, nil
 	})
 	if err != nil {
 		return accounts.User{}, err

@@ -122,6 +122,9 @@ func (db *DB) GroupNameByGID(gid uint32) (string, bool) {
 	return name, found
 }
 
+// HasGroup reports whether group has a record of that name.
+func (db *DB) HasGroup(name string) bool { _, ok := db.GID(name); return ok }
+
 // GID returns the gid of the named group.
 func (db *DB) GID(group string) (uint32, bool) {
 	f := db.group().Get(group)

@@ -166,31 +166,6 @@ func TestMembershipsFollowEdits(t *testing.T) {
 	}
 }
 
-func TestGuard(t *testing.T) {
-	db, d := load(t)
-	for _, c := range []struct {
-		user, marker string
-		code         sdkerr.Code
-	}{
-		{"alice", "hc", ""},
-		{"alice", "", ""},
-		{"bob", "hc", sdkerr.PermissionDenied},
-		{"root", "", sdkerr.PermissionDenied},
-		{"root", "hc", sdkerr.PermissionDenied},
-		{"nobody", "hc", sdkerr.NotFound},
-	} {
-		if _, err := db.Guard(c.user, c.marker); sdkerr.CodeOf(err) != c.code {
-			t.Errorf("Guard(%s, %q): %v, want %q", c.user, c.marker, err, c.code)
-		}
-	}
-	if _, err := db.GuardGroup("sudo", d); !sdkerr.Is(err, sdkerr.PermissionDenied) {
-		t.Errorf("system group: %v", err)
-	}
-	if _, err := db.GuardGroup("alice", d); err != nil {
-		t.Errorf("user group: %v", err)
-	}
-}
-
 func TestMismatch(t *testing.T) {
 	db, d := load(t)
 	same := accounts.UserSpec{Name: "alice", UID: 1001, GECOS: "Alice", Home: "/home/alice", Shell: "/bin/sh", MarkerGroup: "hc"}

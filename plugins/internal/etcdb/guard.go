@@ -9,42 +9,6 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// Guard returns the user a call may change. Root is never changed, and
-// when markerGroup is set a user outside it is PermissionDenied: the
-// accounts hero_codescalers does not manage (system accounts, people's own)
-// stay untouched whatever the caller asks.
-func (db *DB) Guard(name, markerGroup string) (accounts.User, error) {
-	u, err := db.User(name)
-	if err != nil {
-		return u, err
-	}
-	if u.UID == 0 {
-		return u, sdkerr.Errorf(sdkerr.PermissionDenied, "user %q has uid 0; refusing to change it", name)
-	}
-	if markerGroup != "" && !db.IsMember(name, markerGroup) {
-		return u, sdkerr.Errorf(sdkerr.PermissionDenied,
-			"user %q is not in the marker group %q; refusing to change an account hero_codescalers does not manage",
-			name, markerGroup)
-	}
-	return u, nil
-}
-
-// GuardGroup returns a group whose membership or existence a call may
-// change: a system group (below GID_MIN, such as root, sudo or shadow) is
-// PermissionDenied, since replacing its member list could lock the
-// machine's own admins out.
-func (db *DB) GuardGroup(name string, d Defs) (accounts.Group, error) {
-	g, err := db.Group(name)
-	if err != nil {
-		return g, err
-	}
-	if g.GID == 0 || g.GID < d.GIDMin {
-		return g, sdkerr.Errorf(sdkerr.PermissionDenied,
-			"group %q is a system group (gid %d < GID_MIN %d); refusing to change it", name, g.GID, d.GIDMin)
-	}
-	return g, nil
-}
-
 // ValidateSpec adds to accounts.ValidateUserSpec what the account files
 // themselves cannot hold: a ':' in the home or shell would split the
 // passwd line.
@@ -138,18 +102,4 @@ func (db *DB) Existing(spec accounts.UserSpec, d Defs) (accounts.User, error) {
 		return accounts.User{}, sdkerr.Errorf(sdkerr.AlreadyExists, "user %q exists and differs: %s", spec.Name, diff)
 	}
 	return db.User(spec.Name)
-}
-
-// CheckGroups reports the first group of names that does not exist as
-// NotFound.
-func (db *DB) CheckGroups(field string, names ...string) error {
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		if _, ok := db.GID(n); !ok {
-			return sdkerr.Errorf(sdkerr.NotFound, "%s: group %q not found", field, n)
-		}
-	}
-	return nil
 }
