@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 // acctMarker is the marker group of the accounts tests; not the product's
@@ -156,4 +158,49 @@ func acctHighIDs(t testing.TB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.WriteFile(path, orig, 0o644) })
+}
+
+// acctPolicy writes the sandbox's /etc/hero_codescalers/policy.toml for
+// the accounts tests, before any plugin starts (a plugin reads it once, at
+// start): marker group acctMarker, the ids acctHighIDs sets, homes beneath
+// /home, and acctAllowed as a group the policy names. The policy and the
+// managed-groups record are put back as they were afterwards.
+func acctPolicy(t testing.TB) policy.Policy {
+	t.Helper()
+	p := policy.Defaults("/etc")
+	p.MarkerGroup, p.Groups = acctMarker, []string{acctAllowed}
+	p.UIDMin, p.UIDMax, p.GIDMin, p.GIDMax = 52000, 59999, 52000, 59999
+	keepFile(t, policy.Path)
+	keepFile(t, filepath.Join("/etc", policy.ManagedGroupsFile))
+	if err := os.MkdirAll(filepath.Dir(policy.Path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy.Path, p.Render(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policy.Load(); err != nil {
+		t.Fatalf("the test's policy does not load: %v", err)
+	}
+	return p
+}
+
+// acctAllowed is a group the accounts tests' policy lets a managed user
+// join by name.
+const acctAllowed = "hcacctok"
+
+// keepFile restores path (or its absence) when the test ends.
+func keepFile(t testing.TB, path string) {
+	t.Helper()
+	old, err := os.ReadFile(path)
+	missing := os.IsNotExist(err)
+	if err != nil && !missing {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if missing {
+			os.Remove(path)
+		} else {
+			os.WriteFile(path, old, 0o644)
+		}
+	})
 }

@@ -32,6 +32,7 @@ const acctInteropRounds = 50
 func TestAccountsInterop(t *testing.T) {
 	sandbox.Require(t)
 	acctHighIDs(t)
+	acctPolicy(t)
 	bin := buildPlugin(t, "files")
 	plugins := []accounts.Accounts{
 		dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts),
@@ -41,7 +42,7 @@ func TestAccountsInterop(t *testing.T) {
 	if _, err := plugins[0].CreateGroup(ctx, acctMarker, 0); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { plugins[0].DeleteGroup(ctx, acctMarker) })
+	t.Cleanup(func() { exec.Command("groupdel", "--", acctMarker).Run() })
 	files := append(acctFiles, "subuid", "subgid")
 	base, before := acctBaseline(t), acctRead(t, files)
 
@@ -79,7 +80,8 @@ func TestAccountsInterop(t *testing.T) {
 	acctNoLockFiles(t)
 
 	for _, name := range remaining {
-		acctDelete(t, plugins[1], accounts.DeleteOptions{}, name)
+		// the plugin's users have homes beneath /home; the tools' /nonexistent
+		acctDelete(t, plugins[1], accounts.DeleteOptions{RemoveHome: !strings.HasPrefix(name, "hci0") && !strings.HasPrefix(name, "hci1")}, name)
 	}
 	base.clean(t)
 	after := acctRead(t, files)
@@ -154,11 +156,12 @@ func acctRetry(retries *atomic.Int64, args ...string) error {
 func acctPluginWorker(a accounts.Accounts) (create, remove func(string) error) {
 	ctx := context.Background()
 	create = func(name string) error {
-		_, err := a.CreateUser(ctx, accounts.UserSpec{Name: name, Home: "/nonexistent", Shell: "/bin/sh", MarkerGroup: acctMarker})
+		// a home beneath the policy's root, made, so that pwck finds it
+		_, err := a.CreateUser(ctx, accounts.UserSpec{Name: name, Home: "/home/" + name, CreateHome: true, Shell: "/bin/sh", MarkerGroup: acctMarker})
 		return err
 	}
 	remove = func(name string) error {
-		return a.DeleteUser(ctx, name, accounts.DeleteOptions{MarkerGroup: acctMarker})
+		return a.DeleteUser(ctx, name, accounts.DeleteOptions{RemoveHome: true, MarkerGroup: acctMarker})
 	}
 	return create, remove
 }

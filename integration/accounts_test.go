@@ -30,6 +30,7 @@ func TestAccountsFiles(t *testing.T) { acctSuite(t, "files") }
 func acctSuite(t *testing.T, name string) {
 	sandbox.Require(t)
 	acctHighIDs(t)
+	acctPolicy(t)
 	bin := buildPlugin(t, name)
 	t.Run("conformance", func(t *testing.T) {
 		plugintest.Run(t, bin, plugintest.Options{Destructive: true, ScratchDir: t.TempDir(), Timeout: 30 * time.Second})
@@ -43,16 +44,19 @@ func acctSuite(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	t.Run("lifecycle", func(t *testing.T) { acctLifecycle(t, a) })
-	t.Run("refuses-unmanaged", func(t *testing.T) { acctRefusals(t, a) })
+	t.Run("fence", func(t *testing.T) { acctFence(t, a) })
 	t.Run("concurrent-create", func(t *testing.T) {
 		acctConcurrent(t, a, dispense[accounts.Accounts](t, startPlugin(t, bin), sdk.ConcernAccounts))
 	})
 	t.Run("batch-100", func(t *testing.T) { acctBatch(t, a, 100) })
-	for _, g := range []string{"hcacctdev", acctMarker} {
-		if err := a.DeleteGroup(ctx, g); err != nil {
-			t.Errorf("delete group %s: %v", g, err)
-		}
+	if err := a.DeleteGroup(ctx, "hcacctdev"); err != nil {
+		t.Errorf("delete group hcacctdev: %v", err)
 	}
+	// The marker group is the fence itself: no call deletes it.
+	if err := a.DeleteGroup(ctx, acctMarker); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+		t.Errorf("delete of the marker group: %v", err)
+	}
+	mustRun(t, "groupdel", "--", acctMarker)
 }
 
 // acctLifecycle creates users the three ways the host does, changes them,
@@ -64,8 +68,8 @@ func acctLifecycle(t *testing.T, a accounts.Accounts) {
 	base, before := acctBaseline(t), acctSnapshot(t)
 	specs := []accounts.UserSpec{
 		{Name: "hcacct1", Home: "/home/hcacct1", Shell: "/bin/sh", GECOS: "Acct One", CreateHome: true, MarkerGroup: acctMarker},
-		{Name: "hcacct2", UID: 54242, PrimaryGroup: "users", Groups: []string{"hcacctdev"}, Home: "/home/hcacct2", Shell: "/bin/bash", MarkerGroup: acctMarker},
-		{Name: "hcacct3", Home: "/nonexistent", Shell: "/bin/sh", MarkerGroup: acctMarker},
+		{Name: "hcacct2", UID: 54242, Groups: []string{"hcacctdev"}, Home: "/home/hcacct2", Shell: "/bin/bash", MarkerGroup: acctMarker},
+		{Name: "hcacct3", Home: "/home/hcacct3", Shell: "/bin/sh"}, // the policy's marker group
 	}
 	users := acctCreateEach(t, a, specs)
 	if u := users["hcacct2"]; u.UID != 54242 || !slices.Contains(u.Groups, "hcacctdev") {
@@ -89,11 +93,11 @@ func acctLifecycle(t *testing.T, a accounts.Accounts) {
 	}
 	base.clean(t)
 	for _, s := range specs {
-		if err := a.DeleteUser(ctx, s.Name, accounts.DeleteOptions{RemoveHome: s.Home != "/nonexistent", MarkerGroup: acctMarker}); err != nil {
+		if err := a.DeleteUser(ctx, s.Name, accounts.DeleteOptions{RemoveHome: true, MarkerGroup: s.MarkerGroup}); err != nil {
 			t.Errorf("delete %s: %v", s.Name, err)
 		}
 	}
-	for _, h := range []string{"/home/hcacct1", "/home/hcacct2"} {
+	for _, h := range []string{"/home/hcacct1", "/home/hcacct2", "/home/hcacct3"} {
 		if _, err := os.Lstat(h); !os.IsNotExist(err) {
 			t.Errorf("%s survived RemoveHome: %v", h, err)
 		}
@@ -132,15 +136,17 @@ func acctHomes(t *testing.T, users map[string]accounts.User) {
 	if uid := acctOwner(st); uid != users["hcacct1"].UID {
 		t.Errorf("hcacct1's home is owned by uid %d, want %d", uid, users["hcacct1"].UID)
 	}
-	u2 := users["hcacct2"]
-	if _, err := os.Lstat(u2.Home); !os.IsNotExist(err) {
-		t.Errorf("a home nobody asked for exists: %v", err)
+	for _, name := range []string{"hcacct2", "hcacct3"} {
+		u := users[name]
+		if _, err := os.Lstat(u.Home); !os.IsNotExist(err) {
+			t.Errorf("a home nobody asked for exists: %v", err)
+		}
+		// the volumes plugin's part, so that pwck finds every home
+		if err := os.Mkdir(u.Home, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chown(u.Home, int(u.UID), int(u.GID))
 	}
-	// the volumes plugin's part, so that pwck finds every home
-	if err := os.Mkdir(u2.Home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chown(u2.Home, int(u2.UID), int(u2.GID))
 }
 
 // acctLockCycle locks twice and unlocks twice, checking /etc/shadow and
@@ -165,39 +171,6 @@ func acctLockCycle(t *testing.T, a accounts.Accounts, name string) {
 	if now := acctShadowLine(t, name); now != was {
 		t.Errorf("after unlock %q, before lock %q", now, was)
 	}
-}
-
-// acctRefusals: root and an account outside the marker group are never
-// changed, whatever the call; nothing in the files moves.
-func acctRefusals(t *testing.T, a accounts.Accounts) {
-	ctx := context.Background()
-	mustRun(t, "useradd", "-M", "-p", "*", "--", "hcacctother")
-	defer mustRun(t, "userdel", "--", "hcacctother")
-	before := acctSnapshot(t)
-	for _, name := range []string{"root", "hcacctother"} {
-		for call, err := range map[string]error{
-			"DeleteUser":   a.DeleteUser(ctx, name, accounts.DeleteOptions{MarkerGroup: acctMarker}),
-			"LockUser":     a.LockUser(ctx, name, acctMarker),
-			"UnlockUser":   a.UnlockUser(ctx, name, acctMarker),
-			"SetUserGroup": func() error { _, err := a.SetUserGroups(ctx, name, nil, acctMarker); return err }(),
-		} {
-			if !sdkerr.Is(err, sdkerr.PermissionDenied) {
-				t.Errorf("%s(%s): %v, want permission_denied", call, name, err)
-			}
-		}
-	}
-	if err := a.DeleteUser(ctx, "root", accounts.DeleteOptions{}); !sdkerr.Is(err, sdkerr.PermissionDenied) {
-		t.Errorf("DeleteUser(root) without a marker group: %v", err)
-	}
-	if _, err := a.CreateUser(ctx, accounts.UserSpec{Name: "hcacctother", Home: "/home/hcacctother", MarkerGroup: acctMarker}); !sdkerr.Is(err, sdkerr.AlreadyExists) {
-		t.Errorf("create over an unmanaged account: %v", err)
-	}
-	for _, g := range []string{"sudo", "root"} {
-		if err := a.DeleteGroup(ctx, g); !sdkerr.Is(err, sdkerr.PermissionDenied) {
-			t.Errorf("DeleteGroup(%s): %v", g, err)
-		}
-	}
-	acctSameFiles(t, before)
 }
 
 // acctConcurrent races creates of one name from two plugin processes and
@@ -243,7 +216,7 @@ func acctConcurrent(t *testing.T, a1, a2 accounts.Accounts) {
 // acctRaceNames creates different names at once: every uid differs.
 func acctRaceNames(t *testing.T, race acctRacer) {
 	users, errs := race.create(8, func(i int) accounts.UserSpec {
-		return accounts.UserSpec{Name: fmt.Sprintf("hcrace%d", i), Home: "/nonexistent", MarkerGroup: acctMarker}
+		return accounts.UserSpec{Name: fmt.Sprintf("hcrace%d", i), Home: fmt.Sprintf("/home/hcrace%d", i), MarkerGroup: acctMarker}
 	})
 	uids := map[uint32]bool{}
 	for i, u := range users {

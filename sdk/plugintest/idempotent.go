@@ -10,6 +10,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -91,7 +92,9 @@ func randomSuffix() string {
 
 func idemAccounts(s *steps, a accounts.Accounts) {
 	name := "ptest-" + randomSuffix()
-	spec := accounts.UserSpec{Name: name, Shell: "/bin/sh", Home: "/nonexistent", GECOS: "plugintest"}
+	// A home beneath the policy's default root, which an accounts plugin
+	// refuses to leave; nothing is made there (CreateHome is false).
+	spec := accounts.UserSpec{Name: name, Shell: "/bin/sh", Home: filepath.Join(policy.DefaultHomeRoot, name), GECOS: "plugintest"}
 	var first accounts.User
 	s.do("CreateUser", func(ctx context.Context) (err error) { first, err = a.CreateUser(ctx, spec); return err })
 	s.do("CreateUser again", func(ctx context.Context) error {
