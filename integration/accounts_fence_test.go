@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
@@ -157,4 +160,36 @@ func acctGID(t testing.TB, group string) uint32 {
 		t.Fatal(err)
 	}
 	return uint32(gid)
+}
+
+// TestAccountsRefuseAnUnusablePolicy: a policy file others could have
+// written (mode 0666) makes each accounts plugin refuse to serve: its
+// Probe says why, every call fails failed_precondition naming the policy,
+// and the account files stay as they were.
+func TestAccountsRefuseAnUnusablePolicy(t *testing.T) {
+	sandbox.Require(t)
+	acctPolicy(t)
+	if err := os.Chmod(policy.Path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shadow", "files"} {
+		t.Run(name, func(t *testing.T) {
+			client := startPlugin(t, buildPlugin(t, name))
+			probe, err := dispense[identity.Identity](t, client, sdk.ConcernIdentity).Probe(context.Background())
+			if err != nil || probe.Ready || !strings.Contains(probe.Reason, "writable by group or others") {
+				t.Errorf("probe: %+v %v", probe, err)
+			}
+			a := dispense[accounts.Accounts](t, client, sdk.ConcernAccounts)
+			before := acctSnapshot(t)
+			_, err1 := a.CreateGroup(context.Background(), "hcacctx", 0)
+			err2 := a.DeleteUser(context.Background(), "hcacctx", accounts.DeleteOptions{})
+			_, err3 := a.GetUser(context.Background(), "root")
+			for i, err := range []error{err1, err2, err3} {
+				if !sdkerr.Is(err, sdkerr.FailedPrecondition) || !strings.Contains(err.Error(), policy.Path) {
+					t.Errorf("call %d: %v", i, err)
+				}
+			}
+			acctSameFiles(t, before)
+		})
+	}
 }
