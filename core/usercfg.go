@@ -23,6 +23,13 @@ type UserConfig struct {
 	DriverUser  string
 	UIDs        UIDRange
 	Shells      []string // allowed login shells; empty allows DefaultShell and /bin/sh
+	// AllowedGroups are the existing groups a managed user may join by
+	// name (the root-owned policy's groups), besides the marker group and
+	// the groups hero_codescalers made (group-create, in the state).
+	AllowedGroups []string
+	// PolicySource says where AllowedGroups come from (the policy file,
+	// or its built-in defaults), for messages.
+	PolicySource string
 }
 
 func (c *UserConfig) fill() {
@@ -94,6 +101,9 @@ func (s *Service) validateCreate(sp *CreateSpec) error {
 		if err := ValidateGroupName("groups", g); err != nil {
 			return err
 		}
+	}
+	if err := s.checkJoinable("groups", sp.Groups); err != nil {
+		return err
 	}
 	keys, err := normalizeKeys("ssh_keys", sp.SSHKeys)
 	sp.SSHKeys = keys

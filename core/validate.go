@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -301,4 +302,50 @@ func ValidateUID(field string, uid int, r UIDRange) error {
 		return InvalidField(field, "%d is outside UID_MIN..UID_MAX (%d..%d)", uid, r.Min, r.Max)
 	}
 	return nil
+}
+
+// checkJoinable refuses, before any tool runs, a supplementary group a
+// managed user may not join: anything but the marker group, a group the
+// policy names (UserConfig.AllowedGroups) and a group hero_codescalers
+// made (group-create: in the state). docker, video, the admin group or
+// another user's own group would hand the user their powers. The accounts
+// plugin refuses them on its own, whatever the host says; this names the
+// group early, as bad input.
+func (s *Service) checkJoinable(field string, groups []string) error {
+	var check []string
+	for _, g := range groups {
+		if g != s.cfg.MarkerGroup && !slices.Contains(s.cfg.AllowedGroups, g) {
+			check = append(check, g)
+		}
+	}
+	if len(check) == 0 {
+		return nil
+	}
+	return s.store.View(func(tx Tx) error {
+		for _, g := range check {
+			var grp Group
+			found, err := getJSON(tx, keyGroup+g, &grp)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return InvalidField(field, "%s is not a group hero_codescalers manages (make it with group-create) nor one its policy allows (%s)",
+					g, s.allowedText())
+			}
+		}
+		return nil
+	})
+}
+
+// allowedText names the groups the policy allows, and where it comes
+// from, for the message of a refused group.
+func (s *Service) allowedText() string {
+	src := s.cfg.PolicySource
+	if src == "" {
+		src = "the policy"
+	}
+	if len(s.cfg.AllowedGroups) == 0 {
+		return "none by " + src
+	}
+	return strings.Join(s.cfg.AllowedGroups, ", ") + " by " + src
 }

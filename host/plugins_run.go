@@ -44,7 +44,7 @@ func startPlugins(cfg Config, store core.Store, log *slog.Logger) (*plugins.Mana
 // newService builds the use cases over the state and, when running, the
 // plugins.
 func newService(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Logger) *core.Service {
-	opts := []core.Option{core.WithLogger(log), core.WithUserConfig(core.UserConfig{HomeRoot: cfg.HomeRoot})}
+	opts := []core.Option{core.WithLogger(log), core.WithUserConfig(userConfig(cfg, log))}
 	if mgr != nil {
 		opts = append(opts, core.WithPlugins(mgr))
 	}
