@@ -277,8 +277,15 @@ func (m *Machine) guessManagedGroups() map[string]bool {
 	return out
 }
 
+// readRecord reads the record, refusing one that someone other than root
+// could have written: naming docker in it would make docker joinable.
 func readRecord(path string) (map[string]bool, error) {
-	data, err := os.ReadFile(path)
+	f, err := openProtected(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readAll(f)
 	if err != nil {
 		return nil, err
 	}

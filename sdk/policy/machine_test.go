@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -95,5 +96,21 @@ func TestRecordDecidesOnceWritten(t *testing.T) {
 func TestMachineNeedsTheFiles(t *testing.T) {
 	if _, err := ReadMachine(Defaults(t.TempDir()), t.TempDir()); err == nil {
 		t.Fatal("no passwd: want an error")
+	}
+}
+
+// TestRecordOthersCouldWriteIsRefused: a record anyone but root could
+// have written (naming a group in it makes the group joinable) fails the
+// read, so the plugins refuse rather than trust it.
+func TestRecordOthersCouldWriteIsRefused(t *testing.T) {
+	etc := etcWith(t, testPasswd, testGroup)
+	writeFile(t, filepath.Join(etc, ManagedGroupsFile), "empty\n", 0o666)
+	if _, err := ReadMachine(Defaults(etc), etc); !errors.Is(err, ErrInsecure) {
+		t.Fatalf("world-writable record: %v", err)
+	}
+	os.Chmod(filepath.Join(etc, ManagedGroupsFile), 0o644)
+	m, err := ReadMachine(Defaults(etc), etc)
+	if err != nil || !m.GroupJoinable("empty") {
+		t.Fatalf("a protected record decides: %v", err)
 	}
 }

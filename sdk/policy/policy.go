@@ -236,27 +236,11 @@ func tomlList(items []string) string {
 // above it, is owned by root (or, for tests run unprivileged, by the
 // caller) and writable by nobody else. It never follows a symlink at path.
 func readProtected(path string) ([]byte, error) {
-	if !filepath.IsAbs(path) {
-		return nil, fmt.Errorf("policy path %q is not absolute", path)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	f, err := openProtected(path)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("%w: %s is a symlink", ErrInsecure, path)
-		}
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrInsecure, path)
-	}
-	if err := protected(path, fi); err != nil {
-		return nil, err
-	}
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
 		di, err := os.Lstat(dir)
 		if err != nil {
@@ -270,6 +254,33 @@ func readProtected(path string) ([]byte, error) {
 		}
 	}
 	return readAll(f)
+}
+
+// openProtected opens path, never through a symlink, and checks it is a
+// regular file owned by root (or the caller) that nobody else may write.
+func openProtected(path string) (*os.File, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("path %q is not absolute", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%w: %s is a symlink", ErrInsecure, path)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s is not a regular file", ErrInsecure, path)
+	}
+	if err == nil {
+		err = protected(path, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // protected checks owner and write bits. A sticky directory (like /tmp)
