@@ -66,18 +66,23 @@ func (p *pluginCheckCmd) Run(rt *runCtx) error {
 
 // setupCmd groups the one-time machine set-up.
 type setupCmd struct {
-	Driver setupDriverCmd `cmd:"" help:"Create the driver account and the digest-pinned /etc/sudoers.d/hero_codescalers (root)."`
+	Driver setupDriverCmd `cmd:"" help:"Create the driver account, the digest-pinned /etc/sudoers.d/hero_codescalers and the policy /etc/hero_codescalers/policy.toml (root); --check reports whether they are in place."`
 }
 
 // setupDriverCmd prepares a machine for an unprivileged host; like plugin
-// check, hero_codescalers hands it over to hero_codescalers_server.
+// check, hero_codescalers hands it over to hero_codescalers_server. The
+// global --home-root is the policy's home root.
 type setupDriverCmd struct {
-	User string `default:"driver" help:"The account the host runs as."`
+	User          string   `default:"driver" help:"The account the host runs as."`
+	MarkerGroup   string   `placeholder:"GROUP" help:"The policy's marker group: the group every managed account is in (default codescalers)."`
+	AllowGroup    []string `placeholder:"GROUP" help:"An existing group managed users may join, besides those group-create makes (repeatable; written into a new policy)."`
+	RewritePolicy bool     `help:"Replace an existing policy (by default it is kept: an admin may have edited it)."`
+	Check         bool     `help:"Change nothing: report whether the account, the sudoers rules (pinning the plugins installed now), the policy and the managed-groups record are in place; exit 1 when not, with the fix of each finding."`
 }
 
 func (s *setupDriverCmd) Run(rt *runCtx) error {
-	if os.Geteuid() != 0 {
-		return failf("setup driver writes /etc/sudoers.d and creates an account: run it as root")
+	if os.Geteuid() != 0 && !s.Check {
+		return failf("setup driver writes /etc/sudoers.d and /etc/hero_codescalers and creates an account: run it as root")
 	}
 	dirs, err := rt.pluginDirs()
 	if err != nil {
@@ -86,7 +91,12 @@ func (s *setupDriverCmd) Run(rt *runCtx) error {
 	if rt.srv == nil {
 		return rt.handOver()
 	}
-	if err := rt.srv.SetupDriver(rt.ctx, DriverSetup{User: s.User, PluginDirs: dirs, Out: rt.env.Stdout}); err != nil {
+	req := DriverSetup{User: s.User, PluginDirs: dirs, Out: rt.env.Stdout, MarkerGroup: s.MarkerGroup,
+		AllowGroups: s.AllowGroup, RewritePolicy: s.RewritePolicy, Check: s.Check}
+	if rt.g.HomeRoot != "" {
+		req.HomeRoots = []string{rt.g.HomeRoot}
+	}
+	if err := rt.srv.SetupDriver(rt.ctx, req); err != nil {
 		return failf("setup driver: %v", err)
 	}
 	return nil

@@ -31,7 +31,8 @@ type Server interface {
 	// CheckPlugin runs the conformance kit against a plugin binary.
 	CheckPlugin(ctx context.Context, req PluginCheck) (PluginReport, error)
 	// SetupDriver creates the driver account and writes the digest-pinned
-	// sudoers file, saying what it did on req.Out.
+	// sudoers file and the policy, saying what it did on req.Out; with
+	// req.Check it only reports, failing when something is missing.
 	SetupDriver(ctx context.Context, req DriverSetup) error
 }
 
@@ -83,6 +84,16 @@ type DriverSetup struct {
 	User       string
 	PluginDirs []string // the --plugin-dir flags, absolute
 	Out        io.Writer
+	// What a new policy holds: home roots, marker group, the groups a
+	// managed user may join by name; RewritePolicy replaces an existing
+	// one.
+	HomeRoots     []string
+	MarkerGroup   string
+	AllowGroups   []string
+	RewritePolicy bool
+	// Check changes nothing: it reports what is in place, failing when
+	// something is not.
+	Check bool
 }
 
 // UsageError makes err a usage error: exit 2, worded like a parse error.

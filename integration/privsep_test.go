@@ -21,6 +21,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/setup"
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
 const privsepUser = "hcprivsep"
@@ -32,6 +33,7 @@ const privsepUser = "hcprivsep"
 func TestPrivilegeSeparation(t *testing.T) {
 	sandbox.Require(t)
 	dir, bins := privsepBinaries(t)
+	keepFile(t, policy.Path) // setup writes one naming its driver; the next tests use the defaults
 	var out bytes.Buffer
 	rep, err := setup.Driver(setup.Options{User: privsepUser, Home: filepath.Join(dir, "home"),
 		Dirs: []string{filepath.Join(dir, "plugins")}, Out: &out})

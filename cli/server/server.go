@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/threefoldtech/hero_codescalers/cli"
@@ -82,9 +83,18 @@ func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginR
 	return out, nil
 }
 
-// SetupDriver creates the driver account and the sudoers rules for every
-// plugin in the host's plugin dirs.
+// SetupDriver creates the driver account, the sudoers rules for every
+// plugin in the host's plugin dirs and the policy; with req.Check it
+// reports whether they are in place instead.
 func (Server) SetupDriver(_ context.Context, req cli.DriverSetup) error {
-	_, err := setup.Driver(setup.Options{User: req.User, Dirs: plugins.DefaultDirs(req.PluginDirs...), Out: req.Out})
+	opts := setup.Options{User: req.User, Dirs: plugins.DefaultDirs(req.PluginDirs...), Out: req.Out,
+		Policy: setup.PolicySettings{HomeRoots: req.HomeRoots, MarkerGroup: req.MarkerGroup, Groups: req.AllowGroups, Rewrite: req.RewritePolicy}}
+	if req.Check {
+		if findings := setup.Check(opts); setup.Failed(findings) {
+			return fmt.Errorf("%d finding(s) to fix, see above", setup.FailedCount(findings))
+		}
+		return nil
+	}
+	_, err := setup.Driver(opts)
 	return err
 }

@@ -1,10 +1,13 @@
 // Package setup prepares a machine for an unprivileged host: it creates the
-// `driver` system account the host runs as, and writes
+// `driver` system account the host runs as, writes
 // /etc/sudoers.d/hero_codescalers so that account may start each plugin as
-// root through `sudo -n`, each rule pinned by the plugin's sha256 digest.
-// It is what `hero_codescalers setup driver` runs, as root, after an
-// install or upgrade; running it again changes nothing unless the plugins
-// did.
+// root through `sudo -n`, each rule pinned by the plugin's sha256 digest,
+// and writes the root-owned policy every plugin enforces on its own
+// (/etc/hero_codescalers/policy.toml; an existing one is kept). It is what
+// `hero_codescalers setup driver` runs, as root, after an install or
+// upgrade; running it again changes nothing unless the plugins did. Check
+// (`setup driver --check`) reports whether all of it is in place, changing
+// nothing.
 //
 // The driver account is a system account with a locked password and
 // nologin for a shell: nobody logs in as it, and systemd (User=driver) or
@@ -50,6 +53,8 @@ type Options struct {
 	// Run runs a command and returns its combined output: the exec seam
 	// for useradd and visudo.
 	Run func(name string, args ...string) ([]byte, error)
+	// Policy is what a new policy file holds.
+	Policy PolicySettings
 }
 
 func (o *Options) fill() {
@@ -84,16 +89,22 @@ type Report struct {
 	SudoersChanged bool
 	SudoersPath    string
 	Plugins        []string // the plugin paths given a rule
+	PolicyWritten  bool
+	PolicyPath     string
 	Warnings       []string
 }
 
-// Driver makes sure the driver account exists and the sudoers drop-in
-// holds one digest-pinned rule per plugin found in the plugin dirs. The
-// file is validated with `visudo -c` before it replaces the old one, so a
-// bad rule never locks sudo. It prints what it did to opts.Out.
+// Driver makes sure the driver account exists, the sudoers drop-in holds
+// one digest-pinned rule per plugin found in the plugin dirs, and the
+// policy exists. The sudoers file is validated with `visudo -c` before it
+// replaces the old one, so a bad rule never locks sudo. It prints what it
+// did to opts.Out.
 func Driver(opts Options) (Report, error) {
 	opts.fill()
 	var rep Report
+	if _, err := newPolicy(opts); err != nil {
+		return rep, err // bad settings change nothing
+	}
 	created, err := ensureAccount(opts)
 	if err != nil {
 		return rep, err
@@ -126,6 +137,10 @@ func Driver(opts Options) (Report, error) {
 	fmt.Fprintf(opts.Out, "%s %s: %d plugin rule(s)\n", verb, rep.SudoersPath, len(rules))
 	for _, r := range rules {
 		fmt.Fprintf(opts.Out, "  %s sha256:%s\n", r.Path, r.SHA256)
+	}
+	rep.PolicyPath = policyPath(opts)
+	if rep.PolicyWritten, err = writePolicy(opts); err != nil {
+		return rep, err
 	}
 	rep.Warnings = append(rep.Warnings, checkSudo(opts)...)
 	for _, w := range rep.Warnings {
