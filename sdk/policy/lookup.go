@@ -3,15 +3,15 @@ package policy
 // UserID returns the uid of the account name as the account files say,
 // and whether there is one.
 func (m *Machine) UserID(name string) (uint32, bool) {
-	a, ok := m.users[name]
-	return a.uid, ok
+	uid, _, ok := m.src.User(name)
+	return uid, ok
 }
 
 // GroupID returns the gid of group name as the account files say, and
 // whether there is one.
 func (m *Machine) GroupID(name string) (uint32, bool) {
-	g, ok := m.groups[name]
-	return g.gid, ok
+	gid, _, ok := m.src.Group(name)
+	return gid, ok
 }
 
 // GIDUnclaimed reports whether every group with gid (at least one) lies
@@ -23,17 +23,19 @@ func (m *Machine) GroupID(name string) (uint32, bool) {
 // it, grants nothing to anyone outside the fence. It never makes the
 // group joinable: GroupJoinable asks for a managed group.
 func (m *Machine) GIDUnclaimed(gid uint32) bool {
+	m.ids()
 	names := m.byGID[gid]
 	if len(names) == 0 || !m.p.GIDAllowed(gid) {
 		return false
 	}
-	for _, a := range m.users {
-		if a.gid == gid {
-			return false
-		}
+	primary := false
+	m.src.Users(func(_ string, _, ugid uint32) { primary = primary || ugid == gid })
+	if primary {
+		return false
 	}
 	for _, n := range names {
-		for _, u := range m.groups[n].members {
+		_, members, _ := m.src.Group(n)
+		for _, u := range members {
 			if !m.UserManaged(u) {
 				return false
 			}

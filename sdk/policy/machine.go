@@ -1,17 +1,13 @@
 package policy
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -23,104 +19,44 @@ import (
 const ManagedGroupsFile = "hero_codescalers/managed-groups"
 
 // Machine is the view of the account files a plugin judges a request by:
-// which users, uids, gids and groups are managed. It is read fresh by
-// ReadMachine and never trusts the caller.
+// which users, uids, gids and groups are managed. It reads them fresh
+// (ReadMachine) or from a Source a caller already holds, and never trusts
+// the caller's word.
 type Machine struct {
 	p       Policy
-	users   map[string]account // by name
-	byUID   map[uint32][]string
-	groups  map[string]group // by name
+	src     Source
+	byUID   map[uint32][]string // built on first use
 	byGID   map[uint32][]string
+	marker  map[string]bool // the marker group's listed members; built on first use
 	managed map[string]bool // recorded managed groups
-	marker  map[string]bool // the marker group's listed members
 }
 
-type account struct {
-	uid, gid uint32
-}
-
-type group struct {
-	gid     uint32
-	members []string
+// NewMachine is the view under p of the account files src holds, for a
+// caller that has them parsed already (the accounts plugins judge a change
+// by the tables they read under their lock, not by a second read). Call
+// ReadRecord before asking about groups.
+func NewMachine(p Policy, src Source) *Machine {
+	return &Machine{p: p, src: src, managed: map[string]bool{}}
 }
 
 // ReadMachine reads etcDir's passwd and group (and the managed-groups
 // record) under p. It fails when passwd or group cannot be read: a fence
 // that cannot see must refuse.
 func ReadMachine(p Policy, etcDir string) (*Machine, error) {
-	m := NewMachine(p)
-	if err := eachLine(filepath.Join(etcDir, "passwd"), func(n int) {
-		m.users, m.byUID = make(map[string]account, n), make(map[uint32][]string, n)
-	}, func(f []string) {
-		if len(f) < 4 {
-			return
-		}
-		uid, err1 := strconv.ParseUint(f[2], 10, 32)
-		gid, err2 := strconv.ParseUint(f[3], 10, 32)
-		if err1 == nil && err2 == nil {
-			m.AddUser(f[0], uint32(uid), uint32(gid))
-		}
-	}); err != nil {
+	src, err := readFiles(etcDir)
+	if err != nil {
 		return nil, err
 	}
-	if err := eachLine(filepath.Join(etcDir, "group"), func(n int) {
-		m.groups, m.byGID = make(map[string]group, n), make(map[uint32][]string, n)
-	}, func(f []string) {
-		if len(f) < 4 {
-			return
-		}
-		if gid, err := strconv.ParseUint(f[2], 10, 32); err == nil {
-			var members []string
-			if f[3] != "" {
-				members = strings.Split(f[3], ",")
-			}
-			m.AddGroup(f[0], uint32(gid), members)
-		}
-	}); err != nil {
-		return nil, err
-	}
+	m := NewMachine(p, src)
 	if err := m.ReadRecord(etcDir); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// NewMachine is an empty view under p, for a caller that holds the account
-// files parsed already (the accounts plugins judge a change by the tables
-// they read under their lock, not by a second read): it adds every account
-// (AddUser) and group (AddGroup), then reads the record (ReadRecord).
-func NewMachine(p Policy) *Machine {
-	return &Machine{p: p, users: map[string]account{}, byUID: map[uint32][]string{},
-		groups: map[string]group{}, byGID: map[uint32][]string{}}
-}
-
-// AddUser adds an account of passwd. The first entry of a name wins, as
-// for getpwnam; every entry counts for its uid.
-func (m *Machine) AddUser(name string, uid, gid uint32) {
-	if _, dup := m.users[name]; !dup {
-		m.users[name] = account{uid: uid, gid: gid}
-	}
-	m.byUID[uid] = append(m.byUID[uid], name)
-}
-
-// AddGroup adds a group of the group file; members is kept, not copied.
-// The first entry of a name wins; every entry counts for its gid.
-func (m *Machine) AddGroup(name string, gid uint32, members []string) {
-	if _, dup := m.groups[name]; !dup {
-		m.groups[name] = group{gid: gid, members: members}
-	}
-	m.byGID[gid] = append(m.byGID[gid], name)
-}
-
-// ReadRecord reads etcDir's managed-groups record, once every account and
-// group is added: without a record, the groups are guessed from them.
+// ReadRecord reads etcDir's managed-groups record; without one, the
+// managed groups are guessed from the account files.
 func (m *Machine) ReadRecord(etcDir string) error {
-	m.marker = map[string]bool{}
-	if g, ok := m.groups[m.p.MarkerGroup]; ok {
-		for _, u := range g.members {
-			m.marker[u] = true
-		}
-	}
 	rec, err := readRecord(filepath.Join(etcDir, ManagedGroupsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -133,27 +69,6 @@ func (m *Machine) ReadRecord(etcDir string) error {
 	return nil
 }
 
-// eachLine calls fn with the fields of each entry of the account file at
-// path, after sized with the number of lines (so the maps are made once
-// at their size: a plugin reads the files again whenever they change).
-func eachLine(path string, sized func(int), fn func([]string)) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	sized(bytes.Count(data, []byte{'\n'}) + 1)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-") {
-			continue
-		}
-		fn(strings.Split(line, ":"))
-	}
-	return sc.Err()
-}
-
 // Policy is the policy the view judges by.
 func (m *Machine) Policy() Policy { return m.p }
 
@@ -161,21 +76,38 @@ func (m *Machine) Policy() Policy { return m.p }
 // marker group (listed in its member list, or with it as primary group),
 // with a uid in the policy's range. Root and system accounts never are.
 func (m *Machine) UserManaged(name string) bool {
-	a, ok := m.users[name]
-	if !ok || !m.p.UIDAllowed(a.uid) {
+	uid, gid, ok := m.src.User(name)
+	if !ok || !m.p.UIDAllowed(uid) {
 		return false
 	}
-	marker, ok := m.groups[m.p.MarkerGroup]
+	markerGID, members, ok := m.src.Group(m.p.MarkerGroup)
 	if !ok {
 		return false
 	}
-	return m.marker[name] || a.gid == marker.gid
+	if m.marker == nil { // a set: a plugin asks about every file it writes
+		m.marker = make(map[string]bool, len(members))
+		for _, u := range members {
+			m.marker[u] = true
+		}
+	}
+	return m.marker[name] || gid == markerGID
+}
+
+// ids indexes every account by uid and every group by gid, once.
+func (m *Machine) ids() {
+	if m.byUID != nil {
+		return
+	}
+	m.byUID, m.byGID = map[uint32][]string{}, map[uint32][]string{}
+	m.src.Users(func(name string, uid, _ uint32) { m.byUID[uid] = append(m.byUID[uid], name) })
+	m.src.Groups(func(name string, gid uint32, _ []string) { m.byGID[gid] = append(m.byGID[gid], name) })
 }
 
 // UIDManaged reports whether every account with uid is managed (and there
 // is at least one): a file may be owned by it. A uid shared with an
 // unmanaged account is not.
 func (m *Machine) UIDManaged(uid uint32) bool {
+	m.ids()
 	names := m.byUID[uid]
 	if len(names) == 0 || !m.p.UIDAllowed(uid) {
 		return false
@@ -193,6 +125,7 @@ func (m *Machine) UIDManaged(uid uint32) bool {
 // or a recorded managed group. A gid that duplicates an unmanaged group's
 // never is.
 func (m *Machine) GIDManaged(gid uint32) bool {
+	m.ids()
 	names := m.byGID[gid]
 	if len(names) == 0 || !m.p.GIDAllowed(gid) {
 		return false
@@ -208,34 +141,34 @@ func (m *Machine) GIDManaged(gid uint32) bool {
 // primaryOfManaged reports whether group name (gid) is the private group
 // of the managed user of the same name.
 func (m *Machine) primaryOfManaged(name string, gid uint32) bool {
-	a, ok := m.users[name]
-	return ok && a.gid == gid && m.UserManaged(name)
+	_, ugid, ok := m.src.User(name)
+	return ok && ugid == gid && m.UserManaged(name)
 }
 
 // GroupManaged reports whether name is a group hero_codescalers made: on
 // the record, present, with a gid in the policy's range.
 func (m *Machine) GroupManaged(name string) bool {
-	g, ok := m.groups[name]
-	return ok && m.managed[name] && m.p.GIDAllowed(g.gid)
+	gid, _, ok := m.src.Group(name)
+	return ok && m.managed[name] && m.p.GIDAllowed(gid)
 }
 
 // GroupJoinable reports whether a managed user may be made a member of
 // group: the marker group, a group the policy names, or a managed group.
 func (m *Machine) GroupJoinable(name string) bool {
-	if _, ok := m.groups[name]; !ok {
+	if !m.GroupExists(name) {
 		return false
 	}
 	return m.p.GroupAllowedByName(name) || m.GroupManaged(name)
 }
 
 // GroupExists reports whether the account files hold group name.
-func (m *Machine) GroupExists(name string) bool { _, ok := m.groups[name]; return ok }
+func (m *Machine) GroupExists(name string) bool { _, _, ok := m.src.Group(name); return ok }
 
 // GIDInUse reports whether any group has gid.
-func (m *Machine) GIDInUse(gid uint32) bool { return len(m.byGID[gid]) > 0 }
+func (m *Machine) GIDInUse(gid uint32) bool { m.ids(); return len(m.byGID[gid]) > 0 }
 
 // UIDInUse reports whether any account has uid.
-func (m *Machine) UIDInUse(uid uint32) bool { return len(m.byUID[uid]) > 0 }
+func (m *Machine) UIDInUse(uid uint32) bool { m.ids(); return len(m.byUID[uid]) > 0 }
 
 // ManagedGroups lists the managed groups' names, sorted.
 func (m *Machine) ManagedGroups() []string {
@@ -255,25 +188,24 @@ func (m *Machine) ManagedGroups() []string {
 // managed. The first recorded change writes these down with it.
 func (m *Machine) guessManagedGroups() map[string]bool {
 	primary := map[uint32]bool{}
-	for _, a := range m.users {
-		primary[a.gid] = true
-	}
+	m.src.Users(func(_ string, _, gid uint32) { primary[gid] = true })
 	out := map[string]bool{}
-	for name, g := range m.groups {
-		if name == m.p.MarkerGroup || !m.p.GIDAllowed(g.gid) || primary[g.gid] || len(g.members) == 0 {
-			continue
+	seen := map[string]bool{}
+	m.src.Groups(func(name string, gid uint32, members []string) {
+		if seen[name] {
+			return // the first entry of a name is the group
 		}
-		all := true
-		for _, u := range g.members {
+		seen[name] = true
+		if name == m.p.MarkerGroup || !m.p.GIDAllowed(gid) || primary[gid] || len(members) == 0 {
+			return
+		}
+		for _, u := range members {
 			if !m.UserManaged(u) {
-				all = false
-				break
+				return
 			}
 		}
-		if all {
-			out[name] = true
-		}
-	}
+		out[name] = true
+	})
 	return out
 }
 

@@ -30,7 +30,7 @@ var fixture = map[string]string{
 }
 
 // writeFixture writes files into a new directory and returns it.
-func writeFixture(t *testing.T, files map[string]string) string {
+func writeFixture(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {

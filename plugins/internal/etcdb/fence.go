@@ -68,40 +68,73 @@ type Judge struct {
 }
 
 // Judge builds the view of db; it fails when the policy is unusable or the
-// managed-groups record cannot be read.
+// managed-groups record cannot be read. The view answers from db's own
+// tables and their index: nothing is read or indexed twice.
 func (f Fence) Judge(db *DB) (*Judge, error) {
 	if err := f.Usable(); err != nil {
 		return nil, err
 	}
-	m := policy.NewMachine(f.Policy)
-	db.passwd().Records(func(r []string) {
-		if len(r) < 4 {
-			return
-		}
-		uid, ok1 := parseID(r[2])
-		gid, ok2 := parseID(r[3])
-		if ok1 && ok2 {
-			m.AddUser(r[0], uid, gid)
-		}
-	})
-	db.group().Records(func(r []string) {
-		if len(r) < 3 {
-			return
-		}
-		gid, ok := parseID(r[2])
-		if !ok {
-			return
-		}
-		var members []string
-		if len(r) > 3 {
-			members = SplitList(r[3])
-		}
-		m.AddGroup(r[0], gid, members)
-	})
+	m := policy.NewMachine(f.Policy, source{db})
 	if err := m.ReadRecord(db.Dir); err != nil {
 		return nil, sdkerr.Wrap(err, sdkerr.Internal, "read the managed-groups record in %s: %v", db.Dir, err)
 	}
 	return &Judge{P: f.Policy, DB: db, M: m}, nil
+}
+
+// source is a DB as the policy's view reads it.
+type source struct{ db *DB }
+
+var _ policy.Source = source{}
+
+func (s source) User(name string) (uint32, uint32, bool) {
+	f := s.db.passwd().Get(name)
+	if len(f) < 4 {
+		return 0, 0, false
+	}
+	uid, ok1 := parseID(f[2])
+	gid, ok2 := parseID(f[3])
+	return uid, gid, ok1 && ok2
+}
+
+func (s source) Group(name string) (uint32, []string, bool) {
+	f := s.db.group().Get(name)
+	if len(f) < 3 {
+		return 0, nil, false
+	}
+	gid, ok := parseID(f[2])
+	var members []string
+	if len(f) > 3 {
+		members = SplitList(f[3])
+	}
+	return gid, members, ok
+}
+
+func (s source) Users(fn func(string, uint32, uint32)) {
+	s.db.passwd().Records(func(f []string) {
+		if len(f) < 4 {
+			return
+		}
+		if uid, ok := parseID(f[2]); ok {
+			if gid, ok := parseID(f[3]); ok {
+				fn(f[0], uid, gid)
+			}
+		}
+	})
+}
+
+func (s source) Groups(fn func(string, uint32, []string)) {
+	s.db.group().Records(func(f []string) {
+		if len(f) < 3 {
+			return
+		}
+		if gid, ok := parseID(f[2]); ok {
+			var members []string
+			if len(f) > 3 {
+				members = SplitList(f[3])
+			}
+			fn(f[0], gid, members)
+		}
+	})
 }
 
 // denied is the PermissionDenied of a refusal: what was refused, and the

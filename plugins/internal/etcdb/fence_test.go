@@ -2,6 +2,8 @@ package etcdb
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,5 +252,29 @@ func TestAlloc(t *testing.T) {
 	b.Take(1500)
 	if id, _ := b.Prefer(1500); id != 1501 {
 		t.Errorf("Prefer a taken id: %d, want the next, 1501", id)
+	}
+}
+
+// BenchmarkJudge is what judging a change adds to each accounts call on a
+// machine of 1,000 accounts: building the view from the tables already
+// read, and reading the record.
+func BenchmarkJudge(b *testing.B) {
+	files := maps.Clone(fenceFixture)
+	for i := range 1000 {
+		name := fmt.Sprintf("u%04d", i)
+		files["passwd"] += fmt.Sprintf("%s:x:%d:%d::/home/%s:/bin/sh\n", name, 3000+i, 3000+i, name)
+		files["group"] += fmt.Sprintf("%s:x:%d:\n", name, 3000+i)
+	}
+	dir := writeFixture(b, files)
+	db, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := NewFence(fencePolicy(dir))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.Judge(db); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
