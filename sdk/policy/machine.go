@@ -28,13 +28,14 @@ type Machine struct {
 	byUID   map[uint32][]string // built on first use
 	byGID   map[uint32][]string
 	marker  map[string]bool // the marker group's listed members; built on first use
-	managed map[string]bool // recorded managed groups
+	managed map[string]bool // recorded managed groups; nil until guessed
 }
 
 // NewMachine is the view under p of the account files src holds, for a
 // caller that has them parsed already (the accounts plugins judge a change
 // by the tables they read under their lock, not by a second read). Call
-// ReadRecord before asking about groups.
+// ReadRecord before asking about groups. Its indexes are built on first
+// use, so it is for one goroutine; ReadMachine's may be shared.
 func NewMachine(p Policy, src Source) *Machine {
 	return &Machine{p: p, src: src, managed: map[string]bool{}}
 }
@@ -51,16 +52,22 @@ func ReadMachine(p Policy, etcDir string) (*Machine, error) {
 	if err := m.ReadRecord(etcDir); err != nil {
 		return nil, err
 	}
+	// Every index now: a Cache shares this view between concurrent calls,
+	// which must then only read it.
+	m.ids()
+	m.markerSet()
+	m.managedSet()
 	return m, nil
 }
 
 // ReadRecord reads etcDir's managed-groups record; without one, the
-// managed groups are guessed from the account files.
+// managed groups are guessed from the account files when first asked
+// about (a walk of every account that most calls never need).
 func (m *Machine) ReadRecord(etcDir string) error {
 	rec, err := readRecord(filepath.Join(etcDir, ManagedGroupsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		m.managed = m.guessManagedGroups()
+		m.managed = nil
 	case err != nil:
 		return err
 	default:
@@ -80,17 +87,24 @@ func (m *Machine) UserManaged(name string) bool {
 	if !ok || !m.p.UIDAllowed(uid) {
 		return false
 	}
-	markerGID, members, ok := m.src.Group(m.p.MarkerGroup)
+	markerGID, _, ok := m.src.Group(m.p.MarkerGroup)
 	if !ok {
 		return false
 	}
-	if m.marker == nil { // a set: a plugin asks about every file it writes
+	return m.markerSet()[name] || gid == markerGID
+}
+
+// markerSet is the marker group's listed members as a set, made once: a
+// plugin asks about every file it writes.
+func (m *Machine) markerSet() map[string]bool {
+	if m.marker == nil {
+		_, members, _ := m.src.Group(m.p.MarkerGroup)
 		m.marker = make(map[string]bool, len(members))
 		for _, u := range members {
 			m.marker[u] = true
 		}
 	}
-	return m.marker[name] || gid == markerGID
+	return m.marker
 }
 
 // ids indexes every account by uid and every group by gid, once.
@@ -131,7 +145,7 @@ func (m *Machine) GIDManaged(gid uint32) bool {
 		return false
 	}
 	for _, n := range names {
-		if !m.managed[n] && !m.primaryOfManaged(n, gid) {
+		if !m.managedSet()[n] && !m.primaryOfManaged(n, gid) {
 			return false
 		}
 	}
@@ -149,7 +163,7 @@ func (m *Machine) primaryOfManaged(name string, gid uint32) bool {
 // the record, present, with a gid in the policy's range.
 func (m *Machine) GroupManaged(name string) bool {
 	gid, _, ok := m.src.Group(name)
-	return ok && m.managed[name] && m.p.GIDAllowed(gid)
+	return ok && m.managedSet()[name] && m.p.GIDAllowed(gid)
 }
 
 // GroupJoinable reports whether a managed user may be made a member of
@@ -173,13 +187,22 @@ func (m *Machine) UIDInUse(uid uint32) bool { m.ids(); return len(m.byUID[uid]) 
 // ManagedGroups lists the managed groups' names, sorted.
 func (m *Machine) ManagedGroups() []string {
 	var out []string
-	for n := range m.managed {
+	for n := range m.managedSet() {
 		if m.GroupManaged(n) {
 			out = append(out, n)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// managedSet is the recorded managed groups, or the guess of a machine
+// without a record, made once.
+func (m *Machine) managedSet() map[string]bool {
+	if m.managed == nil {
+		m.managed = m.guessManagedGroups()
+	}
+	return m.managed
 }
 
 // guessManagedGroups is the record's stand-in on a machine that has none
@@ -237,7 +260,7 @@ func readRecord(path string) (map[string]bool, error) {
 // written down with the change.
 func (m *Machine) RecordManagedGroup(etcDir, name string, add bool) error {
 	set := map[string]bool{}
-	for n := range m.managed {
+	for n := range m.managedSet() {
 		set[n] = true
 	}
 	if add {
