@@ -12,7 +12,8 @@ import (
 )
 
 // CreateUser runs useradd, or returns the existing user when it is the
-// same account. Two concurrent creates of one name (from this plugin or
+// same managed account; the spec is first made the policy's, or refused
+// (etcdb.Judge.Spec). Two concurrent creates of one name (from this plugin or
 // any other process) give one useradd; the loser sees exit 9 and answers
 // like a repeated create: the same user when the specs agree,
 // AlreadyExists when they differ. useradd -m never touches an existing
