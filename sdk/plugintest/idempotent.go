@@ -10,7 +10,6 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
-	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -67,7 +66,7 @@ func (k *kit) idempotency(ctx context.Context, concern string) error {
 		if !k.opts.Destructive {
 			return skipped("creates a real account: run with Options.Destructive (--destructive)")
 		}
-		idemAccounts(s, raw.(accounts.Accounts))
+		idemAccounts(s, raw.(accounts.Accounts), dir)
 	case sdk.ConcernVolumes:
 		idemVolumes(s, raw.(volumes.Volumes), dir)
 	case sdk.ConcernACL:
@@ -90,11 +89,13 @@ func randomSuffix() string {
 	return string(b)
 }
 
-func idemAccounts(s *steps, a accounts.Accounts) {
+// idemAccounts creates, locks, unlocks and deletes a throwaway account
+// twice each. Its home lies in dir, beneath the sandbox policy's home root
+// (an accounts plugin refuses a home outside the policy's roots); nothing
+// is made there (CreateHome is false).
+func idemAccounts(s *steps, a accounts.Accounts, dir string) {
 	name := "ptest-" + randomSuffix()
-	// A home beneath the policy's default root, which an accounts plugin
-	// refuses to leave; nothing is made there (CreateHome is false).
-	spec := accounts.UserSpec{Name: name, Shell: "/bin/sh", Home: filepath.Join(policy.DefaultHomeRoot, name), GECOS: "plugintest"}
+	spec := accounts.UserSpec{Name: name, Shell: "/bin/sh", Home: filepath.Join(dir, name), GECOS: "plugintest"}
 	var first accounts.User
 	s.do("CreateUser", func(ctx context.Context) (err error) { first, err = a.CreateUser(ctx, spec); return err })
 	s.do("CreateUser again", func(ctx context.Context) error {
