@@ -72,11 +72,8 @@ func (w *Watch) stamps() ([3]stamp, error) {
 	return out, nil
 }
 
-// UID returns the uid of account name, and whether it exists.
-func (m *Machine) UID(name string) (uint32, bool) {
-	a, ok := m.users[name]
-	return a.uid, ok
-}
-
 // UsersOf lists the accounts that have uid.
-func (m *Machine) UsersOf(uid uint32) []string { return append([]string(nil), m.byUID[uid]...) }
+func (m *Machine) UsersOf(uid uint32) []string {
+	m.ids()
+	return append([]string(nil), m.byUID[uid]...)
+}

@@ -34,7 +34,7 @@ func TestWatchRereadsOnlyOnChange(t *testing.T) {
 	if !m3.UserManaged("carol") {
 		t.Error("carol, added with the marker group as primary, is not seen")
 	}
-	if uid, ok := m3.UID("carol"); !ok || uid != 1003 {
+	if uid, ok := m3.UserID("carol"); !ok || uid != 1003 {
 		t.Errorf("UID(carol) = %d %v", uid, ok)
 	}
 	if got := m3.UsersOf(1001); len(got) != 2 {

@@ -67,7 +67,7 @@ func (g *Guard) User(user string) error {
 }
 
 func admit(m *policy.Machine, user string) error {
-	if _, ok := m.UID(user); !ok {
+	if _, ok := m.UserID(user); !ok {
 		return sdkerr.Errorf(sdkerr.NotFound, "no account %q", user)
 	}
 	if !m.UserManaged(user) {
@@ -90,7 +90,7 @@ func (g *Guard) UID(user string) (int, error) {
 	if err := admit(m, user); err != nil {
 		return 0, err
 	}
-	uid, _ := m.UID(user)
+	uid, _ := m.UserID(user)
 	if !m.UIDManaged(uid) {
 		others := slices.DeleteFunc(m.UsersOf(uid), func(n string) bool { return n == user })
 		return 0, sdkerr.Errorf(sdkerr.PermissionDenied,
