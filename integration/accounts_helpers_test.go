@@ -188,7 +188,10 @@ func acctPolicy(t testing.TB) policy.Policy {
 // join by name.
 const acctAllowed = "hcacctok"
 
-// keepFile restores path (or its absence) when the test ends.
+// keepFile restores path (or its absence) when the test ends: its bytes
+// and its mode (a test may chmod it; WriteFile keeps an existing file's
+// mode, so a world-writable policy would outlive the test and make every
+// later plugin refuse to serve).
 func keepFile(t testing.TB, path string) {
 	t.Helper()
 	old, err := os.ReadFile(path)
@@ -196,11 +199,16 @@ func keepFile(t testing.TB, path string) {
 	if err != nil && !missing {
 		t.Fatal(err)
 	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
 	t.Cleanup(func() {
 		if missing {
 			os.Remove(path)
-		} else {
-			os.WriteFile(path, old, 0o644)
+			return
 		}
+		os.WriteFile(path, old, mode)
+		os.Chmod(path, mode)
 	})
 }

@@ -171,7 +171,7 @@ func escapePolicy(t *testing.T) {
 	t.Helper()
 	old, err := os.ReadFile(policy.Path)
 	if err == nil {
-		t.Cleanup(func() { os.WriteFile(policy.Path, old, 0o644) })
+		t.Cleanup(func() { os.WriteFile(policy.Path, old, 0o644); os.Chmod(policy.Path, 0o644) })
 		return // one is there already: the plugins read it
 	}
 	if err := os.MkdirAll(filepath.Dir(policy.Path), 0o755); err != nil {
