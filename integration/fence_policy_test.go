@@ -26,14 +26,7 @@ func TestPluginRefusesAnUnusablePolicy(t *testing.T) {
 	sandbox.Require(t)
 	volOwners(t)
 	bin := buildPlugin(t, "dir")
-	old, had := os.ReadFile(policy.Path)
-	t.Cleanup(func() {
-		if had == nil {
-			os.WriteFile(policy.Path, old, 0o644)
-		} else {
-			os.Remove(policy.Path)
-		}
-	})
+	keepFile(t, policy.Path)
 	os.MkdirAll(filepath.Dir(policy.Path), 0o755)
 	sound := policy.Defaults("/etc")
 	dir := homeTempDir(t, "hcpolicy-")
