@@ -73,14 +73,7 @@ func homeTempDir(t *testing.T, prefix string) string {
 // at cleanup. Plugins read it when they start.
 func sandboxPolicy(t *testing.T, change func(*policy.Policy)) {
 	t.Helper()
-	old, err := os.ReadFile(policy.Path)
-	t.Cleanup(func() {
-		if err == nil {
-			os.WriteFile(policy.Path, old, 0o644)
-		} else {
-			os.Remove(policy.Path)
-		}
-	})
+	keepFile(t, policy.Path)
 	p := policy.Defaults("/etc")
 	change(&p)
 	if err := os.MkdirAll(filepath.Dir(policy.Path), 0o755); err != nil {
