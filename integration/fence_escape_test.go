@@ -29,17 +29,22 @@ var escapeTargets = []struct{ plugin, concern string }{
 	{"btrfs", "volumes"}, {"dir", "volumes"},
 	{"posixacl", "acl"}, {"mode", "acl"},
 	{"openssh", "sshkeys"},
+	{"shadow", "accounts"}, {"files", "accounts"},
+	{"procfs", "sessions"},
 }
 
 // TestDriverCannotEscape is the proof that the privilege split holds: the
 // driver account, set up as `hero_codescalers setup driver` does (digest-
-// pinned sudoers rules), starts each built-in volumes, acl and sshkeys
-// plugin itself through `sudo -n` exactly as the host does, speaks
+// pinned sudoers rules), starts each built-in volumes, acl, sshkeys,
+// accounts and sessions plugin itself through `sudo -n` exactly as the host does, speaks
 // go-plugin to it, and tries the escapes a driver turned hostile would
 // (integration/internal/attacker): writing /etc/sudoers.d/zz-pwn, chmod
 // and chown outside the home root, writing through a ~/.ssh -> /etc link,
 // setuid, root-owned, unmanaged-owned and device files in a home, ACL
-// entries on /etc/shadow or for unmanaged accounts, keys into /root/.ssh.
+// entries on /etc/shadow or for unmanaged accounts, keys into /root/.ssh,
+// accounts with uid 0, a system uid or in sudo, homes over /root or /etc,
+// deleting, locking or regrouping root, the driver or an unmanaged
+// account, and killing the processes of accounts not managed.
 // Every call must be refused, the sandbox's /etc and /root must be as
 // they were byte for byte, and `sudo -n id` must still ask the driver for
 // a password. On the main this began from, the first call wrote the
@@ -51,6 +56,7 @@ func TestDriverCannotEscape(t *testing.T) {
 	escapePolicy(t)
 	scene := escapeScene(t, driver.name)
 	privateRoot(t)
+	bystander := escapeBystander(t, scene)
 	etcBefore, rootBefore := treeState(t, "/etc"), treeState(t, "/root")
 	for _, target := range escapeTargets {
 		t.Run(target.plugin, func(t *testing.T) {
@@ -69,6 +75,11 @@ func TestDriverCannotEscape(t *testing.T) {
 	}
 	if d := diffTrees(rootBefore, treeState(t, "/root")); d != "" {
 		t.Errorf("/root changed: %s", d)
+	}
+	select {
+	case <-bystander:
+		t.Errorf("the unmanaged account's process was ended by the sessions attacks")
+	default:
 	}
 	if out, err := driver.run("sudo", "-n", "id", "-u"); err == nil {
 		t.Errorf("sudo -n id as the driver succeeded: %s", out)
@@ -228,6 +239,8 @@ type attackResult struct {
 // escapeSceneT is the attacker's Scene, as the test fills it.
 type escapeSceneT struct {
 	HomeRoot     string `json:"home_root"`
+	User         string `json:"user"`
+	Marker       string `json:"marker"`
 	Home         string `json:"home"`
 	UID          uint32 `json:"uid"`
 	GID          uint32 `json:"gid"`
@@ -251,8 +264,8 @@ type escapeSceneT struct {
 // unmanaged account, and a decoy directory in /etc.
 func escapeScene(t *testing.T, driver string) escapeSceneT {
 	t.Helper()
-	s := escapeSceneT{HomeRoot: sandbox.HomeRoot, Driver: driver}
-	s.Home, s.UID, s.GID = escapeHome(t, "hcatkvictim")
+	s := escapeSceneT{HomeRoot: sandbox.HomeRoot, Driver: driver, User: "hcatkvictim", Marker: markerGroup}
+	s.Home, s.UID, s.GID = escapeHome(t, s.User)
 	s.Linked, s.LinkedUID, s.LinkedGID = escapeHome(t, "hcatklinked")
 	link := filepath.Join(s.Linked, ".ssh")
 	if err := os.Symlink("/etc", link); err != nil {
@@ -281,6 +294,21 @@ func escapeScene(t *testing.T, driver string) escapeSceneT {
 	escapeDecoy(t, s)
 	t.Cleanup(func() { os.RemoveAll(s.Decoy); escapeLeftovers() })
 	return s
+}
+
+// escapeBystander runs a process as the scene's unmanaged account, which
+// the sessions attacks try to end; the channel says when it ended.
+func escapeBystander(t *testing.T, s escapeSceneT) <-chan struct{} {
+	t.Helper()
+	cmd := exec.Command("sleep", "3600")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.UnmanagedUID, Gid: s.UnmanagedGID, Groups: []uint32{}}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() { cmd.Wait(); close(ended) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-ended })
+	return ended
 }
 
 // escapeDecoy makes the decoy directory and its root-only file.

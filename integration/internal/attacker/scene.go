@@ -5,6 +5,10 @@ package main
 type Scene struct {
 	// HomeRoot is the policy's home root.
 	HomeRoot string `json:"home_root"`
+	// User is a managed account (Home is its home); Marker is the
+	// policy's marker group.
+	User   string `json:"user"`
+	Marker string `json:"marker"`
 	// Home is a managed account's home, holding File (its own, 0644) and
 	// HardLink (a hard link to RootFile, a root-only file on the same
 	// filesystem outside the home).
