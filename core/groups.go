@@ -52,6 +52,11 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 		if found {
 			return &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists"}
 		}
+		for _, m := range g.Members {
+			if err := setUserGroup(tx, m, g.Name, true); err != nil {
+				return err
+			}
+		}
 		return putJSON(tx, keyGroup+g.Name, g)
 	})
 	return g, err
@@ -75,7 +80,34 @@ func (s *Service) GroupDelete(ctx context.Context, name string, keepData bool) e
 	if err := s.groupOSDelete(ctx, name); err != nil {
 		return err
 	}
-	return s.store.Update(func(tx Tx) error { return tx.Delete(keyGroup + name) })
+	return s.store.Update(func(tx Tx) error {
+		for _, m := range g.Members {
+			if err := setUserGroup(tx, m, name, false); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(keyGroup + name)
+	})
+}
+
+// setUserGroup adds group to (or removes it from) the groups user's record
+// lists, in the transaction that changes the group's members: user.list
+// --group and a reset read the user's record, not every group's.
+func setUserGroup(tx Tx, user, group string, add bool) error {
+	var u User
+	found, err := getJSON(tx, keyUser+user, &u)
+	if err != nil || !found {
+		return err // a member the state does not hold (an admin's group of its own)
+	}
+	has := slices.Contains(u.Groups, group)
+	if has == add {
+		return nil
+	}
+	u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return g == group })
+	if add {
+		u.Groups = append(u.Groups, group)
+	}
+	return putJSON(tx, keyUser+user, u)
 }
 
 // GroupGet returns one group.

@@ -186,6 +186,9 @@ func (s *Service) groupMembers(ctx context.Context, group, user string, add bool
 			cur.Members = append(cur.Members, user)
 			slices.Sort(cur.Members)
 		}
+		if err := setUserGroup(tx, user, group, add); err != nil {
+			return err
+		}
 		return putJSON(tx, keyGroup+group, cur)
 	})
 	return cur, err

@@ -770,3 +770,58 @@ func TestResetQuotaBelowUsage(t *testing.T) {
 		t.Errorf("the reset stopped at the quota: home mode %o", o.Mode)
 	}
 }
+
+// TestGroupMembershipInUserRecord: a user's record lists the groups it
+// was put in after its create — by group-create's members or by
+// group.member.add — and drops them on member removal and group delete,
+// so user.list --group finds it and a reset re-creates its membership.
+func TestGroupMembershipInUserRecord(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newUserService(t)
+	for _, n := range []string{"ann", "ben"} {
+		if _, err := s.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "devs", Members: []string{"ann"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GroupCreate(ctx, core.Group{Name: "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GroupMemberAdd(ctx, "ops", "ben"); err != nil {
+		t.Fatal(err)
+	}
+	listed := func(group string) []string {
+		us, _, err := s.UserList(ctx, core.UserFilter{Group: group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, u := range us {
+			names = append(names, u.Name)
+		}
+		return names
+	}
+	if got := listed("devs"); !slices.Equal(got, []string{"ann"}) {
+		t.Errorf("user.list --group devs: %v", got)
+	}
+	if got := listed("ops"); !slices.Equal(got, []string{"ben"}) {
+		t.Errorf("user.list --group ops: %v", got)
+	}
+	if _, err := s.GroupMemberRemove(ctx, "ops", "ben"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.GroupDelete(ctx, "devs", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"ann", "ben"} {
+		u, err := s.UserGet(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(u.Groups, "devs") || slices.Contains(u.Groups, "ops") {
+			t.Errorf("%s still lists %v", n, u.Groups)
+		}
+	}
+}
