@@ -193,10 +193,14 @@ func (f *Fake) GetUsage(_ context.Context, path string) (Volume, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.vols[path]; !ok {
+	v, ok := f.vols[path]
+	if !ok {
 		return Volume{}, sdkerr.Errorf(sdkerr.NotFound, "volume %q not found", path)
 	}
-	return f.view(path), nil
+	out := f.view(path)
+	owner := v.owner
+	out.Owner = &owner
+	return out, nil
 }
 
 func (f *Fake) Snapshot(_ context.Context, spec SnapshotSpec) (Snapshot, error) {

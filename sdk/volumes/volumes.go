@@ -58,6 +58,8 @@ type Volumes interface {
 	// brings any subvolume inside it under the limit (see
 	// Volume.Uncovered).
 	SetQuota(ctx context.Context, path string, quotaBytes uint64) (Volume, error)
+	// GetUsage reports the volume at path, with its Owner; a path with
+	// nothing at it is NotFound.
 	GetUsage(ctx context.Context, path string) (Volume, error)
 	Snapshot(ctx context.Context, spec SnapshotSpec) (Snapshot, error)
 	// ListSnapshots lists the snapshots taken of the volume at path.
@@ -111,6 +113,12 @@ type Volume struct {
 	// only those that appeared meanwhile. Empty when the plugin has no
 	// such thing.
 	Uncovered []string
+	// Owner is the owner and permission bits of the volume's top
+	// directory. GetUsage reports it; nil when the plugin does not (one
+	// built before the field). The host reads it before a create: a home
+	// that is already the new user's may be adopted, any other is refused
+	// and left as it is.
+	Owner *Owner
 }
 
 // SnapshotSpec describes a snapshot of Source at Dest.

@@ -136,12 +136,20 @@ func (s *Server) Sync(ctx context.Context, r *volumesv1.SyncRequest) (*volumesv1
 }
 
 func volumeToProto(v volumes.Volume) *volumesv1.Volume {
-	return &volumesv1.Volume{Path: v.Path, Kind: v.Kind, QuotaBytes: v.QuotaBytes, UsedBytes: v.UsedBytes, Uncovered: v.Uncovered}
+	out := &volumesv1.Volume{Path: v.Path, Kind: v.Kind, QuotaBytes: v.QuotaBytes, UsedBytes: v.UsedBytes, Uncovered: v.Uncovered}
+	if v.Owner != nil {
+		out.Owner = &volumesv1.Owner{Uid: v.Owner.UID, Gid: v.Owner.GID, Mode: v.Owner.Mode}
+	}
+	return out
 }
 
 func volumeFromProto(v *volumesv1.Volume) volumes.Volume {
-	return volumes.Volume{Path: v.GetPath(), Kind: v.GetKind(), QuotaBytes: v.GetQuotaBytes(), UsedBytes: v.GetUsedBytes(),
+	out := volumes.Volume{Path: v.GetPath(), Kind: v.GetKind(), QuotaBytes: v.GetQuotaBytes(), UsedBytes: v.GetUsedBytes(),
 		Uncovered: v.GetUncovered()}
+	if o := v.GetOwner(); o != nil {
+		out.Owner = &volumes.Owner{UID: o.GetUid(), GID: o.GetGid(), Mode: o.GetMode()}
+	}
+	return out
 }
 
 func snapshotToProto(s volumes.Snapshot) *volumesv1.Snapshot {

@@ -29,6 +29,9 @@ func TestVolumeRoundTrip(t *testing.T) {
 			t.Fatalf("%+v %v", v, err)
 		}
 	}
+	if v, err := c.GetUsage(ctx, "/home/alice"); err != nil || v.Owner == nil || *v.Owner != owner {
+		t.Errorf("GetUsage owner: %+v %v", v, err)
+	}
 	cfg := volumes.Owner{UID: 2001, GID: 2001, Mode: 0o600}
 	if err := c.WriteFile(ctx, "/home/alice/hero/cfg/hero_cfg.toml", []byte("token = 'x'\n"), cfg); err != nil {
 		t.Fatal(err)

@@ -191,7 +191,7 @@ func (v *Volumes) SetQuota(ctx context.Context, path string, quotaBytes uint64) 
 	return v.volume(ctx, path, fd, info.ID, true)
 }
 
-// GetUsage reports the volume's limit and referenced bytes.
+// GetUsage reports the volume's limit, referenced bytes and owner.
 func (v *Volumes) GetUsage(ctx context.Context, path string) (volumes.Volume, error) {
 	if err := pathArg(path); err != nil {
 		return volumes.Volume{}, err
@@ -201,5 +201,14 @@ func (v *Volumes) GetUsage(ctx context.Context, path string) (volumes.Volume, er
 		return volumes.Volume{}, err
 	}
 	defer unix.Close(fd)
-	return v.volume(ctx, path, fd, info.ID, true)
+	vol, err := v.volume(ctx, path, fd, info.ID, true)
+	if err != nil {
+		return volumes.Volume{}, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return volumes.Volume{}, fail(err, "stat %s", path)
+	}
+	vol.Owner = &volumes.Owner{UID: st.Uid, GID: st.Gid, Mode: st.Mode & 0o7777}
+	return vol, nil
 }

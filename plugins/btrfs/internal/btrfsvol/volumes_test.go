@@ -202,6 +202,9 @@ func TestQuotaAndUsage(t *testing.T) {
 	if err != nil || got.QuotaBytes != 0 || got.UsedBytes < 64<<10 {
 		t.Errorf("usage without quotas (counted): %+v %v", got, err)
 	}
+	if want := spec(path, 0).Owner; got.Owner == nil || *got.Owner != want {
+		t.Errorf("owner %+v, want %+v", got.Owner, want)
+	}
 	if _, err := v.SetQuota(ctx, path, 0); err != nil || f.quota {
 		t.Errorf("clearing a limit enabled quotas: %v %v", err, f.calls)
 	}

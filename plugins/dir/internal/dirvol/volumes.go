@@ -158,11 +158,16 @@ func (v Volumes) GetUsage(_ context.Context, path string) (volumes.Volume, error
 		return volumes.Volume{}, err
 	}
 	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return volumes.Volume{}, sysErr(err, "stat %s", path)
+	}
 	used, err := osutil.DiskUsage(fd)
 	if err != nil {
 		return volumes.Volume{}, err
 	}
-	return volumes.Volume{Path: path, Kind: volumes.KindDirectory, UsedBytes: used}, nil
+	owner := &volumes.Owner{UID: st.Uid, GID: st.Gid, Mode: st.Mode & 0o7777}
+	return volumes.Volume{Path: path, Kind: volumes.KindDirectory, UsedBytes: used, Owner: owner}, nil
 }
 
 // EnsureDir makes or repairs a directory inside a volume. The fence

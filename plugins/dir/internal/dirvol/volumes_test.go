@@ -128,6 +128,9 @@ func TestUsageQuotaSnapshots(t *testing.T) {
 	if err != nil || got.UsedBytes < 128<<10 || got.QuotaBytes != 0 || got.Kind != volumes.KindDirectory {
 		t.Errorf("usage %+v %v", got, err)
 	}
+	if want := spec(path).Owner; got.Owner == nil || *got.Owner != want {
+		t.Errorf("owner %+v, want %+v", got.Owner, want)
+	}
 	if _, err := v.SetQuota(ctx, path, 1<<30); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Errorf("SetQuota: %v", err)
 	}

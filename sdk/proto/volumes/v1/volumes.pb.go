@@ -32,7 +32,12 @@ type Volume struct {
 	QuotaBytes uint64                 `protobuf:"varint,3,opt,name=quota_bytes,json=quotaBytes,proto3" json:"quota_bytes,omitempty"` // 0 = no limit
 	UsedBytes  uint64                 `protobuf:"varint,4,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
 	// subvolumes inside a limited volume that its limit does not cover
-	Uncovered     []string `protobuf:"bytes,5,rep,name=uncovered,proto3" json:"uncovered,omitempty"`
+	Uncovered []string `protobuf:"bytes,5,rep,name=uncovered,proto3" json:"uncovered,omitempty"`
+	// owner is the owner and permission bits of the volume's top directory,
+	// as GetUsage found them; unset when a plugin does not report them. The
+	// host reads it before a create to tell a home it would adopt (already
+	// the new user's) from one it must refuse, untouched.
+	Owner         *Owner `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -102,6 +107,73 @@ func (x *Volume) GetUncovered() []string {
 	return nil
 }
 
+func (x *Volume) GetOwner() *Owner {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+type Owner struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uid           uint32                 `protobuf:"varint,1,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid           uint32                 `protobuf:"varint,2,opt,name=gid,proto3" json:"gid,omitempty"`
+	Mode          uint32                 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"` // permission bits, e.g. 0755
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Owner) Reset() {
+	*x = Owner{}
+	mi := &file_volumes_v1_volumes_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Owner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Owner) ProtoMessage() {}
+
+func (x *Owner) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_v1_volumes_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Owner.ProtoReflect.Descriptor instead.
+func (*Owner) Descriptor() ([]byte, []int) {
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Owner) GetUid() uint32 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *Owner) GetGid() uint32 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *Owner) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
 type Snapshot struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -114,7 +186,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[1]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -126,7 +198,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[1]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -139,7 +211,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{1}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Snapshot) GetPath() string {
@@ -183,7 +255,7 @@ type CreateVolumeRequest struct {
 
 func (x *CreateVolumeRequest) Reset() {
 	*x = CreateVolumeRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[2]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -195,7 +267,7 @@ func (x *CreateVolumeRequest) String() string {
 func (*CreateVolumeRequest) ProtoMessage() {}
 
 func (x *CreateVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[2]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -208,7 +280,7 @@ func (x *CreateVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVolumeRequest.ProtoReflect.Descriptor instead.
 func (*CreateVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{2}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateVolumeRequest) GetPath() string {
@@ -255,7 +327,7 @@ type CreateVolumeResponse struct {
 
 func (x *CreateVolumeResponse) Reset() {
 	*x = CreateVolumeResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[3]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -267,7 +339,7 @@ func (x *CreateVolumeResponse) String() string {
 func (*CreateVolumeResponse) ProtoMessage() {}
 
 func (x *CreateVolumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[3]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -280,7 +352,7 @@ func (x *CreateVolumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateVolumeResponse.ProtoReflect.Descriptor instead.
 func (*CreateVolumeResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{3}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateVolumeResponse) GetVolume() *Volume {
@@ -299,7 +371,7 @@ type DeleteVolumeRequest struct {
 
 func (x *DeleteVolumeRequest) Reset() {
 	*x = DeleteVolumeRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[4]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +383,7 @@ func (x *DeleteVolumeRequest) String() string {
 func (*DeleteVolumeRequest) ProtoMessage() {}
 
 func (x *DeleteVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[4]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -324,7 +396,7 @@ func (x *DeleteVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVolumeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{4}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DeleteVolumeRequest) GetPath() string {
@@ -342,7 +414,7 @@ type DeleteVolumeResponse struct {
 
 func (x *DeleteVolumeResponse) Reset() {
 	*x = DeleteVolumeResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[5]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +426,7 @@ func (x *DeleteVolumeResponse) String() string {
 func (*DeleteVolumeResponse) ProtoMessage() {}
 
 func (x *DeleteVolumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[5]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +439,7 @@ func (x *DeleteVolumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteVolumeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteVolumeResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{5}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{6}
 }
 
 type SetQuotaRequest struct {
@@ -380,7 +452,7 @@ type SetQuotaRequest struct {
 
 func (x *SetQuotaRequest) Reset() {
 	*x = SetQuotaRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[6]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +464,7 @@ func (x *SetQuotaRequest) String() string {
 func (*SetQuotaRequest) ProtoMessage() {}
 
 func (x *SetQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[6]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +477,7 @@ func (x *SetQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQuotaRequest.ProtoReflect.Descriptor instead.
 func (*SetQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{6}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SetQuotaRequest) GetPath() string {
@@ -431,7 +503,7 @@ type SetQuotaResponse struct {
 
 func (x *SetQuotaResponse) Reset() {
 	*x = SetQuotaResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[7]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +515,7 @@ func (x *SetQuotaResponse) String() string {
 func (*SetQuotaResponse) ProtoMessage() {}
 
 func (x *SetQuotaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[7]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +528,7 @@ func (x *SetQuotaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQuotaResponse.ProtoReflect.Descriptor instead.
 func (*SetQuotaResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{7}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetQuotaResponse) GetVolume() *Volume {
@@ -475,7 +547,7 @@ type GetUsageRequest struct {
 
 func (x *GetUsageRequest) Reset() {
 	*x = GetUsageRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[8]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +559,7 @@ func (x *GetUsageRequest) String() string {
 func (*GetUsageRequest) ProtoMessage() {}
 
 func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[8]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +572,7 @@ func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{8}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetUsageRequest) GetPath() string {
@@ -519,7 +591,7 @@ type GetUsageResponse struct {
 
 func (x *GetUsageResponse) Reset() {
 	*x = GetUsageResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[9]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +603,7 @@ func (x *GetUsageResponse) String() string {
 func (*GetUsageResponse) ProtoMessage() {}
 
 func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[9]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +616,7 @@ func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{9}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetUsageResponse) GetVolume() *Volume {
@@ -565,7 +637,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[10]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +649,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[10]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +662,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{10}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SnapshotRequest) GetPath() string {
@@ -623,7 +695,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[11]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +707,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[11]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +720,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{11}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SnapshotResponse) GetSnapshot() *Snapshot {
@@ -667,7 +739,7 @@ type ListSnapshotsRequest struct {
 
 func (x *ListSnapshotsRequest) Reset() {
 	*x = ListSnapshotsRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[12]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +751,7 @@ func (x *ListSnapshotsRequest) String() string {
 func (*ListSnapshotsRequest) ProtoMessage() {}
 
 func (x *ListSnapshotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[12]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +764,7 @@ func (x *ListSnapshotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSnapshotsRequest.ProtoReflect.Descriptor instead.
 func (*ListSnapshotsRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{12}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSnapshotsRequest) GetPath() string {
@@ -711,7 +783,7 @@ type ListSnapshotsResponse struct {
 
 func (x *ListSnapshotsResponse) Reset() {
 	*x = ListSnapshotsResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[13]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -723,7 +795,7 @@ func (x *ListSnapshotsResponse) String() string {
 func (*ListSnapshotsResponse) ProtoMessage() {}
 
 func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[13]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -736,7 +808,7 @@ func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSnapshotsResponse.ProtoReflect.Descriptor instead.
 func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{13}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSnapshotsResponse) GetSnapshots() []*Snapshot {
@@ -755,7 +827,7 @@ type DeleteSnapshotRequest struct {
 
 func (x *DeleteSnapshotRequest) Reset() {
 	*x = DeleteSnapshotRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[14]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +839,7 @@ func (x *DeleteSnapshotRequest) String() string {
 func (*DeleteSnapshotRequest) ProtoMessage() {}
 
 func (x *DeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[14]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +852,7 @@ func (x *DeleteSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*DeleteSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{14}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeleteSnapshotRequest) GetPath() string {
@@ -798,7 +870,7 @@ type DeleteSnapshotResponse struct {
 
 func (x *DeleteSnapshotResponse) Reset() {
 	*x = DeleteSnapshotResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[15]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +882,7 @@ func (x *DeleteSnapshotResponse) String() string {
 func (*DeleteSnapshotResponse) ProtoMessage() {}
 
 func (x *DeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[15]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +895,7 @@ func (x *DeleteSnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteSnapshotResponse.ProtoReflect.Descriptor instead.
 func (*DeleteSnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{15}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{16}
 }
 
 type EnsureDirRequest struct {
@@ -838,7 +910,7 @@ type EnsureDirRequest struct {
 
 func (x *EnsureDirRequest) Reset() {
 	*x = EnsureDirRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[16]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +922,7 @@ func (x *EnsureDirRequest) String() string {
 func (*EnsureDirRequest) ProtoMessage() {}
 
 func (x *EnsureDirRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[16]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +935,7 @@ func (x *EnsureDirRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureDirRequest.ProtoReflect.Descriptor instead.
 func (*EnsureDirRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{16}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EnsureDirRequest) GetPath() string {
@@ -902,7 +974,7 @@ type EnsureDirResponse struct {
 
 func (x *EnsureDirResponse) Reset() {
 	*x = EnsureDirResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[17]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +986,7 @@ func (x *EnsureDirResponse) String() string {
 func (*EnsureDirResponse) ProtoMessage() {}
 
 func (x *EnsureDirResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[17]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +999,7 @@ func (x *EnsureDirResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnsureDirResponse.ProtoReflect.Descriptor instead.
 func (*EnsureDirResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{17}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{18}
 }
 
 // WriteFileRequest replaces a file atomically: temp file, fsync, chown and
@@ -946,7 +1018,7 @@ type WriteFileRequest struct {
 
 func (x *WriteFileRequest) Reset() {
 	*x = WriteFileRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[18]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1030,7 @@ func (x *WriteFileRequest) String() string {
 func (*WriteFileRequest) ProtoMessage() {}
 
 func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[18]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1043,7 @@ func (x *WriteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileRequest.ProtoReflect.Descriptor instead.
 func (*WriteFileRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{18}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WriteFileRequest) GetPath() string {
@@ -1017,7 +1089,7 @@ type WriteFileResponse struct {
 
 func (x *WriteFileResponse) Reset() {
 	*x = WriteFileResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[19]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1101,7 @@ func (x *WriteFileResponse) String() string {
 func (*WriteFileResponse) ProtoMessage() {}
 
 func (x *WriteFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[19]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1114,7 @@ func (x *WriteFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFileResponse.ProtoReflect.Descriptor instead.
 func (*WriteFileResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{19}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{20}
 }
 
 // SyncRequest makes each path durable, in order: a regular file's data and
@@ -1060,7 +1132,7 @@ type SyncRequest struct {
 
 func (x *SyncRequest) Reset() {
 	*x = SyncRequest{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1144,7 @@ func (x *SyncRequest) String() string {
 func (*SyncRequest) ProtoMessage() {}
 
 func (x *SyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[20]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1157,7 @@ func (x *SyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
 func (*SyncRequest) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{20}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SyncRequest) GetPaths() []string {
@@ -1103,7 +1175,7 @@ type SyncResponse struct {
 
 func (x *SyncResponse) Reset() {
 	*x = SyncResponse{}
-	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1187,7 @@ func (x *SyncResponse) String() string {
 func (*SyncResponse) ProtoMessage() {}
 
 func (x *SyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_volumes_v1_volumes_proto_msgTypes[21]
+	mi := &file_volumes_v1_volumes_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,14 +1200,14 @@ func (x *SyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
 func (*SyncResponse) Descriptor() ([]byte, []int) {
-	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{21}
+	return file_volumes_v1_volumes_proto_rawDescGZIP(), []int{22}
 }
 
 var File_volumes_v1_volumes_proto protoreflect.FileDescriptor
 
 const file_volumes_v1_volumes_proto_rawDesc = "" +
 	"\n" +
-	"\x18volumes/v1/volumes.proto\x12\x1bhero_codescalers.volumes.v1\"\x8e\x01\n" +
+	"\x18volumes/v1/volumes.proto\x12\x1bhero_codescalers.volumes.v1\"\xc8\x01\n" +
 	"\x06Volume\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
@@ -1143,7 +1215,12 @@ const file_volumes_v1_volumes_proto_rawDesc = "" +
 	"quotaBytes\x12\x1d\n" +
 	"\n" +
 	"used_bytes\x18\x04 \x01(\x04R\tusedBytes\x12\x1c\n" +
-	"\tuncovered\x18\x05 \x03(\tR\tuncovered\"l\n" +
+	"\tuncovered\x18\x05 \x03(\tR\tuncovered\x128\n" +
+	"\x05owner\x18\x06 \x01(\v2\".hero_codescalers.volumes.v1.OwnerR\x05owner\"?\n" +
+	"\x05Owner\x12\x10\n" +
+	"\x03uid\x18\x01 \x01(\rR\x03uid\x12\x10\n" +
+	"\x03gid\x18\x02 \x01(\rR\x03gid\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\"l\n" +
 	"\bSnapshot\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1a\n" +
@@ -1224,62 +1301,64 @@ func file_volumes_v1_volumes_proto_rawDescGZIP() []byte {
 	return file_volumes_v1_volumes_proto_rawDescData
 }
 
-var file_volumes_v1_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_volumes_v1_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_volumes_v1_volumes_proto_goTypes = []any{
 	(*Volume)(nil),                 // 0: hero_codescalers.volumes.v1.Volume
-	(*Snapshot)(nil),               // 1: hero_codescalers.volumes.v1.Snapshot
-	(*CreateVolumeRequest)(nil),    // 2: hero_codescalers.volumes.v1.CreateVolumeRequest
-	(*CreateVolumeResponse)(nil),   // 3: hero_codescalers.volumes.v1.CreateVolumeResponse
-	(*DeleteVolumeRequest)(nil),    // 4: hero_codescalers.volumes.v1.DeleteVolumeRequest
-	(*DeleteVolumeResponse)(nil),   // 5: hero_codescalers.volumes.v1.DeleteVolumeResponse
-	(*SetQuotaRequest)(nil),        // 6: hero_codescalers.volumes.v1.SetQuotaRequest
-	(*SetQuotaResponse)(nil),       // 7: hero_codescalers.volumes.v1.SetQuotaResponse
-	(*GetUsageRequest)(nil),        // 8: hero_codescalers.volumes.v1.GetUsageRequest
-	(*GetUsageResponse)(nil),       // 9: hero_codescalers.volumes.v1.GetUsageResponse
-	(*SnapshotRequest)(nil),        // 10: hero_codescalers.volumes.v1.SnapshotRequest
-	(*SnapshotResponse)(nil),       // 11: hero_codescalers.volumes.v1.SnapshotResponse
-	(*ListSnapshotsRequest)(nil),   // 12: hero_codescalers.volumes.v1.ListSnapshotsRequest
-	(*ListSnapshotsResponse)(nil),  // 13: hero_codescalers.volumes.v1.ListSnapshotsResponse
-	(*DeleteSnapshotRequest)(nil),  // 14: hero_codescalers.volumes.v1.DeleteSnapshotRequest
-	(*DeleteSnapshotResponse)(nil), // 15: hero_codescalers.volumes.v1.DeleteSnapshotResponse
-	(*EnsureDirRequest)(nil),       // 16: hero_codescalers.volumes.v1.EnsureDirRequest
-	(*EnsureDirResponse)(nil),      // 17: hero_codescalers.volumes.v1.EnsureDirResponse
-	(*WriteFileRequest)(nil),       // 18: hero_codescalers.volumes.v1.WriteFileRequest
-	(*WriteFileResponse)(nil),      // 19: hero_codescalers.volumes.v1.WriteFileResponse
-	(*SyncRequest)(nil),            // 20: hero_codescalers.volumes.v1.SyncRequest
-	(*SyncResponse)(nil),           // 21: hero_codescalers.volumes.v1.SyncResponse
+	(*Owner)(nil),                  // 1: hero_codescalers.volumes.v1.Owner
+	(*Snapshot)(nil),               // 2: hero_codescalers.volumes.v1.Snapshot
+	(*CreateVolumeRequest)(nil),    // 3: hero_codescalers.volumes.v1.CreateVolumeRequest
+	(*CreateVolumeResponse)(nil),   // 4: hero_codescalers.volumes.v1.CreateVolumeResponse
+	(*DeleteVolumeRequest)(nil),    // 5: hero_codescalers.volumes.v1.DeleteVolumeRequest
+	(*DeleteVolumeResponse)(nil),   // 6: hero_codescalers.volumes.v1.DeleteVolumeResponse
+	(*SetQuotaRequest)(nil),        // 7: hero_codescalers.volumes.v1.SetQuotaRequest
+	(*SetQuotaResponse)(nil),       // 8: hero_codescalers.volumes.v1.SetQuotaResponse
+	(*GetUsageRequest)(nil),        // 9: hero_codescalers.volumes.v1.GetUsageRequest
+	(*GetUsageResponse)(nil),       // 10: hero_codescalers.volumes.v1.GetUsageResponse
+	(*SnapshotRequest)(nil),        // 11: hero_codescalers.volumes.v1.SnapshotRequest
+	(*SnapshotResponse)(nil),       // 12: hero_codescalers.volumes.v1.SnapshotResponse
+	(*ListSnapshotsRequest)(nil),   // 13: hero_codescalers.volumes.v1.ListSnapshotsRequest
+	(*ListSnapshotsResponse)(nil),  // 14: hero_codescalers.volumes.v1.ListSnapshotsResponse
+	(*DeleteSnapshotRequest)(nil),  // 15: hero_codescalers.volumes.v1.DeleteSnapshotRequest
+	(*DeleteSnapshotResponse)(nil), // 16: hero_codescalers.volumes.v1.DeleteSnapshotResponse
+	(*EnsureDirRequest)(nil),       // 17: hero_codescalers.volumes.v1.EnsureDirRequest
+	(*EnsureDirResponse)(nil),      // 18: hero_codescalers.volumes.v1.EnsureDirResponse
+	(*WriteFileRequest)(nil),       // 19: hero_codescalers.volumes.v1.WriteFileRequest
+	(*WriteFileResponse)(nil),      // 20: hero_codescalers.volumes.v1.WriteFileResponse
+	(*SyncRequest)(nil),            // 21: hero_codescalers.volumes.v1.SyncRequest
+	(*SyncResponse)(nil),           // 22: hero_codescalers.volumes.v1.SyncResponse
 }
 var file_volumes_v1_volumes_proto_depIdxs = []int32{
-	0,  // 0: hero_codescalers.volumes.v1.CreateVolumeResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
-	0,  // 1: hero_codescalers.volumes.v1.SetQuotaResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
-	0,  // 2: hero_codescalers.volumes.v1.GetUsageResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
-	1,  // 3: hero_codescalers.volumes.v1.SnapshotResponse.snapshot:type_name -> hero_codescalers.volumes.v1.Snapshot
-	1,  // 4: hero_codescalers.volumes.v1.ListSnapshotsResponse.snapshots:type_name -> hero_codescalers.volumes.v1.Snapshot
-	2,  // 5: hero_codescalers.volumes.v1.Volumes.CreateVolume:input_type -> hero_codescalers.volumes.v1.CreateVolumeRequest
-	4,  // 6: hero_codescalers.volumes.v1.Volumes.DeleteVolume:input_type -> hero_codescalers.volumes.v1.DeleteVolumeRequest
-	6,  // 7: hero_codescalers.volumes.v1.Volumes.SetQuota:input_type -> hero_codescalers.volumes.v1.SetQuotaRequest
-	8,  // 8: hero_codescalers.volumes.v1.Volumes.GetUsage:input_type -> hero_codescalers.volumes.v1.GetUsageRequest
-	10, // 9: hero_codescalers.volumes.v1.Volumes.Snapshot:input_type -> hero_codescalers.volumes.v1.SnapshotRequest
-	12, // 10: hero_codescalers.volumes.v1.Volumes.ListSnapshots:input_type -> hero_codescalers.volumes.v1.ListSnapshotsRequest
-	14, // 11: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:input_type -> hero_codescalers.volumes.v1.DeleteSnapshotRequest
-	16, // 12: hero_codescalers.volumes.v1.Volumes.EnsureDir:input_type -> hero_codescalers.volumes.v1.EnsureDirRequest
-	18, // 13: hero_codescalers.volumes.v1.Volumes.WriteFile:input_type -> hero_codescalers.volumes.v1.WriteFileRequest
-	20, // 14: hero_codescalers.volumes.v1.Volumes.Sync:input_type -> hero_codescalers.volumes.v1.SyncRequest
-	3,  // 15: hero_codescalers.volumes.v1.Volumes.CreateVolume:output_type -> hero_codescalers.volumes.v1.CreateVolumeResponse
-	5,  // 16: hero_codescalers.volumes.v1.Volumes.DeleteVolume:output_type -> hero_codescalers.volumes.v1.DeleteVolumeResponse
-	7,  // 17: hero_codescalers.volumes.v1.Volumes.SetQuota:output_type -> hero_codescalers.volumes.v1.SetQuotaResponse
-	9,  // 18: hero_codescalers.volumes.v1.Volumes.GetUsage:output_type -> hero_codescalers.volumes.v1.GetUsageResponse
-	11, // 19: hero_codescalers.volumes.v1.Volumes.Snapshot:output_type -> hero_codescalers.volumes.v1.SnapshotResponse
-	13, // 20: hero_codescalers.volumes.v1.Volumes.ListSnapshots:output_type -> hero_codescalers.volumes.v1.ListSnapshotsResponse
-	15, // 21: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:output_type -> hero_codescalers.volumes.v1.DeleteSnapshotResponse
-	17, // 22: hero_codescalers.volumes.v1.Volumes.EnsureDir:output_type -> hero_codescalers.volumes.v1.EnsureDirResponse
-	19, // 23: hero_codescalers.volumes.v1.Volumes.WriteFile:output_type -> hero_codescalers.volumes.v1.WriteFileResponse
-	21, // 24: hero_codescalers.volumes.v1.Volumes.Sync:output_type -> hero_codescalers.volumes.v1.SyncResponse
-	15, // [15:25] is the sub-list for method output_type
-	5,  // [5:15] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	1,  // 0: hero_codescalers.volumes.v1.Volume.owner:type_name -> hero_codescalers.volumes.v1.Owner
+	0,  // 1: hero_codescalers.volumes.v1.CreateVolumeResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
+	0,  // 2: hero_codescalers.volumes.v1.SetQuotaResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
+	0,  // 3: hero_codescalers.volumes.v1.GetUsageResponse.volume:type_name -> hero_codescalers.volumes.v1.Volume
+	2,  // 4: hero_codescalers.volumes.v1.SnapshotResponse.snapshot:type_name -> hero_codescalers.volumes.v1.Snapshot
+	2,  // 5: hero_codescalers.volumes.v1.ListSnapshotsResponse.snapshots:type_name -> hero_codescalers.volumes.v1.Snapshot
+	3,  // 6: hero_codescalers.volumes.v1.Volumes.CreateVolume:input_type -> hero_codescalers.volumes.v1.CreateVolumeRequest
+	5,  // 7: hero_codescalers.volumes.v1.Volumes.DeleteVolume:input_type -> hero_codescalers.volumes.v1.DeleteVolumeRequest
+	7,  // 8: hero_codescalers.volumes.v1.Volumes.SetQuota:input_type -> hero_codescalers.volumes.v1.SetQuotaRequest
+	9,  // 9: hero_codescalers.volumes.v1.Volumes.GetUsage:input_type -> hero_codescalers.volumes.v1.GetUsageRequest
+	11, // 10: hero_codescalers.volumes.v1.Volumes.Snapshot:input_type -> hero_codescalers.volumes.v1.SnapshotRequest
+	13, // 11: hero_codescalers.volumes.v1.Volumes.ListSnapshots:input_type -> hero_codescalers.volumes.v1.ListSnapshotsRequest
+	15, // 12: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:input_type -> hero_codescalers.volumes.v1.DeleteSnapshotRequest
+	17, // 13: hero_codescalers.volumes.v1.Volumes.EnsureDir:input_type -> hero_codescalers.volumes.v1.EnsureDirRequest
+	19, // 14: hero_codescalers.volumes.v1.Volumes.WriteFile:input_type -> hero_codescalers.volumes.v1.WriteFileRequest
+	21, // 15: hero_codescalers.volumes.v1.Volumes.Sync:input_type -> hero_codescalers.volumes.v1.SyncRequest
+	4,  // 16: hero_codescalers.volumes.v1.Volumes.CreateVolume:output_type -> hero_codescalers.volumes.v1.CreateVolumeResponse
+	6,  // 17: hero_codescalers.volumes.v1.Volumes.DeleteVolume:output_type -> hero_codescalers.volumes.v1.DeleteVolumeResponse
+	8,  // 18: hero_codescalers.volumes.v1.Volumes.SetQuota:output_type -> hero_codescalers.volumes.v1.SetQuotaResponse
+	10, // 19: hero_codescalers.volumes.v1.Volumes.GetUsage:output_type -> hero_codescalers.volumes.v1.GetUsageResponse
+	12, // 20: hero_codescalers.volumes.v1.Volumes.Snapshot:output_type -> hero_codescalers.volumes.v1.SnapshotResponse
+	14, // 21: hero_codescalers.volumes.v1.Volumes.ListSnapshots:output_type -> hero_codescalers.volumes.v1.ListSnapshotsResponse
+	16, // 22: hero_codescalers.volumes.v1.Volumes.DeleteSnapshot:output_type -> hero_codescalers.volumes.v1.DeleteSnapshotResponse
+	18, // 23: hero_codescalers.volumes.v1.Volumes.EnsureDir:output_type -> hero_codescalers.volumes.v1.EnsureDirResponse
+	20, // 24: hero_codescalers.volumes.v1.Volumes.WriteFile:output_type -> hero_codescalers.volumes.v1.WriteFileResponse
+	22, // 25: hero_codescalers.volumes.v1.Volumes.Sync:output_type -> hero_codescalers.volumes.v1.SyncResponse
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_volumes_v1_volumes_proto_init() }
@@ -1293,7 +1372,7 @@ func file_volumes_v1_volumes_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_volumes_v1_volumes_proto_rawDesc), len(file_volumes_v1_volumes_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
