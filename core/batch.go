@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 
@@ -76,6 +77,7 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 		}
 		return nil
 	}
+	owners := byUID(slices.Collect(maps.Values(machine)))
 	for i, sp := range specs {
 		if out[i].Err != nil {
 			continue
@@ -86,7 +88,11 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 			continue
 		}
 		r := &createRun{spec: sp, l: s.layoutOf(sp.Name)}
-		j := s.newJournal("create", sp.Name, r.l.home)
+		if r.homeOwner, err = s.homeBefore(ctx, r.l.home, sp.UID, owners); err != nil {
+			out[i].Err = err
+			continue
+		}
+		j := s.newCreateJournal(r)
 		_ = j.begin("account", false) // written below, with the others
 		runs[i], journals[i] = r, j
 		as := accounts.UserSpec{Name: sp.Name, Groups: sp.Groups, Shell: sp.Shell, Home: r.l.home, MarkerGroup: s.cfg.MarkerGroup}

@@ -20,6 +20,10 @@ type createRun struct {
 	l       layout
 	user    User
 	journal *journal
+	// homeOwner is the owner of the volume found at the home before the
+	// create began (homeBefore), nil when there was none: the volume
+	// step adopts it, and no undo removes it.
+	homeOwner *volumes.Owner
 	// written lists the files the steps wrote, for finishCreates' Sync.
 	written []string
 }
@@ -66,6 +70,9 @@ func (s *Service) undoAccount(ctx context.Context, e *journalEntry) error {
 }
 
 func (s *Service) stepVolume(ctx context.Context, r *createRun) error {
+	if err := adoptable(r.l.home, r.homeOwner, r.user.UID); err != nil {
+		return err
+	}
 	_, err := s.plugins.Volumes().CreateVolume(ctx, volumes.VolumeSpec{
 		Path:       r.l.home,
 		Owner:      r.owner(0o755),
@@ -74,7 +81,13 @@ func (s *Service) stepVolume(ctx context.Context, r *createRun) error {
 	return FromPluginError(err)
 }
 
+// undoVolume removes the home the volume step made; a home that was there
+// before the create (adopted, or refused by the plugin) stays.
 func (s *Service) undoVolume(ctx context.Context, e *journalEntry) error {
+	if e.HomeFound {
+		s.log.Info("home kept: it was there before the create", "user", e.User, "home", e.Home)
+		return nil
+	}
 	return FromPluginError(s.plugins.Volumes().DeleteVolume(ctx, e.Home))
 }
 
@@ -273,8 +286,15 @@ const (
 // runCreate runs the steps, journaling each before it starts; on failure
 // it undoes what began, in reverse, and names the failed step.
 func (s *Service) runCreate(ctx context.Context, r *createRun) error {
-	r.journal = s.newJournal("create", r.spec.Name, r.l.home)
+	r.journal = s.newCreateJournal(r)
 	return s.continueCreate(ctx, r, r.journal, s.createSteps())
+}
+
+// newCreateJournal starts r's journal, saying whether its home was found.
+func (s *Service) newCreateJournal(r *createRun) *journal {
+	j := s.newJournal("create", r.spec.Name, r.l.home)
+	j.entry.HomeFound = r.homeOwner != nil
+	return j
 }
 
 // continueCreate runs steps on an open journal; the batch path enters here

@@ -23,6 +23,10 @@ type journalEntry struct {
 	Started time.Time `json:"started"`
 	// KeepHome is the delete's --keep-home.
 	KeepHome bool `json:"keep_home,omitempty"`
+	// HomeFound says a create found its home already there (a volume it
+	// adopts): it did not make it, so no undo removes it. It is set
+	// before the first write, so it is on disk before any step runs.
+	HomeFound bool `json:"home_found,omitempty"`
 }
 
 // journal persists one entry as its steps begin. Every write is a synced

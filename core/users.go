@@ -31,16 +31,19 @@ func (s *Service) UserCreate(ctx context.Context, spec CreateSpec) (User, error)
 	if err := s.checkNewName(ctx, spec.Name); err != nil {
 		return User{}, err
 	}
+	r := &createRun{spec: spec, l: s.layoutOf(spec.Name)}
+	var err error
+	if r.homeOwner, err = s.homeBefore(ctx, r.l.home, spec.UID, nil); err != nil {
+		return User{}, err
+	}
 	if err := s.ensureMarkerGroup(ctx); err != nil {
 		return User{}, stepError("account", err)
 	}
 	ctx = s.syncCtx(ctx)
-	r := &createRun{spec: spec, l: s.layoutOf(spec.Name)}
 	if err := s.runCreate(ctx, r); err != nil {
 		return User{}, err
 	}
 	var u User
-	var err error
 	s.finishCreates(ctx, []*createRun{r}, func(_ int, got User, gotErr error) { u, err = got, gotErr })
 	return u, err
 }
