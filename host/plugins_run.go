@@ -30,7 +30,7 @@ func startPlugins(cfg Config, store core.Store, log *slog.Logger) (*plugins.Mana
 		Store:    store,
 		Logger:   log,
 		HomeRoot: home,
-		Env:      []string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=" + home},
+		Env:      append([]string{"HERO_CODESCALERS_PLUGIN_HOME_ROOT=" + home}, failpointEnv()...),
 	})
 	if err != nil {
 		return nil, err

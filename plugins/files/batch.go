@@ -20,7 +20,11 @@ func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]a
 	out := make([]accounts.BatchResult, len(specs))
 	specs = slices.Clone(specs)
 	var d etcdb.Defs
-	err := f.mutate(ctx, func(j *etcdb.Judge, defs etcdb.Defs) error {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	err := f.createTracked(ctx, names, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		d = defs
 		createAll(j, defs, specs, out)
 		return nil

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -31,6 +32,7 @@ func (l *etcLock) commit(db *etcdb.DB) error {
 		}
 		_ = unix.Unlinkat(l.dirfd, name+".lock", 0)
 		l.held = slices.DeleteFunc(l.held, func(n string) bool { return n == name })
+		failpoint.Point("accounts.files.commit." + name + ".after")
 	}
 	if err := unix.Fsync(l.dirfd); err != nil {
 		return sdkerr.Wrap(err, sdkerr.Internal, "fsync %s: %v", l.dir, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -458,5 +459,47 @@ func TestUnusablePolicy(t *testing.T) {
 		if content != before[n] {
 			t.Errorf("%s changed", n)
 		}
+	}
+}
+
+// TestCrashMidCommitLeavesDeletable: a crash between the commit's passwd
+// and group writes leaves the new users outside the marker group; they
+// are on the pending record, so the host's rollback can delete them,
+// while an account that is not (bob) is still refused. The files end as
+// they began.
+func TestCrashMidCommitLeavesDeletable(t *testing.T) {
+	f := newTest(t)
+	ctx := context.Background()
+	before := snapshot(t, f)
+	restore := failpoint.SetHook(func(name string) {
+		if name == "accounts.files.commit.shadow.after" {
+			panic("crash")
+		}
+	})
+	specs := []accounts.UserSpec{{Name: "c1", Home: "/home/c1", MarkerGroup: "hc"}, {Name: "c2", Home: "/home/c2", MarkerGroup: "hc"}}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = f.CreateUsers(ctx, specs)
+	}()
+	restore()
+	if !strings.Contains(read(t, f, "passwd"), "\nc1:") || strings.Contains(read(t, f, "group"), "c1") {
+		t.Fatalf("setup: want c1 in passwd and not in group:\n%s\n%s", read(t, f, "passwd"), read(t, f, "group"))
+	}
+	if err := f.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+		t.Errorf("delete of unmanaged bob: %v", err)
+	}
+	for _, s := range specs {
+		if err := f.DeleteUser(ctx, s.Name, accounts.DeleteOptions{MarkerGroup: "hc"}); err != nil {
+			t.Fatalf("rollback of %s: %v", s.Name, err)
+		}
+	}
+	after := snapshot(t, f)
+	for _, n := range accountFiles {
+		if after[n] != before[n] {
+			t.Errorf("%s differs after the rollback:\n%s\nwant\n%s", n, after[n], before[n])
+		}
+	}
+	if pend, err := etcdb.ReadPending(f.Etc); err != nil || len(pend) != 0 {
+		t.Errorf("pending after the rollback: %+v %v", pend, err)
 	}
 }

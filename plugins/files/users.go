@@ -22,7 +22,7 @@ func (f *Files) CreateUser(ctx context.Context, spec accounts.UserSpec) (account
 	}
 	var u accounts.User
 	var d etcdb.Defs
-	err := f.mutate(ctx, func(j *etcdb.Judge, defs etcdb.Defs) error {
+	err := f.createTracked(ctx, []string{spec.Name}, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		var err error
 		d = defs
 		if spec, err = j.Spec(spec, defs); err != nil {
@@ -61,7 +61,8 @@ func createOrMatch(j *etcdb.Judge, d etcdb.Defs, spec accounts.UserSpec) (accoun
 	return db.User(spec.Name)
 }
 
-// DeleteUser removes a managed user; a missing user is success, a user
+// DeleteUser removes a managed user, or one a crashed create left on the
+// pending record (Judge.DeletableUser); a missing user is success, a user
 // still running a process is FailedPrecondition (as userdel's exit 8).
 // With RemoveHome the home goes too, if it lies beneath the policy's home
 // roots, is a real directory owned by the user and is no other account's
@@ -72,13 +73,18 @@ func (f *Files) DeleteUser(ctx context.Context, name string, opts accounts.Delet
 	}
 	var gone *accounts.User
 	var shared bool
-	err := f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+	var pend map[string]etcdb.Pending
+	err := f.mutateThen(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
 		if err := j.Marker(opts.MarkerGroup); err != nil {
 			return err
 		}
-		u, err := j.ManagedUser(name)
+		var err error
+		if pend, err = etcdb.ReadPending(f.Etc); err != nil {
+			return err
+		}
+		u, err := j.DeletableUser(name, pend)
 		if sdkerr.Is(err, sdkerr.NotFound) {
-			return nil
+			return f.dropPending(pend, name)
 		} else if err != nil {
 			return err
 		}
@@ -95,7 +101,7 @@ func (f *Files) DeleteUser(ctx context.Context, name string, opts accounts.Delet
 		all, _ := j.DB.Users("")
 		shared = slices.ContainsFunc(all, func(o accounts.User) bool { return o.Home == u.Home })
 		return nil
-	})
+	}, func(*etcdb.Judge) error { return f.dropPending(pend, name) })
 	if err != nil || gone == nil || !opts.RemoveHome || shared {
 		return err
 	}

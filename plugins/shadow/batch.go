@@ -35,6 +35,12 @@ type batch struct {
 // and checked against the files first, so a refused spec, a name that
 // exists, a taken uid or a missing group fails its own item only (newusers
 // would otherwise modify an existing account, or silently share a uid).
+//
+// Between newusers and gpasswd the new accounts are outside the marker
+// group, where no call may touch them; so before newusers runs, their
+// names and uids go on the pending record (etcdb.PendingFile), from which
+// they are dropped once they are in the marker group. A crash in between
+// leaves them on it, and the host's rollback can delete them.
 func (s *Shadow) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]accounts.BatchResult, error) {
 	unlock, err := s.lock(ctx)
 	if err != nil {

@@ -8,14 +8,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// createFresh runs newusers, chpasswd and gpasswd for the planned new
-// users. Whether a user was made is read back from the files, not taken
-// from newusers' exit code: a PAM-built newusers exits 1 after its commit
-// when PAM refuses the empty passwords it was given on purpose.
+// createFresh runs newusers, gpasswd and chpasswd for the planned new
+// users, with them on the pending record from before newusers until they
+// are in the marker group (settlePending). Whether a user was made is read
+// back from the files, not taken from newusers' exit code: a PAM-built
+// newusers exits 1 after its commit when PAM refuses the empty passwords
+// it was given on purpose.
 func (s *Shadow) createFresh(ctx context.Context, b *batch) {
 	db, d, err := s.load()
 	if err != nil {
@@ -26,7 +29,13 @@ func (s *Shadow) createFresh(ctx context.Context, b *batch) {
 	if len(b.fresh) == 0 {
 		return
 	}
+	if err := s.recordPending(b, d); err != nil {
+		b.fail(b.fresh, err)
+		return
+	}
+	defer s.settlePending(b)
 	_, nuErr := s.run(ctx, []string{"newusers"}, newusersInput(b, b.fresh, d))
+	failpoint.Point("accounts.batch.newusers.after")
 	if db, _, err = s.load(); err != nil {
 		b.fail(b.fresh, err)
 		return
@@ -47,6 +56,56 @@ func (s *Shadow) createFresh(ctx context.Context, b *batch) {
 		}
 	}
 	s.finishFresh(ctx, b, made)
+}
+
+// recordPending puts the fresh items on the pending record, durably,
+// before anything of them is written.
+func (s *Shadow) recordPending(b *batch, d etcdb.Defs) error {
+	pend, err := etcdb.ReadPending(s.Etc)
+	if err != nil {
+		return err
+	}
+	for _, i := range b.fresh {
+		p := etcdb.Pending{Name: b.specs[i].Name, UID: b.ids[i][0]}
+		if b.rmHomes[i] {
+			p.Home = d.Home(b.specs[i])
+		}
+		pend[p.Name] = p
+	}
+	return etcdb.WritePending(s.Etc, pend)
+}
+
+// settlePending drops from the pending record every fresh item that is in
+// the marker group now, or was not made at all (removing the home
+// newusers may have made for it); an account made but left outside the
+// marker group (chpasswd or gpasswd failed) stays on it, for the host's
+// rollback to delete. A record that cannot be rewritten only keeps
+// entries longer: they name accounts this plugin made.
+func (s *Shadow) settlePending(b *batch) {
+	db, _, err := s.load()
+	if err != nil {
+		return
+	}
+	pend, err := etcdb.ReadPending(s.Etc)
+	if err != nil {
+		return
+	}
+	for _, i := range b.fresh {
+		spec := b.specs[i]
+		p, ok := pend[spec.Name]
+		if !ok || p.UID != b.ids[i][0] {
+			continue
+		}
+		u, err := db.User(spec.Name)
+		switch {
+		case sdkerr.Is(err, sdkerr.NotFound):
+			removeEmptyHome(p.Home, p.UID)
+		case err != nil, u.UID != p.UID, !db.IsMember(spec.Name, spec.MarkerGroup):
+			continue
+		}
+		delete(pend, spec.Name)
+	}
+	_ = etcdb.WritePending(s.Etc, pend)
 }
 
 // ensureMarkers creates the marker groups the new users need and returns
@@ -88,6 +147,7 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 	}
 	join := memberships(b.specs, made)
 	failed := map[string]error{}
+	failpoint.Point("accounts.batch.membership.before")
 	for _, g := range joinOrder(join, b.specs[made[0]].MarkerGroup) {
 		current := etcdb.SplitList(db.Tables[etcdb.Group].Field(g, 3))
 		_, err := s.run(ctx, []string{"gpasswd", "-M", joinMembers(current, join[g]), "--", g}, nil)
@@ -97,6 +157,7 @@ func (s *Shadow) finishFresh(ctx context.Context, b *batch, made []int) {
 			}
 		}
 	}
+	failpoint.Point("accounts.batch.membership.after")
 	if _, err := s.run(ctx, []string{"chpasswd", "-e"}, chpasswdInput(names(b.specs, made))); err != nil {
 		b.fail(made, err) // the accounts stay locked ("!"): safe, and visible
 		return
@@ -127,6 +188,9 @@ func joinOrder(join map[string][]string, marker string) []string {
 // an empty directory (rmdir) owned by the new user, never through a
 // symlink. Best effort: a home left behind is harmless and visible.
 func removeEmptyHome(home string, uid uint32) {
+	if home == "" {
+		return
+	}
 	parent, err := fsutil.OpenDirNoFollow(filepath.Dir(home))
 	if err != nil {
 		return

@@ -114,3 +114,91 @@ func TestCreateUsersPlan(t *testing.T) {
 		t.Errorf("new1's password field %q", pw)
 	}
 }
+
+// TestCreateUsersPending: the new accounts are on the pending record from
+// before newusers until they are in the marker group. When the membership
+// never comes (gpasswd fails here; a host crash there is the same), they
+// stay on it, and a delete of exactly that name and uid goes through
+// although the account is outside the marker group; an account not on
+// the record, or on it with another uid, is still refused.
+func TestCreateUsersPending(t *testing.T) {
+	ctx := context.Background()
+	s, fr := newTest(t)
+	playTools(t, s, fr)
+	play := fr.respond
+	var pendingAtNewusers map[string]etcdb.Pending
+	fr.respond = func(argv []string, stdin []byte) error {
+		switch argv[0] {
+		case "newusers":
+			pendingAtNewusers, _ = etcdb.ReadPending(s.Etc)
+		case "gpasswd":
+			return sdkerr.CommandError(argv, 3, "gpasswd: injected")
+		case "userdel":
+			edit(t, s, "passwd", func(tb *etcdb.Table) { tb.Delete(argv[len(argv)-1]) })
+			return nil
+		}
+		return play(argv, stdin)
+	}
+	home := testHome(t, s)
+	specs := []accounts.UserSpec{{Name: "p1", Home: home, MarkerGroup: "hc"}, {Name: "p2", Home: home, MarkerGroup: "hc"}}
+	res, err := s.CreateUsers(ctx, specs)
+	if err != nil || res[0].Err == nil || res[1].Err == nil {
+		t.Fatalf("batch without membership: %+v %v", res, err)
+	}
+	if p := pendingAtNewusers["p1"]; p.UID != 1005 || pendingAtNewusers["p2"].UID != 1006 {
+		t.Fatalf("pending record when newusers ran: %+v", pendingAtNewusers)
+	}
+	pend, _ := etcdb.ReadPending(s.Etc)
+	if len(pend) != 2 {
+		t.Fatalf("pending after the failed membership: %+v", pend)
+	}
+	if err := s.DeleteUser(ctx, "bob", accounts.DeleteOptions{MarkerGroup: "hc"}); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+		t.Errorf("delete of unmanaged bob: %v", err)
+	}
+	edit(t, s, "passwd", func(tb *etcdb.Table) { // p2's uid changed behind our back
+		f := tb.Get("p2")
+		f[2] = "4444"
+		tb.Put(f)
+	})
+	if err := s.DeleteUser(ctx, "p2", accounts.DeleteOptions{MarkerGroup: "hc"}); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+		t.Errorf("delete of p2 with another uid than recorded: %v", err)
+	}
+	if err := s.DeleteUser(ctx, "p1", accounts.DeleteOptions{MarkerGroup: "hc"}); err != nil {
+		t.Fatalf("delete of pending p1: %v", err)
+	}
+	if db, _, _ := s.load(); db.HasUser("p1") {
+		t.Error("p1 survived its delete")
+	}
+	if pend, _ := etcdb.ReadPending(s.Etc); len(pend) != 1 || pend["p2"].UID != 1006 {
+		t.Errorf("pending after p1's delete: %+v", pend)
+	}
+}
+
+// TestCreateUsersSettlesPending: a batch that goes through leaves nothing
+// on the record.
+func TestCreateUsersSettlesPending(t *testing.T) {
+	s, fr := newTest(t)
+	playTools(t, s, fr)
+	res, err := s.CreateUsers(context.Background(), []accounts.UserSpec{{Name: "q1", Home: testHome(t, s), MarkerGroup: "hc"}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if pend, err := etcdb.ReadPending(s.Etc); err != nil || len(pend) != 0 {
+		t.Errorf("pending after a good batch: %+v %v", pend, err)
+	}
+	if _, err := os.Lstat(filepath.Join(s.Etc, etcdb.PendingFile)); !os.IsNotExist(err) {
+		t.Errorf("empty record left as a file: %v", err)
+	}
+}
+
+// testHome is an existing home beneath a home root the plugin's policy
+// gains for the test (newusers is not to make one).
+func testHome(t *testing.T, s *Shadow) string {
+	root := t.TempDir()
+	s.Fence.Policy.HomeRoots = append(s.Fence.Policy.HomeRoots, root)
+	home := filepath.Join(root, "h")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}

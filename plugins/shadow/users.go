@@ -100,8 +100,9 @@ func (s *Shadow) reload(name string) (accounts.User, error) {
 }
 
 // DeleteUser runs userdel (with -r only when asked, and only for a home
-// beneath the policy's home roots) on a managed user; a missing user is
-// success.
+// beneath the policy's home roots) on a managed user, or on one a crashed
+// batch left on the pending record (Judge.DeletableUser), whose empty home
+// newusers made goes too. A missing user is success.
 func (s *Shadow) DeleteUser(ctx context.Context, name string, opts accounts.DeleteOptions) error {
 	if err := checkRef(name, opts.MarkerGroup); err != nil {
 		return err
@@ -118,9 +119,13 @@ func (s *Shadow) DeleteUser(ctx context.Context, name string, opts accounts.Dele
 	if err := j.Marker(opts.MarkerGroup); err != nil {
 		return err
 	}
-	u, err := j.ManagedUser(name)
+	pend, err := etcdb.ReadPending(s.Etc)
+	if err != nil {
+		return err
+	}
+	u, err := j.DeletableUser(name, pend)
 	if sdkerr.Is(err, sdkerr.NotFound) {
-		return nil
+		return s.dropPending(pend, name)
 	} else if err != nil {
 		return err
 	}
@@ -132,10 +137,22 @@ func (s *Shadow) DeleteUser(ctx context.Context, name string, opts accounts.Dele
 		argv = append(argv, "-r")
 	}
 	_, err = s.run(ctx, append(argv, "--", name), nil)
-	if sdkerr.Is(err, sdkerr.NotFound) {
+	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
+		return err
+	}
+	return s.dropPending(pend, name)
+}
+
+// dropPending takes name off the pending record once its account is gone,
+// with the empty home newusers made for it.
+func (s *Shadow) dropPending(pend map[string]etcdb.Pending, name string) error {
+	p, ok := pend[name]
+	if !ok {
 		return nil
 	}
-	return err
+	removeEmptyHome(p.Home, p.UID)
+	delete(pend, name)
+	return etcdb.WritePending(s.Etc, pend)
 }
 
 func (s *Shadow) GetUser(_ context.Context, name string) (accounts.User, error) {
