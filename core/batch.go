@@ -105,7 +105,14 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 	if len(aspecs) == 0 {
 		return nil
 	}
-	// One synced commit journals every account of the batch.
+	// One synced commit journals every account of the batch, before the
+	// accounts plugin makes any of them.
+	if err := failpoint("create.batch.account.before"); err != nil {
+		for _, i := range index {
+			out[i].Err = stepError("account", err)
+		}
+		return nil
+	}
 	if err := s.store.Update(func(tx Tx) error {
 		for _, i := range index {
 			if err := putJSON(tx, keyJournal+specs[i].Name, journals[i].entry); err != nil {
@@ -120,6 +127,9 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 		return nil
 	}
 	results, err := s.plugins.Accounts().CreateUsers(ctx, aspecs)
+	if ferr := failpoint("create.batch.account.after"); ferr != nil && err == nil {
+		err = ferr
+	}
 	for k, i := range index {
 		var itemErr error
 		switch {

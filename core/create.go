@@ -318,9 +318,12 @@ func (s *Service) continueCreate(ctx context.Context, r *createRun, j *journal, 
 	return nil
 }
 
-// abortCreate rolls back what a failed create began.
+// abortCreate rolls back what a failed create began, on a context that
+// outlives the caller's cancellation (undoCtx).
 func (s *Service) abortCreate(ctx context.Context, j *journal) {
-	if err := s.rollbackCreate(context.WithoutCancel(ctx), j); err != nil {
+	uctx, cancel := undoCtx(ctx)
+	defer cancel()
+	if err := s.rollbackCreate(uctx, j); err != nil {
 		s.log.Error("rollback incomplete; recovery will retry it", "user", j.entry.User, "err", err)
 		s.KickRecovery()
 	}

@@ -5,8 +5,9 @@ import (
 	"slices"
 )
 
-// GroupCreate validates and stores a group. Until the lifecycle lands a
-// group is state only; the OS group follows with the accounts plugin.
+// GroupCreate validates a group, makes it on the machine (the Linux group,
+// its members, its shared volume: all or nothing, see groupOSCreate) and
+// stores it. A host without plugins keeps it as state only.
 func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	if err := ValidateGroupName("name", g.Name); err != nil {
 		return Group{}, err
@@ -35,15 +36,16 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 	}
 	g.Volume = ""
 	g.Created = s.now().UTC()
-	unlock := s.locks.Lock("group/" + g.Name)
+	unlock := s.locks.Lock(groupKey(g.Name))
 	defer unlock()
 	if _, err := s.GroupGet(ctx, g.Name); err == nil {
 		return Group{}, &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists"}
 	}
-	if err := s.groupOSCreate(ctx, &g); err != nil {
+	j, err := s.groupOSCreate(ctx, &g)
+	if err != nil {
 		return Group{}, err
 	}
-	err := s.store.Update(func(tx Tx) error {
+	record := func(tx Tx) error {
 		var old Group
 		found, err := getJSON(tx, keyGroup+g.Name, &old)
 		if err != nil {
@@ -58,8 +60,22 @@ func (s *Service) GroupCreate(ctx context.Context, g Group) (Group, error) {
 			}
 		}
 		return putJSON(tx, keyGroup+g.Name, g)
-	})
-	return g, err
+	}
+	if j == nil {
+		return g, s.store.Update(record)
+	}
+	// The record and the end of the journal are one transaction: a crash
+	// before it rolls the group back, after it the group is complete.
+	err = failpoint(opGroupCreate + ".record.before")
+	if err == nil {
+		err = j.finish(record)
+	}
+	if err != nil {
+		s.abortGroupCreate(ctx, j)
+		return Group{}, stepError("record", err)
+	}
+	_ = failpoint(opGroupCreate + ".record.after") // a crash here leaves the group complete
+	return g, nil
 }
 
 // GroupDelete removes a group, and its shared volume if it has one (first

@@ -10,43 +10,6 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
-// groupOS makes the Linux group follow the state's group when the host runs
-// plugins; a host without plugins keeps groups as state only.
-func (s *Service) groupOSCreate(ctx context.Context, g *Group) error {
-	if s.plugins == nil {
-		return nil
-	}
-	a := s.plugins.Accounts()
-	if _, err := a.GetGroup(ctx, g.Name); err == nil {
-		return &Error{Code: AlreadyExists, Field: "name", Message: "group " + g.Name + " already exists on this machine"}
-	} else if perr := FromPluginError(err); !IsCode(perr, NotFound) {
-		return perr
-	}
-	for _, m := range g.Members {
-		if _, err := s.UserGet(ctx, m); err != nil {
-			return InvalidField("members", "%s is not a managed user", m)
-		}
-	}
-	og, err := a.CreateGroup(ctx, g.Name, uint32(g.GID))
-	if err != nil {
-		return FromPluginError(err)
-	}
-	g.GID = int(og.GID)
-	if len(g.Members) > 0 {
-		if _, err := a.SetGroupMembers(ctx, g.Name, g.Members); err != nil {
-			_ = a.DeleteGroup(ctx, g.Name)
-			return FromPluginError(err)
-		}
-	}
-	if g.Shared {
-		if err := s.sharedCreate(ctx, g); err != nil {
-			_ = a.DeleteGroup(ctx, g.Name)
-			return err
-		}
-	}
-	return nil
-}
-
 // setOSMember adds user to (or takes it out of) the Linux group, starting
 // from the members the machine lists now: a member the machine has that
 // the state lacks stays, and one whose account is being deleted (userdel
@@ -75,28 +38,18 @@ func (s *Service) setOSMember(ctx context.Context, group, user string, add bool)
 // sharedRoot is the directory that holds the groups' shared volumes.
 func (s *Service) sharedRoot() string { return filepath.Join(s.cfg.HomeRoot, "groups") }
 
-// sharedCreate makes g's shared volume: root-owned, of the group, 2770 so
-// that entries made in it belong to the group, and the group's rwx as an
-// access and a default ACL entry, so what a member creates stays
-// writable by the others whatever their umask. A failure removes what it
-// made.
+// sharedCreate makes g's shared volume (groupOSCheck found its path
+// free): root-owned, of the group, 2770 so that entries made in it belong
+// to the group, and the group's rwx as an access and a default ACL
+// entry, so what a member creates stays writable by the others whatever
+// their umask. A failure is undone by the step's undo (gundoShared).
 func (s *Service) sharedCreate(ctx context.Context, g *Group) error {
-	v := s.plugins.Volumes()
-	if err := v.EnsureDir(ctx, s.sharedRoot(), volumes.Owner{Mode: 0o755}); err != nil {
-		return FromPluginError(err)
-	}
-	path := filepath.Join(s.sharedRoot(), g.Name)
-	if _, err := v.GetUsage(ctx, path); err == nil {
-		return &Error{Code: AlreadyExists, Field: "name", Message: path + " already exists; move it away or delete it first"}
-	} else if perr := FromPluginError(err); !IsCode(perr, NotFound) {
-		return perr
-	}
-	_, err := v.CreateVolume(ctx, volumes.VolumeSpec{Path: path, Owner: volumes.Owner{GID: uint32(g.GID), Mode: 0o2770}, QuotaBytes: uint64(g.QuotaBytes)})
+	path := s.sharedPath(g.Name)
+	_, err := s.plugins.Volumes().CreateVolume(ctx, volumes.VolumeSpec{Path: path, Owner: volumes.Owner{GID: uint32(g.GID), Mode: 0o2770}, QuotaBytes: uint64(g.QuotaBytes)})
 	if err != nil {
 		return FromPluginError(err)
 	}
 	if err := s.plugins.ACL().Grant(ctx, path, sharedEntries(g.Name), false); err != nil {
-		_ = v.DeleteVolume(context.WithoutCancel(ctx), path)
 		return FromPluginError(err)
 	}
 	g.Volume = path

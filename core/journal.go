@@ -14,7 +14,9 @@ const keyJournal = "journal/"
 // forge token is never in it: an unfinished create is rolled back, not
 // forward.
 type journalEntry struct {
-	Op      string    `json:"op"` // "create" or "delete"
+	Op string `json:"op"` // "create", "delete" or "group.create"
+	// User is the user the entry is of, and its key; a group's entry has
+	// "group/NAME" (which no user name can be), its lock key too.
 	User    string    `json:"user"`
 	UID     int       `json:"uid"`
 	GID     int       `json:"gid"`
@@ -171,6 +173,9 @@ func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 		case "create":
 			r.Action = "rolled back"
 			err = s.rollbackCreate(ctx, j)
+		case opGroupCreate:
+			r.Action = "rolled back"
+			err = s.rollbackGroupCreate(ctx, j)
 		default:
 			r.Action = "completed"
 			err = s.runDelete(ctx, j)

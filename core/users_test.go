@@ -24,11 +24,18 @@ type fakes struct {
 	c  *acl.Fake
 	k  *sshkeys.Fake
 	ss *sessions.Fake
-	// vol, when set, is what Volumes returns instead of v.
+	// vol, when set, is what Volumes returns instead of v; acc likewise
+	// for Accounts.
 	vol volumes.Volumes
+	acc accounts.Accounts
 }
 
-func (f *fakes) Accounts() accounts.Accounts { return f.a }
+func (f *fakes) Accounts() accounts.Accounts {
+	if f.acc != nil {
+		return f.acc
+	}
+	return f.a
+}
 func (f *fakes) Volumes() volumes.Volumes {
 	if f.vol != nil {
 		return f.vol
