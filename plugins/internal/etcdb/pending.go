@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-		"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )

@@ -10,18 +10,57 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/osutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
-// DeleteVolume removes the subvolume at path and its qgroup. A missing
-// path is success; a plain directory is refused, so this never removes a
-// tree file by file.
+// DeleteVolume removes the subvolume at path and its qgroup, and the
+// temporary subvolumes a create of path killed midway left beside it. A
+// missing path is success; a plain directory is refused, so this never
+// removes a tree file by file.
 func (v *Volumes) DeleteVolume(ctx context.Context, path string) error {
 	if err := pathArg(path); err != nil {
 		return err
 	}
-	return v.removeAt(ctx, path, false)
+	if err := v.removeAt(ctx, path, false); err != nil {
+		return err
+	}
+	return v.sweepTemps(ctx, path)
+}
+
+// sweepTemps removes the temporary subvolumes of creates of path that
+// were killed before their rename (".<name>.creating-<random>", a name
+// only this plugin makes, in a directory only root writes): the host's
+// rollback of such a create deletes the volume, and nothing of it may
+// stay.
+func (v *Volumes) sweepTemps(ctx context.Context, path string) error {
+	dirfd, base, err := v.Fence.OpenParent(path)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer unix.Close(dirfd)
+	names, err := osutil.ReadDirNames(dirfd)
+	if err != nil {
+		return fail(err, "list %s", filepath.Dir(path))
+	}
+	prefix := "." + base + ".creating-"
+	for _, name := range names {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		full := filepath.Join(filepath.Dir(path), name)
+		info, ok, err := v.lookupSubvol(ctx, dirfd, name, full)
+		if err == nil && ok {
+			err = v.remove(ctx, dirfd, name, info.ID, full)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteSnapshot removes the snapshot at path and its qgroup; it refuses a

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -423,5 +425,30 @@ func TestFenceRefusesOutside(t *testing.T) {
 	}
 	if n := names(t, outside); n != "" || len(f.calls) != 0 {
 		t.Errorf("outside holds %q; backend calls %v", n, f.calls)
+	}
+}
+
+// TestDeleteSweepsKilledCreates: a create killed between making its
+// temporary subvolume and renaming it into place leaves
+// ".<name>.creating-*"; deleting the volume (the host's rollback) removes
+// it too, and leaves another name's alone.
+func TestDeleteSweepsKilledCreates(t *testing.T) {
+	v, f, root := setup(t)
+	ctx := context.Background()
+	dirfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dirfd)
+	for _, name := range []string{tempName("alice", "creating"), tempName("alicia", "creating")} {
+		if err := f.CreateSubvolume(ctx, dirfd, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.DeleteVolume(ctx, filepath.Join(root, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	if n := names(t, root); !strings.HasPrefix(n, ".alicia.creating-") || strings.Contains(n, ".alice.") {
+		t.Errorf("left in the parent: %s", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -17,7 +18,8 @@ import (
 // success; a symlink or a file there is refused. The tree is first renamed
 // to a hidden name beside it, so a half-removed home never sits under the
 // user's name; a tree holding a mount point is refused before anything is
-// removed and renamed back.
+// removed and renamed back. What a create or delete of path killed midway
+// left beside it goes too (sweepTemps).
 func (v Volumes) DeleteVolume(_ context.Context, path string) error {
 	if err := pathArg(path); err != nil {
 		return err
@@ -29,6 +31,9 @@ func (v Volumes) DeleteVolume(_ context.Context, path string) error {
 		return err
 	}
 	defer unix.Close(dirfd)
+	if err := sweepTemps(dirfd, base, filepath.Dir(path)); err != nil {
+		return err
+	}
 	fd, err := openEntry(dirfd, base, path)
 	if err != nil || fd < 0 {
 		return err
@@ -50,6 +55,35 @@ func (v Volumes) DeleteVolume(_ context.Context, path string) error {
 		return err
 	}
 	return sysErr(unix.Fsync(dirfd), "fsync %s", filepath.Dir(path))
+}
+
+// sweepTemps removes the hidden trees a create or a delete of base killed
+// midway left in dirfd (".<name>.creating-<random>",
+// ".<name>.deleting-<random>": names only this plugin makes, in a
+// directory only root writes), so a rolled-back create leaves nothing.
+func sweepTemps(dirfd int, base, dir string) error {
+	names, err := osutil.ReadDirNames(dirfd)
+	if err != nil {
+		return sysErr(err, "list %s", dir)
+	}
+	for _, name := range names {
+		if !strings.HasPrefix(name, "."+base+".creating-") && !strings.HasPrefix(name, "."+base+".deleting-") {
+			continue
+		}
+		fd, err := openEntry(dirfd, name, filepath.Join(dir, name))
+		if err != nil || fd < 0 {
+			return err
+		}
+		err = checkNoMounts(fd, filepath.Join(dir, name))
+		unix.Close(fd)
+		if err == nil {
+			err = removeTree(dirfd, name, filepath.Join(dir, name))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isMountRoot is fsutil.IsMountRoot.

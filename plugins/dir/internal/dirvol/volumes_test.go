@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
@@ -187,5 +188,24 @@ func TestDeferredWritesThenSync(t *testing.T) {
 	}
 	if err := v.Sync(ctx, nil); err != nil {
 		t.Errorf("probe: %v", err)
+	}
+}
+
+// TestDeleteSweepsKilledCreates: what a create or a delete killed midway
+// left beside the volume goes with its delete; another name's stays.
+func TestDeleteSweepsKilledCreates(t *testing.T) {
+	v, root := setup(t)
+	ctx := context.Background()
+	for _, name := range []string{tempName("bob", "creating"), tempName("bob", "deleting"), tempName("bobby", "creating")} {
+		if err := os.MkdirAll(filepath.Join(root, name, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.DeleteVolume(ctx, filepath.Join(root, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(root)
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), ".bobby.creating-") {
+		t.Errorf("left: %v", entries)
 	}
 }
