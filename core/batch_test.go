@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -82,4 +83,40 @@ func batchSpecs(n int) []core.CreateSpec {
 		out[i] = core.CreateSpec{Name: fmt.Sprintf("bu%d", i)}
 	}
 	return out
+}
+
+// TestReconcileReportsUnfinished: a create whose rollback cannot finish
+// (the accounts plugin refuses the delete) stays journaled, and reconcile
+// names it until recovery ends it.
+func TestReconcileReportsUnfinished(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	f.a.Fail("DeleteUser", core.Errorf(core.Unavailable, "plugin restarting"))
+	defer core.SetFailpointHook(func(n string) error {
+		if n == "create.volume.before" {
+			return core.Errorf(core.Internal, "injected")
+		}
+		return nil
+	})()
+	if _, err := s.UserCreate(ctx, core.CreateSpec{Name: "nell"}); err == nil {
+		t.Fatal("create succeeded")
+	}
+	drift, err := s.Reconcile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range drift {
+		found = found || d.User == "nell" && strings.Contains(d.Detail, "interrupted create")
+	}
+	if !found {
+		t.Fatalf("reconcile does not name the unfinished create: %+v", drift)
+	}
+	f.a.Fail("DeleteUser", nil)
+	if !s.RecoverPass(ctx) {
+		t.Fatal("recovery did not end the create")
+	}
+	if drift, _ := s.Reconcile(ctx); len(drift) != 0 {
+		t.Errorf("drift after recovery: %+v", drift)
+	}
 }

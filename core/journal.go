@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -188,6 +189,27 @@ func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 			s.log.Info("recovered unfinished operation", "user", e.User, "op", e.Op, "action", r.Action, "steps", e.Steps)
 		}
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// unfinishedDrift reports every unfinished journal entry: a create or
+// delete that crashed or failed and that recovery has not ended yet (a
+// plugin refusing or unavailable), so reconcile names what it left on the
+// machine until it is gone.
+func (s *Service) unfinishedDrift() ([]Drift, error) {
+	entries, err := listJSON[journalEntry](s.store, keyJournal)
+	if err != nil {
+		return nil, err
+	}
+	out := []Drift{}
+	for _, e := range entries {
+		detail := "an interrupted " + e.Op + " is not finished yet (steps begun: " + strings.Join(e.Steps, ", ") + "); recovery retries it"
+		if e.Op == opGroupCreate {
+			out = append(out, Drift{Group: e.groupName(), Detail: detail})
+			continue
+		}
+		out = append(out, Drift{User: e.User, Detail: detail})
 	}
 	return out, nil
 }

@@ -46,7 +46,10 @@ func (s *Service) Reconcile(ctx context.Context) ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
-	drift := []Drift{}
+	drift, err := s.unfinishedDrift()
+	if err != nil {
+		return nil, err
+	}
 	known := map[string]bool{}
 	for _, u := range users {
 		known[u.Name] = true

@@ -1,0 +1,168 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+)
+
+// TestCrashDuringBatch kills the host (SIGKILL, from a failpoint of this
+// test build; the points inside the accounts plugin kill the host from
+// there) before and after each of a batch's steps: its chunk's account
+// call, the accounts plugin's newusers and marker-group membership, a
+// user's volume, the record. The batch is 8 users in two chunks, both in
+// flight. After a restart every user is complete or absent, with nothing
+// of an absent one left in the account files, /home or the state, and
+// pwck and grpck as clean as before.
+func TestCrashDuringBatch(t *testing.T) {
+	sandbox.Require(t)
+	ensureDriver(t)
+	quotasOn(t)
+	bin := buildTree(t, "hc_failpoints")
+	points := []string{
+		"create.batch.account.before", "accounts.batch.newusers.after", "accounts.batch.membership.before",
+		"accounts.batch.membership.after", "create.batch.account.after", "create.volume.before",
+		"create.volume.after", "create.config.after", "create.sync.before", "create.sync.after",
+	}
+	names := batchNames("cb", 8)
+	csv := writeCSV(t, names)
+	h := newHost(t, bin)
+	h.start() // the marker group is made at the first start
+	h.stop()
+	before, homes, checks := machineState(t), homeRootEntries(t), acctBaseline(t)
+	for _, point := range points {
+		t.Run(point, func(t *testing.T) {
+			h := newHost(t, bin)
+			h.start("HC_FAILPOINTS=" + point + "=crash")
+			cli := exec.Command(h.bin, "user-create", "--from", csv, "--chunk", "4")
+			cli.Env = h.env
+			out, _ := cli.CombinedOutput()
+			h.waitExit(30 * time.Second)
+			h.start()
+			complete := settled(t, h, names, homes, checks)
+			t.Logf("%s: %d of %d users complete after the restart (CLI said: %s)", point, len(complete), len(names), firstLine(string(out)))
+			deleteUsers(t, h, complete)
+			sameMachine(t, before, machineState(t))
+			h.stop()
+		})
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// TestBatchRandomKill kills the host with SIGKILL at a random moment of a
+// 200-user `user-create --from` (two chunks of 100 in flight), 20 times,
+// the moments spread over the batch's whole duration (measured first) and
+// drawn from a logged seed (HC_KILL_SEED replays one). After each restart
+// every user is complete or absent: the account files hold all of a user
+// or nothing (pwck and grpck as clean as before), /home holds exactly the
+// complete users' homes, and user.list names exactly them. Between rounds
+// the machine is put back as it was by the test itself (the account files
+// restored, the homes' subvolumes deleted), which is much faster than 200
+// deletes.
+func TestBatchRandomKill(t *testing.T) {
+	sandbox.Require(t)
+	ensureDriver(t)
+	quotasOn(t)
+	bin := buildTree(t, "")
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("HC_KILL_SEED"); v != "" {
+		if _, err := fmt.Sscan(v, &seed); err != nil {
+			t.Fatalf("HC_KILL_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (HC_KILL_SEED=%d replays it)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	names := batchNames("rk", 200)
+	csv := writeCSV(t, names)
+	h := newHost(t, bin)
+	h.start() // the marker group is made at the first start
+	h.stop()
+	before, homes, checks := machineState(t), homeRootEntries(t), acctBaseline(t)
+	delete(before, "qgroups") // the deleted homes' qgroups settle by themselves
+	etc := saveAcctFiles(t)
+
+	h = newHost(t, bin)
+	h.start()
+	began := time.Now()
+	h.mustCLI("user-create", "--from", csv)
+	full := time.Since(began)
+	if n := len(settled(t, h, names, homes, checks)); n != len(names) {
+		t.Fatalf("the batch without a kill made %d of %d users", n, len(names))
+	}
+	h.stop()
+	restoreMachine(t, etc, names)
+	t.Logf("the whole batch takes %v", full.Round(time.Millisecond))
+
+	const rounds = 20
+	for round := range rounds {
+		at := time.Duration((float64(round) + rng.Float64()) / rounds * float64(full))
+		h := newHost(t, bin)
+		h.start()
+		cli := exec.Command(h.bin, "user-create", "--from", csv)
+		cli.Env = h.env
+		if err := cli.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cli.Wait() }()
+		killed := true
+		select {
+		case <-done:
+			killed = false
+		case <-time.After(at):
+			h.kill()
+			<-done
+		}
+		h.start()
+		complete := settled(t, h, names, homes, checks)
+		t.Logf("round %2d: kill at %v (killed: %v): %3d complete, %3d absent", round+1, at.Round(time.Millisecond), killed, len(complete), len(names)-len(complete))
+		h.stop()
+		restoreMachine(t, etc, complete)
+	}
+	sameMachine(t, before, machineState(t))
+}
+
+// saveAcctFiles reads the four account files, to put back between rounds.
+func saveAcctFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, f := range acctFiles {
+		b, err := os.ReadFile("/etc/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = b
+	}
+	return out
+}
+
+// restoreMachine puts the account files back as saved and deletes the
+// homes of users (btrfs subvolumes), in one btrfs call.
+func restoreMachine(t *testing.T, etc map[string][]byte, users []string) {
+	t.Helper()
+	for f, b := range etc {
+		if err := os.WriteFile("/etc/"+f, b, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(users) == 0 {
+		return
+	}
+	args := []string{"subvolume", "delete"}
+	for _, u := range users {
+		args = append(args, "/home/"+u)
+	}
+	mustRun(t, "btrfs", args...)
+}
