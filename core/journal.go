@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -150,47 +151,73 @@ type Recovery struct {
 // Recover finishes or rolls back every unfinished journal entry: an
 // interrupted create is undone step by step in reverse, an interrupted
 // delete is carried to its end. The host runs it at start-up, before it
-// serves, and logs each outcome.
+// serves, and logs each outcome. Entries are taken a few at a time (each
+// under its own lock): after a crashed batch there may be hundreds, and
+// most of an undo is waiting on a plugin.
 func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 	entries, err := listJSON[journalEntry](s.store, keyJournal)
 	if err != nil {
 		return nil, err
 	}
+	done := make([]*Recovery, len(entries))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(recoverWorkers, len(entries)) {
+		wg.Go(func() {
+			for i := range work {
+				done[i] = s.recoverOne(ctx, entries[i].User)
+			}
+		})
+	}
+	for i := range entries {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 	out := make([]Recovery, 0, len(entries))
-	for _, listed := range entries {
-		unlock := s.locks.Lock(listed.User)
-		// Re-read under the user's lock: a create or delete that was
-		// running when the list was taken may have finished meanwhile, and
-		// its entry must not be acted on again.
-		var e journalEntry
-		found, err := s.journalEntry(listed.User, &e)
-		if err != nil || !found {
-			unlock()
-			continue
+	for _, r := range done {
+		if r != nil {
+			out = append(out, *r)
 		}
-		r := Recovery{User: e.User, Op: e.Op, Steps: e.Steps}
-		j := &journal{s: s, entry: e}
-		switch e.Op {
-		case "create":
-			r.Action = "rolled back"
-			err = s.rollbackCreate(ctx, j)
-		case opGroupCreate:
-			r.Action = "rolled back"
-			err = s.rollbackGroupCreate(ctx, j)
-		default:
-			r.Action = "completed"
-			err = s.runDelete(ctx, j)
-		}
-		unlock()
-		if err != nil {
-			r.Error = err.Error()
-			s.log.Error("recovery failed", "user", e.User, "op", e.Op, "action", r.Action, "err", err)
-		} else {
-			s.log.Info("recovered unfinished operation", "user", e.User, "op", e.Op, "action", r.Action, "steps", e.Steps)
-		}
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// recoverWorkers bounds how many entries Recover works on at once.
+const recoverWorkers = 4
+
+// recoverOne finishes or rolls back the entry of key; nil when it is gone.
+func (s *Service) recoverOne(ctx context.Context, key string) *Recovery {
+	unlock := s.locks.Lock(key)
+	defer unlock()
+	// Re-read under the lock: a create or delete that was running when
+	// the list was taken may have finished meanwhile, and its entry must
+	// not be acted on again.
+	var e journalEntry
+	found, err := s.journalEntry(key, &e)
+	if err != nil || !found {
+		return nil
+	}
+	r := &Recovery{User: e.User, Op: e.Op, Steps: e.Steps}
+	j := &journal{s: s, entry: e}
+	switch e.Op {
+	case "create":
+		r.Action = "rolled back"
+		err = s.rollbackCreate(ctx, j)
+	case opGroupCreate:
+		r.Action = "rolled back"
+		err = s.rollbackGroupCreate(ctx, j)
+	default:
+		r.Action = "completed"
+		err = s.runDelete(ctx, j)
+	}
+	if err != nil {
+		r.Error = err.Error()
+		s.log.Error("recovery failed", "user", e.User, "op", e.Op, "action", r.Action, "err", err)
+	} else {
+		s.log.Info("recovered unfinished operation", "user", e.User, "op", e.Op, "action", r.Action, "steps", e.Steps)
+	}
+	return r
 }
 
 // unfinishedDrift reports every unfinished journal entry: a create or

@@ -162,13 +162,18 @@ func settled(t *testing.T, h *hostUnderTest, names, homeBefore []string, checks 
 	return complete
 }
 
-// writeCSV writes a batch of names for user-create --from.
-func writeCSV(t *testing.T, names []string) string {
+// writeCSV writes a batch of names for user-create --from, with uids from
+// uid on (0: the OS allocates them).
+func writeCSV(t *testing.T, names []string, uid int) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("name,quota,forge_token\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "%s,50M,tok-%s\n", n, n)
+	b.WriteString("name,uid,quota,forge_token\n")
+	for i, n := range names {
+		id := ""
+		if uid > 0 {
+			id = fmt.Sprint(uid + i)
+		}
+		fmt.Fprintf(&b, "%s,%s,50M,tok-%s\n", n, id, n)
 	}
 	file := filepath.Join(t.TempDir(), "users.csv")
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {

@@ -33,7 +33,7 @@ func TestCrashDuringBatch(t *testing.T) {
 		"create.volume.after", "create.config.after", "create.sync.before", "create.sync.after",
 	}
 	names := batchNames("cb", 8)
-	csv := writeCSV(t, names)
+	csv := writeCSV(t, names, 0)
 	h := newHost(t, bin)
 	h.start() // the marker group is made at the first start
 	h.stop()
@@ -85,7 +85,9 @@ func TestBatchRandomKill(t *testing.T) {
 	t.Logf("seed %d (HC_KILL_SEED=%d replays it)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	names := batchNames("rk", 200)
-	csv := writeCSV(t, names)
+	// Uids from 41000: on a machine where other sandboxes run tests too,
+	// a process of theirs with a low uid would make userdel refuse ours.
+	csv := writeCSV(t, names, 41000)
 	h := newHost(t, bin)
 	h.start() // the marker group is made at the first start
 	h.stop()
@@ -108,8 +110,10 @@ func TestBatchRandomKill(t *testing.T) {
 	const rounds = 20
 	for round := range rounds {
 		at := time.Duration((float64(round) + rng.Float64()) / rounds * float64(full))
+		t0 := time.Now()
 		h := newHost(t, bin)
 		h.start()
+		t1 := time.Now()
 		cli := exec.Command(h.bin, "user-create", "--from", csv)
 		cli.Env = h.env
 		if err := cli.Start(); err != nil {
@@ -125,11 +129,17 @@ func TestBatchRandomKill(t *testing.T) {
 			h.kill()
 			<-done
 		}
+		t2 := time.Now()
 		h.start()
+		t3 := time.Now()
 		complete := settled(t, h, names, homes, checks)
-		t.Logf("round %2d: kill at %v (killed: %v): %3d complete, %3d absent", round+1, at.Round(time.Millisecond), killed, len(complete), len(names)-len(complete))
+		t4 := time.Now()
 		h.stop()
 		restoreMachine(t, etc, complete)
+		t.Logf("round %2d: kill at %v (killed: %v): %3d complete, %3d absent; start %v, batch %v, restart %v, check %v, reset %v",
+			round+1, at.Round(time.Millisecond), killed, len(complete), len(names)-len(complete),
+			t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), t3.Sub(t2).Round(time.Millisecond),
+			t4.Sub(t3).Round(time.Millisecond), time.Since(t4).Round(time.Millisecond))
 	}
 	sameMachine(t, before, machineState(t))
 }
