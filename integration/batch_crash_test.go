@@ -64,7 +64,8 @@ func firstLine(s string) string {
 // TestBatchRandomKill kills the host with SIGKILL at a random moment of a
 // 200-user `user-create --from` (two chunks of 100 in flight), 20 times,
 // the moments spread over the batch's whole duration (measured first) and
-// drawn from a logged seed (HC_KILL_SEED replays one). After each restart
+// drawn from a logged seed (HC_KILL_SEED replays one; HC_KILL_ROUNDS
+// changes the count). After each restart
 // every user is complete or absent: the account files hold all of a user
 // or nothing (pwck and grpck as clean as before), /home holds exactly the
 // complete users' homes, and user.list names exactly them. Between rounds
@@ -107,9 +108,14 @@ func TestBatchRandomKill(t *testing.T) {
 	restoreMachine(t, etc, names)
 	t.Logf("the whole batch takes %v", full.Round(time.Millisecond))
 
-	const rounds = 20
+	rounds := 20
+	if v := os.Getenv("HC_KILL_ROUNDS"); v != "" {
+		if _, err := fmt.Sscan(v, &rounds); err != nil || rounds < 1 {
+			t.Fatalf("HC_KILL_ROUNDS: %q", v)
+		}
+	}
 	for round := range rounds {
-		at := time.Duration((float64(round) + rng.Float64()) / rounds * float64(full))
+		at := time.Duration((float64(round) + rng.Float64()) / float64(rounds) * float64(full))
 		t0 := time.Now()
 		h := newHost(t, bin)
 		h.start()

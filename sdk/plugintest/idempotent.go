@@ -149,7 +149,18 @@ func idemVolumes(s *steps, v volumes.Volumes, dir string) {
 	s.do("CreateVolume twice", func(ctx context.Context) error {
 		return twice(ctx, func() error { _, err := v.CreateVolume(ctx, spec); return err })
 	})
-	s.do("GetUsage", func(ctx context.Context) error { _, err := v.GetUsage(ctx, path); return err })
+	s.do("GetUsage reports the owner", func(ctx context.Context) error {
+		vol, err := v.GetUsage(ctx, path)
+		switch {
+		case err != nil:
+			return err
+		case vol.Owner == nil:
+			return fmt.Errorf("no owner reported: the host then refuses every existing home rather than adopt one")
+		case *vol.Owner != owner:
+			return fmt.Errorf("owner %+v, want %+v", *vol.Owner, owner)
+		}
+		return nil
+	})
 	sub := filepath.Join(path, "cfg")
 	s.do("EnsureDir twice", func(ctx context.Context) error {
 		return twice(ctx, func() error { return v.EnsureDir(ctx, sub, owner) })
