@@ -30,7 +30,7 @@ func TestCrashDuringBatch(t *testing.T) {
 	points := []string{
 		"create.batch.account.before", "accounts.batch.newusers.after", "accounts.batch.membership.before",
 		"accounts.batch.membership.after", "create.batch.account.after", "create.volume.before",
-		"create.volume.after", "create.config.after", "create.sync.before", "create.sync.after",
+		"create.volume.after", "create.sync.before", "create.sync.after",
 	}
 	names := batchNames("cb", 8)
 	csv := writeCSV(t, names, 0)
@@ -145,10 +145,11 @@ func TestBatchRandomKill(t *testing.T) {
 		t4 := time.Now()
 		h.stop()
 		restoreMachine(t, etc, complete)
-		t.Logf("round %2d: kill at %v (killed: %v): %3d complete, %3d absent; start %v, batch %v, restart %v, check %v, reset %v",
+		n, took := recoverySpan(h.log.String())
+		t.Logf("round %2d: kill at %v (killed: %v): %3d complete, %3d absent; start %v, batch %v, restart %v (%d entries recovered in %v), check %v, reset %v",
 			round+1, at.Round(time.Millisecond), killed, len(complete), len(names)-len(complete),
 			t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), t3.Sub(t2).Round(time.Millisecond),
-			t4.Sub(t3).Round(time.Millisecond), time.Since(t4).Round(time.Millisecond))
+			n, took.Round(time.Millisecond), t4.Sub(t3).Round(time.Millisecond), time.Since(t4).Round(time.Millisecond))
 	}
 	sameMachine(t, before, machineState(t))
 }
@@ -184,4 +185,34 @@ func restoreMachine(t *testing.T, etc map[string][]byte, users []string) {
 		args = append(args, "/home/"+u)
 	}
 	mustRun(t, "btrfs", args...)
+}
+
+// recoverySpan counts the host log's recovered entries and the time from
+// the last plugin's start to the last of them.
+func recoverySpan(log string) (int, time.Duration) {
+	var first, last time.Time
+	n := 0
+	for _, line := range strings.Split(log, "\n") {
+		started := strings.Contains(line, `msg="plugin started"`)
+		recovered := strings.Contains(line, `msg="recovered unfinished operation"`)
+		if !started && !recovered {
+			continue
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "time="), " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			continue
+		}
+		if started && n == 0 {
+			first = at // the last plugin up before the first recovery
+		}
+		if recovered {
+			n++
+			last = at
+		}
+	}
+	if n == 0 || first.IsZero() {
+		return n, 0
+	}
+	return n, last.Sub(first)
 }

@@ -29,6 +29,15 @@ type Accounts interface {
 	// CreateUsers creates many users in one pass (one lock, one rewrite of
 	// the account files), reporting each spec's outcome in order. The error
 	// is for the batch as a whole.
+	//
+	// The host journals every name before the call and, after a crash,
+	// undoes the call with DeleteUser of each name. So an account the
+	// plugin made must be deletable from its first appearance on the
+	// machine, even when the crash came before it joined the marker group
+	// (a plugin that writes the account before its membership): the
+	// built-in plugins record such accounts (name and uid, before the
+	// first write) on a root-owned pending record that lets DeleteUser of
+	// exactly that account through, and drop them once they are members.
 	CreateUsers(ctx context.Context, specs []UserSpec) ([]BatchResult, error)
 	DeleteUser(ctx context.Context, name string, opts DeleteOptions) error
 	GetUser(ctx context.Context, name string) (User, error)
