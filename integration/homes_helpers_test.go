@@ -76,6 +76,7 @@ func (h plantedHome) remove(t *testing.T) {
 	if h.kind == "subvolume" {
 		if _, err := os.Lstat(h.path); err == nil {
 			mustRun(t, "btrfs", "subvolume", "delete", h.path)
+			dropStaleQgroups(t)
 		}
 		return
 	}
@@ -175,4 +176,13 @@ func otherAccount(t *testing.T, name string) (int, int) {
 		t.Fatal(err)
 	}
 	return uid, gid
+}
+
+// dropStaleQgroups waits for the subvolumes a test deleted itself to be
+// gone and removes their qgroups, which the kernel would otherwise drop
+// some time later, under the next test's comparison of the machine.
+func dropStaleQgroups(t *testing.T) {
+	t.Helper()
+	mustRun(t, "btrfs", "subvolume", "sync", "/home")
+	mustRun(t, "btrfs", "qgroup", "clear-stale", "/home")
 }
