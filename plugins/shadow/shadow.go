@@ -134,5 +134,12 @@ func (s *Shadow) lock(ctx context.Context) (func(), error) {
 		s.mu.Unlock()
 		return nil, err
 	}
+	// A tool an earlier instance of this plugin started may still be
+	// writing (the host crashed): let it finish first.
+	if err := etcdb.WaitTools(ctx, s.Etc); err != nil {
+		unlock()
+		s.mu.Unlock()
+		return nil, err
+	}
 	return func() { unlock(); s.mu.Unlock() }, nil
 }

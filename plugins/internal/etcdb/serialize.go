@@ -52,3 +52,42 @@ func Serialize(ctx context.Context, dir string) (unlock func(), err error) {
 		delay = min(delay*2, 50*time.Millisecond)
 	}
 }
+
+// WaitTools waits until no process holds the shadow-utils lock of dir
+// (lckpwdf's fcntl lock on .pwd.lock, which every tool holds from its
+// first change to its last). A host crash kills the accounts plugin but
+// not the newusers or gpasswd it started: those run on and write the
+// account files after the plugin is gone. A plugin waits for them before
+// it reads the files, so the rollback of a crashed batch acts on what
+// newusers wrote in the end, not on what it had not written yet (and its
+// delete of an account not written yet would otherwise find nothing, and
+// leave the account newusers then writes). The lock is taken and dropped
+// at once (an open file description lock, which conflicts with glibc's);
+// a tool a plugin starts later takes it for itself. Unavailable when ctx
+// ends first.
+func WaitTools(ctx context.Context, dir string) error {
+	fd, err := unix.Open(filepath.Join(dir, PwdLock), unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return sdkerr.Wrap(err, sdkerr.Internal, "open %s/%s: %v", dir, PwdLock, err)
+	}
+	defer unix.Close(fd) // drops the lock
+	delay := time.Millisecond
+	for {
+		lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0}
+		err := unix.FcntlFlock(uintptr(fd), unix.F_OFD_SETLK, &lk)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EACCES) {
+			return sdkerr.Wrap(err, sdkerr.Internal, "lock %s/%s: %v", dir, PwdLock, err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return sdkerr.Wrap(ctx.Err(), sdkerr.Unavailable, "the account files stay locked by another process: %v", ctx.Err())
+		case <-t.C:
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
