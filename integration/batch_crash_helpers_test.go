@@ -163,8 +163,8 @@ func settled(t *testing.T, h *hostUnderTest, names, homeBefore []string, checks 
 }
 
 // writeCSV writes a batch of names for user-create --from, with uids from
-// uid on (0: the OS allocates them).
-func writeCSV(t *testing.T, names []string, uid int) string {
+// uid on (0: the OS allocates them) and quota for each ("": none).
+func writeCSV(t *testing.T, names []string, uid int, quota string) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("name,uid,quota,forge_token\n")
@@ -173,7 +173,7 @@ func writeCSV(t *testing.T, names []string, uid int) string {
 		if uid > 0 {
 			id = fmt.Sprint(uid + i)
 		}
-		fmt.Fprintf(&b, "%s,%s,50M,tok-%s\n", n, id, n)
+		fmt.Fprintf(&b, "%s,%s,%s,tok-%s\n", n, id, quota, n)
 	}
 	file := filepath.Join(t.TempDir(), "users.csv")
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
