@@ -185,8 +185,10 @@ func joinOrder(join map[string][]string, marker string) []string {
 }
 
 // removeEmptyHome undoes newusers' mkdir of a home nobody asked for: only
-// an empty directory (rmdir) owned by the new user, never through a
-// symlink. Best effort: a home left behind is harmless and visible.
+// an empty directory (rmdir) owned by the new user, or by root (newusers
+// makes it, then chowns it: a machine that stopped in between), never
+// through a symlink. Best effort: a home left behind is harmless and
+// visible.
 func removeEmptyHome(home string, uid uint32) {
 	if home == "" {
 		return
@@ -199,7 +201,7 @@ func removeEmptyHome(home string, uid uint32) {
 	var st unix.Stat_t
 	base := filepath.Base(home)
 	if unix.Fstatat(parent, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
-		st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uid {
+		st.Mode&unix.S_IFMT != unix.S_IFDIR || (st.Uid != uid && st.Uid != 0) {
 		return
 	}
 	_ = unix.Unlinkat(parent, base, unix.AT_REMOVEDIR)

@@ -39,7 +39,7 @@ var _ accounts.Accounts = (*Shadow)(nil)
 
 // New returns the plugin as the host runs it.
 func New() *Shadow {
-	return &Shadow{Fence: etcdb.LoadFence(), Etc: "/etc", Run: osutil.Exec{}, Attempts: 6, Backoff: 100 * time.Millisecond}
+	return &Shadow{Fence: etcdb.LoadFence(), Etc: "/etc", Run: osutil.Exec{RunToEnd: true}, Attempts: 6, Backoff: 100 * time.Millisecond}
 }
 
 // tools are what the plugin runs; Probe checks each is installed.

@@ -22,6 +22,13 @@ type Exec struct {
 	// Env is the environment given to every command; nil means
 	// PATH=/usr/sbin:/usr/bin:/sbin:/bin and LC_ALL=C.
 	Env []string
+	// RunToEnd lets a started command finish even when ctx ends (ctx
+	// still keeps one from starting). An account tool killed mid-run
+	// leaves what it was writing half done: newusers a home made but not
+	// yet given to its user, or some account files replaced and not the
+	// others. The host's death cancels every call of its plugins, so
+	// without this a host crash would kill the tools too.
+	RunToEnd bool
 }
 
 var _ Runner = Exec{}
@@ -36,7 +43,15 @@ func (e Exec) Run(ctx context.Context, argv []string, stdin []byte) ([]byte, err
 	if len(argv) == 0 {
 		return nil, sdkerr.Errorf(sdkerr.Internal, "empty command")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var cmd *exec.Cmd
+	if e.RunToEnd {
+		if err := ctx.Err(); err != nil {
+			return nil, sdkerr.Wrap(err, sdkerr.Unavailable, "%s not started: %v", argv[0], err)
+		}
+		cmd = exec.Command(argv[0], argv[1:]...)
+	} else {
+		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
+	}
 	cmd.Env = e.Env
 	if cmd.Env == nil {
 		cmd.Env = DefaultEnv
