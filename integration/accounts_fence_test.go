@@ -58,6 +58,7 @@ func acctFence(t *testing.T, a accounts.Accounts) {
 			}
 		})
 	}
+	t.Run("pending", func(t *testing.T) { acctPendingFence(t, a) })
 	// What the policy allows still works: a group it names.
 	if u, err := a.SetUserGroups(ctx, "hcacctm", []string{acctAllowed}, ""); err != nil || !slices.Contains(u.Groups, acctAllowed) {
 		t.Errorf("into %s, which the policy names: %+v %v", acctAllowed, u, err)
