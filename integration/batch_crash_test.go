@@ -66,7 +66,8 @@ func firstLine(s string) string {
 // 200-user `user-create --from` (two chunks of 100 in flight), 20 times,
 // the moments spread over the batch's whole duration (measured first) and
 // drawn from a logged seed (HC_KILL_SEED replays one; HC_KILL_ROUNDS
-// changes the count). After each restart
+// changes the count: make test runs 5, as each round's recovery of 200
+// entries takes 10-40 s). After each restart
 // every user is complete or absent: the account files hold all of a user
 // or nothing (pwck and grpck as clean as before), /home holds exactly the
 // complete users' homes, and user.list names exactly them. Between rounds
