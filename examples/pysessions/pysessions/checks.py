@@ -1,0 +1,44 @@
+"""The input checks every call applies before it touches the OS.
+
+The Go sdk's server adapters run these for a Go plugin (sdk/check and
+sdk/sessions' ValidateID, ValidateUser, ValidateGrace); a plugin in another
+language must apply the same rules itself, and the conformance kit checks
+that it does. re.fullmatch, never "$", which would admit a trailing newline.
+"""
+
+import re
+
+from .errors import invalid, quote
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}")
+
+MAX_GRACE_MS = 5 * 60 * 1000
+
+
+def name(field, value):
+    """A user name: no leading "-", no "/" or "..", no ":" or newline, at
+    most 32 bytes."""
+    if value == "":
+        raise invalid(field, "is required")
+    if not _NAME.fullmatch(value):
+        raise invalid(field, "%s must match %s" % (quote(value), _NAME.pattern))
+
+
+def optional_name(field, value):
+    if value != "":
+        name(field, value)
+
+
+def session_id(value):
+    if value == "":
+        raise invalid("id", "is required")
+    if not _ID.fullmatch(value):
+        raise invalid("id", "%s must match %s" % (quote(value), _ID.pattern))
+
+
+def grace(ms):
+    """A kill's grace period in milliseconds: 0 to 5 minutes."""
+    if ms < 0 or ms > MAX_GRACE_MS:
+        raise invalid("grace_ms", "must be between 0 and 5m0s")
+    return ms / 1000.0
