@@ -73,6 +73,7 @@ func (k *kit) run(ctx context.Context) {
 		k.check(ctx, "manifest", k.manifest)
 		k.check(ctx, "probe", k.probe)
 		k.check(ctx, "dispense", k.dispense)
+		k.check(ctx, "mtls", k.mtls)
 		for _, c := range sdk.Concerns {
 			if !slices.Contains(k.info.Concerns, c) {
 				continue
@@ -124,14 +125,17 @@ func (k *kit) handshake(ctx context.Context) error {
 		SyncStderr:       io.Discard,
 		// As the host's: the volumes.DeferSync mark travels.
 		GRPCDialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor)},
+		// As the host's too: the plugin gets PLUGIN_CLIENT_CERT and must
+		// answer with a certificate of its own and serve mutual TLS.
+		AutoMTLS: true,
 	})
 	rpc, err := k.client.Client()
 	if err != nil {
-		return fmt.Errorf("go-plugin handshake: %w", err)
+		return fmt.Errorf("go-plugin handshake (with AutoMTLS, as the host starts plugins): %w", err)
 	}
 	k.rpc = rpc
 	if err := rpc.Ping(); err != nil {
-		return fmt.Errorf("ping after handshake: %w", err)
+		return fmt.Errorf("ping after handshake (AutoMTLS: mutual TLS with the certificate in PLUGIN_CLIENT_CERT): %w", err)
 	}
 	return nil
 }

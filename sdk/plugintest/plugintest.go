@@ -1,7 +1,8 @@
 // Package plugintest is the conformance kit every hero_codescalers plugin
 // passes, like CSI's csi-sanity: it starts a plugin binary (in Go or not)
-// the way the host does, over go-plugin with sdk.Handshake, and checks the
-// handshake, Identity and the manifest, Probe, that every served concern
+// the way the host does, over go-plugin with sdk.Handshake and AutoMTLS,
+// and checks the handshake, that only the host's certificate reaches the
+// plugin (mtls), Identity and the manifest, Probe, that every served concern
 // answers, typed InvalidArgument errors for bad input, idempotent create
 // and delete where that is safe, that a volumes, acl or sshkeys plugin
 // refuses paths outside its policy's roots and leaves them untouched

@@ -69,6 +69,17 @@ func TestJunkThroughSDKIsKeptOffStdout(t *testing.T) {
 	}
 }
 
+// TestPluginWithoutMTLSFails: a plugin that ignores the host's
+// certificate and serves plaintext cannot be used by the host, which
+// always asks for AutoMTLS; the kit must say so at the handshake.
+func TestPluginWithoutMTLSFails(t *testing.T) {
+	rep := check(t, "no-mtls", plugintest.Options{})
+	res, _ := rep.Result("handshake")
+	if res.Status != plugintest.Fail || !strings.Contains(res.Reason, "AutoMTLS") {
+		t.Fatalf("handshake: %+v", res)
+	}
+}
+
 func TestSessionsOnly(t *testing.T) {
 	rep := check(t, "sessions-only", plugintest.Options{})
 	if !rep.Passed() {

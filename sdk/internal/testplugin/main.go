@@ -16,6 +16,9 @@
 //	               /etc/hero_codescalers-ptest-escape, and /root and /home
 //	               files of the same name; the kit's sandbox must keep
 //	               them off the machine
+//	no-mtls        ignores the host's PLUGIN_CLIENT_CERT and serves
+//	               plaintext: the kit's handshake (AutoMTLS, as the host's)
+//	               must fail
 package main
 
 import (
@@ -75,6 +78,8 @@ func main() {
 		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), sshkeys.NewFake()
 	case "escape":
 		cfg.Probe = escapeProbe
+	case "no-mtls":
+		os.Unsetenv("PLUGIN_CLIENT_CERT")
 	default:
 		fmt.Fprintf(os.Stderr, "testplugin: unknown TESTPLUGIN_MODE %q\n", mode)
 		os.Exit(2)
