@@ -17,8 +17,10 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/setup"
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
@@ -251,4 +253,61 @@ func TestPySessionsHostSwap(t *testing.T) {
 		t.Errorf("processes of uid %d survived the delete: %v", u.UID, left)
 	}
 	sameMachine(t, before, machineState(t))
+}
+
+// TestPySessionsThroughSudo takes the unprivileged path: `setup driver`
+// pins the Python plugin (a script: a zipapp run by /usr/bin/python3) by
+// its sha256 in the sudoers rule, the host runs as the driver account and
+// starts it through sudo, which runs it as root in place of itself; the
+// plugin makes its socket reachable by the host's group, answers over
+// AutoMTLS, and dies with its host.
+func TestPySessionsThroughSudo(t *testing.T) {
+	sandbox.Require(t)
+	bin := buildPySessions(t)
+	dir, bins := privsepBinaries(t)
+	plugins := filepath.Join(dir, "plugins")
+	for _, f := range []string{"tp-sessions", "tp-sessions" + sdk.ManifestSuffix} {
+		if err := os.Remove(filepath.Join(plugins, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"pysessions", "pysessions" + sdk.ManifestSuffix} {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(bin), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(plugins, f), data, map[bool]os.FileMode{true: 0o755, false: 0o644}[f == "pysessions"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keepFile(t, policy.Path)
+	var out bytes.Buffer
+	rep, err := setup.Driver(setup.Options{User: privsepUser, Home: filepath.Join(dir, "home"), Dirs: []string{plugins}, Out: &out})
+	t.Cleanup(func() { _ = exec.Command("userdel", "--", privsepUser).Run() })
+	if err != nil {
+		t.Fatalf("setup: %v\n%s", err, out.String())
+	}
+	t.Cleanup(func() { os.Remove(rep.SudoersPath) })
+	sudoers, err := os.ReadFile(rep.SudoersPath)
+	if err != nil || !bytes.Contains(sudoers, []byte(filepath.Join(plugins, "pysessions"))) {
+		t.Fatalf("sudoers has no rule for pysessions: %v\n%s", err, sudoers)
+	}
+	host, report, _ := startHost(t, bins)
+	if report.UID != lookupUID(t) || !report.Ready {
+		t.Fatalf("host report: %+v", report)
+	}
+	i := slices.IndexFunc(report.Plugins, func(p core.PluginInfo) bool { return p.Concern == "sessions" })
+	if i < 0 || report.Plugins[i].Name != "pysessions" || report.Calls["sessions"] != "ok" {
+		t.Fatalf("sessions through sudo: %+v, call: %s", report.Plugins, report.Calls["sessions"])
+	}
+	p := report.Plugins[i]
+	if ids := procField(t, p.PID, "Uid:"); ids != "0 0 0 0" {
+		t.Errorf("pysessions pid %d runs as uid %q, want root", p.PID, ids)
+	}
+	if ppid := procField(t, p.PID, "PPid:"); ppid != strconv.Itoa(host.Process.Pid) {
+		t.Errorf("pysessions' parent is %s, want the host %d (sudo execs in place)", ppid, host.Process.Pid)
+	}
+	_ = host.Process.Kill()
+	_ = host.Wait()
+	waitGone(t, report)
 }
