@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/threefoldtech/hero_codescalers/core/api.Version=$(VERSION)
 PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
 
-.PHONY: all deps build plugins install run test unit integration bench proto clean
+.PHONY: all deps build plugins pysessions install run test unit integration bench proto clean
 
 all: build
 
@@ -32,6 +32,12 @@ plugins:
 	  $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p && \
 	  $(BIN)/plugins/$$p describe > $(BIN)/plugins/$$p.manifest.json || exit 1; \
 	done
+
+## pysessions: the Python example plugin (examples/pysessions), one
+## executable zipapp with its manifest, into bin/examples/; not installed
+## by default: copy both into a plugin dir to use it
+pysessions:
+	@sh examples/pysessions/build.sh $(BIN)/examples
 
 ## install: copy the binaries to ~/hero/bin (the two side by side: the CLI
 ## looks for hero_codescalers_server beside itself first)

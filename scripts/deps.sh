@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # deps.sh installs what hero_codescalers needs to build and test on a fresh
 # Debian or Ubuntu machine: the Linux tools the plugins and the integration
-# tests drive (Chromium for the dashboard's browser tests), protoc, the Go
-# modules, and axe-core (npm) for the dashboard's accessibility check. It
-# is idempotent and quiet when everything is already there.
+# tests drive (Chromium for the dashboard's browser tests), protoc, Debian's
+# Python gRPC for the Python example plugin, the Go modules, and axe-core
+# (npm) for the dashboard's accessibility check. It is idempotent and quiet
+# when everything is already there.
 set -euo pipefail
 
 # The tools, each with the Debian package that ships it.
@@ -29,12 +30,27 @@ PKGS=(
   npm:npm
 )
 
+# What the Python example plugin (examples/pysessions) is built and run
+# with, each with a file of the Debian package that ships it: no pip.
+FILES=(
+  /usr/bin/python3:python3
+  /usr/bin/grpc_python_plugin:protobuf-compiler-grpc
+  /usr/include/google/protobuf/empty.proto:libprotobuf-dev
+  /usr/lib/python3/dist-packages/grpc/__init__.py:python3-grpcio
+  /usr/lib/python3/dist-packages/google/protobuf/__init__.py:python3-protobuf
+  /usr/lib/python3/dist-packages/cryptography/__init__.py:python3-cryptography
+)
+
 missing=()
 for entry in "${PKGS[@]}"; do
   tool=${entry%%:*} pkg=${entry#*:}
   if ! command -v "$tool" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$tool" ] && ! [ -x "/sbin/$tool" ]; then
     missing+=("$pkg")
   fi
+done
+for entry in "${FILES[@]}"; do
+  file=${entry%%:*} pkg=${entry#*:}
+  [ -e "$file" ] || missing+=("$pkg")
 done
 
 if ((${#missing[@]})); then

@@ -64,6 +64,10 @@ SESSIONS_API = "$SESSIONS_API"
 EOF
 printf 'from pysessions.main import main\nmain()\n' > "$stage/__main__.py"
 
+# Compiled once here (legacy .pyc beside each .py, the layout zipimport
+# reads), so no start of the plugin compiles its sources again.
+"$PYTHON" -m compileall -q -b "$stage" >/dev/null
+
 # -I: isolated mode. A root plugin takes no PYTHONPATH, PYTHONHOME or user
 # site-packages from whoever started it.
 "$PYTHON" -m zipapp "$stage" -p "$PYTHON -I" -o "$out/pysessions.tmp"
