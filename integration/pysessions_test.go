@@ -150,6 +150,20 @@ func TestPySessionsLifecycle(t *testing.T) {
 			len(procs), pyListMedian(t, ss), pyListMedian(t, procfs))
 	})
 	t.Run("KillUser", func(t *testing.T) { pyKillUser(t, ss) })
+	t.Run("shutdown", func(t *testing.T) {
+		// go-plugin's Kill asks GRPCController.Shutdown first and waits
+		// 2s for the plugin to exit before it sends SIGKILL: under 2s,
+		// the plugin stopped by itself.
+		c := startPlugin(t, bin)
+		pid := c.ReattachConfig().Pid
+		start := time.Now()
+		c.Kill()
+		took := time.Since(start)
+		t.Logf("exited %v after Shutdown", took.Round(time.Millisecond))
+		if took >= 2*time.Second {
+			t.Errorf("pid %d took %v to exit after Shutdown: go-plugin had to kill it", pid, took)
+		}
+	})
 	t.Run("unmanaged", func(t *testing.T) {
 		ctx := context.Background()
 		if _, err := ss.ListSessions(ctx, "root"); !sdkerr.Is(err, sdkerr.PermissionDenied) {
@@ -280,7 +294,7 @@ func TestPySessionsHostSwap(t *testing.T) {
 // its sha256 in the sudoers rule, the host runs as the driver account and
 // starts it through sudo, which runs it as root in place of itself; the
 // plugin makes its socket reachable by the host's group, answers over
-// AutoMTLS, and dies with its host.
+// AutoMTLS, dies with its host, and stops when the host closes it.
 func TestPySessionsThroughSudo(t *testing.T) {
 	sandbox.Require(t)
 	bin := buildPySessions(t)
@@ -329,5 +343,22 @@ func TestPySessionsThroughSudo(t *testing.T) {
 	}
 	_ = host.Process.Kill()
 	_ = host.Wait()
+	waitGone(t, report)
+
+	// A host that stops cleanly cannot signal its root plugins: go-plugin's
+	// GRPCController.Shutdown must end the Python plugin.
+	host, report, stdin := startHost(t, bins)
+	stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- host.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("host exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		_ = host.Process.Kill()
+		t.Fatal("the host did not stop")
+	}
 	waitGone(t, report)
 }

@@ -42,11 +42,13 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
             setattr(self, m, handler(getattr(type(self), m)).__get__(self))
 
     def _find(self, user=""):
+        """The sessions of user (everyone's when ""), and the snapshot of
+        /proc they were found in."""
         try:
-            found, _ = self.finder.find({n: u[0] for n, u in self.guard.accounts().users.items()})
+            found, snap = self.finder.find({n: u[0] for n, u in self.guard.accounts().users.items()})
         except OSError as exc:
             raise PluginError(errors.INTERNAL, "cannot read processes: %s" % exc) from exc
-        return [s for s in found if not user or s.user == user]
+        return [s for s in found if not user or s.user == user], snap
 
     def ListSessions(self, request, context):
         checks.optional_name("user", request.user)
@@ -58,14 +60,14 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
                     return sessions_pb2.ListSessionsResponse()  # no account, no sessions
                 raise
         acc = self.guard.accounts()
-        out = [_to_proto(s) for s in self._find(request.user) if self.guard.managed(s.user, acc)]
+        out = [_to_proto(s) for s in self._find(request.user)[0] if self.guard.managed(s.user, acc)]
         return sessions_pb2.ListSessionsResponse(sessions=out)
 
     def KillSession(self, request, context):
         checks.session_id(request.id)
         grace = checks.grace(request.grace_ms)
         self.guard.check()
-        for s in self._find():
+        for s in self._find()[0]:
             if s.id == request.id:
                 try:
                     self.guard.user(s.user)
@@ -110,7 +112,7 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
         return True
 
     def _kill_sessions(self, user, grace, context):
-        found = self._find(user)
+        found = self._find(user)[0]
         return self._end(found, user, grace, context) if found else 0
 
     def _end(self, found, user, grace, context):
@@ -120,10 +122,14 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
         targets = {s.id: s.target() for s in found}
 
         def members():
+            # One reading of /proc a round: with user set, the one that
+            # also finds the sessions opened meanwhile.
             if user:
-                for s in self._find(user):
+                found, snap = self._find(user)
+                for s in found:
                     targets.setdefault(s.id, s.target())
-            snap = self.finder.snapshot()
+            else:
+                snap = self.finder.snapshot()
             out = set()
             for t in targets.values():
                 out.update(t.members(snap))
