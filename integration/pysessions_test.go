@@ -20,6 +20,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/setup"
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
@@ -131,8 +132,10 @@ func TestPySessionsVendoredProtos(t *testing.T) {
 // the Python plugin, over a real sshd with and without PAM: two sessions
 // listed (terminal, remote host, processes of the user only), one ended
 // alone after its grace, then all of the user's. Then KillUser ends a
-// forking stray outside any session, and calls on accounts the policy does
-// not manage are refused, whatever the caller asks.
+// forking stray outside any session, go-plugin's Shutdown stops the
+// plugin, a policy others could have written makes it refuse every call,
+// and calls on accounts the policy does not manage are refused, whatever
+// the caller asks.
 func TestPySessionsLifecycle(t *testing.T) {
 	sessRequireSSH(t)
 	bin := buildPySessions(t)
@@ -162,6 +165,29 @@ func TestPySessionsLifecycle(t *testing.T) {
 		t.Logf("exited %v after Shutdown", took.Round(time.Millisecond))
 		if took >= 2*time.Second {
 			t.Errorf("pid %d took %v to exit after Shutdown: go-plugin had to kill it", pid, took)
+		}
+	})
+	t.Run("unusable policy", func(t *testing.T) {
+		// A policy someone other than root could have written makes the
+		// plugin refuse to serve, not fall back to the defaults.
+		keepFile(t, policy.Path)
+		os.MkdirAll(filepath.Dir(policy.Path), 0o755)
+		os.Remove(policy.Path)
+		if err := os.WriteFile(policy.Path, policy.Defaults("/etc").Render(), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(policy.Path, 0o666)
+		c := startPlugin(t, bin)
+		res, err := dispense[identity.Identity](t, c, sdk.ConcernIdentity).Probe(context.Background())
+		if err != nil || res.Ready || !strings.Contains(res.Reason, "writable by group or others") {
+			t.Errorf("Probe: %+v %v, want not ready, naming the problem", res, err)
+		}
+		bad := dispense[sessions.Sessions](t, c, sdk.ConcernSessions)
+		if _, err := bad.ListSessions(context.Background(), ""); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+			t.Errorf("ListSessions: %v", err)
+		}
+		if _, err := bad.KillUser(context.Background(), sessUserName, 0); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
+			t.Errorf("KillUser: %v", err)
 		}
 	})
 	t.Run("unmanaged", func(t *testing.T) {
