@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,28 +16,33 @@ import (
 )
 
 // pyPolicyProbe runs in the Python plugin's own code (the built zipapp on
-// the import path): the policy the plugin reads from ETC and, for each
-// name, what its guard says about signalling that user's processes.
+// the import path): for each etc dir, the policy the plugin reads from it
+// and, for each name, what its guard says about signalling that user's
+// processes. One interpreter for every case: each start costs most of a
+// second on a loaded machine.
 const pyPolicyProbe = `
 import json, sys
-zipapp, etc, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+zipapp, names, etcs = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
 sys.path[:0] = [zipapp, zipapp + "/stubs"]
 from pysessions import policy
 from pysessions.errors import PluginError
-g = policy.Guard(etc)
-out = {"err": str(g.err or "")}
-if g.err is None:
-    p = g.policy
-    out["policy"] = dict(home_roots=p.home_roots, marker_group=p.marker_group, uid_min=p.uid_min, uid_max=p.uid_max,
-                         gid_min=p.gid_min, gid_max=p.gid_max, groups=p.groups, driver=p.driver)
-    out["users"] = {}
-    for n in names:
-        try:
-            g.uid(n)
-            out["users"][n] = "ok"
-        except PluginError as e:
-            out["users"][n] = e.code
-print(json.dumps(out))
+results = []
+for etc in etcs:
+    g = policy.Guard(etc)
+    out = {"err": str(g.err or "")}
+    if g.err is None:
+        p = g.policy
+        out["policy"] = dict(home_roots=p.home_roots, marker_group=p.marker_group, uid_min=p.uid_min,
+                             uid_max=p.uid_max, gid_min=p.gid_min, gid_max=p.gid_max, groups=p.groups, driver=p.driver)
+        out["users"] = {}
+        for n in names:
+            try:
+                g.uid(n)
+                out["users"][n] = "ok"
+            except PluginError as e:
+                out["users"][n] = e.code
+    results.append(out)
+print(json.dumps(results))
 `
 
 type pyPolicyResult struct {
@@ -55,27 +61,21 @@ func TestPySessionsPolicyParity(t *testing.T) {
 	zipapp := buildPySessions(t)
 	// Beneath /etc (the sandbox's own copy): every directory above a
 	// policy must be root's and not writable by others, which /tmp is not.
-	etc, err := os.MkdirTemp("/etc", "hc-pypolicy-")
+	top, err := os.MkdirTemp("/etc", "hc-pypolicy-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(etc) })
-	os.Chmod(etc, 0o755)
-	write := func(name, data string, mode os.FileMode) {
+	t.Cleanup(func() { os.RemoveAll(top) })
+	os.Chmod(top, 0o755)
+	write := func(etc, name, data string, mode os.FileMode) {
 		t.Helper()
 		p := filepath.Join(etc, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.Remove(p)
 		if err := os.WriteFile(p, []byte(data), mode); err != nil {
 			t.Fatal(err)
 		}
 		os.Chmod(p, mode)
 	}
-	write("passwd", "root:x:0:0::/root:/bin/sh\n# comment\nalice:x:1500:1500::/h:/bin/sh\nbob:x:1501:900::/h:/bin/sh\n"+
-		"carol:x:70000:70000::/h:/bin/sh\ndave:x:1503:1503::/h:/bin/sh\neve:x:1503:1503::/h:/bin/sh\n"+
-		"fred:x:1504:1504::/h:/bin/sh\n+nis::::::\n", 0o644)
-	write("group", "root:x:0:\ncodescalers:x:900:alice,carol,eve\nstaff:x:901:fred\n", 0o644)
-	write("login.defs", "UID_MIN 1200\nUID_MAX\t\"65000\"\nGID_MIN x\n", 0o644)
 	users := []string{"root", "alice", "bob", "carol", "dave", "eve", "fred", "ghost"}
 	pol := filepath.Join("hero_codescalers", "policy.toml")
 	cases := []struct {
@@ -107,28 +107,39 @@ authorizedkeysd = ["/etc/ssh/authorized_keys.d"]
 		{name: "empty marker", mode: 0o644, policy: "marker_group = \"\"\n"},
 		{name: "not toml", mode: 0o644, policy: "home_roots = [\n"},
 	}
-	for _, c := range cases {
+	etcs := make([]string, len(cases))
+	for i, c := range cases {
+		etc := filepath.Join(top, strconv.Itoa(i))
+		etcs[i] = etc
+		write(etc, "passwd", "root:x:0:0::/root:/bin/sh\n# comment\nalice:x:1500:1500::/h:/bin/sh\nbob:x:1501:900::/h:/bin/sh\n"+
+			"carol:x:70000:70000::/h:/bin/sh\ndave:x:1503:1503::/h:/bin/sh\neve:x:1503:1503::/h:/bin/sh\n"+
+			"fred:x:1504:1504::/h:/bin/sh\n+nis::::::\n", 0o644)
+		write(etc, "group", "root:x:0:\ncodescalers:x:900:alice,carol,eve\nstaff:x:901:fred\n", 0o644)
+		write(etc, "login.defs", "UID_MIN 1200\nUID_MAX\t\"65000\"\nGID_MIN x\n", 0o644)
+		switch {
+		case c.symlink:
+			write(etc, "real-policy.toml", c.policy, c.mode)
+			os.MkdirAll(filepath.Join(etc, "hero_codescalers"), 0o755)
+			if err := os.Symlink(filepath.Join(etc, "real-policy.toml"), filepath.Join(etc, pol)); err != nil {
+				t.Fatal(err)
+			}
+		case c.policy != "":
+			write(etc, pol, c.policy, c.mode)
+		}
+	}
+	args := append([]string{"-I", "-c", pyPolicyProbe, zipapp, strings.Join(users, ",")}, etcs...)
+	out, err := exec.Command("/usr/bin/python3", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	var pys []pyPolicyResult
+	if err := json.Unmarshal(out, &pys); err != nil || len(pys) != len(cases) {
+		t.Fatalf("python said %s: %v", out, err)
+	}
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			os.RemoveAll(filepath.Join(etc, "hero_codescalers"))
-			switch {
-			case c.symlink:
-				write("real-policy.toml", c.policy, c.mode)
-				os.MkdirAll(filepath.Join(etc, "hero_codescalers"), 0o755)
-				if err := os.Symlink(filepath.Join(etc, "real-policy.toml"), filepath.Join(etc, pol)); err != nil {
-					t.Fatal(err)
-				}
-			case c.policy != "":
-				write(pol, c.policy, c.mode)
-			}
+			etc, py := etcs[i], pys[i]
 			goP, goErr := policy.LoadFile(filepath.Join(etc, pol), etc)
-			out, err := exec.Command("/usr/bin/python3", append([]string{"-I", "-c", pyPolicyProbe, zipapp, etc}, users...)...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("python: %v\n%s", err, out)
-			}
-			var py pyPolicyResult
-			if err := json.Unmarshal(out, &py); err != nil {
-				t.Fatalf("python said %s: %v", out, err)
-			}
 			if (goErr != nil) != (py.Err != "") {
 				t.Fatalf("Go: %v; Python: %q", goErr, py.Err)
 			}
