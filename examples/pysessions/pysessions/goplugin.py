@@ -140,7 +140,7 @@ def serve(register, log, stdout_fd=1):
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(stop), server)
     grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(Stdio(stop), server)
     register(server)
-    path, cert = _listen(server, log)
+    path, cert = _listen(server)
     line = "%d|%d|unix|%s|grpc|%s\n" % (CORE_PROTOCOL_VERSION, APP_PROTOCOL_VERSION, path, cert)
     _handshake(stdout_fd, line)
     log.debug("plugin address", network="unix", address=path, mtls=bool(cert))
@@ -157,7 +157,7 @@ def serve(register, log, stdout_fd=1):
     return 0
 
 
-def _listen(server, log):
+def _listen(server):
     """Binds the socket, with TLS when the host sent its certificate;
     returns its path and the certificate for the handshake line ("")."""
     sock_dir = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or tempfile.gettempdir()
