@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -16,7 +17,7 @@ import (
 // cost a millisecond at every start of every CLI call.
 var (
 	nameRE  = shape{first: "a-z", rest: "a-z0-9_-", max: 32}
-	nodeRE  = shape{first: "a-z0-9", rest: "a-z0-9.-", last: "a-z0-9", max: 63}
+	nodeRE  = shape{first: "a-z0-9", rest: "a-z0-9._-", last: "a-z0-9", max: 63}
 	labelRE = shape{first: "A-Za-z0-9", rest: "A-Za-z0-9._/-", max: 63}
 )
 
@@ -96,13 +97,14 @@ func ValidateUsername(field, name string) error {
 // ValidateGroupName checks a group name: the same rules as a user name.
 func ValidateGroupName(field, name string) error { return ValidateUsername(field, name) }
 
-// ValidateNodeName checks a node name: a DNS label-like name.
+// ValidateNodeName checks a node name: a DNS label-like name, with "_"
+// allowed for the default names of instances (host_1).
 func ValidateNodeName(field, name string) error {
 	if name == "" {
 		return InvalidField(field, "is required")
 	}
 	if !nodeRE.MatchString(name) {
-		return InvalidField(field, "must be 1-63 of a-z 0-9 . - and start and end with a letter or digit")
+		return InvalidField(field, "must be 1-63 of a-z 0-9 . _ - and start and end with a letter or digit")
 	}
 	return nil
 }
@@ -124,27 +126,78 @@ func ValidateLabels(field string, labels map[string]string) error {
 }
 
 // ValidateNodeAddress accepts an IP address, optionally with a port
-// ("[400::1]:5000", "10.0.0.1:5000"), or a host name.
+// ("[400::1]:5000", "10.0.0.1:5000"), or a host name, optionally with a
+// port ("node-1.example:5300"). A bare IPv6 address has no port (its
+// colons are the address's): it means the default port. Refused: a port
+// outside 1..65535, an IPv6 zone ("fe80::1%eth0": a link-local address
+// reaches nothing beyond its link), a host name with an empty label
+// ("a..b"), anything else.
 func ValidateNodeAddress(field, addr string) error {
+	_, _, err := SplitNodeAddress(field, addr)
+	return err
+}
+
+// SplitNodeAddress splits a valid node address into its host (an IP
+// literal, without brackets, or a host name) and port (0: none given).
+func SplitNodeAddress(field, addr string) (host string, port int, err error) {
+	bad := func(why string) (string, int, error) {
+		return "", 0, InvalidField(field, "%q %s", addr, why)
+	}
 	if addr == "" {
-		return InvalidField(field, "is required")
+		return "", 0, InvalidField(field, "is required")
 	}
-	if _, err := netip.ParseAddr(addr); err == nil {
-		return nil
+	if a, err := netip.ParseAddr(addr); err == nil {
+		if a.Zone() != "" {
+			return bad("has an IPv6 zone: give an address that routes beyond one link")
+		}
+		return a.String(), 0, nil
 	}
-	if _, err := netip.ParseAddrPort(addr); err == nil {
-		return nil
+	host, ps, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		host, ps = addr, ""
+	case ps == "":
+		return bad("has no valid port (1-65535)")
 	}
-	host := addr
-	if i := strings.LastIndexByte(addr, ':'); i > 0 {
-		if p, err := strconv.Atoi(addr[i+1:]); err == nil && p > 0 && p < 65536 {
-			host = addr[:i]
+	if ps != "" {
+		p, err := strconv.Atoi(ps)
+		if err != nil || p < 1 || p > 65535 {
+			return bad("has no valid port (1-65535)")
+		}
+		port = p
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" {
+			return bad("has an IPv6 zone: give an address that routes beyond one link")
+		}
+		if a.Is6() && !strings.HasPrefix(addr, "[") {
+			return bad("is an IPv6 address with a port: write it [ADDRESS]:PORT")
+		}
+		return a.String(), port, nil
+	}
+	if !validHostName(host) {
+		return bad("is neither an IP address nor a host name")
+	}
+	return host, port, nil
+}
+
+// validHostName checks a DNS name: labels of 1-63 letters, digits and
+// hyphens, not starting or ending with a hyphen, 253 bytes in all.
+func validHostName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.ToLower(h), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if !inSet(label[i], "a-z0-9-") {
+				return false
+			}
 		}
 	}
-	if nodeRE.MatchString(host) {
-		return nil
-	}
-	return InvalidField(field, "%q is neither an IP address nor a host name", addr)
+	return true
 }
 
 // ParseWhitelist parses and normalises UI access list entries: IPv4 or IPv6

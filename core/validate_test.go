@@ -134,9 +134,21 @@ func TestWhitelist(t *testing.T) {
 }
 
 func TestNodeValidation(t *testing.T) {
-	for addr, ok := range map[string]bool{"[400::1]:5000": true, "10.0.0.1": true, "node-1.example": true, "node1:22": true, "": false, "a b": false, "http://x": false} {
+	for addr, ok := range map[string]bool{
+		"[400::1]:5000": true, "10.0.0.1": true, "node-1.example": true, "node1:22": true, "400::1": true,
+		"10.0.0.1:5300": true, "Node-1.Example:80": true,
+		"": false, "a b": false, "http://x": false, "a..b": false, "[::1]:0": false, "fe80::1%eth0": false,
+		"[fe80::1%eth0]:5000": false, "400::1:5000:x": false, "-a.example": false, "a-.example": false,
+		"host:99999": false, "host:": false, ":5000": false, "[400::1]": false, "10.0.0.1:0": false,
+	} {
 		if err := ValidateNodeAddress("address", addr); (err == nil) != ok {
 			t.Errorf("ValidateNodeAddress(%q) = %v want ok=%v", addr, err, ok)
+		}
+	}
+	for addr, want := range map[string][2]any{"400::1": {"400::1", 0}, "[411::2]:5300": {"411::2", 5300}, "n1.example:7": {"n1.example", 7}} {
+		host, port, err := SplitNodeAddress("address", addr)
+		if err != nil || host != want[0] || port != want[1] {
+			t.Errorf("SplitNodeAddress(%q) = %q %d %v, want %v", addr, host, port, err, want)
 		}
 	}
 	if err := ValidateLabels("labels", map[string]string{"zone": "eu-1", "gpu": ""}); err != nil {
@@ -155,7 +167,7 @@ func TestShapeMatchesRegexp(t *testing.T) {
 		re string
 	}{
 		{nameRE, `^[a-z][a-z0-9_-]{0,31}$`},
-		{nodeRE, `^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`},
+		{nodeRE, `^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`},
 		{labelRE, `^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62})?$`},
 		{tokenRE, `^[A-Za-z0-9._~+/=:-]{1,512}$`},
 	}
