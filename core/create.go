@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
@@ -150,6 +152,9 @@ func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 	if _, err := k.AddAuthorizedKeys(ctx, r.l.home, uid, gid, r.spec.SSHKeys); err != nil {
 		return FromPluginError(err)
 	}
+	if r.spec.Keypair != nil {
+		return s.installKeypair(ctx, r)
+	}
 	host, _ := os.Hostname()
 	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: r.l.ssh, UID: uid, GID: gid, Comment: r.spec.Name + "@" + host})
 	if err != nil {
@@ -157,6 +162,24 @@ func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 	}
 	r.user.PublicKey = kp.PublicKey
 	r.written = append(r.written, r.l.authorizedKeys(), kp.PrivatePath, kp.PublicPath)
+	return nil
+}
+
+// installKeypair writes the keypair a fleet user has on every node as
+// ~/.ssh/id_ed25519 (0600) and .pub (0644), through the volumes plugin's
+// fenced atomic write. Like the token, the private key never reaches an
+// error's text.
+func (s *Service) installKeypair(ctx context.Context, r *createRun) error {
+	priv, pub := filepath.Join(r.l.ssh, "id_ed25519"), filepath.Join(r.l.ssh, "id_ed25519.pub")
+	v := s.plugins.Volumes()
+	if err := v.WriteFile(ctx, priv, []byte(r.spec.Keypair.Private), r.owner(0o600)); err != nil {
+		return &Error{Code: ErrorCode(FromPluginError(err)), Message: "writing ~/.ssh/id_ed25519 failed"}
+	}
+	if err := v.WriteFile(ctx, pub, []byte(strings.TrimSpace(r.spec.Keypair.Public)+"\n"), r.owner(0o644)); err != nil {
+		return FromPluginError(err)
+	}
+	r.user.PublicKey = strings.TrimSpace(r.spec.Keypair.Public)
+	r.written = append(r.written, r.l.authorizedKeys(), priv, pub)
 	return nil
 }
 

@@ -28,7 +28,12 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 	}
 	unlock := s.locks.Lock(name)
 	defer unlock()
-	_, stateErr := s.UserGet(ctx, name)
+	rec, stateErr := s.UserGet(ctx, name)
+	if stateErr == nil {
+		if err := refuseFleetEdit(ctx, rec, "delete"); err != nil {
+			return err
+		}
+	}
 	acct, err := s.plugins.Accounts().GetUser(ctx, name)
 	switch {
 	case err == nil && acct.UID == 0:
@@ -185,7 +190,11 @@ func (s *Service) UserUnlock(ctx context.Context, name string) (User, error) {
 }
 
 func (s *Service) setLocked(ctx context.Context, name string, locked bool) (User, error) {
-	if _, err := s.UserGet(ctx, name); err != nil {
+	u, err := s.UserGet(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	if err := refuseFleetEdit(ctx, u, map[bool]string{true: "lock", false: "unlock"}[locked]); err != nil {
 		return User{}, err
 	}
 	if err := s.needPlugins(); err != nil {

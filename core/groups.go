@@ -90,6 +90,9 @@ func (s *Service) GroupDelete(ctx context.Context, name string, keepData bool) e
 	if err != nil {
 		return err
 	}
+	if g.Fleet && !isFleetAgent(ctx) {
+		return fleetOnly("group "+name, "group-delete "+name+" --fleet")
+	}
 	if err := s.sharedDelete(ctx, g, keepData); err != nil {
 		return err
 	}

@@ -110,8 +110,10 @@ func (s *Service) groupMembers(ctx context.Context, group, user string, add bool
 	// state's groups) then runs wholly before or after this change.
 	unlockUser := s.locks.Lock(user)
 	defer unlockUser()
-	if _, err := s.GroupGet(ctx, group); err != nil {
+	if g, err := s.GroupGet(ctx, group); err != nil {
 		return Group{}, err
+	} else if g.Fleet && !isFleetAgent(ctx) {
+		return Group{}, fleetOnly("group "+group, "the group-member commands with --fleet")
 	}
 	if add && s.plugins != nil {
 		if _, err := s.UserGet(ctx, user); err != nil {

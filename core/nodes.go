@@ -5,9 +5,17 @@ import (
 	"maps"
 )
 
+// The node methods keep a local registry on a host outside any fleet (a
+// list, as before the fleet); in a fleet they are the fleet's live view
+// (fleet_nodes.go), and fleet-init takes the local registry's nodes and
+// labels along as pre-registered members.
+
 // NodeAdd validates and stores a new node; an existing name is
-// AlreadyExists.
+// AlreadyExists. In a fleet it registers the node before it joins.
 func (s *Service) NodeAdd(ctx context.Context, n Node) (Node, error) {
+	if s.inFleet(ctx) {
+		return s.FleetNodeAdd(ctx, n)
+	}
 	if err := ValidateNodeName("name", n.Name); err != nil {
 		return Node{}, err
 	}
@@ -36,8 +44,12 @@ func (s *Service) NodeAdd(ctx context.Context, n Node) (Node, error) {
 	return n, err
 }
 
-// NodeRemove deletes a node; a missing one is NotFound.
+// NodeRemove deletes a node; a missing one is NotFound. In a fleet it
+// evicts the node.
 func (s *Service) NodeRemove(ctx context.Context, name string) error {
+	if s.inFleet(ctx) {
+		return s.FleetNodeRemove(ctx, name)
+	}
 	if err := ValidateNodeName("name", name); err != nil {
 		return err
 	}
@@ -51,6 +63,9 @@ func (s *Service) NodeRemove(ctx context.Context, name string) error {
 
 // NodeGet returns one node.
 func (s *Service) NodeGet(ctx context.Context, name string) (Node, error) {
+	if s.inFleet(ctx) {
+		return s.FleetNode(ctx, name)
+	}
 	if err := ValidateNodeName("name", name); err != nil {
 		return Node{}, err
 	}
@@ -67,5 +82,13 @@ func (s *Service) NodeGet(ctx context.Context, name string) (Node, error) {
 
 // NodeList returns all nodes in name order.
 func (s *Service) NodeList(ctx context.Context) ([]Node, error) {
+	if s.inFleet(ctx) {
+		return s.FleetNodes(ctx)
+	}
+	return s.LocalNodes(ctx)
+}
+
+// LocalNodes is the local registry, whatever the fleet.
+func (s *Service) LocalNodes(ctx context.Context) ([]Node, error) {
 	return listJSON[Node](s.store, keyNode)
 }

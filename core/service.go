@@ -28,6 +28,8 @@ type Service struct {
 	log     *slog.Logger
 	cfg     UserConfig
 	plugins Plugins
+	// fleet is the fleet's store, nil on a host outside any fleet.
+	fleet FleetBackend
 	// locks serialises the use cases of one user (or "group/NAME"), so two
 	// concurrent creates of one name give one winner and one
 	// AlreadyExists, while different names proceed in parallel.

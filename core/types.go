@@ -27,6 +27,9 @@ type User struct {
 	State      UserState `json:"state"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
+	// Fleet marks a user the fleet agent made from the fleet's desired
+	// state: only a --fleet call changes it, never a local one.
+	Fleet bool `json:"fleet,omitempty"`
 }
 
 // Group is a named set of users; with the lifecycle it becomes a Linux
@@ -43,15 +46,34 @@ type Group struct {
 	QuotaBytes int64     `json:"quota_bytes,omitempty"` // the shared volume's limit; 0: none
 	Volume     string    `json:"volume,omitempty"`      // the shared volume's path, set by GroupCreate
 	Created    time.Time `json:"created"`
+	// Fleet marks a group the fleet agent made (see User.Fleet).
+	Fleet bool `json:"fleet,omitempty"`
 }
 
 // Node is a machine of the fleet: a name, the address its host is reached
-// at, and labels that select which users it carries.
+// at, and labels that select which users it carries; in a fleet, also what
+// its announcements say (FleetNodes).
 type Node struct {
 	Name    string            `json:"name"`
 	Address string            `json:"address"`
 	Labels  map[string]string `json:"labels"`
 	Created time.Time         `json:"created"`
+	// The fleet's view of the node.
+	ID       string    `json:"id,omitempty"`
+	Role     string    `json:"role,omitempty"`
+	Version  string    `json:"version,omitempty"`
+	Plugins  []string  `json:"plugins,omitempty"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	// Live is set while the node's announcements arrive.
+	Live bool `json:"live,omitempty"`
+	// Applied is the last revision of the desired state the node went
+	// through; Behind counts the desired changes since then, Drift the
+	// objects placed on it that are not as desired. Converged is all three
+	// in order: live, nothing behind, no drift.
+	Applied   uint64 `json:"applied,omitempty"`
+	Behind    int    `json:"behind,omitempty"`
+	Drift     int    `json:"drift,omitempty"`
+	Converged bool   `json:"converged,omitempty"`
 }
 
 // Admin is a person allowed to drive the fleet, identified by a Linux user

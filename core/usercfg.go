@@ -68,6 +68,18 @@ type CreateSpec struct {
 	QuotaBytes int64
 	Groups     []string
 	Shell      string
+	// Keypair, when set, is installed as the user's ~/.ssh/id_ed25519
+	// instead of a new one: a fleet user has one keypair on every node.
+	Keypair *Keypair
+	// Fleet marks the user as made by the fleet agent (User.Fleet).
+	Fleet bool
+}
+
+// Keypair is an OpenSSH keypair: the authorized_keys line of the public
+// half and the private key file. Private is a secret, like a forge token.
+type Keypair struct {
+	Public  string
+	Private string
 }
 
 // tokenRE admits the characters forge tokens use, so a token can be written
@@ -104,6 +116,14 @@ func (s *Service) validateCreate(sp *CreateSpec) error {
 	}
 	if err := s.checkJoinable("groups", sp.Groups); err != nil {
 		return err
+	}
+	if kp := sp.Keypair; kp != nil {
+		if _, err := sshkeys.ParseAuthorizedKey(kp.Public); err != nil {
+			return InvalidField("keypair", "the public key is not an OpenSSH public key")
+		}
+		if len(kp.Private) > 16<<10 || !strings.HasPrefix(kp.Private, "-----BEGIN OPENSSH PRIVATE KEY-----") {
+			return InvalidField("keypair", "the private key is not an OpenSSH private key")
+		}
 	}
 	keys, err := normalizeKeys("ssh_keys", sp.SSHKeys)
 	sp.SSHKeys = keys

@@ -13,6 +13,9 @@ func (s *Service) UserKeyAdd(ctx context.Context, name string, keys []string) (U
 	if err != nil {
 		return User{}, err
 	}
+	if err := refuseFleetEdit(ctx, u, "add its keys"); err != nil {
+		return User{}, err
+	}
 	if len(keys) == 0 {
 		return User{}, InvalidField("keys", "at least one key is required")
 	}
@@ -41,6 +44,9 @@ func (s *Service) UserKeyRemove(ctx context.Context, name, key string) (User, er
 	if err != nil {
 		return User{}, err
 	}
+	if err := refuseFleetEdit(ctx, u, "remove its keys"); err != nil {
+		return User{}, err
+	}
 	fp := key
 	if ak, err := sshkeys.ParseAuthorizedKey(key); err == nil {
 		fp = ak.Fingerprint
@@ -67,6 +73,9 @@ func (s *Service) UserKeyRemove(ctx context.Context, name, key string) (User, er
 func (s *Service) UserQuotaSet(ctx context.Context, name string, bytes int64) (User, error) {
 	u, err := s.UserGet(ctx, name)
 	if err != nil {
+		return User{}, err
+	}
+	if err := refuseFleetEdit(ctx, u, "set its quota"); err != nil {
 		return User{}, err
 	}
 	if bytes < 0 {

@@ -54,7 +54,7 @@ func (s *Service) userRecord(r *createRun) User {
 	return User{
 		Name: r.spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: r.spec.Shell, Home: r.l.home,
 		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys,
-		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now,
+		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now, Fleet: r.spec.Fleet,
 	}
 }
 

@@ -54,16 +54,16 @@ const (
 
 // Methods is the table the server dispatches from and the OpenRPC document
 // is generated from: the host's own methods, then the user lifecycle's
-// (users.go).
-var Methods = append(hostMethods, userMethods...)
+// (users.go), then the fleet's (fleet.go).
+var Methods = append(append(hostMethods, userMethods...), fleetMethods...)
 
 var hostMethods = []Method{
 	{Name: MHealth, Summary: "Liveness and plugin health of the host.", Params: Empty{}, Result: HealthResult{}},
 	{Name: MStats, Summary: "Counts, uptime, version and plugin summary.", Params: Empty{}, Result: StatsResult{}},
 	{Name: MDiscover, Summary: "The OpenRPC document of this API.", Params: Empty{}, Result: map[string]any{}},
-	{Name: MNodeAdd, Summary: "Add a node to the fleet.", Params: NodeAddParams{}, Result: core.Node{}, Access: Privileged, Mutating: true, Target: "name"},
-	{Name: MNodeRemove, Summary: "Remove a node from the fleet.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
-	{Name: MNodeList, Summary: "List the fleet's nodes.", Params: Empty{}, Result: NodeListResult{}},
+	{Name: MNodeAdd, Summary: "Add a node: to the local registry, or in a fleet registered (with its labels) before it joins.", Params: NodeAddParams{}, Result: core.Node{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MNodeRemove, Summary: "Remove a node: in a fleet it is evicted and leaves, keeping its accounts as local ones.", Params: NameParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MNodeList, Summary: "List the nodes: in a fleet, live from their announcements (labels, version, last seen, converged or how far behind).", Params: Empty{}, Result: NodeListResult{}},
 	{Name: MNodeGet, Summary: "Get one node.", Params: NameParams{}, Result: core.Node{}},
 	{Name: MGroupCreate, Summary: "Create a Linux group, optionally with a shared volume its members can all write.", Params: GroupCreateParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MGroupDelete, Summary: "Delete a group and its shared volume (or a read-only snapshot of it with keep_data).", Params: GroupDeleteParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},

@@ -19,6 +19,7 @@ const (
 	EnvAddress    = "HERO_CODESCALERS_ADDRESS"
 	EnvPort       = "HERO_CODESCALERS_PORT"
 	EnvSecret     = "SECRET_CODESCALERS"
+	EnvNATSURL    = "HERO_CODESCALERS_NATS_URL"
 )
 
 // PathFlags are the values given on the command line; empty or zero means

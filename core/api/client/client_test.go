@@ -274,6 +274,34 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 		func() error { _, err := c.Reconcile(ctx); return err },
 		func() error { return c.PluginApprove(ctx, "accounts") },
 		func() error { _, err := c.PluginList(ctx); return err },
+		func() error { _, err := c.FleetInit(ctx, api.FleetInitParams{Secret: "s"}); return err },
+		func() error { _, err := c.FleetJoin(ctx, api.FleetJoinParams{Secret: "s"}); return err },
+		func() error { _, err := c.NodeLabel(ctx, "n1", []string{"zone=eu"}); return err },
+		func() error { _, err := c.FleetUserCreate(ctx, api.FleetUserCreateParams{Name: "alice"}); return err },
+		func() error { _, err := c.FleetUserDelete(ctx, api.FleetUserDeleteParams{Name: "alice"}); return err },
+		func() error { _, err := c.FleetUserList(ctx); return err },
+		func() error { _, err := c.FleetUserKeyAdd(ctx, api.FleetUserKeyAddParams{Name: "alice"}); return err },
+		func() error {
+			_, err := c.FleetUserKeyRemove(ctx, api.FleetUserKeyRemoveParams{Name: "alice"})
+			return err
+		},
+		func() error { _, err := c.FleetUserQuotaSet(ctx, api.FleetUserQuotaParams{Name: "alice"}); return err },
+		func() error { _, err := c.FleetUserLock(ctx, api.FleetUserParams{Name: "alice"}, false); return err },
+		func() error { _, err := c.FleetUserLock(ctx, api.FleetUserParams{Name: "alice"}, true); return err },
+		func() error { _, err := c.FleetUserPlace(ctx, api.FleetUserPlaceParams{Name: "alice"}); return err },
+		func() error { _, err := c.FleetGroupCreate(ctx, api.FleetGroupCreateParams{Name: "g"}); return err },
+		func() error { _, err := c.FleetGroupDelete(ctx, api.FleetGroupDeleteParams{Name: "g"}); return err },
+		func() error {
+			_, err := c.FleetGroupMember(ctx, api.FleetGroupMemberParams{Name: "g"}, false)
+			return err
+		},
+		func() error {
+			_, err := c.FleetGroupMember(ctx, api.FleetGroupMemberParams{Name: "g"}, true)
+			return err
+		},
+		func() error { _, err := c.FleetSessionList(ctx, api.FleetSessionListParams{}); return err },
+		func() error { _, err := c.FleetSessionKill(ctx, api.FleetSessionKillParams{User: "alice"}); return err },
+		func() error { _, err := c.FleetStatus(ctx); return err },
 	}
 	for _, h := range helpers {
 		if err := h(); err != nil {

@@ -1,0 +1,98 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// everyNode places an object on every node (a fleet group).
+func everyNode(map[string]string) bool { return true }
+
+// noNode places an object nowhere (a tombstone).
+func noNode(map[string]string) bool { return false }
+
+// fleetWait waits, up to wait, for the status of object at revision rev
+// (or later) from every node of targets (fleetTargets, taken before the
+// write: a fast node may have answered before the write call returns).
+// Each gets one row; a node silent until the end gets "no answer within
+// <wait>".
+func (s *Service) fleetWait(ctx context.Context, f FleetBackend, object string, rev uint64, targets map[string]bool, wait time.Duration) (FleetResult, error) {
+	res := FleetResult{Object: object, Revision: rev, Rows: []FleetRow{}}
+	written := time.Now()
+	var err error
+	if wait <= 0 {
+		wait = DefaultFleetWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var mu sync.Mutex
+	got := map[string]FleetRow{}
+	if len(targets) > 0 {
+		err = f.WaitStatuses(wctx, object, func(st NodeStatus) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if targets[st.Node] && st.Revision >= rev {
+				if _, seen := got[st.Node]; !seen {
+					got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
+						TookMS: float64(time.Since(written).Microseconds()) / 1000}
+				}
+			}
+			return len(got) == len(targets)
+		})
+		if err != nil && wctx.Err() == nil {
+			return res, err
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, n := range slices.Sorted(maps.Keys(targets)) {
+		row, ok := got[n]
+		if !ok {
+			row = FleetRow{Node: n, Outcome: FleetNoAnswer, Error: fmt.Sprintf("no answer within %s", wait),
+				TookMS: float64(time.Since(written).Microseconds()) / 1000}
+		}
+		if row.Outcome != FleetOK && row.Outcome != FleetRemoved {
+			res.Failed++
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+// fleetTargets lists the nodes a change of object concerns: the members
+// it is placed on after the change, and those whose last status says they
+// carry it or tried to (they must remove it, or answer for it).
+func (s *Service) fleetTargets(ctx context.Context, f FleetBackend, object string, placed func(map[string]string) bool) (map[string]bool, error) {
+	members, err := f.Members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := f.Statuses(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	targets := map[string]bool{}
+	isMember := map[string]bool{}
+	for _, m := range members {
+		if m.ID == "" {
+			continue // registered with node-add, not joined yet
+		}
+		isMember[m.Name] = true
+		if placed(m.Labels) {
+			targets[m.Name] = true
+		}
+	}
+	for _, st := range sts {
+		switch st.Outcome {
+		case FleetOK, FleetError, FleetClash:
+			if isMember[st.Node] {
+				targets[st.Node] = true
+			}
+		}
+	}
+	return targets, nil
+}
