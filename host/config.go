@@ -43,8 +43,14 @@ type Config struct {
 	MarkerDir string
 	// Adopt imports the machine's managed users into the state at start:
 	// what a host whose data dir vanished needs to start.
-	Adopt  bool
-	Logger *slog.Logger
+	Adopt bool
+	// NodeName is this host's name in a fleet (--node-name); empty: the
+	// host name, with _N for instance N > 0.
+	NodeName string
+	// NATSURL is an external NATS cluster for fleet-init and fleet-join
+	// (--nats-url, HERO_CODESCALERS_NATS_URL) instead of the embedded one.
+	NATSURL string
+	Logger  *slog.Logger
 	// Ready, when set, is called once the API answers.
 	Ready func()
 	// Components run beside the API for the host's lifetime: the seam

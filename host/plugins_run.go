@@ -2,10 +2,13 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/fleet"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 )
 
@@ -41,10 +44,10 @@ func startPlugins(cfg Config, store core.Store, log *slog.Logger) (*plugins.Mana
 	return mgr, nil
 }
 
-// newService builds the use cases over the state and, when running, the
-// plugins.
-func newService(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Logger) *core.Service {
-	opts := []core.Option{core.WithLogger(log), core.WithUserConfig(userConfig(cfg, log))}
+// newService builds the use cases over the state, the fleet and, when
+// running, the plugins.
+func newService(cfg Config, store core.Store, mgr *plugins.Manager, fl *fleet.Fleet, log *slog.Logger) *core.Service {
+	opts := []core.Option{core.WithLogger(log), core.WithUserConfig(userConfig(cfg, log)), core.WithFleet(fl)}
 	if mgr != nil {
 		opts = append(opts, core.WithPlugins(mgr))
 	}
@@ -69,4 +72,20 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 	if !svc.RecoverPass(ctx) {
 		svc.KickRecovery()
 	}
+}
+
+// newFleet prepares the fleet component: it reads the node's id, name and
+// membership and starts nothing; outside a fleet it stays idle (no NATS,
+// no port) until fleet-init or fleet-join.
+func newFleet(cfg Config, store core.Store, mgr *plugins.Manager, log *slog.Logger) (*fleet.Fleet, error) {
+	opts := fleet.Options{Store: store, DataDir: cfg.Paths.DataDir, Instance: cfg.Paths.Instance,
+		NodeName: cfg.NodeName, Address: cfg.Paths.Address, NATSURL: cfg.NATSURL, Version: api.Version, Log: log}
+	if mgr != nil {
+		opts.Plugins = mgr.List
+	}
+	fl, err := fleet.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	return fl, nil
 }

@@ -81,7 +81,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if mgr != nil {
 		defer mgr.Close()
 	}
-	svc := newService(cfg, store, mgr, log)
+	fl, err := newFleet(cfg, store, mgr, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	svc := newService(cfg, store, mgr, fl, log)
+	cfg.Components = append(cfg.Components, fl)
 	if mgr != nil {
 		recoverJournal(ctx, svc, mgr, log)
 	}

@@ -1,0 +1,318 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+)
+
+// The agent converges this node to the desired state. It watches the
+// desired bucket for changes as they come, and it also resyncs on a
+// period: a watch's consumer sits on one peer and stalls for some seconds
+// when that peer dies, so convergence never rests on one watch staying
+// alive. A resync costs one request when nothing changed (the bucket's
+// last revision), and otherwise reads the bucket once and applies only
+// what changed since this node last applied it, or failed.
+
+// applied is the last outcome of one desired record on this node.
+type applied struct {
+	rev     uint64
+	outcome string
+}
+
+// agent is the running convergence loop of one runtime.
+type agent struct {
+	f   *Fleet
+	rt  *runtime
+	svc *core.Service
+	log *slog.Logger
+
+	mu         sync.Mutex
+	state      string            // the store as this node sees it (Info.Store)
+	labels     map[string]string // this node's labels
+	done       map[string]applied
+	lastSeq    uint64 // the desired bucket's revision at the last full pass
+	appliedSeq uint64
+	drift      int
+	registered bool // this node's record was there (so its removal means eviction)
+	inUse      *inUse
+}
+
+func (ag *agent) setState(s string) {
+	ag.mu.Lock()
+	ag.state = s
+	ag.mu.Unlock()
+}
+
+func (ag *agent) storeState() string {
+	ag.mu.Lock()
+	defer ag.mu.Unlock()
+	return ag.state
+}
+
+// errEvicted ends the agent of a node removed from the fleet.
+var errEvicted = errors.New("this node was removed from the fleet")
+
+// runAgent runs the agent on rt until ctx ends, the runtime fails, or the
+// node is evicted (then it leaves the fleet).
+func (f *Fleet) runAgent(ctx context.Context, rt *runtime) error {
+	f.mu.Lock()
+	svc := f.svc
+	f.mu.Unlock()
+	ag := &agent{f: f, rt: rt, svc: svc, log: f.log, done: map[string]applied{}, state: "starting"}
+	f.mu.Lock()
+	f.agent = ag
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.agent = nil
+		f.mu.Unlock()
+	}()
+	if rt.m.Role == roleReplica {
+		if sub, err := f.serveJoins(ctx, rt); err == nil {
+			defer sub.Unsubscribe()
+		}
+	}
+	if sub, err := f.serveAsk(ctx, rt, svc); err == nil {
+		defer sub.Unsubscribe()
+	}
+	err := ag.prepare(ctx)
+	if err == nil {
+		err = ag.loop(ctx)
+	}
+	if errors.Is(err, errEvicted) {
+		return f.leave(rt)
+	}
+	return err
+}
+
+// prepare waits until the store answers, with this node's record in it.
+func (ag *agent) prepare(ctx context.Context) error {
+	wait := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		tctx, cancel := context.WithTimeout(ctx, 2*tryTimeout)
+		err := ag.ready(tctx)
+		cancel()
+		if err == nil || errors.Is(err, errEvicted) {
+			return err
+		}
+		ag.setState(ag.describe(err))
+		ag.log.Debug("fleet: store not ready", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+	return ctx.Err()
+}
+
+// describe says why the store does not answer, for fleet-status.
+func (ag *agent) describe(err error) string {
+	if ag.rt.m.Role == roleReplica && len(ag.rt.m.Peers) <= 1 {
+		return "waiting for a second replica node: run fleet-join on another node"
+	}
+	return "unreachable: " + err.Error()
+}
+
+// ready makes the buckets (a replica), checks this node's record (its
+// removal while the node was away is an eviction) and writes it when it
+// is missing or outdated.
+func (ag *agent) ready(ctx context.Context) error {
+	rt := ag.rt
+	if rt.m.Role == roleReplica || rt.m.Role == roleExternal {
+		if err := rt.st.ensure(ctx, rt.bucketReplicas()); err != nil {
+			return err
+		}
+	} else if _, err := rt.st.bucket(ctx, bucketDesired); err != nil {
+		return err
+	}
+	var me core.Member
+	_, err := rt.st.get(ctx, bucketDesired, memberKey(rt.m.Node), &me)
+	if deleted, derr := ag.memberDeleted(ctx); derr == nil && deleted {
+		return errEvicted
+	}
+	if err == nil && me.ID == rt.m.NodeID && me.Address == rt.m.Address && me.Role == rt.m.Role {
+		ag.labels = me.Labels
+	} else if err := ag.f.registerSelf(ctx, rt, nil); err != nil {
+		return err
+	}
+	ag.registered = true
+	ag.setState("ok")
+	return nil
+}
+
+// memberDeleted reports whether this node's record carries a delete
+// marker: node-remove evicted it.
+func (ag *agent) memberDeleted(ctx context.Context) (bool, error) {
+	kv, err := ag.rt.st.bucket(ctx, bucketDesired)
+	if err != nil {
+		return false, err
+	}
+	octx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	_, err = kv.Get(octx, memberKey(ag.rt.m.Node))
+	if errors.Is(err, jetstream.ErrKeyDeleted) {
+		return true, nil
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, err
+	}
+	return false, nil
+}
+
+// loop is the agent's main loop.
+func (ag *agent) loop(ctx context.Context) error {
+	resync := time.NewTicker(ag.f.opts.ResyncEvery)
+	defer resync.Stop()
+	announce := time.NewTicker(ag.f.opts.AnnounceEvery)
+	defer announce.Stop()
+	ag.loadDone(ctx)
+	ag.announce(ctx)
+	if err := ag.resync(ctx, true); err != nil {
+		return err
+	}
+	var updates <-chan jetstream.KeyValueEntry
+	for ctx.Err() == nil {
+		if updates == nil {
+			updates = ag.watch(ctx)
+		}
+		select {
+		case <-ctx.Done():
+		case e, ok := <-updates:
+			if !ok {
+				updates = nil
+				continue
+			}
+			if e != nil {
+				if err := ag.handle(ctx, e); err != nil {
+					return err
+				}
+			}
+		case <-resync.C:
+			if err := ag.resync(ctx, false); err != nil {
+				return err
+			}
+		case <-announce.C:
+			ag.announce(ctx)
+		}
+	}
+	return nil
+}
+
+// watch starts a watch of the desired bucket's changes from now on.
+func (ag *agent) watch(ctx context.Context) <-chan jetstream.KeyValueEntry {
+	kv, err := ag.rt.st.bucket(ctx, bucketDesired)
+	if err != nil {
+		return nil
+	}
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		ag.log.Debug("fleet: watch", "err", err)
+		return nil
+	}
+	go func() { <-ctx.Done(); w.Stop() }()
+	return w.Updates()
+}
+
+// handle applies one change the watch delivered.
+func (ag *agent) handle(ctx context.Context, e jetstream.KeyValueEntry) error {
+	if e.Operation() != jetstream.KeyValuePut {
+		if e.Key() == memberKey(ag.rt.m.Node) && ag.registered {
+			return errEvicted
+		}
+		return nil
+	}
+	if strings.HasPrefix(e.Key(), "node.") {
+		// A node's record: labels may have changed what is placed here,
+		// and the replica set where a restart finds the fleet.
+		return ag.resync(ctx, true)
+	}
+	ag.applyEntries(ctx, []entry{{Key: e.Key(), Revision: e.Revision(), Value: e.Value()}})
+	ag.mu.Lock()
+	ag.appliedSeq = max(ag.appliedSeq, e.Revision())
+	ag.mu.Unlock()
+	return nil
+}
+
+// resync reads the whole desired state when it changed since the last
+// pass (or force), and applies what this node has not.
+func (ag *agent) resync(ctx context.Context, force bool) error {
+	last, err := ag.rt.st.lastRevision(ctx, bucketDesired)
+	if err != nil {
+		ag.setState(ag.describe(err))
+		return nil
+	}
+	ag.mu.Lock()
+	unchanged := last == ag.lastSeq && !ag.retryDue()
+	ag.mu.Unlock()
+	if unchanged && !force {
+		return nil
+	}
+	entries, err := ag.rt.st.list(ctx, bucketDesired, ">")
+	if err != nil {
+		ag.setState(ag.describe(err))
+		return nil
+	}
+	ag.setState("ok")
+	if err := ag.readMembers(ctx, entries); err != nil {
+		return err
+	}
+	ag.applyEntries(ctx, entries)
+	ag.mu.Lock()
+	ag.lastSeq, ag.appliedSeq = last, max(ag.appliedSeq, last)
+	ag.mu.Unlock()
+	ag.countDrift(ctx, entries)
+	return nil
+}
+
+// retryDue reports whether a record failed here and is to be tried again.
+func (ag *agent) retryDue() bool {
+	for _, a := range ag.done {
+		if a.outcome == core.FleetError || a.outcome == core.FleetClash || a.outcome == core.FleetConflict {
+			return true
+		}
+	}
+	return false
+}
+
+// readMembers takes this node's labels and the replica set from the
+// members' records; this node's record gone is an eviction.
+func (ag *agent) readMembers(ctx context.Context, entries []entry) error {
+	self := memberKey(ag.rt.m.Node)
+	var peers []peer
+	found := false
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Key, "node.") {
+			continue
+		}
+		var m core.Member
+		if ag.rt.st.open(bucketDesired, e.Key, e.Value, &m) != nil {
+			continue
+		}
+		if e.Key == self {
+			found = true
+			ag.mu.Lock()
+			ag.labels = maps.Clone(m.Labels)
+			ag.mu.Unlock()
+		}
+		if m.Role == roleReplica && m.ID != "" {
+			peers = append(peers, peer{Name: m.Name, Address: m.Address, RoutePort: m.RoutePort, LeafPort: m.LeafPort})
+		}
+	}
+	if !found && ag.registered {
+		if deleted, err := ag.memberDeleted(ctx); err == nil && deleted {
+			return errEvicted
+		}
+	}
+	ag.f.notePeers(peers)
+	return nil
+}

@@ -1,0 +1,128 @@
+package fleet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+)
+
+// Questions to every node (sessions are not desired state: each node is
+// asked for its own, with a deadline). A question goes to
+// hcfleet.FLEET.ask, which every node subscribes to; the answers come back
+// on the asker's inbox. Both are sealed, so a client of a shared external
+// NATS that does not hold the secret can neither ask nor answer.
+
+// askMsg is a sealed question, with an id its answers carry back.
+type askMsg struct {
+	ID  string            `json:"id"`
+	Req core.FleetRequest `json:"req"`
+}
+
+// answerMsg is one node's sealed answer.
+type answerMsg struct {
+	ID    string          `json:"id"`
+	Reply core.FleetReply `json:"reply"`
+}
+
+func askSubject(fleetID string) string { return "hcfleet." + fleetID + ".ask" }
+
+// Ask puts req to every node and gathers the answers until each of nodes
+// answered or timeout passed.
+func (f *Fleet) Ask(ctx context.Context, req core.FleetRequest, nodes []string, timeout time.Duration) ([]core.FleetReply, error) {
+	rt, err := f.running()
+	if err != nil {
+		return nil, err
+	}
+	idb := make([]byte, 12)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, err
+	}
+	id := hex.EncodeToString(idb)
+	want := map[string]bool{}
+	for _, n := range nodes {
+		want[n] = true
+	}
+	inbox := rt.nc.NewRespInbox()
+	var mu sync.Mutex
+	got := map[string]core.FleetReply{}
+	done := make(chan struct{})
+	sub, err := rt.nc.Subscribe(inbox, func(msg *nats.Msg) {
+		var a answerMsg
+		if rt.seal.Open("msg", "answer", msg.Data, &a) != nil || a.ID != id {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := got[a.Reply.Node]; dup {
+			return
+		}
+		got[a.Reply.Node] = a.Reply
+		if len(got) >= len(want) && allIn(want, got) {
+			select {
+			case <-done:
+			default:
+				close(done)
+			}
+		}
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer sub.Unsubscribe()
+	data, err := rt.seal.Seal("msg", "ask", askMsg{ID: id, Req: req})
+	if err != nil {
+		return nil, err
+	}
+	if err := rt.nc.PublishRequest(askSubject(rt.m.FleetID), inbox, data); err != nil {
+		return nil, unavailable(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]core.FleetReply, 0, len(got))
+	for _, r := range got {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func allIn(want map[string]bool, got map[string]core.FleetReply) bool {
+	for n := range want {
+		if _, ok := got[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// serveAsk answers the fleet's questions with this node's own answers.
+func (f *Fleet) serveAsk(ctx context.Context, rt *runtime, svc *core.Service) (*nats.Subscription, error) {
+	return rt.nc.Subscribe(askSubject(rt.m.FleetID), func(msg *nats.Msg) {
+		var q askMsg
+		if err := rt.seal.Open("msg", "ask", msg.Data, &q); err != nil {
+			f.log.Warn("fleet: refused a question not sealed with this fleet's key")
+			return
+		}
+		go func() {
+			r := svc.FleetReplyFor(ctx, q.Req)
+			r.Node = rt.m.Node
+			data, err := rt.seal.Seal("msg", "answer", answerMsg{ID: q.ID, Reply: r})
+			if err == nil {
+				err = msg.Respond(data)
+			}
+			if err != nil {
+				f.log.Warn("fleet: answering a question", "err", err)
+			}
+		}()
+	})
+}

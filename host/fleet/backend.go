@@ -1,0 +1,222 @@
+package fleet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+)
+
+// The desired state's records, read and written for the core's fleet use
+// cases (core.FleetBackend).
+
+func userKey(name string) string  { return "user." + name }
+func groupKey(name string) string { return "group." + name }
+
+// statusKey is a node's status key of an object ("user/alice").
+func statusKey(node, object string) string {
+	return subjectToken(node) + "." + strings.Replace(object, "/", ".", 1)
+}
+
+// User reads one desired user.
+func (f *Fleet) User(ctx context.Context, name string) (core.FleetUser, error) {
+	rt, err := f.running()
+	if err != nil {
+		return core.FleetUser{}, err
+	}
+	var u core.FleetUser
+	rev, err := rt.st.get(ctx, bucketDesired, userKey(name), &u)
+	u.Revision = rev
+	return u, err
+}
+
+// Users reads every desired user, tombstones included; a value that does
+// not open is left out (and logged).
+func (f *Fleet) Users(ctx context.Context) ([]core.FleetUser, error) {
+	return listRecords[core.FleetUser](ctx, f, "user.*", func(u *core.FleetUser, rev uint64) { u.Revision = rev })
+}
+
+// Group reads one desired group.
+func (f *Fleet) Group(ctx context.Context, name string) (core.FleetGroup, error) {
+	rt, err := f.running()
+	if err != nil {
+		return core.FleetGroup{}, err
+	}
+	var g core.FleetGroup
+	rev, err := rt.st.get(ctx, bucketDesired, groupKey(name), &g)
+	g.Revision = rev
+	return g, err
+}
+
+// Groups reads every desired group.
+func (f *Fleet) Groups(ctx context.Context) ([]core.FleetGroup, error) {
+	return listRecords[core.FleetGroup](ctx, f, "group.*", func(g *core.FleetGroup, rev uint64) { g.Revision = rev })
+}
+
+// Members reads every node's record.
+func (f *Fleet) Members(ctx context.Context) ([]core.Member, error) {
+	return listRecords[core.Member](ctx, f, "node.*", func(m *core.Member, rev uint64) { m.Revision = rev })
+}
+
+// listRecords opens the desired bucket's records under filter.
+func listRecords[T any](ctx context.Context, f *Fleet, filter string, setRev func(*T, uint64)) ([]T, error) {
+	rt, err := f.running()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := rt.st.list(ctx, bucketDesired, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(entries))
+	for _, e := range entries {
+		var v T
+		if rt.st.open(bucketDesired, e.Key, e.Value, &v) != nil {
+			continue
+		}
+		setRev(&v, e.Revision)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// PutUser writes a desired user by compare-and-set.
+func (f *Fleet) PutUser(ctx context.Context, u core.FleetUser, prev uint64) (uint64, error) {
+	return f.putDesired(ctx, userKey(u.Name), u, prev)
+}
+
+// PutGroup writes a desired group by compare-and-set.
+func (f *Fleet) PutGroup(ctx context.Context, g core.FleetGroup, prev uint64) (uint64, error) {
+	return f.putDesired(ctx, groupKey(g.Name), g, prev)
+}
+
+// PutMember writes a node's record by compare-and-set.
+func (f *Fleet) PutMember(ctx context.Context, m core.Member, prev uint64) (uint64, error) {
+	return f.putDesired(ctx, memberKey(m.Name), m, prev)
+}
+
+func (f *Fleet) putDesired(ctx context.Context, key string, v any, prev uint64) (uint64, error) {
+	rt, err := f.running()
+	if err != nil {
+		return 0, err
+	}
+	return rt.st.put(ctx, bucketDesired, key, v, prev)
+}
+
+// Announcements reads the nodes' latest announcements, by node.
+func (f *Fleet) Announcements(ctx context.Context) (map[string]core.NodeAnnounce, error) {
+	rt, err := f.running()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := rt.st.list(ctx, bucketNodes, ">")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]core.NodeAnnounce, len(entries))
+	for _, e := range entries {
+		var a core.NodeAnnounce
+		if rt.st.open(bucketNodes, e.Key, e.Value, &a) == nil {
+			out[a.Name] = a
+		}
+	}
+	return out, nil
+}
+
+// Statuses reads the nodes' statuses of object ("" for every object).
+func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus, error) {
+	rt, err := f.running()
+	if err != nil {
+		return nil, err
+	}
+	filter := ">"
+	if object != "" {
+		filter = "*." + strings.Replace(object, "/", ".", 1)
+	}
+	entries, err := rt.st.list(ctx, bucketStatus, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.NodeStatus, 0, len(entries))
+	for _, e := range entries {
+		var st core.NodeStatus
+		if rt.st.open(bucketStatus, e.Key, e.Value, &st) == nil {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// WaitStatuses calls seen with each status of object, those there now and
+// those written from now on, until seen says stop or ctx ends. A watch
+// delivers them as they come; a poll every second stands in when the
+// watch's consumer stalls (its peer died).
+func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.NodeStatus) bool) error {
+	rt, err := f.running()
+	if err != nil {
+		return err
+	}
+	kv, err := rt.st.bucket(ctx, bucketStatus)
+	if err != nil {
+		return err
+	}
+	filter := "*." + strings.Replace(object, "/", ".", 1)
+	var updates <-chan jetstream.KeyValueEntry
+	if w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes()); err == nil {
+		defer w.Stop()
+		updates = w.Updates()
+	}
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-updates:
+			if !ok {
+				updates = nil
+				continue
+			}
+			var st core.NodeStatus
+			if e != nil && rt.st.open(bucketStatus, e.Key(), e.Value(), &st) == nil && seen(st) {
+				return nil
+			}
+		case <-poll.C:
+			all, err := f.Statuses(ctx, object)
+			if err != nil {
+				continue
+			}
+			for _, st := range all {
+				if seen(st) {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// NewKeypair makes a user's ed25519 keypair: the authorized_keys line and
+// the OpenSSH private key file, as ssh-keygen writes them.
+func (f *Fleet) NewKeypair(comment string) (string, string, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return "", "", err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return "", "", err
+	}
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + comment
+	return line, string(pem.EncodeToMemory(block)), nil
+}

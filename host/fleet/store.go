@@ -1,0 +1,296 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+)
+
+// The buckets. Every value in them is sealed (seal.go).
+const (
+	// bucketDesired holds the desired state: user.NAME, group.NAME and
+	// node.NODE (a member's record with its labels).
+	bucketDesired = "hc-desired"
+	// bucketStatus holds NODE.user.NAME and NODE.group.NAME: each node's
+	// outcome per object.
+	bucketStatus = "hc-status"
+	// bucketNodes holds each node's announcement; entries expire.
+	bucketNodes = "hc-nodes"
+	// bucketIDs holds uid.N and gid.N (who holds the id) and inuse.NODE
+	// (the ids the node's own account files use).
+	bucketIDs = "hc-ids"
+)
+
+// announceTTL is how long an announcement outlives its node.
+const announceTTL = time.Minute
+
+// opTimeout bounds one store operation; writes are retried within
+// writeRetry, which outlasts a stream leader's failover (4-7 s measured).
+const (
+	opTimeout  = 3 * time.Second
+	writeRetry = 12 * time.Second
+)
+
+// store is the fleet's buckets over one JetStream context.
+type store struct {
+	js   jetstream.JetStream
+	seal *Sealer
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	buckets map[string]jetstream.KeyValue
+}
+
+func newStore(js jetstream.JetStream, seal *Sealer, log *slog.Logger) *store {
+	return &store{js: js, seal: seal, log: log, buckets: map[string]jetstream.KeyValue{}}
+}
+
+// configs are the buckets' configurations at replicas r.
+func configs(r int) []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{
+		{Bucket: bucketDesired, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+		{Bucket: bucketNodes, History: 1, Replicas: r, Storage: jetstream.FileStorage, TTL: announceTTL},
+		{Bucket: bucketIDs, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+	}
+}
+
+// ensure creates the buckets that are missing, and raises a bucket's
+// replicas to r when more replica nodes have joined since it was made.
+func (s *store) ensure(ctx context.Context, r int) error {
+	for _, cfg := range configs(r) {
+		octx, cancel := context.WithTimeout(ctx, opTimeout)
+		kv, err := s.js.KeyValue(octx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = s.js.CreateKeyValue(octx, cfg)
+		} else if err == nil {
+			err = s.scale(octx, kv, cfg)
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+		}
+		s.mu.Lock()
+		s.buckets[cfg.Bucket] = kv
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// scale raises kv's replicas to cfg's.
+func (s *store) scale(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValueConfig) error {
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return err
+	}
+	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
+	if info.Config.Replicas >= cfg.Replicas {
+		return nil
+	}
+	s.log.Info("fleet: raising the store's replicas", "bucket", cfg.Bucket, "from", info.Config.Replicas, "to", cfg.Replicas)
+	_, err = s.js.UpdateKeyValue(ctx, cfg)
+	return err
+}
+
+// bucket returns a bound bucket.
+func (s *store) bucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
+	s.mu.Lock()
+	kv := s.buckets[name]
+	s.mu.Unlock()
+	if kv != nil {
+		return kv, nil
+	}
+	octx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	kv, err := s.js.KeyValue(octx, name)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	s.mu.Lock()
+	s.buckets[name] = kv
+	s.mu.Unlock()
+	return kv, nil
+}
+
+// unavailable wraps a store failure as the core's Unavailable.
+func unavailable(err error) error {
+	if ce := (*core.Error)(nil); errors.As(err, &ce) {
+		return err
+	}
+	return core.Wrap(err, core.Unavailable, "the fleet's store does not answer: %v", err)
+}
+
+// get opens the value at bucket/key into v and returns its revision. A
+// missing key is NotFound; a value that does not open is ErrTampered,
+// reported in the log.
+func (s *store) get(ctx context.Context, bucket, key string, v any) (uint64, error) {
+	kv, err := s.bucket(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	octx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	e, err := kv.Get(octx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return 0, &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
+	}
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	if err := s.open(bucket, key, e.Value(), v); err != nil {
+		return e.Revision(), err
+	}
+	return e.Revision(), nil
+}
+
+// open opens one value, reporting a refusal.
+func (s *store) open(bucket, key string, data []byte, v any) error {
+	if err := s.seal.Open(bucket, key, data, v); err != nil {
+		s.log.Error("fleet: refused a value of the store: it is not sealed with this fleet's key", "bucket", bucket, "key", key)
+		return core.Wrap(err, core.FailedPrecondition, "refused %s/%s: %v", bucket, key, err)
+	}
+	return nil
+}
+
+// Revisions for put.
+const (
+	anyRevision uint64 = ^uint64(0) // overwrite whatever is there
+	newKey      uint64 = 0          // the key must be absent (or deleted)
+)
+
+// put seals v and writes it at bucket/key if the key's revision is still
+// prev (anyRevision: unconditionally). A lost compare-and-set is
+// AlreadyExists (prev newKey) or FailedPrecondition; other failures are
+// retried for writeRetry, since a stream whose leader just died refuses
+// writes for some seconds.
+func (s *store) put(ctx context.Context, bucket, key string, v any, prev uint64) (uint64, error) {
+	data, err := s.seal.Seal(bucket, key, v)
+	if err != nil {
+		return 0, err
+	}
+	return s.retry(ctx, func(octx context.Context) (uint64, error) {
+		kv, err := s.bucket(octx, bucket)
+		if err != nil {
+			return 0, err
+		}
+		switch prev {
+		case anyRevision:
+			return kv.Put(octx, key, data)
+		case newKey:
+			rev, err := kv.Create(octx, key, data)
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				return 0, &core.Error{Code: core.AlreadyExists, Field: "name", Message: key + " already exists in the fleet"}
+			}
+			return rev, err
+		}
+		rev, err := kv.Update(octx, key, data, prev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, &core.Error{Code: core.FailedPrecondition, Field: "name", Message: key + " changed meanwhile; try again"}
+		}
+		return rev, err
+	})
+}
+
+// del removes bucket/key (a delete marker), retried like put.
+func (s *store) del(ctx context.Context, bucket, key string) error {
+	_, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
+		kv, err := s.bucket(octx, bucket)
+		if err != nil {
+			return 0, err
+		}
+		return 0, kv.Delete(octx, key)
+	})
+	return err
+}
+
+// retry runs op, each try bounded by opTimeout, until it succeeds, fails
+// with a core error (a decision, not a fault), or writeRetry has passed.
+func (s *store) retry(ctx context.Context, op func(context.Context) (uint64, error)) (uint64, error) {
+	deadline := time.Now().Add(writeRetry)
+	wait := 100 * time.Millisecond
+	for {
+		octx, cancel := context.WithTimeout(ctx, opTimeout)
+		rev, err := op(octx)
+		cancel()
+		var ce *core.Error
+		if err == nil || errors.As(err, &ce) || ctx.Err() != nil || time.Now().After(deadline) {
+			if err != nil && ce == nil {
+				return 0, unavailable(err)
+			}
+			return rev, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, unavailable(ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// entry is one raw value of a bucket with its revision.
+type entry struct {
+	Key      string
+	Revision uint64
+	Value    []byte
+	Deleted  bool
+}
+
+// list reads the current entries of bucket whose keys match filter (a
+// subject wildcard such as "user.*"; ">" for all), in one pass of an
+// ordered consumer.
+func (s *store) list(ctx context.Context, bucket, filter string) ([]entry, error) {
+	kv, err := s.bucket(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	octx, cancel := context.WithTimeout(ctx, 2*opTimeout)
+	defer cancel()
+	w, err := kv.Watch(octx, filter, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer w.Stop()
+	var out []entry
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, unavailable(errors.New("watch closed"))
+			}
+			if e == nil {
+				return out, nil
+			}
+			out = append(out, entry{Key: e.Key(), Revision: e.Revision(), Value: e.Value()})
+		case <-octx.Done():
+			return nil, unavailable(octx.Err())
+		}
+	}
+}
+
+// lastRevision is the bucket's last revision: what a resync compares to
+// learn, with one request, whether anything changed.
+func (s *store) lastRevision(ctx context.Context, bucket string) (uint64, error) {
+	kv, err := s.bucket(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	octx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	st, err := kv.Status(octx)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return st.(*jetstream.KeyValueBucketStatus).StreamInfo().State.LastSeq, nil
+}
+
+// isNoResponders reports a request nobody answered (no JetStream yet).
+func isNoResponders(err error) bool { return errors.Is(err, nats.ErrNoResponders) }
