@@ -87,10 +87,15 @@ type CLI struct {
 	SessionList sessionListCmd `cmd:"" group:"Sessions" help:"List login sessions, of one user or all."`
 	SessionKill sessionKillCmd `cmd:"" group:"Sessions" help:"End a user's sessions, or one with --session."`
 
-	NodeAdd    nodeAddCmd    `cmd:"" group:"Fleet" help:"Add a node: NAME ADDRESS [--label k=v]..."`
-	NodeRemove nodeRemoveCmd `cmd:"" group:"Fleet" help:"Remove a node."`
-	NodeList   nodeListCmd   `cmd:"" group:"Fleet" help:"List the fleet's nodes."`
-	NodeGet    nodeGetCmd    `cmd:"" group:"Fleet" help:"Show one node."`
+	FleetInit   fleetInitCmd   `cmd:"" group:"Fleet" help:"Make a new fleet with this host as its first node; prints the command the others run. Needs SECRET_CODESCALERS."`
+	FleetJoin   fleetJoinCmd   `cmd:"" group:"Fleet" help:"Join a fleet: HOST:PORT of any node (as fleet-init printed it). Needs SECRET_CODESCALERS."`
+	FleetStatus fleetStatusCmd `cmd:"" group:"Fleet" help:"The fleet node by node: reachable, revision applied, drift."`
+	NodeAdd     nodeAddCmd     `cmd:"" group:"Fleet" help:"Add a node: NAME ADDRESS [--label k=v]... (in a fleet: registered before it joins)."`
+	NodeRemove  nodeRemoveCmd  `cmd:"" group:"Fleet" help:"Remove a node (in a fleet: evict it; it keeps its accounts as local ones)."`
+	NodeList    nodeListCmd    `cmd:"" group:"Fleet" help:"List the nodes: in a fleet live, with labels, version, last seen, converged or how far behind."`
+	NodeGet     nodeGetCmd     `cmd:"" group:"Fleet" help:"Show one node."`
+	NodeLabel   nodeLabelCmd   `cmd:"" group:"Fleet" help:"Set or remove a fleet node's labels: NAME zone=eu | NAME zone-."`
+	UserPlace   userPlaceCmd   `cmd:"" group:"Fleet" help:"Change where a fleet user lives: NAME SELECTOR (zone=eu,role=gpu; none: every node)."`
 
 	GroupCreate groupCreateCmd `cmd:"" group:"Groups" help:"Create a group."`
 	GroupDelete groupDeleteCmd `cmd:"" group:"Groups" help:"Delete a group."`

@@ -5,16 +5,16 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
-// nodeAddCmd adds a node; labels select which users it carries once the
-// fleet lands.
+// nodeAddCmd adds a node: to the local registry, or, in a fleet, as a
+// node registered (with its labels) before it joins.
 type nodeAddCmd struct {
 	Name    string            `arg:"" help:"Node name."`
-	Address string            `arg:"" help:"Address its host is reached at (mycelium IPv6 or host:port)."`
+	Address string            `arg:"" help:"Address its host is reached at: an IP ([400::1]:5300, 400::1 for the default port) or host:port."`
 	Labels  map[string]string `name:"label" short:"l" placeholder:"KEY=VALUE" help:"A label; repeat for more."`
 }
 
@@ -27,10 +27,11 @@ func (n *nodeAddCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(node, nodeView(node.Name, node.Address, node.Labels, node.Created))
+	return rt.emit(node, nodeView(node))
 }
 
-// nodeRemoveCmd removes a node from the fleet.
+// nodeRemoveCmd removes a node: in a fleet it is evicted (it leaves,
+// keeping its accounts as local ones).
 type nodeRemoveCmd struct {
 	Name string `arg:"" help:"Node name."`
 }
@@ -46,7 +47,8 @@ func (n *nodeRemoveCmd) Run(rt *runCtx) error {
 	return rt.emit(api.OK{OK: true}, func(w io.Writer) { fmt.Fprintf(w, "removed node %s\n", n.Name) })
 }
 
-// nodeListCmd lists nodes as a table.
+// nodeListCmd lists nodes as a table: in a fleet, live from their
+// announcements.
 type nodeListCmd struct{}
 
 func (nodeListCmd) Run(rt *runCtx) error {
@@ -58,10 +60,21 @@ func (nodeListCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
+	fleet := false
+	for _, n := range nodes {
+		fleet = fleet || n.Role != "" || n.ID != ""
+	}
 	return rt.emit(api.NodeListResult{Nodes: nodes}, func(w io.Writer) {
-		row(w, "NAME", "ADDRESS", "LABELS", "CREATED")
+		if !fleet {
+			row(w, "NAME", "ADDRESS", "LABELS", "CREATED")
+			for _, n := range nodes {
+				row(w, n.Name, n.Address, fmtLabels(n.Labels), fmtTime(n.Created))
+			}
+			return
+		}
+		row(w, "NAME", "ROLE", "LABELS", "VERSION", "LAST SEEN", "STATE")
 		for _, n := range nodes {
-			row(w, n.Name, n.Address, fmtLabels(n.Labels), fmtTime(n.Created))
+			row(w, n.Name, n.Role, fmtLabels(n.Labels), n.Version, fmtSeen(n.LastSeen), nodeState(n))
 		}
 	})
 }
@@ -80,18 +93,27 @@ func (n *nodeGetCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(node, nodeView(node.Name, node.Address, node.Labels, node.Created))
+	return rt.emit(node, nodeView(node))
 }
 
-// nodeView renders a node as a record. It takes fields rather than a
-// core.Node because the CLI depends on the API contract and its client,
-// not on the core (DESIGN.md §7); the client hands the values over.
-func nodeView(name, address string, labels map[string]string, created time.Time) func(io.Writer) {
+// nodeView renders a node as a record; in a fleet with what its
+// announcements say.
+func nodeView(n api.Node) func(io.Writer) {
 	return func(w io.Writer) {
-		kv(w, "name", name)
-		kv(w, "address", address)
-		kv(w, "labels", fmtLabels(labels))
-		kv(w, "created", fmtTime(created))
+		kv(w, "name", n.Name)
+		kv(w, "address", n.Address)
+		kv(w, "labels", fmtLabels(n.Labels))
+		kv(w, "created", fmtTime(n.Created))
+		if n.Role == "" && n.ID == "" {
+			return
+		}
+		kv(w, "id", n.ID)
+		kv(w, "role", n.Role)
+		kv(w, "version", n.Version)
+		kv(w, "last seen", fmtSeen(n.LastSeen))
+		kv(w, "state", nodeState(n))
+		kv(w, "applied", strconv.FormatUint(n.Applied, 10))
+		kv(w, "plugins", strings.Join(n.Plugins, ", "))
 	}
 }
 
@@ -102,11 +124,18 @@ type groupCreateCmd struct {
 	Members     []string `name:"member" short:"m" placeholder:"USER" help:"A member; repeat or separate with commas."`
 	Shared      bool     `help:"Also make a shared volume, <home root>/groups/NAME, that every member can write (mode 2770, default ACLs keep new files group-writable)."`
 	Quota       string   `placeholder:"SIZE" help:"With --shared: the volume's quota, such as 50G."`
+	fleetFlags
 }
 
 func (g *groupCreateCmd) Run(rt *runCtx) error {
 	if g.Quota != "" && !g.Shared {
 		return usageErrorf("--quota is the shared volume's limit: add --shared")
+	}
+	if g.Fleet {
+		return rt.fleetRun(g.fleetFlags, "created group "+g.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetGroupCreate(rt.ctx, api.FleetGroupCreateParams{Name: g.Name, Description: g.Description,
+				Members: g.Members, Shared: g.Shared, Quota: g.Quota, WaitSecs: g.waitSecs()})
+		})
 	}
 	c, err := rt.client()
 	if err != nil {
@@ -123,9 +152,15 @@ func (g *groupCreateCmd) Run(rt *runCtx) error {
 type groupDeleteCmd struct {
 	Name     string `arg:"" help:"Group name."`
 	KeepData bool   `help:"Keep the shared volume as a read-only snapshot under <home root>/.deleted/."`
+	fleetFlags
 }
 
 func (g *groupDeleteCmd) Run(rt *runCtx) error {
+	if g.Fleet {
+		return rt.fleetRun(g.fleetFlags, "deleted group "+g.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetGroupDelete(rt.ctx, api.FleetGroupDeleteParams{Name: g.Name, KeepData: g.KeepData, WaitSecs: g.waitSecs()})
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err

@@ -82,6 +82,8 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 		TLSKey:        rt.expand(rt.g.TLSKey),
 		Adopt:         rt.g.Adopt,
 		MarkerDir:     rt.markerDir(),
+		NodeName:      rt.g.NodeName,
+		NATSURL:       rt.natsURL(),
 		Log:           rt.env.Stderr,
 		Ready:         func() { rt.printReady(p) },
 	}, nil
@@ -194,4 +196,12 @@ func (rt *runCtx) pluginDirs() ([]string, error) {
 		dirs = append(dirs, abs)
 	}
 	return dirs, nil
+}
+
+// natsURL is --nats-url, else HERO_CODESCALERS_NATS_URL.
+func (rt *runCtx) natsURL() string {
+	if rt.g.NATSURL != "" {
+		return rt.g.NATSURL
+	}
+	return rt.env.Getenv(api.EnvNATSURL)
 }

@@ -48,6 +48,8 @@ type ServeConfig struct {
 	PluginPins  []string // the --plugin flags as given: CONCERN=NAME
 	NoPlugins   bool
 	Limits      Limits // the connection cap and the audit retention
+	NodeName    string // --node-name
+	NATSURL     string // --nats-url, or HERO_CODESCALERS_NATS_URL
 	// DashboardOpen, TLSCert and TLSKey shape the dashboard's TCP
 	// listener (the address and port are in Paths).
 	DashboardOpen   bool

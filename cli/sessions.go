@@ -8,14 +8,20 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
 // sessionListCmd lists login sessions, of one user or of everyone.
 type sessionListCmd struct {
-	User string `arg:"" optional:"" help:"Only this user's sessions."`
+	User  string        `arg:"" optional:"" help:"Only this user's sessions."`
+	Fleet bool          `help:"Ask every live node of the fleet; one answer per node, exit 1 if any failed or was silent."`
+	Wait  time.Duration `default:"5s" placeholder:"DURATION" help:"With --fleet: how long to wait for the nodes' answers."`
 }
 
 func (s *sessionListCmd) Run(rt *runCtx) error {
+	if s.Fleet {
+		return rt.fleetSessions(s.User, s.Wait)
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -38,11 +44,16 @@ func (s *sessionListCmd) Run(rt *runCtx) error {
 
 // sessionKillCmd ends one session of a user, or all of them.
 type sessionKillCmd struct {
-	User    string `arg:"" help:"User name."`
-	Session string `placeholder:"ID" help:"End only this session (an ID from session-list)."`
+	User    string        `arg:"" help:"User name."`
+	Session string        `placeholder:"ID" help:"End only this session (an ID from session-list)."`
+	Fleet   bool          `help:"End them on every live node of the fleet; one answer per node."`
+	Wait    time.Duration `default:"5s" placeholder:"DURATION" help:"With --fleet: how long to wait for the nodes' answers."`
 }
 
 func (s *sessionKillCmd) Run(rt *runCtx) error {
+	if s.Fleet {
+		return rt.fleetSessionKill(s.User, s.Session, s.Wait)
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -104,9 +115,15 @@ func (reconcileCmd) Run(rt *runCtx) error {
 type groupMemberAddCmd struct {
 	Group string `arg:"" help:"Group name."`
 	User  string `arg:"" help:"User name."`
+	fleetFlags
 }
 
 func (g *groupMemberAddCmd) Run(rt *runCtx) error {
+	if g.Fleet {
+		return rt.fleetRun(g.fleetFlags, "added "+g.User+" to "+g.Group, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetGroupMember(rt.ctx, api.FleetGroupMemberParams{Name: g.Group, User: g.User, WaitSecs: g.waitSecs()}, false)
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -122,9 +139,15 @@ func (g *groupMemberAddCmd) Run(rt *runCtx) error {
 type groupMemberRemoveCmd struct {
 	Group string `arg:"" help:"Group name."`
 	User  string `arg:"" help:"User name."`
+	fleetFlags
 }
 
 func (g *groupMemberRemoveCmd) Run(rt *runCtx) error {
+	if g.Fleet {
+		return rt.fleetRun(g.fleetFlags, "removed "+g.User+" from "+g.Group, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetGroupMember(rt.ctx, api.FleetGroupMemberParams{Name: g.Group, User: g.User, WaitSecs: g.waitSecs()}, true)
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err

@@ -128,6 +128,7 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	for _, f := range []struct{ name, v string }{
 		{"--address", p.Address}, {"--admin-group", rt.g.AdminGroup}, {"--socket-group", rt.g.SocketGroup},
 		{"--tls-cert", rt.expand(rt.g.TLSCert)}, {"--tls-key", rt.expand(rt.g.TLSKey)},
+		{"--node-name", rt.g.NodeName}, {"--nats-url", rt.g.NATSURL},
 	} {
 		if f.v != "" {
 			args = append(args, f.name, f.v)

@@ -25,6 +25,8 @@ type userCreateCmd struct {
 	Shell          string   `placeholder:"PATH" help:"Login shell (the host's default is /bin/bash)."`
 	From           string   `placeholder:"FILE" help:"Create many users from a CSV file (- for stdin) with the header name,uid,quota,groups,shell,ssh_keys,forge_token."`
 	Chunk          int      `default:"100" placeholder:"N" help:"With --from: users per call (1-1000)."`
+	Nodes          string   `placeholder:"SELECTOR" help:"With --fleet: the nodes to carry the user, by label: zone=eu,role=gpu (none: every node)."`
+	fleetFlags
 }
 
 // Help is the detail under `user-create --help`: what the flags' one-line
@@ -58,6 +60,12 @@ func (u *userCreateCmd) Run(rt *runCtx) error {
 	p, err := u.params(rt)
 	if err != nil {
 		return err
+	}
+	if u.Fleet {
+		return u.runFleet(rt, p)
+	}
+	if u.Nodes != "" {
+		return usageErrorf("--nodes places a fleet user: add --fleet")
 	}
 	c, err := rt.client()
 	if err != nil {
@@ -107,6 +115,7 @@ func (u *userCreateCmd) checkBatchFlags() error {
 		{"NAME", u.Name != ""}, {"--ssh-key", len(u.SSHKeys) > 0}, {"--ssh-key-file", len(u.SSHKeyFiles) > 0},
 		{"--forge-token", u.ForgeToken != ""}, {"--forge-token-file", u.ForgeTokenFile != ""},
 		{"--quota", u.Quota != ""}, {"--groups", len(u.Groups) > 0}, {"--uid", u.UID != nil}, {"--shell", u.Shell != ""},
+		{"--fleet", u.Fleet}, {"--nodes", u.Nodes != ""},
 	} {
 		if f.set {
 			given = append(given, f.name)
@@ -136,4 +145,30 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// runFleet creates the user on the fleet's nodes its placement selects,
+// and prints the public key (one for the whole fleet) with the rows.
+func (u *userCreateCmd) runFleet(rt *runCtx, p api.UserCreateParams) error {
+	fp := api.FleetUserCreateParams{Name: p.Name, UID: p.UID, SSHKeys: p.SSHKeys, ForgeToken: p.ForgeToken,
+		Quota: p.Quota, Groups: p.Groups, Shell: p.Shell, Nodes: u.Nodes, WaitSecs: u.waitSecs()}
+	if err := u.check(); err != nil {
+		return err
+	}
+	c, err := rt.client()
+	if err != nil {
+		return err
+	}
+	res, err := c.FleetUserCreate(rt.ctx, fp)
+	if err != nil {
+		return redact(err, p.ForgeToken)
+	}
+	err = rt.emit(res, func(w io.Writer) {
+		writeFleetResult(w, fmt.Sprintf("created fleet user %s (uid %d)", p.Name, res.UID), res)
+		writePublicKey(w, p.Name, res.PublicKey)
+	})
+	if err != nil {
+		return err
+	}
+	return fleetFailure(res)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
 // The commands that change one existing user. Each prints what changed in
@@ -45,9 +46,15 @@ func (r *userResetCmd) Run(rt *runCtx) error {
 // line says so nobody goes looking for them.
 type userLockCmd struct {
 	Name string `arg:"" help:"User name."`
+	fleetFlags
 }
 
 func (l *userLockCmd) Run(rt *runCtx) error {
+	if l.Fleet {
+		return rt.fleetRun(l.fleetFlags, "locked "+l.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserLock(rt.ctx, api.FleetUserParams{Name: l.Name, WaitSecs: l.waitSecs()}, false)
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -64,9 +71,15 @@ func (l *userLockCmd) Run(rt *runCtx) error {
 // userUnlockCmd unlocks an account.
 type userUnlockCmd struct {
 	Name string `arg:"" help:"User name."`
+	fleetFlags
 }
 
 func (l *userUnlockCmd) Run(rt *runCtx) error {
+	if l.Fleet {
+		return rt.fleetRun(l.fleetFlags, "unlocked "+l.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserLock(rt.ctx, api.FleetUserParams{Name: l.Name, WaitSecs: l.waitSecs()}, true)
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -84,6 +97,7 @@ type userKeyAddCmd struct {
 	Name  string   `arg:"" help:"User name."`
 	Keys  []string `arg:"" optional:"" sep:"none" name:"key" help:"A public key, quoted whole: 'ssh-ed25519 AAAA... comment'."`
 	Files []string `name:"file" sep:"none" placeholder:"FILE" help:"Read keys from FILE, one a line (- for stdin); repeat for more."`
+	fleetFlags
 }
 
 func (k *userKeyAddCmd) Run(rt *runCtx) error {
@@ -93,6 +107,11 @@ func (k *userKeyAddCmd) Run(rt *runCtx) error {
 	}
 	if len(keys) == 0 {
 		return usageErrorf("user-key-add needs a KEY or --file FILE")
+	}
+	if k.Fleet {
+		return rt.fleetRun(k.fleetFlags, "added keys to "+k.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserKeyAdd(rt.ctx, api.FleetUserKeyAddParams{Name: k.Name, Keys: keys, WaitSecs: k.waitSecs()})
+		})
 	}
 	c, err := rt.client()
 	if err != nil {
@@ -109,9 +128,15 @@ func (k *userKeyAddCmd) Run(rt *runCtx) error {
 type userKeyRemoveCmd struct {
 	Name string `arg:"" help:"User name."`
 	Key  string `arg:"" name:"key-or-fingerprint" help:"The key, quoted whole, or its fingerprint SHA256:... (as user-get shows it)."`
+	fleetFlags
 }
 
 func (k *userKeyRemoveCmd) Run(rt *runCtx) error {
+	if k.Fleet {
+		return rt.fleetRun(k.fleetFlags, "removed a key of "+k.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserKeyRemove(rt.ctx, api.FleetUserKeyRemoveParams{Name: k.Name, Key: k.Key, WaitSecs: k.waitSecs()})
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -138,9 +163,15 @@ func keysView(name string, keys []string) func(io.Writer) {
 type userQuotaCmd struct {
 	Name string `arg:"" help:"User name."`
 	Size string `arg:"" help:"New quota, e.g. 500M, 20G or 1.5T; 0 removes the limit."`
+	fleetFlags
 }
 
 func (q *userQuotaCmd) Run(rt *runCtx) error {
+	if q.Fleet {
+		return rt.fleetRun(q.fleetFlags, "quota of "+q.Name+" set to "+q.Size, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserQuotaSet(rt.ctx, api.FleetUserQuotaParams{Name: q.Name, Quota: q.Size, WaitSecs: q.waitSecs()})
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
 // userGetCmd shows one user as a record, keys by fingerprint: the form
@@ -97,9 +98,15 @@ func (l *userListCmd) nextPage(cursor string) string {
 type userDeleteCmd struct {
 	Name     string `arg:"" help:"User name."`
 	KeepHome bool   `help:"Keep the home as a read-only snapshot (or directory) instead of removing it."`
+	fleetFlags
 }
 
 func (d *userDeleteCmd) Run(rt *runCtx) error {
+	if d.Fleet {
+		return rt.fleetRun(d.fleetFlags, "deleted "+d.Name, func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserDelete(rt.ctx, api.FleetUserDeleteParams{Name: d.Name, KeepHome: d.KeepHome, WaitSecs: d.waitSecs()})
+		})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err

@@ -60,6 +60,8 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 		Dashboard:   host.DashboardConfig{Open: cfg.DashboardOpen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey},
 		Adopt:       cfg.Adopt,
 		MarkerDir:   cfg.MarkerDir,
+		NodeName:    cfg.NodeName,
+		NATSURL:     cfg.NATSURL,
 		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
 		Ready:       cfg.Ready,
 	}, nil

@@ -67,6 +67,7 @@ func Handlers(svc *core.Service, info Info) (*Registry, error) {
 	Register(r, api.MWhitelistSet, h.whitelistSet)
 	Register(r, api.MAuditList, h.auditList)
 	h.registerUsers(r)
+	h.registerFleet(r)
 	return r, nil
 }
 

@@ -25,13 +25,15 @@ var lean = []struct {
 
 // heavy are the module paths no lean package may link: gRPC, protobuf and
 // go-plugin live in the sdk's <concern>grpc and sdkerrgrpc packages and in
-// the host; Badger lives in host/state.
+// the host; Badger lives in host/state; the embedded NATS server and its
+// client in host/fleet.
 var heavy = []string{
 	"google.golang.org/grpc",
 	"google.golang.org/protobuf",
 	"github.com/hashicorp/go-plugin",
 	"github.com/golang/protobuf",
 	"github.com/dgraph-io/badger",
+	"github.com/nats-io",
 }
 
 // TestLeanPackages keeps each lean package's closure free of what it must
