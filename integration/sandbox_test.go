@@ -12,6 +12,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if code, ok := fleetNSMain(); ok {
+		os.Exit(code) // this process holds a fleet node's namespaces
+	}
 	code := sandbox.Main(m)
 	removeBuilds()
 	os.Exit(code)

@@ -110,7 +110,7 @@ func (ag *agent) prepare(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 5*time.Second)
+		wait = min(2*wait, 2*time.Second)
 	}
 	return ctx.Err()
 }

@@ -80,7 +80,7 @@ func New(opts Options) (*Fleet, error) {
 		opts.Log = slog.Default()
 	}
 	if opts.ResyncEvery == 0 {
-		opts.ResyncEvery = 5 * time.Second
+		opts.ResyncEvery = 3 * time.Second
 	}
 	if opts.EtcDir == "" {
 		opts.EtcDir = "/etc"

@@ -34,7 +34,11 @@ type joinReply struct {
 	Replicas int    `json:"replicas"`
 	Role     string `json:"role"`
 	Peers    []peer `json:"peers"`
-	Error    string `json:"error,omitempty"`
+	// Responder is the answering node's own record: the second node of a
+	// fleet writes it for the first, whose store had no quorum to write it
+	// in until the second joined.
+	Responder core.Member `json:"responder"`
+	Error     string      `json:"error,omitempty"`
 }
 
 // probe opens a TLS connection to a node's leaf port (which starts with
@@ -155,7 +159,8 @@ func (f *Fleet) answerJoin(ctx context.Context, rt *runtime, req joinRequest, j 
 			out = append(out, p)
 		}
 	}
-	return joinReply{FleetID: rt.m.FleetID, Replicas: rt.m.Replicas, Role: role, Peers: out}
+	return joinReply{FleetID: rt.m.FleetID, Replicas: rt.m.Replicas, Role: role, Peers: out,
+		Responder: selfMember(rt, core.Member{}, nil)}
 }
 
 // replicaPeers lists the fleet's replica nodes: from the members' records,

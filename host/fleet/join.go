@@ -157,6 +157,7 @@ func (f *Fleet) Join(ctx context.Context, spec core.FleetJoinSpec) (core.FleetIn
 	rt, err := f.joinEmbedded(ctx, &m, addr, spec)
 	if err != nil {
 		_ = removeStore(f.opts.DataDir)
+		f.log.Error("fleet: could not join; this node stays out of any fleet", "address", spec.Address, "err", err)
 		return core.FleetInfo{}, err
 	}
 	if err := f.adopt(m, rt); err != nil {
@@ -213,6 +214,12 @@ func (f *Fleet) joinEmbedded(ctx context.Context, m *membership, addr netip.Addr
 		rt.close()
 		return nil, err
 	}
+	if r := reply.Responder; r.ID != "" {
+		// Written only where absent: the responder's own writes win.
+		if _, err := rt.st.put(ctx, bucketDesired, memberKey(r.Name), r, newKey); err != nil && !core.IsCode(err, core.AlreadyExists) {
+			f.log.Debug("fleet: could not write the answering node's record; it writes it itself", "node", r.Name, "err", err)
+		}
+	}
 	return rt, nil
 }
 
@@ -243,9 +250,15 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 // name refuses the join.
 func (f *Fleet) registerSelf(ctx context.Context, rt *runtime, labels map[string]string) error {
 	key := memberKey(rt.m.Node)
+	deadline := time.Now().Add(writeRetry)
 	for attempt := 0; attempt < 5; attempt++ {
 		var cur core.Member
 		rev, err := rt.st.get(ctx, bucketDesired, key, &cur)
+		if core.IsCode(err, core.Unavailable) && time.Now().Before(deadline) {
+			attempt-- // the store is between leaders: wait, as a write does
+			time.Sleep(250 * time.Millisecond)
+			continue
+		}
 		if err != nil && !core.IsCode(err, core.NotFound) {
 			return err
 		}

@@ -112,7 +112,7 @@ func (s *store) bucket(ctx context.Context, name string) (jetstream.KeyValue, er
 	defer cancel()
 	kv, err := s.js.KeyValue(octx, name)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	s.mu.Lock()
 	s.buckets[name] = kv
@@ -129,26 +129,29 @@ func unavailable(err error) error {
 }
 
 // get opens the value at bucket/key into v and returns its revision. A
-// missing key is NotFound; a value that does not open is ErrTampered,
-// reported in the log.
+// missing key is NotFound; a value that does not open is refused (and
+// logged). A store between leaders is waited for, as a write is.
 func (s *store) get(ctx context.Context, bucket, key string, v any) (uint64, error) {
-	kv, err := s.bucket(ctx, bucket)
+	var data []byte
+	rev, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
+		kv, err := s.bucket(octx, bucket)
+		if err != nil {
+			return 0, err
+		}
+		e, err := kv.Get(octx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			return 0, &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
+		}
+		if err != nil {
+			return 0, err
+		}
+		data = e.Value()
+		return e.Revision(), nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	octx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	e, err := kv.Get(octx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return 0, &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
-	}
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	if err := s.open(bucket, key, e.Value(), v); err != nil {
-		return e.Revision(), err
-	}
-	return e.Revision(), nil
+	return rev, s.open(bucket, key, data, v)
 }
 
 // open opens one value, reporting a refusal.
@@ -246,17 +249,25 @@ type entry struct {
 
 // list reads the current entries of bucket whose keys match filter (a
 // subject wildcard such as "user.*"; ">" for all), in one pass of an
-// ordered consumer.
+// ordered consumer, retried while the store is between leaders.
 func (s *store) list(ctx context.Context, bucket, filter string) ([]entry, error) {
+	var out []entry
+	_, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
+		var err error
+		out, err = s.listOnce(octx, bucket, filter)
+		return 0, err
+	})
+	return out, err
+}
+
+func (s *store) listOnce(ctx context.Context, bucket, filter string) ([]entry, error) {
 	kv, err := s.bucket(ctx, bucket)
 	if err != nil {
 		return nil, err
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*opTimeout)
-	defer cancel()
-	w, err := kv.Watch(octx, filter, jetstream.IgnoreDeletes())
+	w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	defer w.Stop()
 	var out []entry
@@ -264,14 +275,14 @@ func (s *store) list(ctx context.Context, bucket, filter string) ([]entry, error
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, unavailable(errors.New("watch closed"))
+				return nil, errors.New("watch closed")
 			}
 			if e == nil {
 				return out, nil
 			}
 			out = append(out, entry{Key: e.Key(), Revision: e.Revision(), Value: e.Value()})
-		case <-octx.Done():
-			return nil, unavailable(octx.Err())
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }
