@@ -263,8 +263,18 @@ func (ag *agent) resync(ctx context.Context, force bool) error {
 		return nil
 	}
 	ag.setState("ok")
-	if err := ag.readMembers(ctx, entries); err != nil {
+	relabelled, err := ag.readMembers(ctx, entries)
+	if err != nil {
 		return err
+	}
+	if relabelled {
+		// What is placed here may have changed for any record.
+		ag.mu.Lock()
+		for k, a := range ag.done {
+			a.rev = 0
+			ag.done[k] = a
+		}
+		ag.mu.Unlock()
 	}
 	ag.applyEntries(ctx, entries)
 	ag.mu.Lock()
@@ -285,11 +295,12 @@ func (ag *agent) retryDue() bool {
 }
 
 // readMembers takes this node's labels and the replica set from the
-// members' records; this node's record gone is an eviction.
-func (ag *agent) readMembers(ctx context.Context, entries []entry) error {
+// members' records, and reports whether the labels changed; this node's
+// record gone is an eviction.
+func (ag *agent) readMembers(ctx context.Context, entries []entry) (bool, error) {
 	self := memberKey(ag.rt.m.Node)
 	var peers []peer
-	found := false
+	found, relabelled := false, false
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Key, "node.") {
 			continue
@@ -301,6 +312,7 @@ func (ag *agent) readMembers(ctx context.Context, entries []entry) error {
 		if e.Key == self {
 			found = true
 			ag.mu.Lock()
+			relabelled = !maps.Equal(ag.labels, m.Labels)
 			ag.labels = maps.Clone(m.Labels)
 			ag.mu.Unlock()
 		}
@@ -310,9 +322,9 @@ func (ag *agent) readMembers(ctx context.Context, entries []entry) error {
 	}
 	if !found && ag.registered {
 		if deleted, err := ag.memberDeleted(ctx); err == nil && deleted {
-			return errEvicted
+			return false, errEvicted
 		}
 	}
 	ag.f.notePeers(peers)
-	return nil
+	return relabelled, nil
 }

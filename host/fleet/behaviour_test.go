@@ -1,0 +1,255 @@
+package fleet
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+)
+
+// TestFleetBehaviour runs one fleet of three replicas and a leaf node
+// through what the agents must do beyond a user's plain life.
+func TestFleetBehaviour(t *testing.T) {
+	nodes := fleetOf(t, "n1", "n2", "n3", "n4")
+	ctx := context.Background()
+	if info := nodes[3].f.Info(ctx); info.Role != roleLeaf {
+		t.Fatalf("the fourth node joined as %q, want a leaf node", info.Role)
+	}
+	t.Run("placement follows labels", func(t *testing.T) { placement(t, nodes) })
+	t.Run("a conflict is reported, not overwritten", func(t *testing.T) { conflict(t, nodes) })
+	t.Run("an unsealed value is refused by every node", func(t *testing.T) { unsealed(t, nodes) })
+	t.Run("sessions are asked of every node", func(t *testing.T) { sessionsAsked(t, nodes) })
+	t.Run("one uid fleet-wide under contention", func(t *testing.T) { uidContention(t, nodes) })
+	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
+	t.Run("a wrong secret gets nothing", func(t *testing.T) { wrongSecret(t, nodes) })
+	t.Run("an evicted node leaves, keeping its accounts", func(t *testing.T) { evicted(t, nodes) })
+}
+
+func placement(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	if _, err := nodes[0].svc.FleetNodeLabel(ctx, "n2", []string{"zone=eu"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nodes[0].svc.FleetNodeLabel(ctx, "n4", []string{"zone=eu"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := nodes[0].svc.FleetUserCreate(ctx, core.CreateSpec{Name: "pia", SSHKeys: []string{aliceKey}}, "zone=eu", 15*time.Second)
+	if err != nil || res.Failed != 0 || !sameRows(res, "n2", "n4") {
+		t.Fatalf("create on zone=eu: %v %s", err, rows(res))
+	}
+	for _, n := range nodes {
+		_, err := n.svc.UserGet(ctx, "pia")
+		if has := err == nil; has != (n.name == "n2" || n.name == "n4") {
+			t.Errorf("%s has pia: %v", n.name, has)
+		}
+	}
+	res, err = nodes[1].svc.FleetUserPlace(ctx, "pia", "zone!=eu", 15*time.Second)
+	if err != nil || res.Failed != 0 || !sameRows(res, "n1", "n2", "n3", "n4") {
+		t.Fatalf("place away from zone=eu: %v %s", err, rows(res))
+	}
+	for _, r := range res.Rows {
+		if want := map[bool]string{true: core.FleetRemoved, false: core.FleetOK}[r.Node == "n2" || r.Node == "n4"]; r.Outcome != want {
+			t.Errorf("row %+v, want %s", r, want)
+		}
+	}
+	if _, err := nodes[0].svc.FleetNodeLabel(ctx, "n4", []string{"zone-"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "n4 takes pia once its label is gone", 10*time.Second, func() bool {
+		_, err := nodes[3].svc.UserGet(ctx, "pia")
+		return err == nil
+	})
+	waitUntil(t, "every node converged", 10*time.Second, func() bool {
+		list, err := nodes[0].svc.FleetNodes(ctx)
+		return err == nil && !slices.ContainsFunc(list, func(n core.Node) bool { return !n.Converged })
+	})
+}
+
+func sameRows(res core.FleetResult, want ...string) bool {
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, r.Node)
+	}
+	return slices.Equal(got, want)
+}
+
+func conflict(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	if _, err := nodes[1].fk.a.CreateUser(ctx, accounts.UserSpec{Name: "bob", UID: 4242, Home: "/home/bob"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := nodes[0].svc.FleetUserCreate(ctx, core.CreateSpec{Name: "bob"}, "", 15*time.Second)
+	if err != nil || res.Failed != 1 {
+		t.Fatalf("bob: %v %s", err, rows(res))
+	}
+	for _, r := range res.Rows {
+		if (r.Node == "n2") != (r.Outcome == core.FleetConflict) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if u, _ := nodes[1].fk.a.GetUser(ctx, "bob"); u.UID != 4242 || res.UID == 4242 {
+		t.Errorf("n2's bob %+v; the fleet's uid %d", u, res.UID)
+	}
+	if res, err := nodes[0].svc.FleetUserDelete(ctx, "bob", false, 15*time.Second); err != nil || res.Failed != 0 || sameRows(res, "n1", "n2", "n3", "n4") {
+		t.Errorf("delete bob (n2 not concerned): %v %s", err, rows(res))
+	}
+	if u, err := nodes[1].fk.a.GetUser(ctx, "bob"); err != nil || u.UID != 4242 {
+		t.Errorf("the fleet's delete touched n2's own bob: %+v %v", u, err)
+	}
+}
+
+func unsealed(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	rt, err := nodes[0].f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := rt.st.bucket(ctx, bucketDesired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "user.mallory", []byte(`{"name":"mallory","uid":1234}`)); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := nodes[0].f.User(ctx, "pia")
+	moved, _ := kv.Get(ctx, "user.pia")
+	if _, err := kv.Put(ctx, "user.trudy", moved.Value()); err != nil { // a valid value moved to another key
+		t.Fatal(err)
+	}
+	for _, obj := range []string{"user/mallory", "user/trudy"} {
+		waitUntil(t, "every node refuses "+obj, 10*time.Second, func() bool {
+			sts, _ := nodes[0].f.Statuses(ctx, obj)
+			n := 0
+			for _, st := range sts {
+				if st.Outcome == core.FleetError && strings.Contains(st.Error, "refused") {
+					n++
+				}
+			}
+			return n == len(nodes)
+		})
+	}
+	for _, n := range nodes {
+		for _, name := range []string{"mallory", "trudy"} {
+			if _, err := n.fk.a.GetUser(ctx, name); err == nil {
+				t.Errorf("%s applied the refused %s", n.name, name)
+			}
+		}
+	}
+	if _, err := nodes[0].f.User(ctx, "mallory"); !core.IsCode(err, core.FailedPrecondition) || good.Name != "pia" {
+		t.Errorf("reading the unsealed value: %v", err)
+	}
+	_ = kv.Delete(ctx, "user.mallory")
+	_ = kv.Delete(ctx, "user.trudy")
+}
+
+func sessionsAsked(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	replies, err := nodes[2].svc.FleetSessions(ctx, "", 5*time.Second)
+	if err != nil || len(replies) != len(nodes) {
+		t.Fatalf("%+v %v", replies, err)
+	}
+	for _, r := range replies {
+		if r.Error != "" {
+			t.Errorf("%+v", r)
+		}
+	}
+	nodes[1].kill()
+	defer nodes[1].start()
+	replies, err = nodes[0].svc.FleetSessions(ctx, "pia", 2*time.Second)
+	if err != nil || len(replies) != len(nodes) {
+		t.Fatalf("%+v %v", replies, err)
+	}
+	for _, r := range replies {
+		if (r.Node == "n2") != strings.Contains(r.Error, "no answer within 2s") {
+			t.Errorf("%+v", r)
+		}
+	}
+}
+
+func uidContention(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	got := map[int]string{}
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			n := nodes[i%3]
+			owner := "c" + string(rune('a'+i))
+			id, err := n.f.AllocID(ctx, "uid", owner, 0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("%s: %v", owner, err)
+				return
+			}
+			if other, dup := got[id]; dup {
+				t.Errorf("uid %d given to %s and %s", id, other, owner)
+			}
+			got[id] = owner
+		})
+	}
+	wg.Wait()
+	if again, _ := nodes[3].f.AllocID(ctx, "uid", got[minKey(got)], 0); again != minKey(got) {
+		t.Errorf("an owner asking again got %d, not its %d", again, minKey(got))
+	}
+	for id, owner := range got {
+		_ = nodes[0].f.ReleaseID(ctx, "uid", id, owner)
+	}
+}
+
+func minKey(m map[int]string) int {
+	lo := -1
+	for k := range m {
+		if lo < 0 || k < lo {
+			lo = k
+		}
+	}
+	return lo
+}
+
+func nameTaken(t *testing.T, nodes []*testNode) {
+	twin := newTestNode(t, "n2").start()
+	_, err := twin.svc.FleetJoin(context.Background(), core.FleetJoinSpec{Secret: testSecret, Address: nodes[0].leafAddr()})
+	if !core.IsCode(err, core.AlreadyExists) || !strings.Contains(err.Error(), "already in the fleet") {
+		t.Errorf("a second n2 joined: %v", err)
+	}
+	if twin.f.Info(context.Background()).InFleet {
+		t.Error("the refused node thinks it is in the fleet")
+	}
+}
+
+func wrongSecret(t *testing.T, nodes []*testNode) {
+	eve := newTestNode(t, "eve").start()
+	_, err := eve.svc.FleetJoin(context.Background(), core.FleetJoinSpec{Secret: "not the fleet's passphrase", Address: nodes[0].leafAddr()})
+	if !core.IsCode(err, core.FailedPrecondition) || !strings.Contains(err.Error(), "SECRET_CODESCALERS") {
+		t.Errorf("a wrong secret: %v", err)
+	}
+}
+
+func evicted(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	leaf := nodes[3]
+	if _, err := leaf.svc.UserGet(ctx, "pia"); err != nil {
+		t.Fatalf("the leaf lacks pia: %v", err)
+	}
+	if err := nodes[0].svc.NodeRemove(ctx, "n4"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the evicted node leaves", 10*time.Second, func() bool { return !leaf.f.Info(ctx).InFleet })
+	u, err := leaf.svc.UserGet(ctx, "pia")
+	if err != nil || u.Fleet {
+		t.Errorf("the evicted node's pia: %+v %v", u, err)
+	}
+	if err := leaf.svc.UserDelete(ctx, "pia", false); err != nil {
+		t.Errorf("pia is a local user now: %v", err)
+	}
+	list, _ := nodes[0].svc.FleetNodes(ctx)
+	if slices.ContainsFunc(list, func(n core.Node) bool { return n.Name == "n4" }) {
+		t.Error("n4 is still listed")
+	}
+}
