@@ -44,6 +44,8 @@ type agent struct {
 	drift      int
 	registered bool // this node's record was there (so its removal means eviction)
 	inUse      *inUse
+	// groups are the desired groups as last seen, for syncMembers.
+	groups map[string]core.FleetGroup
 }
 
 func (ag *agent) setState(s string) {
@@ -67,7 +69,8 @@ func (f *Fleet) runAgent(ctx context.Context, rt *runtime) error {
 	f.mu.Lock()
 	svc := f.svc
 	f.mu.Unlock()
-	ag := &agent{f: f, rt: rt, svc: svc, log: f.log, done: map[string]applied{}, state: "starting"}
+	ag := &agent{f: f, rt: rt, svc: svc, log: f.log, done: map[string]applied{}, state: "starting",
+		groups: map[string]core.FleetGroup{}}
 	f.mu.Lock()
 	f.agent = ag
 	f.mu.Unlock()
@@ -252,7 +255,9 @@ func (ag *agent) resync(ctx context.Context, force bool) error {
 		return nil
 	}
 	ag.mu.Lock()
-	unchanged := last == ag.lastSeq && !ag.retryDue()
+	// Unchanged: nothing written since the last pass, or the watch has
+	// delivered (and this node applied) everything up to the last write.
+	unchanged := (last == ag.lastSeq || last <= ag.appliedSeq) && !ag.retryDue()
 	ag.mu.Unlock()
 	if unchanged && !force {
 		return nil

@@ -37,7 +37,11 @@ func (ag *agent) applyEntries(ctx context.Context, entries []entry) {
 	var statuses []core.NodeStatus
 	for _, e := range entries {
 		kind, name, ok := strings.Cut(e.Key, ".")
-		if !ok || (kind != "user" && kind != "group") || !ag.need(e.Key, e.Revision) {
+		if !ok || (kind != "user" && kind != "group") {
+			continue
+		}
+		need := ag.need(e.Key, e.Revision)
+		if kind == "user" && !need {
 			continue
 		}
 		var err error
@@ -51,7 +55,15 @@ func (ag *agent) applyEntries(ctx context.Context, entries []entry) {
 			var g core.FleetGroup
 			if err = ag.rt.st.open(bucketDesired, e.Key, e.Value, &g); err == nil {
 				g.Revision = e.Revision
-				groups = append(groups, g)
+				ag.mu.Lock()
+				ag.groups[g.Name] = g
+				ag.mu.Unlock()
+				if need {
+					groups = append(groups, g)
+				}
+			}
+			if !need {
+				continue
 			}
 		}
 		if err != nil {
@@ -85,12 +97,15 @@ func (ag *agent) applyEntries(ctx context.Context, entries []entry) {
 }
 
 // syncMembers re-applies the groups that list one of users, so a user
-// made after its group joins it (and one removed leaves it).
+// made after its group joins it (and one removed leaves it). The groups
+// are those this agent last applied: no store read per user.
 func (ag *agent) syncMembers(ctx context.Context, users []string) {
-	groups, err := ag.f.Groups(ctx)
-	if err != nil {
-		return
+	ag.mu.Lock()
+	groups := make([]core.FleetGroup, 0, len(ag.groups))
+	for _, g := range ag.groups {
+		groups = append(groups, g)
 	}
+	ag.mu.Unlock()
 	for _, g := range groups {
 		if g.Deleted || !slices.ContainsFunc(g.Members, func(m string) bool { return slices.Contains(users, m) }) {
 			continue

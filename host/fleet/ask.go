@@ -82,10 +82,25 @@ func (f *Fleet) Ask(ctx context.Context, req core.FleetRequest, nodes []string, 
 	if err := rt.nc.PublishRequest(askSubject(rt.m.FleetID), inbox, data); err != nil {
 		return nil, unavailable(err)
 	}
-	select {
-	case <-done:
-	case <-time.After(timeout):
-	case <-ctx.Done():
+	// A node between two connections (a leaf node whose replica just
+	// died) misses a message: the question is put again every second
+	// until every node answered. A node answers each time; the first
+	// answer counts.
+	again := time.NewTicker(time.Second)
+	defer again.Stop()
+	deadline := time.After(timeout)
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-deadline:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-again.C:
+			_ = rt.nc.PublishRequest(askSubject(rt.m.FleetID), inbox, data)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

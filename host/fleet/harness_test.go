@@ -50,13 +50,16 @@ type testNode struct {
 	svc   *core.Service
 	stop  context.CancelFunc
 	done  chan struct{}
+	// resync and announce are the agent's periods (short in tests).
+	resync, announce time.Duration
 }
 
 // newTestNode makes a node (not started) with its own state, data dir and
 // ports.
 func newTestNode(t testing.TB, name string) *testNode {
 	t.Helper()
-	n := &testNode{t: t, name: name, dir: t.TempDir(), ports: freePorts(t), store: memstore.New()}
+	n := &testNode{t: t, name: name, dir: t.TempDir(), ports: freePorts(t), store: memstore.New(),
+		resync: 300 * time.Millisecond, announce: 300 * time.Millisecond}
 	n.fk = &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake()}
 	n.fk.v.Elsewhere = n.fk.k.Wrote
 	etc := filepath.Join(n.dir, "etc")
@@ -78,7 +81,7 @@ func (n *testNode) start() *testNode {
 	n.t.Helper()
 	f, err := New(Options{Store: n.store, DataDir: n.dir, NodeName: n.name, Address: "127.0.0.1", Ports: &n.ports,
 		Version: "test", Log: testLog(n.t).With("node", n.name), EtcDir: filepath.Join(n.dir, "etc"),
-		ResyncEvery: 300 * time.Millisecond, AnnounceEvery: 300 * time.Millisecond})
+		ResyncEvery: n.resync, AnnounceEvery: n.announce})
 	if err != nil {
 		n.t.Fatal(err)
 	}

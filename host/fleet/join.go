@@ -53,10 +53,12 @@ func (f *Fleet) Init(ctx context.Context, spec core.FleetInitSpec) (core.FleetIn
 	if err := needSecret(spec.Secret); err != nil {
 		return core.FleetInfo{}, err
 	}
-	if spec.Replicas == 0 {
-		spec.Replicas = DefaultReplicas
-	}
 	natsURL := firstNonEmpty(spec.NATSURL, f.opts.NATSURL)
+	if spec.Replicas == 0 {
+		// An external cluster's size is its operator's: one replica
+		// unless asked, which any JetStream can hold.
+		spec.Replicas = map[bool]int{true: 1, false: DefaultReplicas}[natsURL != ""]
+	}
 	minR := DefaultReplicas
 	if natsURL != "" {
 		minR = 1

@@ -107,15 +107,17 @@ func (rt *runtime) connect(url string, log *slog.Logger) error {
 		return fmt.Errorf("connect to the fleet's NATS: %w", err)
 	}
 	js, err := jetstream.NewWithDomain(nc, jsDomain)
+	api := "$JS." + jsDomain + ".API."
 	if rt.m.Role == roleExternal {
 		js, err = jetstream.New(nc) // an external cluster is reached without a domain
+		api = "$JS.API."
 	}
 	if err != nil {
 		nc.Close()
 		return err
 	}
 	rt.nc, rt.js = nc, js
-	rt.st = newStore(js, rt.seal, log)
+	rt.st = newStore(nc, js, api, rt.seal, log)
 	return nil
 }
 

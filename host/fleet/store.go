@@ -2,9 +2,12 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +45,8 @@ const (
 // store is the fleet's buckets over one JetStream context.
 type store struct {
 	js   jetstream.JetStream
+	nc   *nats.Conn
+	api  string // the JetStream API's subject prefix: "$JS.hc.API." in the domain
 	seal *Sealer
 	log  *slog.Logger
 
@@ -49,8 +54,8 @@ type store struct {
 	buckets map[string]jetstream.KeyValue
 }
 
-func newStore(js jetstream.JetStream, seal *Sealer, log *slog.Logger) *store {
-	return &store{js: js, seal: seal, log: log, buckets: map[string]jetstream.KeyValue{}}
+func newStore(nc *nats.Conn, js jetstream.JetStream, api string, seal *Sealer, log *slog.Logger) *store {
+	return &store{nc: nc, js: js, api: api, seal: seal, log: log, buckets: map[string]jetstream.KeyValue{}}
 }
 
 // configs are the buckets' configurations at replicas r.
@@ -60,6 +65,9 @@ func configs(r int) []jetstream.KeyValueConfig {
 		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage},
 		{Bucket: bucketNodes, History: 1, Replicas: r, Storage: jetstream.FileStorage, TTL: announceTTL},
 		{Bucket: bucketIDs, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+		// History 1 is what lets a list read the stream as the bucket: one
+		// message per key. nats.go sets AllowDirect on every bucket, which
+		// lets any replica answer a direct get.
 	}
 }
 
@@ -260,30 +268,62 @@ func (s *store) list(ctx context.Context, bucket, filter string) ([]entry, error
 	return out, err
 }
 
+// listBatch is how many messages one direct get returns.
+const listBatch = 256
+
+// listOnce reads the bucket's current entries by batched direct gets: any
+// replica answers, and no consumer is made (an ordered consumer per read
+// is a metadata operation on every replica, which made each read cost the
+// whole cluster). With one revision kept per key, the stream's messages
+// are the bucket's current entries and its delete markers.
 func (s *store) listOnce(ctx context.Context, bucket, filter string) ([]entry, error) {
-	kv, err := s.bucket(ctx, bucket)
+	inbox := s.nc.NewRespInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, err
 	}
-	w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, err
-	}
-	defer w.Stop()
+	defer sub.Unsubscribe()
+	prefix := "$KV." + bucket + "."
 	var out []entry
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("watch closed")
-			}
-			if e == nil {
-				return out, nil
-			}
-			out = append(out, entry{Key: e.Key(), Revision: e.Revision(), Value: e.Value()})
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	for seq := uint64(1); ; {
+		req, _ := json.Marshal(map[string]any{"seq": seq, "next_by_subj": prefix + filter, "batch": listBatch})
+		if err := s.nc.PublishRequest(s.api+"DIRECT.GET.KV_"+bucket, inbox, req); err != nil {
+			return nil, err
 		}
+		last, pending, err := s.readBatch(ctx, sub, prefix, &out)
+		if err != nil || pending == 0 || last == 0 {
+			return out, err
+		}
+		seq = last + 1
+	}
+}
+
+// readBatch reads one batch's messages into out until its end (EOB); it
+// returns the last sequence read and how many messages remain.
+func (s *store) readBatch(ctx context.Context, sub *nats.Subscription, prefix string, out *[]entry) (uint64, uint64, error) {
+	var last uint64
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		switch m.Header.Get("Status") {
+		case "":
+		case "204": // end of this batch
+			pending, _ := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			return last, pending, nil
+		case "404": // nothing (more) to read
+			return 0, 0, nil
+		default:
+			return 0, 0, fmt.Errorf("direct get: %s %s", m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		seq, _ := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		last = seq
+		if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			continue
+		}
+		key := strings.TrimPrefix(m.Header.Get("Nats-Subject"), prefix)
+		*out = append(*out, entry{Key: key, Revision: seq, Value: m.Data})
 	}
 }
 
