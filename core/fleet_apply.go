@@ -107,17 +107,19 @@ func (s *Service) applyUser(ctx context.Context, labels map[string]string, d Fle
 	return s.applyUpdate(ctx, local, d)
 }
 
-// applyCreate makes a desired user that this node lacks, after checking
-// that neither its name nor its uid belongs to another account here.
+// applyCreate makes a desired user that this node lacks. An account of
+// that name here is a conflict (UserCreate's name check refuses it before
+// anything runs); the account step refusing the fleet's uid (or a group
+// of the user's name) is a clash. Either way nothing of it is touched.
 func (s *Service) applyCreate(ctx context.Context, d FleetUser) (string, error) {
-	byName, byUID, err := s.machineIDs(ctx)
-	if err != nil {
-		return FleetError, err
-	}
-	if outcome, err := fleetCollision(d, byName, byUID); err != nil {
-		return outcome, err
-	}
 	if _, err := s.UserCreate(ctx, fleetSpec(d)); err != nil {
+		e := AsError(err)
+		switch {
+		case e.Step == "" && e.Field == "name" && (e.Code == Invalid || e.Code == AlreadyExists):
+			return FleetConflict, Errorf(AlreadyExists, "account %s exists on this node and is not the fleet's: left untouched", d.Name)
+		case e.Step == "account" && e.Code == AlreadyExists:
+			return FleetClash, Errorf(AlreadyExists, "uid %d of %s (or a group named %s) is taken on this node: %s", d.UID, d.Name, d.Name, e.Error())
+		}
 		return FleetError, err
 	}
 	if d.Locked {

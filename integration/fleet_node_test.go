@@ -67,14 +67,17 @@ type fleetNode struct {
 // addNode makes node number i: its /etc (a copy of the sandbox's), a btrfs
 // /home with quotas on its own loop device, its namespaces, its link to
 // the switch and its address.
-func (lab *fleetLab) addNode(name string, i int) *fleetNode {
+func (lab *fleetLab) addNode(name string, i int) *fleetNode { return lab.addNodeSized(name, i, "300M") }
+
+// addNodeSized is addNode with a /home of size (fallocate's notation).
+func (lab *fleetLab) addNodeSized(name string, i int, size string) *fleetNode {
 	t := lab.t
 	t.Helper()
 	n := &fleetNode{lab: lab, t: t, name: name, addr: "411::" + strconv.Itoa(i), dir: filepath.Join(lab.dir, name)}
 	mustRun(t, "mkdir", "-p", filepath.Join(n.dir, "etc"))
 	mustRun(t, "cp", "-a", "/etc/.", filepath.Join(n.dir, "etc")+"/")
 	img := filepath.Join(n.dir, "home.img")
-	mustRun(t, "fallocate", "-l", "300M", img)
+	mustRun(t, "fallocate", "-l", size, img)
 	mustRun(t, "mkfs.btrfs", "-q", "-f", img)
 	dev := strings.TrimSpace(mustRun(t, "losetup", "--find", "--show", img))
 	t.Cleanup(func() { _ = exec.Command("losetup", "-d", dev).Run() })

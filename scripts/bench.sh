@@ -46,3 +46,13 @@ if [ "$(id -u)" = 0 ]; then
 else
   section "Lifecycle benchmark skipped: needs root (runs in the integration sandbox)"
 fi
+
+section "Fleet: 50 node agents vs one converging on one change (issue 11; one process, fake plugins, real embedded NATS)"
+HC_BENCH=1 go test -count=1 -run 'TestBenchAgents' -v -timeout 10m ./host/fleet/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
+
+if [ "$(id -u)" = 0 ]; then
+  section "Fleet on real hosts: --fleet create on 3 hosts vs one, 1,000 desired users vs the batch path, idle footprint (issue 11)"
+  HC_BENCH=1 go test -count=1 -tags integration -run 'TestBenchFleet' -v -timeout 30m ./integration/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )|level='
+else
+  section "Fleet benchmark on real hosts skipped: needs root (runs in the integration sandbox)"
+fi

@@ -198,8 +198,19 @@ func uidContention(t *testing.T, nodes []*testNode) {
 		})
 	}
 	wg.Wait()
-	if again, _ := nodes[3].f.AllocID(ctx, "uid", got[minKey(got)], 0); again != minKey(got) {
-		t.Errorf("an owner asking again got %d, not its %d", again, minKey(got))
+	rt, _ := nodes[0].f.running()
+	waitUntil(t, "each uid held by its owner in the store", 5*time.Second, func() bool {
+		held, err := nodes[0].f.reserved(ctx, rt, "uid")
+		for id, owner := range got {
+			if err != nil || held[id] != owner {
+				return false
+			}
+		}
+		return true
+	})
+	lo, hi := nodes[0].f.idRange(ctx, "uid")
+	if min := minKey(got); min < lo || min+len(got)-1 > hi {
+		t.Errorf("uids outside the policy's range %d..%d: %v", lo, hi, got)
 	}
 	for id, owner := range got {
 		_ = nodes[0].f.ReleaseID(ctx, "uid", id, owner)

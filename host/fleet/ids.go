@@ -17,7 +17,9 @@ import (
 // key uid.N (gid.N) in the ids bucket, which only one caller can do — a
 // compare-and-set in the store. The candidates skip the ids reserved
 // already and those any node reports in use in its own account files
-// (inuse.NODE), and stay within every node's policy range.
+// (inuse.NODE), and stay within every node's policy range. A node that
+// creates a local account in the seconds before its next report can still
+// take an id the fleet gives meanwhile: that node reports the clash.
 
 // idRecord is who holds an id.
 type idRecord struct {
@@ -66,8 +68,11 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 		}
 		return want, f.reserve(ctx, rt, kind, want, owner)
 	}
+	// From the top of the range down: the local tools (useradd) give ids
+	// from the bottom up, so a node's own accounts and the fleet's meet
+	// only when the range is nearly full.
 	tries := 0
-	for id := lo; id <= hi && tries < maxIDAttempts; id++ {
+	for id := hi; id >= lo && tries < maxIDAttempts; id-- {
 		if _, taken := held[id]; taken || used[id] {
 			continue
 		}
@@ -122,13 +127,19 @@ func (f *Fleet) reserved(ctx context.Context, rt *runtime, kind string) (map[int
 	return out, nil
 }
 
-// usedOnNodes is the union of the ids of kind the nodes report in use.
+// usedOnNodes is the union of the ids of kind the nodes report in use,
+// and of this node's own, read now (its report may be seconds old).
 func (f *Fleet) usedOnNodes(ctx context.Context, rt *runtime, kind string) (map[int]bool, error) {
 	entries, err := rt.st.list(ctx, bucketIDs, "inuse.*")
 	if err != nil {
 		return nil, err
 	}
 	used := map[int]bool{}
+	if own, err := f.readInUse(); err == nil {
+		for _, id := range map[bool][]int{true: own.UIDs, false: own.GIDs}[kind == "uid"] {
+			used[id] = true
+		}
+	}
 	for _, e := range entries {
 		var r inUse
 		if rt.st.open(bucketIDs, e.Key, e.Value, &r) != nil {
