@@ -60,7 +60,43 @@ func (s *Service) fleetWait(ctx context.Context, f FleetBackend, object string, 
 		}
 		res.Rows = append(res.Rows, row)
 	}
+	s.calls.add(FleetCall{At: s.now().UTC(), FleetResult: res})
 	return res, nil
+}
+
+// FleetCall is one fleet call's result as it ended, for the dashboard's
+// list of the last calls.
+type FleetCall struct {
+	At time.Time `json:"at"`
+	FleetResult
+}
+
+// keptCalls bounds the fleet calls FleetRecentCalls remembers.
+const keptCalls = 50
+
+// fleetCalls keeps this host's last fleet calls in memory.
+type fleetCalls struct {
+	mu    sync.Mutex
+	calls []FleetCall
+}
+
+func (c *fleetCalls) add(fc FleetCall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, fc)
+	if len(c.calls) > keptCalls {
+		c.calls = slices.Clone(c.calls[len(c.calls)-keptCalls:])
+	}
+}
+
+// FleetRecentCalls returns the last fleet calls made through this host,
+// newest first, each with its per-node rows.
+func (s *Service) FleetRecentCalls() []FleetCall {
+	s.calls.mu.Lock()
+	defer s.calls.mu.Unlock()
+	out := slices.Clone(s.calls.calls)
+	slices.Reverse(out)
+	return out
 }
 
 // fleetTargets lists the nodes a change of object concerns: the members

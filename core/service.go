@@ -30,6 +30,8 @@ type Service struct {
 	plugins Plugins
 	// fleet is the fleet's store, nil on a host outside any fleet.
 	fleet FleetBackend
+	// calls are the last fleet calls made through this host.
+	calls fleetCalls
 	// locks serialises the use cases of one user (or "group/NAME"), so two
 	// concurrent creates of one name give one winner and one
 	// AlreadyExists, while different names proceed in parallel.

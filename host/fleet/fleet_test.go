@@ -31,6 +31,9 @@ func TestAgentsConverge(t *testing.T) {
 			t.Errorf("%s: uid %d, another node has %d", n.name, u.UID, uid)
 		}
 	}
+	if calls := nodes[0].svc.FleetRecentCalls(); len(calls) != 1 || calls[0].Object != "user/alice" || len(calls[0].Rows) != 3 {
+		t.Errorf("the last fleet calls: %+v", calls)
+	}
 	if err := nodes[1].svc.UserDelete(ctx, "alice", false); !core.IsCode(err, core.FailedPrecondition) {
 		t.Errorf("a local delete of a fleet user: %v, want FailedPrecondition with a hint", err)
 	}
