@@ -23,14 +23,16 @@ import (
 //
 //  1. a --fleet create applied on all of three hosts, next to one host's
 //     single-node create (goal <= 2x);
+//
 //  2. 1,000 desired users converging onto an empty node that joins, per
 //     user, next to the batch path on another empty node (user-create
 //     --from, goal <= 1.5x);
+//
 //  3. the idle footprint (total PSS of the host and every plugin process,
 //     with the embedded NATS) of a node in a fleet (goal <= 150 MB), next
 //     to a node outside any fleet (which runs no NATS, no fleet port).
 //
-//	HC_BENCH=1 go test -count=1 -tags integration -run TestBenchFleet -v -timeout 30m ./integration/
+//     HC_BENCH=1 go test -count=1 -tags integration -run TestBenchFleet -v -timeout 30m ./integration/
 func TestBenchFleet(t *testing.T) {
 	if os.Getenv("HC_BENCH") == "" {
 		t.Skip("a benchmark: set HC_BENCH=1 (make bench does)")
