@@ -176,58 +176,86 @@ func (ag *agent) memberDeleted(ctx context.Context) (bool, error) {
 func (ag *agent) loop(ctx context.Context) error {
 	resync := time.NewTicker(ag.f.opts.ResyncEvery)
 	defer resync.Stop()
-	announce := time.NewTicker(ag.f.opts.AnnounceEvery)
-	defer announce.Stop()
 	ag.loadDone(ctx)
-	ag.announce(ctx)
+	// Announcing runs apart: a write to a bucket whose leader just died
+	// is retried for seconds, and must not hold up applying changes.
+	actx, stopAnnounce := context.WithCancel(ctx)
+	defer stopAnnounce()
+	go ag.announcing(actx)
 	if err := ag.resync(ctx, true); err != nil {
 		return err
 	}
-	var updates <-chan jetstream.KeyValueEntry
+	updates := make(chan jetstream.KeyValueEntry)
+	go ag.watching(ctx, updates)
 	for ctx.Err() == nil {
-		if updates == nil {
-			updates = ag.watch(ctx)
-		}
 		select {
 		case <-ctx.Done():
-		case e, ok := <-updates:
-			if !ok {
-				updates = nil
-				continue
-			}
-			if e != nil {
-				if err := ag.handle(ctx, e); err != nil {
-					return err
-				}
+		case e := <-updates:
+			if err := ag.handle(ctx, e); err != nil {
+				return err
 			}
 		case <-resync.C:
 			if err := ag.resync(ctx, false); err != nil {
 				return err
 			}
-		case <-announce.C:
-			ag.announce(ctx)
 		}
 	}
 	return nil
 }
 
-// watch starts a watch of the desired bucket's changes from now on.
-func (ag *agent) watch(ctx context.Context) <-chan jetstream.KeyValueEntry {
-	kv, err := ag.rt.st.bucket(ctx, bucketDesired)
-	if err != nil {
-		return nil
+// watching forwards the desired bucket's changes to out, from now on,
+// until ctx ends. It runs apart from the loop: making a watch is a request
+// to JetStream's metadata leader, which blocks while a new one is elected
+// (a node died), and the loop must go on resyncing meanwhile. A watch that
+// ends (its consumer's server died) is made again.
+func (ag *agent) watching(ctx context.Context, out chan<- jetstream.KeyValueEntry) {
+	wait := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		kv, err := ag.rt.st.bucket(ctx, bucketDesired)
+		var w jetstream.KeyWatcher
+		if err == nil {
+			w, err = kv.WatchAll(ctx, jetstream.UpdatesOnly())
+		}
+		if err != nil {
+			ag.log.Debug("fleet: watch", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 5*time.Second)
+			continue
+		}
+		wait = 250 * time.Millisecond
+		forward(ctx, w, out)
+		w.Stop()
 	}
-	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
-	if err != nil {
-		ag.log.Debug("fleet: watch", "err", err)
-		return nil
+}
+
+// forward copies w's entries to out until w ends or ctx does.
+func forward(ctx context.Context, w jetstream.KeyWatcher, out chan<- jetstream.KeyValueEntry) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil {
+				continue
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
 	}
-	go func() { <-ctx.Done(); w.Stop() }()
-	return w.Updates()
 }
 
 // handle applies one change the watch delivered.
 func (ag *agent) handle(ctx context.Context, e jetstream.KeyValueEntry) error {
+	defer ag.delivered(e.Revision())
 	if e.Operation() != jetstream.KeyValuePut {
 		if e.Key() == memberKey(ag.rt.m.Node) && ag.registered {
 			return errEvicted
@@ -240,24 +268,32 @@ func (ag *agent) handle(ctx context.Context, e jetstream.KeyValueEntry) error {
 		return ag.resync(ctx, true)
 	}
 	ag.applyEntries(ctx, []entry{{Key: e.Key(), Revision: e.Revision(), Value: e.Value()}})
-	ag.mu.Lock()
-	ag.appliedSeq = max(ag.appliedSeq, e.Revision())
-	ag.mu.Unlock()
 	return nil
+}
+
+// delivered notes that the watch delivered (and handle applied) rev. This
+// node has then applied everything up to rev only when rev follows what
+// it had applied: a watch (made again, or made after the first resync)
+// misses what was written before it began, and a resync must still read
+// that.
+func (ag *agent) delivered(rev uint64) {
+	ag.mu.Lock()
+	if rev == ag.appliedSeq+1 {
+		ag.appliedSeq = rev
+	}
+	ag.mu.Unlock()
 }
 
 // resync reads the whole desired state when it changed since the last
 // pass (or force), and applies what this node has not.
 func (ag *agent) resync(ctx context.Context, force bool) error {
-	last, err := ag.rt.st.lastRevision(ctx, bucketDesired)
-	if err != nil {
-		ag.setState(ag.describe(err))
-		return nil
-	}
+	last, lerr := ag.rt.st.lastRevision(ctx, bucketDesired)
 	ag.mu.Lock()
 	// Unchanged: nothing written since the last pass, or the watch has
 	// delivered (and this node applied) everything up to the last write.
-	unchanged := (last == ag.lastSeq || last <= ag.appliedSeq) && !ag.retryDue()
+	// When the stream's leader does not answer (it may have just died),
+	// the entries are read anyway: any replica serves them.
+	unchanged := lerr == nil && (last == ag.lastSeq || last <= ag.appliedSeq) && !ag.retryDue()
 	ag.mu.Unlock()
 	if unchanged && !force {
 		return nil
@@ -283,6 +319,16 @@ func (ag *agent) resync(ctx context.Context, force bool) error {
 	}
 	ag.applyEntries(ctx, entries)
 	ag.mu.Lock()
+	if lerr != nil {
+		// The leader did not say how far the bucket goes: count what was
+		// read, never beyond the last pass's, so the next pass that hears
+		// the leader reads again if anything was written meanwhile.
+		last = 0
+		for _, e := range entries {
+			last = max(last, e.Revision)
+		}
+		last = min(last, ag.lastSeq)
+	}
 	ag.lastSeq, ag.appliedSeq = last, max(ag.appliedSeq, last)
 	ag.mu.Unlock()
 	ag.countDrift(ctx, entries)

@@ -8,6 +8,21 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core"
 )
 
+// announcing announces this node now and every AnnounceEvery until ctx
+// ends.
+func (ag *agent) announcing(ctx context.Context) {
+	t := time.NewTicker(ag.f.opts.AnnounceEvery)
+	defer t.Stop()
+	for {
+		ag.announce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // announce writes this node's announcement (it expires when the node stops
 // announcing) and, when they changed, the ids its account files use.
 func (ag *agent) announce(ctx context.Context) {

@@ -155,7 +155,8 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 }
 
 // WaitStatuses calls seen with each status of object, those there now and
-// those written from now on, until seen says stop or ctx ends. A watch
+// those written from now on, until seen says stop or ctx ends (the caller
+// must end ctx when this returns). A watch
 // delivers them as they come; a poll every second stands in when the
 // watch's consumer stalls (its peer died).
 func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.NodeStatus) bool) error {
@@ -168,17 +169,31 @@ func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.
 		return err
 	}
 	filter := "*." + strings.Replace(object, "/", ".", 1)
+	// The watch is made apart: making one waits for JetStream's metadata
+	// leader, which a dead node may have taken with it, while the poll
+	// below needs no leader and goes on meanwhile.
+	watches := make(chan jetstream.KeyWatcher)
+	go func() {
+		w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+		if err != nil {
+			return
+		}
+		select {
+		case watches <- w:
+		case <-ctx.Done(): // the caller ends its wait by ending ctx
+			w.Stop()
+		}
+	}()
 	var updates <-chan jetstream.KeyValueEntry
-	if w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes()); err == nil {
-		defer w.Stop()
-		updates = w.Updates()
-	}
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case w := <-watches:
+			defer w.Stop()
+			updates = w.Updates()
 		case e, ok := <-updates:
 			if !ok {
 				updates = nil
@@ -189,12 +204,17 @@ func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.
 				return nil
 			}
 		case <-poll.C:
-			all, err := f.Statuses(ctx, object)
+			// One try per tick: a read retried for seconds while a leader
+			// is elected would eat the caller's whole wait.
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			entries, err := rt.st.listOnce(pctx, bucketStatus, filter)
+			cancel()
 			if err != nil {
 				continue
 			}
-			for _, st := range all {
-				if seen(st) {
+			for _, e := range entries {
+				var st core.NodeStatus
+				if rt.st.open(bucketStatus, e.Key, e.Value, &st) == nil && seen(st) {
 					return nil
 				}
 			}

@@ -185,6 +185,8 @@ func (l *natsLog) report(level slog.Level, msg string) {
 		why = "refused client"
 	case strings.Contains(msg, "JetStream cluster no metadata leader"), strings.Contains(msg, "no metadata leader"):
 		level = slog.LevelDebug // the first node alone, waiting for a second
+	case strings.Contains(msg, "Error trying to connect to route"), strings.Contains(msg, "Error trying to connect as leafnode"):
+		why = "peer down" // retried every second while a node is down: said once a minute
 	}
 	if why != "" && !l.due(why) {
 		return
@@ -195,6 +197,8 @@ func (l *natsLog) report(level slog.Level, msg string) {
 			"so its SECRET_CODESCALERS differs from this node's; no route and no data pass", "nats", msg)
 	case "refused client":
 		l.log.Warn("fleet: a NATS client without the fleet's key was refused", "nats", msg)
+	case "peer down":
+		l.log.Warn("fleet: a node does not answer; retrying (said once a minute)", "nats", msg)
 	default:
 		l.log.Log(context.Background(), level, "nats: "+msg)
 	}
