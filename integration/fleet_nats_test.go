@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,34 @@ func streamLeader(t *testing.T, js jetstream.JetStream) string {
 		t.Fatalf("stream leader: %+v %v", info, err)
 	}
 	return info.Cluster.Leader
+}
+
+// streamPeers names the nodes that hold a replica of every bucket's
+// stream (its leader and its followers), failing if two buckets differ.
+func streamPeers(t *testing.T, js jetstream.JetStream) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var first []string
+	for _, name := range []string{"KV_hc-desired", "KV_hc-status", "KV_hc-nodes", "KV_hc-ids"} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil || info.Cluster == nil {
+			t.Fatalf("stream %s: %+v %v", name, info, err)
+		}
+		peers := []string{info.Cluster.Leader}
+		for _, r := range info.Cluster.Replicas {
+			peers = append(peers, r.Name)
+		}
+		slices.Sort(peers)
+		if first == nil {
+			first = peers
+		} else if !slices.Equal(first, peers) {
+			t.Errorf("stream %s is held by %v, another by %v", name, peers, first)
+		}
+	}
+	return first
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,10 @@ func TestFleet(t *testing.T) {
 		_, errc := n4.ns.in("id", "-u", "carol").CombinedOutput()
 		return err == nil && errc == nil && strings.TrimSpace(string(got)) == strings.TrimSpace(uid)
 	})
+	js1, _ := storeClient(t, n1) // js's node may have been killed since
+	if peers := streamPeers(t, js1); !slices.Equal(peers, []string{"n1", "n2", "n3"}) {
+		t.Errorf("the store's replicas are on %v, want n1, n2, n3 (n4 is a leaf node)", peers)
+	}
 	step("n4 joined as a leaf node and converged")
 
 	wrongSecret(t, lab, n1)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -155,52 +155,41 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 }
 
 // WaitStatuses calls seen with each status of object, those there now and
-// those written from now on, until seen says stop or ctx ends (the caller
-// must end ctx when this returns). A watch
-// delivers them as they come; a poll every second stands in when the
-// watch's consumer stalls (its peer died).
+// those written from now on, until seen says stop or ctx ends. Statuses
+// come as they are written by a plain subscription to the bucket's
+// subjects: no consumer is made, since making one is a request to
+// JetStream's metadata leader, which a dead node may have taken with it,
+// and on a busy fleet the slowest step of a call. Those already there, and
+// any the subscription missed (written before it began, while the replica
+// that answered the last read had not stored them yet), come by reads,
+// soon after the call and then every second; any replica answers them.
 func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.NodeStatus) bool) error {
 	rt, err := f.running()
 	if err != nil {
 		return err
 	}
-	kv, err := rt.st.bucket(ctx, bucketStatus)
+	prefix := "$KV." + bucketStatus + "."
+	filter := "*." + desiredKey(object)
+	msgs := make(chan *nats.Msg, 256)
+	sub, err := rt.nc.ChanSubscribe(prefix+filter, msgs)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
-	filter := "*." + strings.Replace(object, "/", ".", 1)
-	// The watch is made apart: making one waits for JetStream's metadata
-	// leader, which a dead node may have taken with it, while the poll
-	// below needs no leader and goes on meanwhile.
-	watches := make(chan jetstream.KeyWatcher)
-	go func() {
-		w, err := kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
-		if err != nil {
-			return
-		}
-		select {
-		case watches <- w:
-		case <-ctx.Done(): // the caller ends its wait by ending ctx
-			w.Stop()
-		}
-	}()
-	var updates <-chan jetstream.KeyValueEntry
-	poll := time.NewTicker(time.Second)
+	defer sub.Unsubscribe()
+	poll := time.NewTimer(0) // the statuses already there, at once
 	defer poll.Stop()
+	every := 50 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case w := <-watches:
-			defer w.Stop()
-			updates = w.Updates()
-		case e, ok := <-updates:
-			if !ok {
-				updates = nil
+		case m := <-msgs:
+			if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
 				continue
 			}
 			var st core.NodeStatus
-			if e != nil && rt.st.open(bucketStatus, e.Key(), e.Value(), &st) == nil && seen(st) {
+			key := strings.TrimPrefix(m.Subject, prefix)
+			if rt.st.open(bucketStatus, key, m.Data, &st) == nil && seen(st) {
 				return nil
 			}
 		case <-poll.C:
@@ -209,15 +198,14 @@ func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
 			entries, err := rt.st.listOnce(pctx, bucketStatus, filter)
 			cancel()
-			if err != nil {
-				continue
-			}
 			for _, e := range entries {
 				var st core.NodeStatus
-				if rt.st.open(bucketStatus, e.Key, e.Value, &st) == nil && seen(st) {
+				if err == nil && rt.st.open(bucketStatus, e.Key, e.Value, &st) == nil && seen(st) {
 					return nil
 				}
 			}
+			poll.Reset(every)
+			every = min(2*every, time.Second)
 		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 // the same change on one agent. The agents run in this process, each with
 // its own state and fake plugins, as members of a fleet of three embedded
 // replicas (they reach the store through a replica's client port, as a
-// host with --nats-url does); the time is the fleet call's, from its write
-// to the last agent's status.
+// host with --nats-url does); the time is the convergence's, from the
+// call's write to the last agent's status (the rows' took), next to the
+// whole call's.
 //
 //	HC_BENCH=1 go test -count=1 -run TestBenchAgents -v ./host/fleet/
 func TestBenchAgents(t *testing.T) {
@@ -28,15 +29,24 @@ func TestBenchAgents(t *testing.T) {
 	url := "nats://" + hostPort("127.0.0.1", replicas[0].ports.Client)
 	one := benchAgents(t, replicas[0], url, "solo", 1)
 	many := benchAgents(t, replicas[0], url, "many", 50)
-	fmt.Printf("%-44s %10s %10s\n", "one change converging on", "median", "p90")
-	fmt.Printf("%-44s %10s %10s\n", "1 agent", one[0].Round(time.Millisecond), one[1].Round(time.Millisecond))
-	fmt.Printf("%-44s %10s %10s   %.2fx (goal <= 2x)\n", "50 agents (one process, fake plugins)",
-		many[0].Round(time.Millisecond), many[1].Round(time.Millisecond), float64(many[0])/float64(one[0]))
+	fmt.Printf("%-44s %10s %10s %12s\n", "one change converging on", "median", "p90", "whole call")
+	fmt.Printf("%-44s %10s %10s %12s\n", "1 agent", ms(one.median), ms(one.p90), ms(one.call))
+	fmt.Printf("%-44s %10s %10s %12s\n", "50 agents (one process, fake plugins)", ms(many.median), ms(many.p90), ms(many.call))
+	fmt.Printf("%-44s %10.2fx %23.2fx (goal <= 2x)\n", "50 agents / 1 agent", float64(many.median)/float64(one.median),
+		float64(many.call)/float64(one.call))
+	fmt.Println("(the 50 agents share this machine's cores: each applies the change and writes its status, work a real fleet spreads over 50 machines)")
 }
 
+func ms(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+
+// agentsRow is one row of the agents bench: the convergence's median and
+// p90 (from the write to the last agent's status), and the whole call's
+// median (the uid's allocation, the targets and the write before).
+type agentsRow struct{ median, p90, call time.Duration }
+
 // benchAgents joins k agents labelled group=name, then times rounds
-// creates placed on them; it returns the median and p90.
-func benchAgents(t *testing.T, via *testNode, url, name string, k int) [2]time.Duration {
+// creates placed on them.
+func benchAgents(t *testing.T, via *testNode, url, name string, k int) agentsRow {
 	ctx := context.Background()
 	for i := range k {
 		a := newTestNode(t, fmt.Sprintf("%s%02d", name, i))
@@ -56,24 +66,22 @@ func benchAgents(t *testing.T, via *testNode, url, name string, k int) [2]time.D
 		}
 		return err == nil && live == k
 	})
-	const rounds = 9
-	var took []time.Duration
+	const rounds = 15
+	var converged, calls []time.Duration
 	for i := range rounds {
 		began := time.Now()
 		res, err := via.svc.FleetUserCreate(ctx, core.CreateSpec{Name: fmt.Sprintf("%s%d", name, i)}, "group="+name, 30*time.Second)
 		if err != nil || res.Failed != 0 || len(res.Rows) != k {
 			t.Fatalf("round %d: %v %s", i, err, rows(res))
 		}
-		took = append(took, time.Since(began))
-		if os.Getenv("HC_BENCH_ROWS") != "" {
-			var ts []float64
-			for _, r := range res.Rows {
-				ts = append(ts, r.TookMS)
-			}
-			slices.Sort(ts)
-			fmt.Printf("round %d: rows took min %.0fms median %.0fms max %.0fms\n", i, ts[0], ts[len(ts)/2], ts[len(ts)-1])
+		calls = append(calls, time.Since(began))
+		last := 0.0
+		for _, r := range res.Rows {
+			last = max(last, r.TookMS)
 		}
+		converged = append(converged, time.Duration(last*float64(time.Millisecond)))
 	}
-	slices.Sort(took)
-	return [2]time.Duration{took[rounds/2], took[rounds*9/10]}
+	slices.Sort(converged)
+	slices.Sort(calls)
+	return agentsRow{converged[rounds/2], converged[rounds*9/10], calls[rounds/2]}
 }
