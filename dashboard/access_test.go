@@ -16,7 +16,7 @@ import (
 )
 
 // every route, for the checks that hold for all of them.
-var everyGET = []string{"/", "/users", "/users/new", "/users/alice", "/sessions", "/groups", "/groups/devs",
+var everyGET = []string{"/", "/users", "/users/new", "/users/alice", "/sessions", "/groups", "/groups/devs", "/fleet",
 	"/plugins", "/admin", "/audit", "/events", "/assets/app.css", "/nope"}
 
 var everyPOST = []string{"/users", "/users/alice/delete", "/users/alice/reset", "/users/alice/lock", "/users/alice/unlock",

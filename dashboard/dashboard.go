@@ -1,6 +1,6 @@
 // Package dashboard is hero_codescalers' web dashboard: every admin task of
-// the CLI in tabs (Overview, Users, Sessions, Groups, Plugins, Admin,
-// Audit), server-rendered with html/template, its few assets embedded, a
+// the CLI in tabs (Overview, Users, Sessions, Groups, Fleet, Plugins,
+// Admin, Audit), server-rendered with html/template, its few assets embedded, a
 // little plain JavaScript for live updates over server-sent events.
 //
 // It imports only core and core/api: the host builds it with what it
@@ -186,6 +186,7 @@ func (d *Dashboard) routes() *gin.Engine {
 	e.GET("/sessions", d.sessions)
 	e.POST("/sessions/kill", d.sessionKill)
 	d.groupRoutes(e)
+	e.GET("/fleet", d.fleet)
 	e.GET("/plugins", d.plugins)
 	e.POST("/plugins/:concern/approve", d.pluginApprove)
 	e.GET("/admin", d.admin)

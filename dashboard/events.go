@@ -16,7 +16,7 @@ import (
 
 // Live updates: while at least one page listens on /events, one poller
 // looks every few seconds at what pages show live — the plugins' states,
-// the counts, the sessions — and tells every stream the name of each
+// the counts, the sessions, the fleet's nodes and calls — and tells every stream the name of each
 // topic that changed. A stream carries only topic names, never data: the
 // page then fetches itself again, through the same access checks as any
 // request.
@@ -107,6 +107,9 @@ func (h *hub) scan() []string {
 	}
 	if s, err := h.d.svc.SessionList(ctx, ""); err == nil {
 		now["sessions"] = fingerprint(s)
+	}
+	if f, ok := h.d.fleetFingerprint(ctx); ok {
+		now["fleet"] = f
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

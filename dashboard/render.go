@@ -39,7 +39,7 @@ type page struct {
 	Body any
 }
 
-// tab is one entry of the navigation. Fleet joins here with the fleet.
+// tab is one entry of the navigation.
 type tab struct{ Key, Label, Path string }
 
 var tabs = []tab{
@@ -47,6 +47,7 @@ var tabs = []tab{
 	{"users", "Users", "/users"},
 	{"sessions", "Sessions", "/sessions"},
 	{"groups", "Groups", "/groups"},
+	{"fleet", "Fleet", "/fleet"},
 	{"plugins", "Plugins", "/plugins"},
 	{"admin", "Admin", "/admin"},
 	{"audit", "Audit", "/audit"},
@@ -55,7 +56,7 @@ var tabs = []tab{
 // pageNames are the templates besides the layout; each defines "content".
 var pageNames = []string{
 	"overview", "users", "usernew", "user", "sessions", "groups", "group",
-	"plugins", "admin", "audit", "message", "refused",
+	"fleet", "plugins", "admin", "audit", "message", "refused",
 }
 
 var funcs = template.FuncMap{
@@ -68,6 +69,7 @@ var funcs = template.FuncMap{
 	"pct":      pct,
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"duration": func(s int64) string { return (time.Duration(s) * time.Second).String() },
+	"outcome":  outcomeBadge,
 }
 
 // parsePages parses the layout once and each page into its own copy of it.

@@ -123,7 +123,8 @@ func TestDashboardBrowser(t *testing.T) {
 	h.mustCLI("group-create", "devs", "--shared", "--quota", "1G", "-m", "alice")
 	for _, tab := range []struct{ path, name string }{
 		{"/", "overview"}, {"/users", "users"}, {"/users/alice", "user"}, {"/users/new", "user-new"},
-		{"/groups", "groups"}, {"/groups/devs", "group"}, {"/plugins", "plugins"}, {"/admin", "admin"}, {"/audit", "audit"},
+		{"/groups", "groups"}, {"/groups/devs", "group"}, {"/fleet", "fleet-none"}, {"/plugins", "plugins"}, {"/admin", "admin"},
+		{"/audit", "audit"},
 	} {
 		do(t, ctx, "open "+tab.path, chromedp.Navigate(url+tab.path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		axeCheck(t, ctx, axe, tab.path)

@@ -1,7 +1,8 @@
-// Live updates: the server names a topic (plugins, counts, sessions) when
-// it changed; the page fetches itself again and swaps each region marked
-// data-live with that topic. Nothing else runs; without JavaScript (or
-// past the server's stream cap) the pages are the same, only not live.
+// Live updates: the server names a topic (plugins, counts, sessions,
+// fleet) when it changed; the page fetches itself again and swaps each
+// region marked data-live with that topic. Nothing else runs; without
+// JavaScript (or past the server's stream cap) the pages are the same,
+// only not live.
 "use strict";
 (function () {
   var main = document.getElementById("main");
