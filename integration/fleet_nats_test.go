@@ -142,6 +142,20 @@ func writeUnsealed(t *testing.T, js jetstream.JetStream, name string) {
 	}
 }
 
+// deleteRaw deletes key from the desired state's bucket.
+func deleteRaw(t *testing.T, js jetstream.JetStream, key string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, "hc-desired")
+	if err == nil {
+		err = kv.Delete(ctx, key)
+	}
+	if err != nil {
+		t.Fatalf("delete %s: %v", key, err)
+	}
+}
+
 // status reads node's status of object, opened with the fleet's key.
 func status(js jetstream.JetStream, seal *fleet.Sealer, node, object string) (core.NodeStatus, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -41,7 +41,10 @@ func TestFleet(t *testing.T) {
 		n.startSSHD()
 		before[n.name] = n.machine()
 	}
-	step("hosts and sshd up")
+	for _, n := range lab.nodes {
+		noFleetPorts(t, n)
+	}
+	step("hosts and sshd up, no NATS before the fleet")
 	var info core.FleetInfo
 	if err := json.Unmarshal([]byte(n1.mustCLI("--json", "fleet-init")), &info); err != nil || info.JoinCommand != "hero_codescalers fleet-join [411::1]:5300" {
 		t.Fatalf("fleet-init: %+v %v", info, err)
@@ -91,6 +94,9 @@ func TestFleet(t *testing.T) {
 			t.Errorf("%s created mallory from an unsealed value", n.name)
 		}
 	}
+	// The test takes its tampered value away, as it put it there (with
+	// store access): the nodes' drift is then back to none.
+	deleteRaw(t, js, "user.mallory")
 	step("security checks")
 
 	bobConflict(t, n1, n2, n3)
@@ -129,7 +135,7 @@ func TestFleet(t *testing.T) {
 	n4 := lab.addNode("n4", 4)
 	n4.start()
 	before[n4.name] = n4.machine()
-	if out := n4.mustCLI("fleet-join", "[411::2]:5300"); !strings.Contains(out, "(leaf)") {
+	if out := n4.mustCLI("fleet-join", "[411::2]:5300", "--label", "zone=eu"); !strings.Contains(out, "(leaf)") {
 		t.Fatalf("n4 joined as: %s", out)
 	}
 	waitFor(t, "the leaf node converges", 20*time.Second, func() bool {
@@ -157,6 +163,8 @@ func TestFleet(t *testing.T) {
 		noTokenLeaked(t, n)
 	}
 	step("deleted everywhere, every machine as it began")
+	fleetTab(t, n2, []string{"n1", "n2", "n3", "n4"}, "zone=eu", "user/dave")
+	step("the dashboard's Fleet tab")
 }
 
 // bobConflict: n2 has an unmanaged account bob; the fleet's bob lands on
@@ -238,6 +246,7 @@ func wrongSecret(t *testing.T, lab *fleetLab, n1 *fleetNode) {
 	if out := n5.mustCLI("fleet-status"); !strings.Contains(out, "in no fleet") {
 		t.Errorf("n5's fleet-status: %s", out)
 	}
+	noFleetPorts(t, n5)
 	if out := n1.mustCLI("node-list"); strings.Contains(out, "n5") {
 		t.Errorf("n5 is in the fleet:\n%s", out)
 	}
@@ -301,5 +310,17 @@ func fleetLayout(t *testing.T, n *fleetNode, uid, pubKey string) {
 	}
 	if out := n.ns.must(t, "id", "-nG", "alice"); !strings.Contains(out, "codescalers") {
 		t.Errorf("%s: alice not in the marker group: %s", n.name, out)
+	}
+}
+
+// noFleetPorts: a node in no fleet runs no NATS — none of the fleet's
+// ports of instance 0 listens in its network namespace.
+func noFleetPorts(t *testing.T, n *fleetNode) {
+	t.Helper()
+	out := n.ns.must(t, "ss", "-ltnH")
+	for _, port := range []string{":5100", ":5200", ":5300"} {
+		if strings.Contains(out, port+" ") {
+			t.Errorf("%s, in no fleet, listens on %s:\n%s", n.name, port, out)
+		}
 	}
 }
