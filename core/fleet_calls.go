@@ -47,7 +47,10 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 		return FleetResult{}, err
 	}
 	spec.Keypair, spec.Fleet = nil, false
-	if err := s.validateCreate(&spec); err != nil {
+	if err := s.validateCreateSpec(&spec); err != nil {
+		return FleetResult{}, err
+	}
+	if err := s.fleetJoinable(ctx, f, spec.Groups); err != nil {
 		return FleetResult{}, err
 	}
 	sel, err := ParseSelector("nodes", placement)

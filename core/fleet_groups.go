@@ -177,6 +177,26 @@ func (s *Service) needFleetUser(ctx context.Context, f FleetBackend, field, name
 	return err
 }
 
+// fleetJoinable refuses a group a fleet user may not join on every node:
+// only the fleet's own groups (group-create --fleet) and those the policy
+// allows are made alike everywhere; a group of this node's alone is not.
+func (s *Service) fleetJoinable(ctx context.Context, f FleetBackend, groups []string) error {
+	for _, g := range groups {
+		if g == s.cfg.MarkerGroup || slices.Contains(s.cfg.AllowedGroups, g) {
+			continue
+		}
+		fg, err := f.Group(ctx, g)
+		if IsCode(err, NotFound) || (err == nil && fg.Deleted) {
+			return InvalidField("groups", "%s is not a fleet group (make it with group-create --fleet) nor one the policy allows (%s)",
+				g, s.allowedText())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // FleetGroupDelete marks a group deleted in the fleet; every node removes
 // it (keeping the shared volume as a snapshot with keepData).
 func (s *Service) FleetGroupDelete(ctx context.Context, name string, keepData bool, wait time.Duration) (FleetResult, error) {

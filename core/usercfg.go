@@ -89,6 +89,15 @@ var tokenRE = shape{first: "A-Za-z0-9._~+/=:-", rest: "A-Za-z0-9._~+/=:-", max: 
 // validate checks a create spec before any tool runs. Messages never echo
 // the forge token.
 func (s *Service) validateCreate(sp *CreateSpec) error {
+	if err := s.validateCreateSpec(sp); err != nil {
+		return err
+	}
+	return s.checkJoinable("groups", sp.Groups)
+}
+
+// validateCreateSpec checks a create spec by itself, apart from whether its
+// groups may be joined here (a fleet call asks the fleet's groups instead).
+func (s *Service) validateCreateSpec(sp *CreateSpec) error {
 	if err := ValidateUsername("name", sp.Name); err != nil {
 		return err
 	}
@@ -113,9 +122,6 @@ func (s *Service) validateCreate(sp *CreateSpec) error {
 		if err := ValidateGroupName("groups", g); err != nil {
 			return err
 		}
-	}
-	if err := s.checkJoinable("groups", sp.Groups); err != nil {
-		return err
 	}
 	if kp := sp.Keypair; kp != nil {
 		if _, err := sshkeys.ParseAuthorizedKey(kp.Public); err != nil {

@@ -77,6 +77,8 @@ func TestFleet(t *testing.T) {
 		}
 	}
 	step("alice checked on three nodes")
+	gid := fleetGroup(t, n1, []*fleetNode{n1, n2, n3})
+	step("a fleet group with one gid and its shared volume on three nodes")
 
 	js, seal := storeClient(t, n2)
 	anonymousRefused(t, n2)
@@ -141,7 +143,9 @@ func TestFleet(t *testing.T) {
 	waitFor(t, "the leaf node converges", 20*time.Second, func() bool {
 		got, err := n4.ns.in("id", "-u", "alice").CombinedOutput()
 		_, errc := n4.ns.in("id", "-u", "carol").CombinedOutput()
-		return err == nil && errc == nil && strings.TrimSpace(string(got)) == strings.TrimSpace(uid)
+		g, errg := n4.ns.in("getent", "group", "devs").CombinedOutput()
+		return err == nil && errc == nil && strings.TrimSpace(string(got)) == strings.TrimSpace(uid) &&
+			errg == nil && strings.HasPrefix(string(g), "devs:x:"+gid+":")
 	})
 	js1, _ := storeClient(t, n1) // js's node may have been killed since
 	if peers := streamPeers(t, js1); !slices.Equal(peers, []string{"n1", "n2", "n3"}) {
@@ -152,6 +156,9 @@ func TestFleet(t *testing.T) {
 	wrongSecret(t, lab, n1)
 	step("n5 with the wrong secret refused")
 
+	if out := n2.mustCLI("group-delete", "devs", "--fleet"); strings.Count(out, " removed ") != 4 {
+		t.Errorf("group-delete devs --fleet:\n%s", out)
+	}
 	for _, name := range []string{"alice", "carol", "dave"} {
 		out := n2.mustCLI("user-delete", name, "--fleet")
 		if strings.Count(out, " removed ") != 4 {
@@ -323,4 +330,28 @@ func noFleetPorts(t *testing.T, n *fleetNode) {
 			t.Errorf("%s, in no fleet, listens on %s:\n%s", n.name, port, out)
 		}
 	}
+}
+
+// fleetGroup: group-create devs --fleet --shared -m alice lands on every
+// node with one gid, alice a member and its shared volume; it returns the
+// gid.
+func fleetGroup(t *testing.T, via *fleetNode, nodes []*fleetNode) string {
+	t.Helper()
+	out := via.mustCLI("group-create", "devs", "--fleet", "--shared", "-m", "alice")
+	if strings.Count(out, " ok ") != len(nodes) {
+		t.Fatalf("group-create devs --fleet:\n%s", out)
+	}
+	gid := ""
+	for _, n := range nodes {
+		line := strings.TrimSpace(n.ns.must(t, "getent", "group", "devs"))
+		f := strings.Split(line, ":")
+		if len(f) != 4 || f[3] != "alice" || (gid != "" && f[2] != gid) {
+			t.Errorf("%s: devs is %q (another node's gid %s)", n.name, line, gid)
+		}
+		if len(f) > 2 {
+			gid = f[2]
+		}
+		n.ns.must(t, "btrfs", "subvolume", "show", "/home/groups/devs")
+	}
+	return gid
 }

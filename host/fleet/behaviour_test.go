@@ -26,6 +26,7 @@ func TestFleetBehaviour(t *testing.T) {
 	t.Run("a conflict is reported, not overwritten", func(t *testing.T) { conflict(t, nodes) })
 	t.Run("an unsealed value is refused by every node", func(t *testing.T) { unsealed(t, nodes) })
 	t.Run("sessions are asked of every node", func(t *testing.T) { sessionsAsked(t, nodes) })
+	t.Run("a fleet group and its members, one gid", func(t *testing.T) { fleetGroups(t, nodes) })
 	t.Run("one uid fleet-wide under contention", func(t *testing.T) { uidContention(t, nodes) })
 	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
 	t.Run("a wrong secret gets nothing", func(t *testing.T) { wrongSecret(t, nodes) })

@@ -17,7 +17,9 @@ import (
 // key uid.N (gid.N) in the ids bucket, which only one caller can do — a
 // compare-and-set in the store. The candidates skip the ids reserved
 // already and those any node reports in use in its own account files
-// (inuse.NODE), and stay within every node's policy range. A node that
+// (inuse.NODE), and stay within every node's policy range. Uids and gids
+// are one space: a user's own group takes the gid equal to its uid, so an
+// id reserved as either is skipped for both. A node that
 // creates a local account in the seconds before its next report can still
 // take an id the fleet gives meanwhile: that node reports the clash.
 
@@ -52,6 +54,15 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	for id, o := range held {
 		if o == owner && (want == 0 || want == id) {
 			return id, nil
+		}
+	}
+	other, err := f.reserved(ctx, rt, map[string]string{"uid": "gid", "gid": "uid"}[kind])
+	if err != nil {
+		return 0, err
+	}
+	for id, o := range other {
+		if _, ok := held[id]; !ok {
+			held[id] = o
 		}
 	}
 	used, err := f.usedOnNodes(ctx, rt, kind)
