@@ -297,6 +297,12 @@ func (f *Fake) Sync(_ context.Context, paths []string) error {
 // known reports whether path is a volume, directory or file of the Fake,
 // a directory above one, or a file Elsewhere vouches for.
 func (f *Fake) known(path string) bool {
+	_, vol := f.vols[path]
+	_, dir := f.dirs[path]
+	_, file := f.files[path]
+	if vol || dir || file { // the common case, without a walk of every path
+		return true
+	}
 	for _, keys := range []iter.Seq[string]{maps.Keys(f.vols), maps.Keys(f.dirs), maps.Keys(f.files)} {
 		for p := range keys {
 			if p == path || strings.HasPrefix(p, path+"/") {
