@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
@@ -64,15 +65,15 @@ func (m Manifest) Validate() error {
 		return fmt.Errorf("manifest of %q lists no concerns", m.Name)
 	}
 	for i, c := range m.Concerns {
-		v, ok := APIVersions[c]
-		if !ok || c == ConcernIdentity {
+		d, ok := Lookup(c)
+		if !ok {
 			return fmt.Errorf("manifest of %q: unknown concern %q", m.Name, c)
 		}
 		if slices.Contains(m.Concerns[:i], c) {
 			return fmt.Errorf("manifest of %q lists %q twice", m.Name, c)
 		}
-		if !slices.Contains(m.APIVersions, v) {
-			return fmt.Errorf("manifest of %q serves %q but not API %q", m.Name, c, v)
+		if _, ok := d.Speaks(m.APIVersions); !ok {
+			return fmt.Errorf("manifest of %q serves %q but none of its APIs %s", m.Name, c, strings.Join(d.APIs(), ", "))
 		}
 	}
 	return nil

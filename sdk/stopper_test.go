@@ -39,7 +39,7 @@ func TestServerRestoresDeferSync(t *testing.T) {
 	st := newStopper(hclog.NewNullLogger(), time.Second, os.Stderr)
 	rec := &markRecorder{}
 	conn := grpctest.ConnWith(t, st.newServer(nil),
-		func(s *grpc.Server) { _ = (&sshkeysgrpc.Plugin{Impl: rec}).GRPCServer(nil, s) },
+		func(s *grpc.Server) { sshkeysgrpc.Concern.Serve(s, rec) },
 		grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor))
 	c := sshkeysgrpc.NewClient(conn)
 	for _, ctx := range []context.Context{volumes.DeferSync(context.Background()), context.Background()} {

@@ -14,6 +14,7 @@ import (
 
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/conformance"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 	"google.golang.org/grpc"
@@ -37,29 +38,15 @@ type kit struct {
 	ready  bool
 }
 
-// skipped marks a check as skipped rather than failed.
-type skipped string
-
-func (s skipped) Error() string { return string(s) }
-
-// passNote passes a check with a note for the report.
-type passNote string
-
-func (p passNote) Error() string { return string(p) }
-
 func (k *kit) check(ctx context.Context, name string, fn func(context.Context) error) bool {
 	start := time.Now()
 	err := fn(ctx)
 	res := Result{Name: name, Status: Pass, Duration: time.Since(start)}
-	var s skipped
-	var p passNote
-	switch {
-	case err == nil:
-	case errors.As(err, &p):
-		res.Reason = string(p)
-	case errors.As(err, &s):
-		res.Status, res.Reason = Skip, string(s)
-	default:
+	if text, ok := conformance.IsNote(err); ok {
+		res.Reason = text
+	} else if reason, ok := conformance.IsSkip(err); ok {
+		res.Status, res.Reason = Skip, reason
+	} else if err != nil {
 		res.Status, res.Reason = Fail, err.Error()
 	}
 	k.report.Results = append(k.report.Results, res)
@@ -74,17 +61,12 @@ func (k *kit) run(ctx context.Context) {
 		k.check(ctx, "probe", k.probe)
 		k.check(ctx, "dispense", k.dispense)
 		k.check(ctx, "mtls", k.mtls)
-		for _, c := range sdk.Concerns {
-			if !slices.Contains(k.info.Concerns, c) {
+		for _, d := range sdk.Registry {
+			if !slices.Contains(k.info.Concerns, d.Name) {
 				continue
 			}
-			k.check(ctx, "invalid-input/"+c, func(ctx context.Context) error { return k.invalidInput(ctx, c) })
-			k.check(ctx, "idempotency/"+c, func(ctx context.Context) error { return k.idempotency(ctx, c) })
-			if fenced[c] {
-				k.check(ctx, "fence/"+c, func(ctx context.Context) error { return k.fence(ctx, c) })
-			}
-			if c == sdk.ConcernVolumes {
-				k.check(ctx, "sync/volumes", k.syncVolumes)
+			for _, c := range d.Checks {
+				k.check(ctx, c.Name+"/"+d.Name, func(ctx context.Context) error { return k.runCheck(ctx, d, c) })
 			}
 		}
 		k.check(ctx, "clean-stdout", k.cleanStdout)
@@ -98,9 +80,9 @@ func (k *kit) run(ctx context.Context) {
 // sandboxNote states where the plugin runs.
 func (k *kit) sandboxNote(context.Context) error {
 	if k.sandbox != nil {
-		return passNote(k.sandbox.describe())
+		return conformance.Note(k.sandbox.describe())
 	}
-	return passNote(fmt.Sprintf("not root: no sandbox; the plugin runs as uid %d, with no privilege to harm the machine, "+
+	return conformance.Note(fmt.Sprintf("not root: no sandbox; the plugin runs as uid %d, with no privilege to harm the machine, "+
 		"under the machine's own policy (checks in the scratch directory skip where that policy refuses it)", os.Getuid()))
 }
 
@@ -116,7 +98,7 @@ func (k *kit) handshake(ctx context.Context) error {
 	}
 	k.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
+		Plugins:          sdk.PluginMap(func() []string { return k.info.APIVersions }),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		RunnerFunc:       runnerFunc(argv, k.opts.ScratchDir, env, &k.after, &k.runner),
 		StartTimeout:     k.opts.Timeout,
@@ -198,7 +180,7 @@ func (k *kit) manifest(ctx context.Context) error {
 	}
 	file, err := sdk.ReadManifest(k.binary)
 	if errors.Is(err, os.ErrNotExist) {
-		return passNote("describe matches GetInfo; no " + sdk.ManifestPath(k.binary) + " yet")
+		return conformance.Note("describe matches GetInfo; no " + sdk.ManifestPath(k.binary) + " yet")
 	} else if err != nil {
 		return fmt.Errorf("%s: %w", sdk.ManifestPath(k.binary), err)
 	}
@@ -233,10 +215,10 @@ func (k *kit) probe(ctx context.Context) error {
 		if res.Reason == "" {
 			return errors.New("Probe: not ready, and no reason given")
 		}
-		return passNote("not ready: " + res.Reason)
+		return conformance.Note("not ready: " + res.Reason)
 	}
 	if res.Reason != "" {
-		return passNote("ready: " + res.Reason)
+		return conformance.Note("ready: " + res.Reason)
 	}
 	return nil
 }

@@ -30,18 +30,13 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
-	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
-	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
-	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
-	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 func main() {
@@ -111,16 +106,17 @@ func serveRaw(cfg sdk.Config) {
 		sdk.Serve(cfg) // the manifest is the same
 	}
 	info := cfg.Manifest().Info()
+	set := plugin.PluginSet{
+		sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
+	}
+	impls := map[string]any{sdk.ConcernAccounts: cfg.Accounts, sdk.ConcernVolumes: cfg.Volumes,
+		sdk.ConcernACL: cfg.ACL, sdk.ConcernSSHKeys: cfg.SSHKeys, sdk.ConcernSessions: cfg.Sessions}
+	for _, d := range sdk.Registry {
+		set[d.Name] = d.ServerPlugin(impls[d.Name])
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: sdk.Handshake,
-		Plugins: plugin.PluginSet{
-			sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
-			sdk.ConcernAccounts: &accountsgrpc.Plugin{Impl: cfg.Accounts},
-			sdk.ConcernVolumes:  &volumesgrpc.Plugin{Impl: cfg.Volumes},
-			sdk.ConcernACL:      &aclgrpc.Plugin{Impl: cfg.ACL},
-			sdk.ConcernSSHKeys:  &sshkeysgrpc.Plugin{Impl: cfg.SSHKeys},
-			sdk.ConcernSessions: &sessionsgrpc.Plugin{Impl: cfg.Sessions},
-		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		Plugins:         set,
+		GRPCServer:      plugin.DefaultGRPCServer,
 	})
 }

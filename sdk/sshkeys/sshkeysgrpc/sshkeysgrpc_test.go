@@ -13,7 +13,7 @@ import (
 
 func client(t *testing.T) sshkeys.SSHKeys {
 	fake := sshkeys.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&sshkeysgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	conn := grpctest.Conn(t, func(s *grpc.Server) { sshkeysgrpc.Concern.Serve(s, fake) })
 	return sshkeysgrpc.NewClient(conn)
 }
 
