@@ -9,6 +9,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -146,12 +147,12 @@ func (s *Service) hasDriver(ctx context.Context) (bool, error) {
 
 func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 	k := s.plugins.SSHKeys()
-	uid, gid := uint32(r.user.UID), uint32(r.user.GID)
-	if _, err := k.AddAuthorizedKeys(ctx, r.l.home, uid, gid, r.spec.SSHKeys); err != nil {
+	u := lifecycle.User{Name: r.spec.Name, UID: uint32(r.user.UID), GID: uint32(r.user.GID), Home: r.l.home}
+	if _, err := k.AddAuthorizedKeys(ctx, u, r.spec.SSHKeys); err != nil {
 		return FromPluginError(err)
 	}
 	host, _ := os.Hostname()
-	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: r.l.ssh, UID: uid, GID: gid, Comment: r.spec.Name + "@" + host})
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{User: u, Dir: r.l.ssh, Comment: r.spec.Name + "@" + host})
 	if err != nil {
 		return FromPluginError(err)
 	}

@@ -318,7 +318,8 @@ func hasEntry(list acl.List, want acl.Entry) bool {
 
 func (s *Service) convergeKeys(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
 	k := s.plugins.SSHKeys()
-	have, err := k.ListAuthorizedKeys(ctx, u.Home)
+	lu := u.lifecycleUser()
+	have, err := k.ListAuthorizedKeys(ctx, lu)
 	if perr := FromPluginError(err); perr != nil && !IsCode(perr, NotFound) {
 		return perr
 	}
@@ -335,10 +336,10 @@ func (s *Service) convergeKeys(ctx context.Context, u *User, repair bool, note f
 	if !repair {
 		return nil
 	}
-	if _, err := k.AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), missing); err != nil {
+	if _, err := k.AddAuthorizedKeys(ctx, lu, missing); err != nil {
 		return FromPluginError(err)
 	}
-	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: s.layoutOf(u.Name).ssh, UID: uint32(u.UID), GID: uint32(u.GID), Comment: u.Name})
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{User: lu, Dir: s.layoutOf(u.Name).ssh, Comment: u.Name})
 	if err != nil {
 		return FromPluginError(err)
 	}

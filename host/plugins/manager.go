@@ -203,6 +203,9 @@ func (m *Manager) Start() error {
 			"fallbacks", len(list)-1)
 	}
 	for _, p := range m.procs {
+		warnDeprecated(m.log, p)
+	}
+	for _, p := range m.procs {
 		go m.admitAndRun(p)
 	}
 	return nil

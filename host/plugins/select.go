@@ -3,6 +3,7 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,4 +270,21 @@ func ParsePins(flags []string) (map[string]string, error) {
 		pins[concern] = name
 	}
 	return pins, nil
+}
+
+// warnDeprecated logs, once per plugin, each concern it serves through an
+// older contract version, which the host runs through an adapter for one
+// release only.
+func warnDeprecated(log *slog.Logger, p *proc) {
+	var old []string
+	for _, c := range p.concerns {
+		d, _ := sdk.Lookup(c)
+		if api, ok := d.Speaks(p.apis); ok && d.Deprecated(api) {
+			old = append(old, fmt.Sprintf("%s (current: %s)", api, d.API))
+		}
+	}
+	if len(old) > 0 {
+		log.Warn("plugin speaks a deprecated contract: it runs through the host's adapter for one release; rebuild it against the current sdk",
+			"plugin", p.name, "path", p.path, "deprecated", strings.Join(old, ", "))
+	}
 }

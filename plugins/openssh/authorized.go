@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -63,30 +63,33 @@ func render(lines []keyLine) []byte {
 
 func authorizedPath(home string) string { return filepath.Join(home, ".ssh", authorizedName) }
 
-// AddAuthorizedKeys appends the keys whose fingerprint the file lacks, as
-// given (options and comment kept); a key already there stays as it is,
-// options included. Every key is checked before the file is touched; an
-// invalid one is InvalidArgument naming it.
-func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, home string, uid, gid uint32, keys []string) (int, error) {
-	if err := check.AbsPath("home", home); err != nil {
-		return 0, err
+// AddAuthorizedKeys appends the keys whose fingerprint the user's
+// ~/.ssh/authorized_keys lacks, as given (options and comment kept); a key
+// already there stays as it is, options included. Every key is checked
+// before the file is touched; an invalid one is InvalidArgument naming
+// it. Under DeferSync the file is written without its fsyncs and named in
+// Unsynced: it lies in the home, where the host's Sync reaches.
+func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, u lifecycle.User, keys []string) (sshkeys.Added, error) {
+	if err := u.ValidateWithHome(); err != nil {
+		return sshkeys.Added{}, err
 	}
+	home, uid, gid := u.Home, u.UID, u.GID
 	parsed := make([]*sshkeys.AuthorizedKey, len(keys))
 	for i, k := range keys {
 		var err error
 		if parsed[i], err = parseKey(k); err != nil {
-			return 0, sdkerr.Invalid("keys", "key %d (%q) is not a valid OpenSSH public key: %v", i+1, abbrev(k), err)
+			return sshkeys.Added{}, sdkerr.Invalid("keys", "key %d (%q) is not a valid OpenSSH public key: %v", i+1, abbrev(k), err)
 		}
 	}
 	defer o.dirs.Lock(filepath.Join(home, ".ssh"))()
 	if err := o.Fence.EnsureDir(filepath.Join(home, ".ssh"), uid, gid, 0o700); err != nil {
-		return 0, err
+		return sshkeys.Added{}, err
 	}
 	path := authorizedPath(home)
 	data, st, err := o.Fence.ReadFile(path, maxAuthorizedKeys)
 	exists := err == nil
 	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
-		return 0, err
+		return sshkeys.Added{}, err
 	}
 	lines := parseFile(data)
 	have := map[string]bool{}
@@ -104,17 +107,26 @@ func (o *OpenSSH) AddAuthorizedKeys(ctx context.Context, home string, uid, gid u
 		}
 	}
 	if added == 0 && exists && owned(st, uid, gid, 0o600) {
-		return 0, nil
+		return sshkeys.Added{}, nil
 	}
-	return added, o.Fence.WriteFile(path, render(lines), uid, gid, 0o600, !volumes.SyncDeferred(ctx))
+	deferred := volumes.SyncDeferred(ctx)
+	if err := o.Fence.WriteFile(path, render(lines), uid, gid, 0o600, !deferred); err != nil {
+		return sshkeys.Added{}, err
+	}
+	out := sshkeys.Added{Added: added}
+	if deferred {
+		out.Unsynced = []string{path}
+	}
+	return out, nil
 }
 
 // RemoveAuthorizedKey drops every line with that fingerprint, keeping the
 // file's owner. A missing home, ~/.ssh or file has nothing to remove.
-func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, home, fingerprint string) (int, error) {
-	if err := check.AbsPath("home", home); err != nil {
+func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, u lifecycle.User, fingerprint string) (int, error) {
+	if err := u.ValidateWithHome(); err != nil {
 		return 0, err
 	}
+	home := u.Home
 	if err := sshkeys.ValidateFingerprint(fingerprint); err != nil {
 		return 0, err
 	}
@@ -142,11 +154,11 @@ func (o *OpenSSH) RemoveAuthorizedKey(ctx context.Context, home, fingerprint str
 
 // ListAuthorizedKeys returns the key lines of the file, in order; comments
 // and lines that are not keys are left out. A missing file lists nothing.
-func (o *OpenSSH) ListAuthorizedKeys(_ context.Context, home string) ([]sshkeys.AuthorizedKey, error) {
-	if err := check.AbsPath("home", home); err != nil {
+func (o *OpenSSH) ListAuthorizedKeys(_ context.Context, u lifecycle.User) ([]sshkeys.AuthorizedKey, error) {
+	if err := u.ValidateWithHome(); err != nil {
 		return nil, err
 	}
-	data, _, err := o.Fence.ReadFile(authorizedPath(home), maxAuthorizedKeys)
+	data, _, err := o.Fence.ReadFile(authorizedPath(u.Home), maxAuthorizedKeys)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return []sshkeys.AuthorizedKey{}, nil
 	} else if err != nil {
@@ -159,6 +171,12 @@ func (o *OpenSSH) ListAuthorizedKeys(_ context.Context, home string) ([]sshkeys.
 		}
 	}
 	return out, nil
+}
+
+// Forget has nothing to drop: openssh keeps a user's keys and keypair in
+// its home alone, which the host's volume delete removes whole.
+func (o *OpenSSH) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, u.Validate()
 }
 
 // abbrev shortens a key for an error message.

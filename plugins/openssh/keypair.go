@@ -62,31 +62,60 @@ func (o *OpenSSH) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec)
 	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	defer o.dirs.Lock(filepath.Clean(spec.Dir))()
-	if err := o.Fence.EnsureDir(spec.Dir, spec.UID, spec.GID, 0o700); err != nil {
+	dir := spec.KeyDir()
+	defer o.dirs.Lock(filepath.Clean(dir))()
+	if err := o.Fence.EnsureDir(dir, spec.User.UID, spec.User.GID, 0o700); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	privPath := filepath.Join(spec.Dir, privateName)
-	sync := !volumes.SyncDeferred(ctx)
+	w := &keyWriter{o: o, spec: spec, dir: dir, sync: !volumes.SyncDeferred(ctx)}
 	if !spec.Overwrite {
-		priv, st, err := o.Fence.ReadFile(privPath, maxKeyFile)
+		priv, st, err := o.Fence.ReadFile(w.privPath(), maxKeyFile)
 		switch {
 		case err == nil:
-			return o.keep(spec, priv, st, sync)
+			return w.keep(priv, st)
 		case !sdkerr.Is(err, sdkerr.NotFound):
 			return sshkeys.Keypair{}, err
 		}
 	}
-	return o.generate(spec, sync)
+	return w.generate(o.rand)
 }
 
-// generate writes a new pair; sync false skips the fsyncs (DeferSync).
-func (o *OpenSSH) generate(spec sshkeys.KeypairSpec, sync bool) (sshkeys.Keypair, error) {
-	pub, priv, err := ed25519.GenerateKey(o.rand)
+// keyWriter writes one keypair: into dir, owned by the spec's user, with
+// the fsyncs or, under DeferSync, without them and each file written
+// named in Unsynced.
+type keyWriter struct {
+	o        *OpenSSH
+	spec     sshkeys.KeypairSpec
+	dir      string
+	sync     bool
+	unsynced []string
+}
+
+func (w *keyWriter) privPath() string { return filepath.Join(w.dir, privateName) }
+
+func (w *keyWriter) write(path string, data []byte, mode uint32) error {
+	if err := w.o.Fence.WriteFile(path, data, w.spec.User.UID, w.spec.User.GID, mode, w.sync); err != nil {
+		return err
+	}
+	if !w.sync {
+		w.unsynced = append(w.unsynced, path)
+	}
+	return nil
+}
+
+func (w *keyWriter) keypair(pub ssh.PublicKey, line string) sshkeys.Keypair {
+	priv := w.privPath()
+	return sshkeys.Keypair{PublicKey: line, Fingerprint: ssh.FingerprintSHA256(pub), PrivatePath: priv,
+		PublicPath: priv + ".pub", Unsynced: w.unsynced}
+}
+
+// generate writes a new pair.
+func (w *keyWriter) generate(random io.Reader) (sshkeys.Keypair, error) {
+	pub, priv, err := ed25519.GenerateKey(random)
 	if err != nil {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "generate an ed25519 key: %v", err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, spec.Comment)
+	block, err := ssh.MarshalPrivateKey(priv, w.spec.Comment)
 	if err != nil {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the private key: %v", err)
 	}
@@ -94,40 +123,39 @@ func (o *OpenSSH) generate(spec sshkeys.KeypairSpec, sync bool) (sshkeys.Keypair
 	if err != nil {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the public key: %v", err)
 	}
-	privPath := filepath.Join(spec.Dir, privateName)
-	if err := o.Fence.WriteFile(privPath, pem.EncodeToMemory(block), spec.UID, spec.GID, 0o600, sync); err != nil {
+	if err := w.write(w.privPath(), pem.EncodeToMemory(block), 0o600); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	return o.writePublic(spec, sshPub, publicLine(sshPub, spec.Comment), sync)
+	return w.writePublic(sshPub, publicLine(sshPub, w.spec.Comment))
 }
 
 // keep answers with an existing private key, repairing what is around it.
-func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t, sync bool) (sshkeys.Keypair, error) {
-	privPath := filepath.Join(spec.Dir, privateName)
+func (w *keyWriter) keep(priv []byte, st unix.Stat_t) (sshkeys.Keypair, error) {
+	privPath, u := w.privPath(), w.spec.User
 	pub, err := publicOf(priv)
 	if err != nil {
 		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition,
 			"%s exists but is not a private key this plugin can read (%v); generate with overwrite to replace it", privPath, err)
 	}
-	if !owned(st, spec.UID, spec.GID, 0o600) {
-		if err := o.Fence.WriteFile(privPath, priv, spec.UID, spec.GID, 0o600, sync); err != nil {
+	if !owned(st, u.UID, u.GID, 0o600) {
+		if err := w.write(privPath, priv, 0o600); err != nil {
 			return sshkeys.Keypair{}, err
 		}
 	}
-	line := publicLine(pub, spec.Comment)
-	old, pst, err := o.Fence.ReadFile(privPath+".pub", maxKeyFile)
+	line := publicLine(pub, w.spec.Comment)
+	old, pst, err := w.o.Fence.ReadFile(privPath+".pub", maxKeyFile)
 	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
 		return sshkeys.Keypair{}, err
 	}
 	if err == nil {
 		if k, _, _, _, perr := ssh.ParseAuthorizedKey(old); perr == nil && ssh.FingerprintSHA256(k) == ssh.FingerprintSHA256(pub) {
 			line = strings.TrimSpace(string(old))
-			if owned(pst, spec.UID, spec.GID, 0o644) {
-				return keypair(spec, pub, line), nil
+			if owned(pst, u.UID, u.GID, 0o644) {
+				return w.keypair(pub, line), nil
 			}
 		}
 	}
-	return o.writePublic(spec, pub, line, sync)
+	return w.writePublic(pub, line)
 }
 
 // publicOf derives the public key of an OpenSSH or PEM private key; an
@@ -144,17 +172,11 @@ func publicOf(priv []byte) (ssh.PublicKey, error) {
 	return nil, err
 }
 
-func (o *OpenSSH) writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string, sync bool) (sshkeys.Keypair, error) {
-	pubPath := filepath.Join(spec.Dir, privateName+".pub")
-	if err := o.Fence.WriteFile(pubPath, []byte(line+"\n"), spec.UID, spec.GID, 0o644, sync); err != nil {
+func (w *keyWriter) writePublic(pub ssh.PublicKey, line string) (sshkeys.Keypair, error) {
+	if err := w.write(w.privPath()+".pub", []byte(line+"\n"), 0o644); err != nil {
 		return sshkeys.Keypair{}, err
 	}
-	return keypair(spec, pub, line), nil
-}
-
-func keypair(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string) sshkeys.Keypair {
-	priv := filepath.Join(spec.Dir, privateName)
-	return sshkeys.Keypair{PublicKey: line, Fingerprint: ssh.FingerprintSHA256(pub), PrivatePath: priv, PublicPath: priv + ".pub"}
+	return w.keypair(pub, line), nil
 }
 
 // publicLine is the authorized_keys line of pub: type, base64, comment.

@@ -14,6 +14,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 )
 
 // Check is one named conformance check of a concern: the kit reports it
@@ -55,6 +57,12 @@ type Env struct {
 	// written layer) and its temporary directories. Keys are the paths as
 	// the plugin sees them.
 	State func() (Snapshot, error)
+}
+
+// User is the account the lifecycle checks act for: the owner, with a home
+// beneath dir named after it (as the host lays homes out).
+func (e *Env) User(dir string) lifecycle.User {
+	return lifecycle.User{Name: e.Owner.Name, UID: e.Owner.UID, GID: e.Owner.GID, Home: dir + "/" + e.Owner.Name}
 }
 
 // Call bounds one call by the Env's timeout.

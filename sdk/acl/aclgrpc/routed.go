@@ -5,6 +5,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 )
 
 // Routed is an acl.ACL whose every call runs on the implementation r
@@ -40,4 +41,12 @@ func (c routed) SetOwnership(ctx context.Context, path string, uid, gid, mode ui
 	return concern.Call(c.r, ctx, func(ctx context.Context, p acl.ACL) error {
 		return p.SetOwnership(ctx, path, uid, gid, mode)
 	})
+}
+
+func (c routed) Forget(ctx context.Context, u lifecycle.User) (out lifecycle.Forgotten, err error) {
+	err = concern.Call(c.r, ctx, func(ctx context.Context, p acl.ACL) (err error) {
+		out, err = p.Forget(ctx, u)
+		return err
+	})
+	return out, err
 }

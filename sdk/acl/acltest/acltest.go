@@ -21,6 +21,7 @@ import (
 var Checks = []conformance.Check{
 	{Name: "invalid-input", Run: invalidInput},
 	{Name: "idempotency", Run: idempotency},
+	{Name: "lifecycle", Run: life},
 	{Name: "fence", Run: fence},
 }
 

@@ -53,7 +53,7 @@ func main() {
 		Accounts: accounts.NewFake(),
 		Volumes:  fsutil.FenceVolumes(fence, volumes.NewFake()),
 		ACL:      fsutil.FenceACL(fence, acl.NewFake()),
-		SSHKeys:  fsutil.FenceSSHKeys(fence, sshkeys.NewFake()),
+		SSHKeys:  fsutil.FenceSSHKeys(fence, syncedKeys()),
 		Sessions: sessions.NewFake(),
 	}
 	switch mode := os.Getenv("TESTPLUGIN_MODE"); mode {
@@ -70,7 +70,7 @@ func main() {
 	case "silent":
 		select {}
 	case "unfenced":
-		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), sshkeys.NewFake()
+		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), syncedKeys()
 	case "escape":
 		cfg.Probe = escapeProbe
 	case "no-mtls":
@@ -80,6 +80,14 @@ func main() {
 		os.Exit(2)
 	}
 	sdk.Serve(cfg)
+}
+
+// syncedKeys is the sshkeys fake as a plugin that syncs what it writes:
+// its files are not on disk for the host (or the kit) to sync.
+func syncedKeys() *sshkeys.Fake {
+	k := sshkeys.NewFake()
+	k.Synced = true
+	return k
 }
 
 // junkProbe writes to stdout both ways a plugin can: the raw fd and the

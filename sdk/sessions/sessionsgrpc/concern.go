@@ -3,7 +3,8 @@
 // version and the host's routed client; Server serves a plugin's
 // sessions.Sessions, checking every request before the implementation
 // sees it; Client is the host's sessions.Sessions over a plugin
-// connection; Routed finds the live plugin at every call. Errors cross as
+// connection; Routed finds the live plugin at every call; V1Client runs a
+// plugin of the first contract for one more release. Errors cross as
 // statuses (package sdkerrgrpc). It is kept apart from package sessions so
 // that code needing only the contract (the core, the CLI's API client)
 // links no gRPC, go-plugin or protobuf. Plugin authors need not import it:
@@ -12,7 +13,7 @@ package sessionsgrpc
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
-	sessionsv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/sessions/v1"
+	sessionsv2 "github.com/threefoldtech/hero_codescalers/sdk/proto/sessions/v2"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionstest"
 	"google.golang.org/grpc"
@@ -20,12 +21,18 @@ import (
 
 // Concern describes the sessions concern to the sdk, the host and the kit.
 var Concern = &concern.Descriptor{
-	Name: sessions.Name,
-	API:  sessions.APIVersion,
+	Name:  sessions.Name,
+	API:   sessions.APIVersion,
+	Older: []string{V1},
 	Serve: func(s *grpc.Server, impl any) {
-		sessionsv1.RegisterSessionsServer(s, NewServer(impl.(sessions.Sessions)))
+		sessionsv2.RegisterSessionsServer(s, NewServer(impl.(sessions.Sessions)))
 	},
-	Client: func(_ string, conn grpc.ClientConnInterface) any { return NewClient(conn) },
+	Client: func(api string, conn grpc.ClientConnInterface) any {
+		if api == V1 {
+			return NewV1Client(conn)
+		}
+		return NewClient(conn)
+	},
 	Routed: func(r concern.Router) any { return Routed(r) },
 	Fake:   func() any { return sessions.NewFake() },
 	Probe:  sessionstest.Probe,

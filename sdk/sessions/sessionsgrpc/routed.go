@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
 
@@ -42,6 +43,14 @@ func (c routed) KillUserSessions(ctx context.Context, user string, grace time.Du
 func (c routed) KillUser(ctx context.Context, user string, grace time.Duration) (out sessions.Ended, err error) {
 	err = concern.Call(c.r, ctx, func(ctx context.Context, p sessions.Sessions) (err error) {
 		out, err = p.KillUser(ctx, user, grace)
+		return err
+	})
+	return out, err
+}
+
+func (c routed) Forget(ctx context.Context, u lifecycle.User) (out lifecycle.Forgotten, err error) {
+	err = concern.Call(c.r, ctx, func(ctx context.Context, p sessions.Sessions) (err error) {
+		out, err = p.Forget(ctx, u)
 		return err
 	})
 	return out, err

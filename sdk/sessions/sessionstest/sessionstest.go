@@ -17,6 +17,7 @@ import (
 var Checks = []conformance.Check{
 	{Name: "invalid-input", Run: invalidInput},
 	{Name: "idempotency", Run: idempotency},
+	{Name: "lifecycle", Run: life},
 }
 
 // Probe is a harmless call with bad input.

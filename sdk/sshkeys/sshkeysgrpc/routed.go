@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 )
 
@@ -24,25 +25,33 @@ func (c routed) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec) (
 	return out, err
 }
 
-func (c routed) AddAuthorizedKeys(ctx context.Context, home string, uid, gid uint32, keys []string) (out int, err error) {
+func (c routed) AddAuthorizedKeys(ctx context.Context, u lifecycle.User, keys []string) (out sshkeys.Added, err error) {
 	err = concern.Call(c.r, ctx, func(ctx context.Context, p sshkeys.SSHKeys) (err error) {
-		out, err = p.AddAuthorizedKeys(ctx, home, uid, gid, keys)
+		out, err = p.AddAuthorizedKeys(ctx, u, keys)
 		return err
 	})
 	return out, err
 }
 
-func (c routed) RemoveAuthorizedKey(ctx context.Context, home, fingerprint string) (out int, err error) {
+func (c routed) RemoveAuthorizedKey(ctx context.Context, u lifecycle.User, fingerprint string) (out int, err error) {
 	err = concern.Call(c.r, ctx, func(ctx context.Context, p sshkeys.SSHKeys) (err error) {
-		out, err = p.RemoveAuthorizedKey(ctx, home, fingerprint)
+		out, err = p.RemoveAuthorizedKey(ctx, u, fingerprint)
 		return err
 	})
 	return out, err
 }
 
-func (c routed) ListAuthorizedKeys(ctx context.Context, home string) (out []sshkeys.AuthorizedKey, err error) {
+func (c routed) ListAuthorizedKeys(ctx context.Context, u lifecycle.User) (out []sshkeys.AuthorizedKey, err error) {
 	err = concern.Call(c.r, ctx, func(ctx context.Context, p sshkeys.SSHKeys) (err error) {
-		out, err = p.ListAuthorizedKeys(ctx, home)
+		out, err = p.ListAuthorizedKeys(ctx, u)
+		return err
+	})
+	return out, err
+}
+
+func (c routed) Forget(ctx context.Context, u lifecycle.User) (out lifecycle.Forgotten, err error) {
+	err = concern.Call(c.r, ctx, func(ctx context.Context, p sshkeys.SSHKeys) (err error) {
+		out, err = p.Forget(ctx, u)
 		return err
 	})
 	return out, err
