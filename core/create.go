@@ -65,7 +65,17 @@ func (s *Service) stepAccount(ctx context.Context, r *createRun) error {
 	return nil
 }
 
+// undoAccount ends the account a create made: every concern forgets the
+// user first (its keys may live outside the home the volume's undo
+// removed), while the account still exists for the plugins to judge it by.
 func (s *Service) undoAccount(ctx context.Context, e *journalEntry) error {
+	if err := s.forgetAll(ctx, e); err != nil {
+		return err
+	}
+	return s.deleteAccount(ctx, e)
+}
+
+func (s *Service) deleteAccount(ctx context.Context, e *journalEntry) error {
 	err := s.plugins.Accounts().DeleteUser(ctx, e.User, accounts.DeleteOptions{MarkerGroup: s.cfg.MarkerGroup})
 	return FromPluginError(err)
 }
@@ -145,10 +155,15 @@ func (s *Service) hasDriver(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// stepKeys installs the keys the user logs in with, wherever the sshkeys
+// plugin keeps them, and makes the user's own keypair in ~/.ssh. What the
+// plugin left unsynced (under DeferSync, inside the home) joins what the
+// create's Sync makes durable; the host assumes no file of its own.
 func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 	k := s.plugins.SSHKeys()
-	u := lifecycle.User{Name: r.spec.Name, UID: uint32(r.user.UID), GID: uint32(r.user.GID), Home: r.l.home}
-	if _, err := k.AddAuthorizedKeys(ctx, u, r.spec.SSHKeys); err != nil {
+	u := r.lifecycleUser()
+	added, err := k.AddAuthorizedKeys(ctx, u, r.spec.SSHKeys)
+	if err != nil {
 		return FromPluginError(err)
 	}
 	host, _ := os.Hostname()
@@ -157,8 +172,13 @@ func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 		return FromPluginError(err)
 	}
 	r.user.PublicKey = kp.PublicKey
-	r.written = append(r.written, r.l.authorizedKeys(), kp.PrivatePath, kp.PublicPath)
+	r.written = append(append(r.written, added.Unsynced...), kp.Unsynced...)
 	return nil
+}
+
+// lifecycleUser is the user the create makes, as the plugins are told.
+func (r *createRun) lifecycleUser() lifecycle.User {
+	return lifecycle.User{Name: r.spec.Name, UID: uint32(r.user.UID), GID: uint32(r.user.GID), Home: r.l.home}
 }
 
 func (s *Service) stepConfig(ctx context.Context, r *createRun) error {

@@ -27,6 +27,15 @@ func (m *Manager) Sessions() sessions.Sessions {
 	return m.clients[sdk.ConcernSessions].(sessions.Sessions)
 }
 
+// All lists every concern's client, in the sdk's order.
+func (m *Manager) All() []core.PluginClient {
+	out := make([]core.PluginClient, len(sdk.Registry))
+	for i, d := range sdk.Registry {
+		out[i] = core.PluginClient{Name: d.Name, Client: m.clients[d.Name]}
+	}
+	return out
+}
+
 // routedClients builds every concern's stable client over its router.
 func (m *Manager) routedClients() map[string]any {
 	out := make(map[string]any, len(sdk.Registry))

@@ -9,8 +9,8 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
-	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )

@@ -37,4 +37,3 @@ func entriesFromProto(es []*aclv2.Entry) []acl.Entry {
 	}
 	return out
 }
-
