@@ -23,6 +23,11 @@ type Config struct {
 	Version  string
 	Supports identity.Supports
 
+	// Roots are the directories outside the homes the plugin keeps state
+	// in (its manifest's roots): the policy must grant them under [roots],
+	// and the conformance kit grants them in its sandbox.
+	Roots []string
+
 	// Probe reports readiness; nil means always ready.
 	Probe func(ctx context.Context) identity.ProbeResult
 
@@ -87,7 +92,7 @@ func (c Config) Manifest() Manifest {
 		apis = append(apis, s.d.API)
 	}
 	return Manifest{Schema: ManifestSchema, Name: c.Name, Version: c.Version,
-		Concerns: concerns, APIVersions: apis, Supports: c.Supports}
+		Concerns: concerns, APIVersions: apis, Supports: c.Supports, Roots: c.Roots}
 }
 
 // pluginSet is the plugin's side of the plugin map: identity plus the

@@ -35,18 +35,21 @@ type Manifest struct {
 	Concerns    []string          `json:"concerns"`
 	APIVersions []string          `json:"api_versions"`
 	Supports    identity.Supports `json:"supports"`
+	// Roots are the directories outside the homes the plugin keeps state
+	// in, which the policy must grant it (identity.Info.Roots).
+	Roots []string `json:"roots,omitempty"`
 }
 
 // Info returns the identity the manifest promises.
 func (m Manifest) Info() identity.Info {
 	return identity.Info{Name: m.Name, Version: m.Version, Concerns: m.Concerns,
-		APIVersions: m.APIVersions, Supports: m.Supports}
+		APIVersions: m.APIVersions, Supports: m.Supports, Roots: m.Roots}
 }
 
 // ManifestFromInfo builds a manifest from a plugin's identity.
 func ManifestFromInfo(info identity.Info) Manifest {
 	return Manifest{Schema: ManifestSchema, Name: info.Name, Version: info.Version,
-		Concerns: info.Concerns, APIVersions: info.APIVersions, Supports: info.Supports}
+		Concerns: info.Concerns, APIVersions: info.APIVersions, Supports: info.Supports, Roots: info.Roots}
 }
 
 // Serves reports whether the manifest lists concern.
@@ -74,6 +77,16 @@ func (m Manifest) Validate() error {
 		}
 		if _, ok := d.Speaks(m.APIVersions); !ok {
 			return fmt.Errorf("manifest of %q serves %q but none of its APIs %s", m.Name, c, strings.Join(d.APIs(), ", "))
+		}
+	}
+	for _, r := range m.Roots {
+		if !filepath.IsAbs(r) || filepath.Clean(r) != r || r == "/" {
+			return fmt.Errorf("manifest of %q: root %q must be an absolute, clean path other than /", m.Name, r)
+		}
+	}
+	for _, c := range m.Supports.Config {
+		if !filepath.IsAbs(c.File) || c.Key == "" || c.Value == "" {
+			return fmt.Errorf("manifest of %q: config match %+v needs an absolute file, a key and a value", m.Name, c)
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/sshfiles"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -98,17 +99,17 @@ func TestGenerateKeypairRefusals(t *testing.T) {
 	dir := filepath.Join(home, "keys")
 	os.Mkdir(dir, 0o700)
 	spec := sshkeys.KeypairSpec{User: usr(home, uid, gid), Dir: dir}
-	os.Symlink(victim, filepath.Join(dir, privateName))
+	os.Symlink(victim, filepath.Join(dir, sshfiles.PrivateName))
 	if _, err := o.GenerateKeypair(ctx, spec); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("symlinked private key: %v", err)
 	}
-	os.Remove(filepath.Join(dir, privateName))
-	os.Link(victim, filepath.Join(dir, privateName))
+	os.Remove(filepath.Join(dir, sshfiles.PrivateName))
+	os.Link(victim, filepath.Join(dir, sshfiles.PrivateName))
 	if _, err := o.GenerateKeypair(ctx, spec); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("hard-linked private key: %v", err)
 	}
-	os.Remove(filepath.Join(dir, privateName))
-	os.WriteFile(filepath.Join(dir, privateName), []byte("garbage"), 0o600)
+	os.Remove(filepath.Join(dir, sshfiles.PrivateName))
+	os.WriteFile(filepath.Join(dir, sshfiles.PrivateName), []byte("garbage"), 0o600)
 	if _, err := o.GenerateKeypair(ctx, spec); !sdkerr.Is(err, sdkerr.FailedPrecondition) {
 		t.Fatalf("garbage private key: %v", err)
 	}

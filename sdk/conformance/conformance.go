@@ -53,10 +53,17 @@ type Env struct {
 	// for the fence checks.
 	Outside func() (string, error)
 	// State snapshots every place the kit can see where a plugin may keep
-	// per-user state: the check directories, the sandbox's /etc (its
-	// written layer) and its temporary directories. Keys are the paths as
-	// the plugin sees them.
+	// per-user state: the scratch directory, and the sandbox's /etc and
+	// the tmpfs that cover the machine's homes and temporary directories.
+	// Keys are the paths as the plugin sees them.
 	State func() (Snapshot, error)
+	// Baseline is State before any check ran (nil: none taken), and
+	// Scratch the scratch directory: outside it, what a user left is
+	// judged against the baseline — a plugin whose Forget cannot drop a
+	// file it keeps by the user's name leaves it from one check to the
+	// next, and never "changes" it within one.
+	Baseline Snapshot
+	Scratch  string
 }
 
 // User is the account the lifecycle checks act for: the owner, with a home

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
@@ -102,13 +103,26 @@ func (e *Env) leftovers(base Snapshot, u lifecycle.User) error {
 	if err != nil {
 		return err
 	}
+	changes := Diff(base, now)
+	if e.Baseline != nil {
+		seen := map[string]bool{}
+		for _, c := range changes {
+			seen[c.Path] = true
+		}
+		for _, c := range Diff(e.Baseline, now) {
+			if _, inScratch := policy.Beneath([]string{e.Scratch}, c.Path); !inScratch && !seen[c.Path] {
+				changes = append(changes, c)
+			}
+		}
+	}
 	var left []string
-	for _, c := range Diff(base, now) {
+	for _, c := range changes {
 		if c.What == "vanished" || !belongs(c, u) {
 			continue
 		}
 		left = append(left, fmt.Sprintf("%s (%s, %s)", c.Path, c.What, c.Entry.describe()))
 	}
+	slices.Sort(left)
 	if len(left) == 0 {
 		return nil
 	}

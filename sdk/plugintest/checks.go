@@ -43,6 +43,8 @@ func (k *kit) env(dir, concern string) *conformance.Env {
 		Timeout:     k.opts.Timeout,
 		Outside:     func() (string, error) { return k.outsideDir(concern) },
 		State:       k.state,
+		Baseline:    k.baseline,
+		Scratch:     k.opts.ScratchDir,
 	}
 }
 

@@ -36,6 +36,8 @@ type kit struct {
 	stdio  lockedBuffer // stdout sent over go-plugin's stdio stream
 	info   identity.Info
 	ready  bool
+	// baseline is the state (checks.go) before the concerns' checks ran.
+	baseline conformance.Snapshot
 }
 
 func (k *kit) check(ctx context.Context, name string, fn func(context.Context) error) bool {
@@ -54,6 +56,7 @@ func (k *kit) check(ctx context.Context, name string, fn func(context.Context) e
 }
 
 func (k *kit) run(ctx context.Context) {
+	k.grantRoots(ctx)
 	k.check(ctx, "sandbox", k.sandboxNote)
 	if k.check(ctx, "handshake", k.handshake) {
 		k.check(ctx, "identity", k.identity)
@@ -61,6 +64,7 @@ func (k *kit) run(ctx context.Context) {
 		k.check(ctx, "probe", k.probe)
 		k.check(ctx, "dispense", k.dispense)
 		k.check(ctx, "mtls", k.mtls)
+		k.baseline, _ = k.state()
 		for _, d := range sdk.Registry {
 			if !slices.Contains(k.info.Concerns, d.Name) {
 				continue
@@ -158,22 +162,9 @@ func (k *kit) identity(ctx context.Context) error {
 // binary against GetInfo: the host chooses plugins by them before it
 // starts any.
 func (k *kit) manifest(ctx context.Context) error {
-	cctx, cancel := k.call(ctx)
-	defer cancel()
-	argv, env, err := k.command(k.binary, "describe")
+	described, err := k.describe(ctx)
 	if err != nil {
 		return err
-	}
-	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
-	cmd.Dir = k.opts.ScratchDir
-	cmd.Env = append(append(os.Environ(), k.opts.Env...), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("%s describe: %w", k.binary, err)
-	}
-	described, err := sdk.DecodeManifest(strings.NewReader(string(out)))
-	if err != nil {
-		return fmt.Errorf("describe: %w", err)
 	}
 	if err := sameInfo("describe", described.Info(), k.info); err != nil {
 		return err
@@ -185,6 +176,43 @@ func (k *kit) manifest(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", sdk.ManifestPath(k.binary), err)
 	}
 	return sameInfo(sdk.ManifestPath(k.binary), file.Info(), k.info)
+}
+
+// describe runs `<binary> describe` (in the sandbox, when there is one)
+// and decodes the manifest it prints.
+func (k *kit) describe(ctx context.Context) (sdk.Manifest, error) {
+	cctx, cancel := k.call(ctx)
+	defer cancel()
+	argv, env, err := k.command(k.binary, "describe")
+	if err != nil {
+		return sdk.Manifest{}, err
+	}
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+	cmd.Dir = k.opts.ScratchDir
+	cmd.Env = append(append(os.Environ(), k.opts.Env...), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return sdk.Manifest{}, fmt.Errorf("%s describe: %w", k.binary, err)
+	}
+	m, err := sdk.DecodeManifest(strings.NewReader(string(out)))
+	if err != nil {
+		return sdk.Manifest{}, fmt.Errorf("describe: %w", err)
+	}
+	return m, nil
+}
+
+// grantRoots gives the plugin, in the sandbox's policy, the roots its
+// manifest says it keeps state in — those the sandbox replaces (beneath
+// /etc, its scratch copy, or a covered directory), so what the plugin
+// writes there stays in the sandbox, and the lifecycle checks look there.
+// A plugin that cannot describe itself is judged by the checks that follow.
+func (k *kit) grantRoots(ctx context.Context) {
+	if k.sandbox == nil {
+		return
+	}
+	if m, err := k.describe(ctx); err == nil && len(m.Roots) > 0 {
+		k.sandbox.grant(m.Name, m.Roots)
+	}
 }
 
 func sameInfo(what string, got, want identity.Info) error {

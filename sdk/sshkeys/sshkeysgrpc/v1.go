@@ -24,7 +24,8 @@ const V1 = "sshkeys.v1"
 // for the host to sync), and forgets a user by removing, through the
 // plugin, every key the plugin lists for it: what a v1 plugin keeps
 // beyond its keys (the file itself, outside the home) it cannot be asked
-// to drop, and the conformance kit names it.
+// to drop, and the conformance kit names it. The user's name, which the
+// v1 wire cannot carry, is checked here.
 type V1Client struct {
 	rpc sshkeysv1.SSHKeysClient
 }
@@ -37,6 +38,9 @@ func NewV1Client(conn grpc.ClientConnInterface) *V1Client {
 }
 
 func (c *V1Client) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
+	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
+		return sshkeys.Keypair{}, err
+	}
 	r, err := c.rpc.GenerateKeypair(volumes.WithoutDeferSync(ctx), &sshkeysv1.GenerateKeypairRequest{Dir: spec.KeyDir(),
 		Uid: spec.User.UID, Gid: spec.User.GID, Comment: spec.Comment, Overwrite: spec.Overwrite})
 	if err != nil {
@@ -47,6 +51,9 @@ func (c *V1Client) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec
 }
 
 func (c *V1Client) AddAuthorizedKeys(ctx context.Context, u lifecycle.User, keys []string) (sshkeys.Added, error) {
+	if err := u.Validate(); err != nil {
+		return sshkeys.Added{}, err
+	}
 	r, err := c.rpc.AddAuthorizedKeys(volumes.WithoutDeferSync(ctx), &sshkeysv1.AddAuthorizedKeysRequest{Home: u.Home,
 		Uid: u.UID, Gid: u.GID, Keys: keys})
 	if err != nil {
@@ -56,6 +63,9 @@ func (c *V1Client) AddAuthorizedKeys(ctx context.Context, u lifecycle.User, keys
 }
 
 func (c *V1Client) RemoveAuthorizedKey(ctx context.Context, u lifecycle.User, fingerprint string) (int, error) {
+	if err := u.Validate(); err != nil {
+		return 0, err
+	}
 	r, err := c.rpc.RemoveAuthorizedKey(volumes.WithoutDeferSync(ctx), &sshkeysv1.RemoveAuthorizedKeyRequest{Home: u.Home, Fingerprint: fingerprint})
 	if err != nil {
 		return 0, sdkerrgrpc.FromStatus(err)
@@ -64,6 +74,9 @@ func (c *V1Client) RemoveAuthorizedKey(ctx context.Context, u lifecycle.User, fi
 }
 
 func (c *V1Client) ListAuthorizedKeys(ctx context.Context, u lifecycle.User) ([]sshkeys.AuthorizedKey, error) {
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
 	r, err := c.rpc.ListAuthorizedKeys(ctx, &sshkeysv1.ListAuthorizedKeysRequest{Home: u.Home})
 	if err != nil {
 		return nil, sdkerrgrpc.FromStatus(err)
@@ -80,6 +93,9 @@ func (c *V1Client) ListAuthorizedKeys(ctx context.Context, u lifecycle.User) ([]
 // most a v1 plugin can be asked. A user without a home has nothing listed.
 func (c *V1Client) Forget(ctx context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
 	var out lifecycle.Forgotten
+	if err := u.Validate(); err != nil {
+		return out, err
+	}
 	if u.Home == "" {
 		return out, nil
 	}
