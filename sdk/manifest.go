@@ -92,6 +92,21 @@ func (m Manifest) Validate() error {
 	return nil
 }
 
+// versionRE is what the host can order (host/plugins.CompareVersions):
+// semantic versions, "v" allowed, pre-release and build metadata too.
+var versionRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// CheckVersion says whether v is a version the host can rank plugins by:
+// semantic, like 1.4.2, 2.0.0-rc1 or 0.3.0+3f2a1c. A plugin stamps it at
+// build (go build -ldflags "-X main.version=..."); the kit fails one the
+// host could only order as text.
+func CheckVersion(v string) error {
+	if !versionRE.MatchString(v) {
+		return fmt.Errorf("version %q is not a semantic version (like 1.4.2 or 0.3.0-rc1+3f2a1c): the host could not rank the plugin by it", v)
+	}
+	return nil
+}
+
 // ManifestPath is where the manifest of the binary at path lives.
 func ManifestPath(binary string) string { return binary + ManifestSuffix }
 

@@ -73,3 +73,17 @@ func TestChecksPassOnFakes(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckVersion: the versions the host can rank plugins by.
+func TestCheckVersion(t *testing.T) {
+	for _, v := range []string{"1", "1.4", "1.4.2", "v2.0.0", "0.0.0-dev", "2.0.0-rc.1", "0.2.0+3f2a1c0"} {
+		if err := CheckVersion(v); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	for _, v := range []string{"", "dev", "3f2a1c0", "1.2.3.4", "latest", "1.0 beta"} {
+		if CheckVersion(v) == nil {
+			t.Errorf("%q accepted", v)
+		}
+	}
+}

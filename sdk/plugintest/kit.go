@@ -142,8 +142,8 @@ func (k *kit) identity(ctx context.Context) error {
 		return fmt.Errorf("GetInfo: %w", err)
 	}
 	k.info, k.report.Info = info, info
-	if info.Version == "" {
-		return errors.New("GetInfo: empty version")
+	if err := sdk.CheckVersion(info.Version); err != nil {
+		return fmt.Errorf("GetInfo: %w", err)
 	}
 	if !slices.Contains(info.APIVersions, identity.APIVersion) {
 		return fmt.Errorf("GetInfo: api_versions %v lack %q", info.APIVersions, identity.APIVersion)
