@@ -15,7 +15,7 @@
 //	func main() {
 //		sdk.Serve(sdk.Config{
 //			Name:     "tmuxsessions",
-//			Version:  "0.1.0",
+//			Version:  version, // stamped at build: -ldflags "-X main.version=1.2.3"
 //			Supports: identity.Supports{Generic: true},
 //			Sessions: tmux.New(),
 //		})
