@@ -6,6 +6,10 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/threefoldtech/hero_codescalers/core/api.Version=$(VERSION)
 PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
+# PLUGIN_VERSION is stamped into every plugin (its manifest's version, by
+# which the host ranks the plugins of a concern): the release in VERSION,
+# with the commit as build metadata, which ordering ignores.
+PLUGIN_VERSION ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)+$(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 
 .PHONY: all deps build plugins pysessions install run test unit integration bench proto clean
 
@@ -29,7 +33,7 @@ build:
 plugins:
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PLUGINS); do \
-	  $(GO) build -o $(BIN)/plugins/$$p ./plugins/$$p && \
+	  $(GO) build -ldflags '-X main.version=$(PLUGIN_VERSION)' -o $(BIN)/plugins/$$p ./plugins/$$p && \
 	  $(BIN)/plugins/$$p describe > $(BIN)/plugins/$$p.manifest.json || exit 1; \
 	done
 

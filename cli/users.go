@@ -40,6 +40,14 @@ func (g *userGetCmd) Run(rt *runCtx) error {
 		for _, k := range u.SSHKeys {
 			kv(w, "  key", fmtKey(k))
 		}
+		if in := u.Installed; in != nil && in.Error != "" {
+			kv(w, "installed keys", "unknown: "+in.Error)
+		} else if in != nil {
+			kv(w, "installed keys", strconv.Itoa(len(in.Keys))+" (as the sshkeys plugin lists them)")
+			for _, fp := range in.Keys {
+				kv(w, "  installed", fp)
+			}
+		}
 		kv(w, "public key", u.PublicKey)
 		kv(w, "created", fmtTime(u.Created))
 		kv(w, "updated", fmtTime(u.Updated))

@@ -59,7 +59,7 @@ func (s *Service) adoptOne(ctx context.Context, name string) (User, error) {
 	if acct.Locked {
 		u.State = UserLocked
 	}
-	keys, err := s.plugins.SSHKeys().ListAuthorizedKeys(ctx, u.Home)
+	keys, err := s.plugins.SSHKeys().ListAuthorizedKeys(ctx, u.lifecycleUser())
 	if perr := FromPluginError(err); perr != nil && !IsCode(perr, NotFound) {
 		return User{}, perr
 	}
@@ -73,7 +73,7 @@ func (s *Service) adoptOne(ctx context.Context, name string) (User, error) {
 	}
 	host, _ := os.Hostname()
 	kp, err := s.plugins.SSHKeys().GenerateKeypair(ctx, sshkeys.KeypairSpec{
-		Dir: filepath.Join(u.Home, ".ssh"), UID: acct.UID, GID: acct.GID, Comment: name + "@" + host})
+		User: u.lifecycleUser(), Dir: filepath.Join(u.Home, ".ssh"), Comment: name + "@" + host})
 	if err != nil {
 		return User{}, FromPluginError(err)
 	}

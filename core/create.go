@@ -11,6 +11,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -66,7 +67,17 @@ func (s *Service) stepAccount(ctx context.Context, r *createRun) error {
 	return nil
 }
 
+// undoAccount ends the account a create made: every concern forgets the
+// user first (its keys may live outside the home the volume's undo
+// removed), while the account still exists for the plugins to judge it by.
 func (s *Service) undoAccount(ctx context.Context, e *journalEntry) error {
+	if err := s.forgetAll(ctx, e); err != nil {
+		return err
+	}
+	return s.deleteAccount(ctx, e)
+}
+
+func (s *Service) deleteAccount(ctx context.Context, e *journalEntry) error {
 	err := s.plugins.Accounts().DeleteUser(ctx, e.User, accounts.DeleteOptions{MarkerGroup: s.cfg.MarkerGroup})
 	return FromPluginError(err)
 }
@@ -146,22 +157,27 @@ func (s *Service) hasDriver(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// stepKeys installs the keys the user logs in with, wherever the sshkeys
+// plugin keeps them, and makes the user's own keypair in ~/.ssh. What the
+// plugin left unsynced (under DeferSync, inside the home) joins what the
+// create's Sync makes durable; the host assumes no file of its own.
 func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 	k := s.plugins.SSHKeys()
-	uid, gid := uint32(r.user.UID), uint32(r.user.GID)
-	if _, err := k.AddAuthorizedKeys(ctx, r.l.home, uid, gid, r.spec.SSHKeys); err != nil {
+	u := r.lifecycleUser()
+	added, err := k.AddAuthorizedKeys(ctx, u, r.spec.SSHKeys)
+	if err != nil {
 		return FromPluginError(err)
 	}
 	if r.spec.Keypair != nil {
-		return s.installKeypair(ctx, r)
+		return s.installKeypair(ctx, r, added.Unsynced)
 	}
 	host, _ := os.Hostname()
-	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: r.l.ssh, UID: uid, GID: gid, Comment: r.spec.Name + "@" + host})
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{User: u, Dir: r.l.ssh, Comment: r.spec.Name + "@" + host})
 	if err != nil {
 		return FromPluginError(err)
 	}
 	r.user.PublicKey = kp.PublicKey
-	r.written = append(r.written, r.l.authorizedKeys(), kp.PrivatePath, kp.PublicPath)
+	r.written = append(append(r.written, added.Unsynced...), kp.Unsynced...)
 	return nil
 }
 
@@ -169,7 +185,7 @@ func (s *Service) stepKeys(ctx context.Context, r *createRun) error {
 // ~/.ssh/id_ed25519 (0600) and .pub (0644), through the volumes plugin's
 // fenced atomic write. Like the token, the private key never reaches an
 // error's text.
-func (s *Service) installKeypair(ctx context.Context, r *createRun) error {
+func (s *Service) installKeypair(ctx context.Context, r *createRun, unsynced []string) error {
 	priv, pub := filepath.Join(r.l.ssh, "id_ed25519"), filepath.Join(r.l.ssh, "id_ed25519.pub")
 	v := s.plugins.Volumes()
 	if err := v.WriteFile(ctx, priv, []byte(r.spec.Keypair.Private), r.owner(0o600)); err != nil {
@@ -179,8 +195,13 @@ func (s *Service) installKeypair(ctx context.Context, r *createRun) error {
 		return FromPluginError(err)
 	}
 	r.user.PublicKey = strings.TrimSpace(r.spec.Keypair.Public)
-	r.written = append(r.written, r.l.authorizedKeys(), priv, pub)
+	r.written = append(append(r.written, unsynced...), priv, pub)
 	return nil
+}
+
+// lifecycleUser is the user the create makes, as the plugins are told.
+func (r *createRun) lifecycleUser() lifecycle.User {
+	return lifecycle.User{Name: r.spec.Name, UID: uint32(r.user.UID), GID: uint32(r.user.GID), Home: r.l.home}
 }
 
 func (s *Service) stepConfig(ctx context.Context, r *createRun) error {

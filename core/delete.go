@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
@@ -47,6 +48,7 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 	}
 	j := s.newJournal("delete", name, filepath.Join(s.cfg.HomeRoot, name))
 	j.entry.KeepHome = keepHome
+	j.entry.UID, j.entry.GID = s.deletedIDs(name, acct, err == nil)
 	if err := j.save(); err != nil {
 		return err
 	}
@@ -54,7 +56,10 @@ func (s *Service) UserDelete(ctx context.Context, name string, keepHome bool) er
 }
 
 // deleteSteps are the steps of a delete; each is idempotent, so a delete
-// interrupted anywhere can simply be run again from the top.
+// interrupted anywhere can simply be run again from the top. The user's
+// keys go first (no login can start while its sessions end), then its
+// processes, then whatever else the concerns keep of it outside the home
+// (lifecycle.Forgetter), then the home, then the account.
 func (s *Service) deleteSteps() []struct {
 	name string
 	do   func(context.Context, *journalEntry) error
@@ -63,9 +68,11 @@ func (s *Service) deleteSteps() []struct {
 		name string
 		do   func(context.Context, *journalEntry) error
 	}{
+		{"keys", s.forgetKeys},
 		{"sessions", s.delSessions},
+		{"forget", s.forgetRest},
 		{"volume", s.delVolume},
-		{"account", s.undoAccount},
+		{"account", s.deleteAccount},
 	}
 }
 
@@ -88,6 +95,17 @@ func (s *Service) runDelete(ctx context.Context, j *journal) error {
 		}
 		return tx.Delete(keyUser + j.entry.User)
 	})
+}
+
+// deletedIDs are the ids a delete's Forget names the user by: the
+// account's, or the state's when the account is gone already.
+func (s *Service) deletedIDs(name string, acct accounts.User, onMachine bool) (int, int) {
+	if onMachine {
+		return int(acct.UID), int(acct.GID)
+	}
+	var u User
+	_ = s.store.View(func(tx Tx) error { _, err := getJSON(tx, keyUser+name, &u); return err })
+	return u.UID, u.GID
 }
 
 // dropMemberships takes user out of every group of the state, as userdel

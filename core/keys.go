@@ -1,6 +1,9 @@
 package core
 
-import "github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+import (
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
+	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
+)
 
 // KeyInfo is a public key as a person reads it: type, SHA256 fingerprint
 // (what user.key.remove takes) and comment.
@@ -19,4 +22,10 @@ func DescribeKey(line string) KeyInfo {
 		return KeyInfo{Line: line}
 	}
 	return KeyInfo{Type: k.Type, Fingerprint: k.Fingerprint, Comment: k.Comment, Line: k.Line}
+}
+
+// lifecycleUser is the user as the plugins are told of it: name, ids and
+// home, the same in every call.
+func (u *User) lifecycleUser() lifecycle.User {
+	return lifecycle.User{Name: u.Name, UID: uint32(u.UID), GID: uint32(u.GID), Home: u.Home}
 }

@@ -20,6 +20,16 @@ type Plugins interface {
 	ACL() acl.ACL
 	SSHKeys() sshkeys.SSHKeys
 	Sessions() sessions.Sessions
+	// All lists every concern's client with its name, in the sdk's fixed
+	// order: what core does to every concern alike — the Forget of a
+	// user's end — loops over it, so a concern added later takes part.
+	All() []PluginClient
+}
+
+// PluginClient is one concern's client and the concern's name.
+type PluginClient struct {
+	Name   string
+	Client any
 }
 
 // pluginCodes maps the sdk's wire codes onto core codes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
@@ -316,29 +317,33 @@ func hasEntry(list acl.List, want acl.Entry) bool {
 	return false
 }
 
+// convergeKeys asks the sshkeys plugin which keys the user may log in with
+// — wherever it keeps them — and compares them with the state: keys the
+// state holds and the plugin lacks are missing (reset adds them back);
+// keys the plugin has that the state never held are reported, never
+// removed (a user may add its own to ~/.ssh/authorized_keys), since one
+// could also be a key left of an earlier user of the same name.
 func (s *Service) convergeKeys(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
 	k := s.plugins.SSHKeys()
-	have, err := k.ListAuthorizedKeys(ctx, u.Home)
+	lu := u.lifecycleUser()
+	have, err := k.ListAuthorizedKeys(ctx, lu)
 	if perr := FromPluginError(err); perr != nil && !IsCode(perr, NotFound) {
 		return perr
 	}
-	var missing []string
-	for _, key := range u.SSHKeys {
-		ak, err := sshkeys.ParseAuthorizedKey(key)
-		if err == nil && !slices.ContainsFunc(have, func(h sshkeys.AuthorizedKey) bool { return h.Fingerprint == ak.Fingerprint }) {
-			missing = append(missing, key)
-		}
-	}
+	missing, extra := keyDrift(u.SSHKeys, have)
 	if len(missing) > 0 {
-		note("%d authorized key(s) missing from %s", len(missing), u.Home)
+		note("%d authorized key(s) missing for %s", len(missing), u.Name)
+	}
+	if len(extra) > 0 {
+		note("%d authorized key(s) installed for %s that the state does not hold: %s", len(extra), u.Name, strings.Join(extra, ", "))
 	}
 	if !repair {
 		return nil
 	}
-	if _, err := k.AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), missing); err != nil {
+	if _, err := k.AddAuthorizedKeys(ctx, lu, missing); err != nil {
 		return FromPluginError(err)
 	}
-	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: s.layoutOf(u.Name).ssh, UID: uint32(u.UID), GID: uint32(u.GID), Comment: u.Name})
+	kp, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{User: lu, Dir: s.layoutOf(u.Name).ssh, Comment: u.Name})
 	if err != nil {
 		return FromPluginError(err)
 	}
@@ -348,4 +353,27 @@ func (s *Service) convergeKeys(ctx context.Context, u *User, repair bool, note f
 		return err
 	}
 	return nil
+}
+
+// keyDrift compares the state's keys with those a plugin lists: the
+// state's keys the plugin lacks, and the fingerprints of the plugin's
+// that the state lacks.
+func keyDrift(want []string, have []sshkeys.AuthorizedKey) (missing, extra []string) {
+	wanted := map[string]bool{}
+	for _, key := range want {
+		ak, err := sshkeys.ParseAuthorizedKey(key)
+		if err != nil {
+			continue
+		}
+		wanted[ak.Fingerprint] = true
+		if !slices.ContainsFunc(have, func(h sshkeys.AuthorizedKey) bool { return h.Fingerprint == ak.Fingerprint }) {
+			missing = append(missing, key)
+		}
+	}
+	for _, h := range have {
+		if !wanted[h.Fingerprint] {
+			extra = append(extra, h.Fingerprint)
+		}
+	}
+	return missing, extra
 }

@@ -30,6 +30,19 @@ type User struct {
 	// Fleet marks a user the fleet agent made from the fleet's desired
 	// state: only a --fleet call changes it, never a local one.
 	Fleet bool `json:"fleet,omitempty"`
+	// Installed is what the machine has of the user, as its plugins say
+	// (user.get only; never stored).
+	Installed *Installed `json:"installed,omitempty"`
+}
+
+// Installed is what the plugins report of a user: the keys it may log in
+// with, wherever the sshkeys plugin keeps them — the truth, where SSHKeys
+// is what the host asked for.
+type Installed struct {
+	// Keys are the fingerprints the sshkeys plugin lists.
+	Keys []string `json:"keys"`
+	// Error says why the plugin could not be asked; Keys is then empty.
+	Error string `json:"error,omitempty"`
 }
 
 // Group is a named set of users; with the lifecycle it becomes a Linux

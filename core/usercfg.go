@@ -171,9 +171,6 @@ func (s *Service) layoutOf(name string) layout {
 	}
 }
 
-// authorizedKeys is the user's ~/.ssh/authorized_keys (DESIGN.md §3).
-func (l layout) authorizedKeys() string { return filepath.Join(l.ssh, "authorized_keys") }
-
 // dirs lists the directories of the layout below the home, parents first,
 // with their modes.
 func (l layout) dirs() []struct {

@@ -28,7 +28,7 @@ func (s *Service) UserKeyAdd(ctx context.Context, name string, keys []string) (U
 	}
 	unlock := s.locks.Lock(name)
 	defer unlock()
-	if _, err := s.plugins.SSHKeys().AddAuthorizedKeys(ctx, u.Home, uint32(u.UID), uint32(u.GID), keys); err != nil {
+	if _, err := s.plugins.SSHKeys().AddAuthorizedKeys(ctx, u.lifecycleUser(), keys); err != nil {
 		return User{}, FromPluginError(err)
 	}
 	return s.saveUser(name, func(u *User) {
@@ -58,7 +58,7 @@ func (s *Service) UserKeyRemove(ctx context.Context, name, key string) (User, er
 	}
 	unlock := s.locks.Lock(name)
 	defer unlock()
-	if _, err := s.plugins.SSHKeys().RemoveAuthorizedKey(ctx, u.Home, fp); err != nil {
+	if _, err := s.plugins.SSHKeys().RemoveAuthorizedKey(ctx, u.lifecycleUser(), fp); err != nil {
 		return User{}, FromPluginError(err)
 	}
 	return s.saveUser(name, func(u *User) {

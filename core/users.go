@@ -129,6 +129,26 @@ func (s *Service) UserGet(ctx context.Context, name string) (User, error) {
 	return u, err
 }
 
+// UserInspect is UserGet with what the machine has of the user, asked of
+// its plugins (Installed): the keys the user may log in with. A plugin
+// that cannot answer is reported in Installed.Error, not as a failure.
+func (s *Service) UserInspect(ctx context.Context, name string) (User, error) {
+	u, err := s.UserGet(ctx, name)
+	if err != nil || s.plugins == nil {
+		return u, err
+	}
+	in := &Installed{Keys: []string{}}
+	keys, err := s.plugins.SSHKeys().ListAuthorizedKeys(ctx, u.lifecycleUser())
+	if err != nil {
+		in.Error = FromPluginError(err).Error()
+	}
+	for _, k := range keys {
+		in.Keys = append(in.Keys, k.Fingerprint)
+	}
+	u.Installed = in
+	return u, nil
+}
+
 // UserFilter selects users in UserList.
 type UserFilter struct {
 	Prefix string

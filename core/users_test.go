@@ -65,6 +65,13 @@ func (l linkedACL) Get(ctx context.Context, path string) (acl.List, error) {
 func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
 func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 
+// All is every concern's fake, in the sdk's order; the acl one as ACL
+// returns it.
+func (f *fakes) All() []core.PluginClient {
+	return []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.Volumes()},
+		{Name: "acl", Client: f.ACL()}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.ss}}
+}
+
 func newUserService(t *testing.T) (*core.Service, *fakes, *memstore.Store) {
 	t.Helper()
 	f := &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake()}

@@ -33,7 +33,7 @@ import (
 const modulePath = "github.com/threefoldtech/hero_codescalers"
 
 // builtinPlugins are the plugins `make build` puts beside the binary.
-var builtinPlugins = []string{"shadow", "files", "btrfs", "dir", "posixacl", "mode", "openssh", "procfs", "logind"}
+var builtinPlugins = []string{"shadow", "files", "btrfs", "dir", "posixacl", "mode", "openssh", "authorizedkeysd", "procfs", "logind"}
 
 // buildRoot holds everything built for this test binary; removeBuilds
 // (from TestMain) deletes it.
@@ -173,7 +173,7 @@ func startPlugin(t testing.TB, bin string, env ...string) *plugin.Client {
 	cmd.Env = append(os.Environ(), env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
+		Plugins:          sdk.PluginMap(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
@@ -214,6 +214,9 @@ type sshdOptions struct {
 	HostKey string
 	// AllowUsers, when set, is the only account sshd lets in.
 	AllowUsers string
+	// AuthorizedKeysFile is where sshd reads users' keys; the default
+	// .ssh/authorized_keys when empty.
+	AuthorizedKeysFile string
 }
 
 // startSSHD runs /usr/sbin/sshd -D -e on a free port of 127.0.0.1 with a
@@ -243,10 +246,14 @@ func startSSHD(t testing.TB, opts sshdOptions) (string, *logBuffer) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	pam := map[bool]string{false: "no", true: "yes"}[opts.UsePAM]
+	keysFile := opts.AuthorizedKeysFile
+	if keysFile == "" {
+		keysFile = ".ssh/authorized_keys"
+	}
 	cfg := []string{
 		"ListenAddress 127.0.0.1", "HostKey " + hostKey, "PidFile none", "UsePAM " + pam, "StrictModes yes",
 		"PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-		"AuthorizedKeysFile .ssh/authorized_keys", "PermitRootLogin no", "UseDNS no", "PrintMotd no",
+		"AuthorizedKeysFile " + keysFile, "PermitRootLogin no", "UseDNS no", "PrintMotd no",
 		"PrintLastLog no", "MaxStartups 200", "LogLevel VERBOSE",
 	}
 	if opts.AllowUsers != "" {

@@ -7,17 +7,13 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
-	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
-	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/concern"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
-	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
-	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 // Config is what a plugin tells Serve: who it is, where it fits, and one
@@ -26,6 +22,11 @@ type Config struct {
 	Name     string // lower case, e.g. "shadow"
 	Version  string
 	Supports identity.Supports
+
+	// Roots are the directories outside the homes the plugin keeps state
+	// in (its manifest's roots): the policy must grant them under [roots],
+	// and the conformance kit grants them in its sandbox.
+	Roots []string
 
 	// Probe reports readiness; nil means always ready.
 	Probe func(ctx context.Context) identity.ProbeResult
@@ -52,54 +53,46 @@ type Config struct {
 	WatchInterval time.Duration
 }
 
-// concerns lists the concerns with an implementation, in fixed order.
-func (c Config) concerns() []string {
-	var out []string
-	for _, name := range Concerns {
-		if c.impl(name) != nil {
-			out = append(out, name)
+// impls maps each concern to the Config's implementation of it: the one
+// place the Config's typed fields meet the Registry.
+func (c Config) impls() map[string]any {
+	return map[string]any{
+		ConcernAccounts: c.Accounts,
+		ConcernVolumes:  c.Volumes,
+		ConcernACL:      c.ACL,
+		ConcernSSHKeys:  c.SSHKeys,
+		ConcernSessions: c.Sessions,
+	}
+}
+
+// served lists the concerns with an implementation, in Registry order,
+// each with it. A nil interface field is not served; a typed nil is.
+func (c Config) served() []servedConcern {
+	impls := c.impls()
+	var out []servedConcern
+	for _, d := range Registry {
+		if impl := impls[d.Name]; impl != nil {
+			out = append(out, servedConcern{d, impl})
 		}
 	}
 	return out
 }
 
-// impl returns the implementation of a concern, as an untyped nil when the
-// Config has none (so a nil interface field is not taken for a served one).
-func (c Config) impl(concern string) any {
-	switch concern {
-	case ConcernAccounts:
-		if c.Accounts != nil {
-			return c.Accounts
-		}
-	case ConcernVolumes:
-		if c.Volumes != nil {
-			return c.Volumes
-		}
-	case ConcernACL:
-		if c.ACL != nil {
-			return c.ACL
-		}
-	case ConcernSSHKeys:
-		if c.SSHKeys != nil {
-			return c.SSHKeys
-		}
-	case ConcernSessions:
-		if c.Sessions != nil {
-			return c.Sessions
-		}
-	}
-	return nil
+type servedConcern struct {
+	d    *concern.Descriptor
+	impl any
 }
 
 // Manifest is the manifest this Config describes.
 func (c Config) Manifest() Manifest {
-	concerns := c.concerns()
+	var concerns []string
 	apis := []string{identity.APIVersion}
-	for _, name := range concerns {
-		apis = append(apis, APIVersions[name])
+	for _, s := range c.served() {
+		concerns = append(concerns, s.d.Name)
+		apis = append(apis, s.d.API)
 	}
 	return Manifest{Schema: ManifestSchema, Name: c.Name, Version: c.Version,
-		Concerns: concerns, APIVersions: apis, Supports: c.Supports}
+		Concerns: concerns, APIVersions: apis, Supports: c.Supports, Roots: c.Roots}
 }
 
 // pluginSet is the plugin's side of the plugin map: identity plus the
@@ -108,20 +101,8 @@ func (c Config) pluginSet() plugin.PluginSet {
 	set := plugin.PluginSet{
 		ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: c.Manifest().Info(), ProbeFunc: c.Probe}},
 	}
-	if c.Accounts != nil {
-		set[ConcernAccounts] = &accountsgrpc.Plugin{Impl: c.Accounts}
-	}
-	if c.Volumes != nil {
-		set[ConcernVolumes] = &volumesgrpc.Plugin{Impl: c.Volumes}
-	}
-	if c.ACL != nil {
-		set[ConcernACL] = &aclgrpc.Plugin{Impl: c.ACL}
-	}
-	if c.SSHKeys != nil {
-		set[ConcernSSHKeys] = &sshkeysgrpc.Plugin{Impl: c.SSHKeys}
-	}
-	if c.Sessions != nil {
-		set[ConcernSessions] = &sessionsgrpc.Plugin{Impl: c.Sessions}
+	for _, s := range c.served() {
+		set[s.d.Name] = s.d.ServerPlugin(s.impl)
 	}
 	return set
 }

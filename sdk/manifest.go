@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
@@ -34,18 +35,21 @@ type Manifest struct {
 	Concerns    []string          `json:"concerns"`
 	APIVersions []string          `json:"api_versions"`
 	Supports    identity.Supports `json:"supports"`
+	// Roots are the directories outside the homes the plugin keeps state
+	// in, which the policy must grant it (identity.Info.Roots).
+	Roots []string `json:"roots,omitempty"`
 }
 
 // Info returns the identity the manifest promises.
 func (m Manifest) Info() identity.Info {
 	return identity.Info{Name: m.Name, Version: m.Version, Concerns: m.Concerns,
-		APIVersions: m.APIVersions, Supports: m.Supports}
+		APIVersions: m.APIVersions, Supports: m.Supports, Roots: m.Roots}
 }
 
 // ManifestFromInfo builds a manifest from a plugin's identity.
 func ManifestFromInfo(info identity.Info) Manifest {
 	return Manifest{Schema: ManifestSchema, Name: info.Name, Version: info.Version,
-		Concerns: info.Concerns, APIVersions: info.APIVersions, Supports: info.Supports}
+		Concerns: info.Concerns, APIVersions: info.APIVersions, Supports: info.Supports, Roots: info.Roots}
 }
 
 // Serves reports whether the manifest lists concern.
@@ -64,16 +68,41 @@ func (m Manifest) Validate() error {
 		return fmt.Errorf("manifest of %q lists no concerns", m.Name)
 	}
 	for i, c := range m.Concerns {
-		v, ok := APIVersions[c]
-		if !ok || c == ConcernIdentity {
+		d, ok := Lookup(c)
+		if !ok {
 			return fmt.Errorf("manifest of %q: unknown concern %q", m.Name, c)
 		}
 		if slices.Contains(m.Concerns[:i], c) {
 			return fmt.Errorf("manifest of %q lists %q twice", m.Name, c)
 		}
-		if !slices.Contains(m.APIVersions, v) {
-			return fmt.Errorf("manifest of %q serves %q but not API %q", m.Name, c, v)
+		if _, ok := d.Speaks(m.APIVersions); !ok {
+			return fmt.Errorf("manifest of %q serves %q but none of its APIs %s", m.Name, c, strings.Join(d.APIs(), ", "))
 		}
+	}
+	for _, r := range m.Roots {
+		if !filepath.IsAbs(r) || filepath.Clean(r) != r || r == "/" {
+			return fmt.Errorf("manifest of %q: root %q must be an absolute, clean path other than /", m.Name, r)
+		}
+	}
+	for _, c := range m.Supports.Config {
+		if !filepath.IsAbs(c.File) || c.Key == "" || c.Value == "" {
+			return fmt.Errorf("manifest of %q: config match %+v needs an absolute file, a key and a value", m.Name, c)
+		}
+	}
+	return nil
+}
+
+// versionRE is what the host can order (host/plugins.CompareVersions):
+// semantic versions, "v" allowed, pre-release and build metadata too.
+var versionRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// CheckVersion says whether v is a version the host can rank plugins by:
+// semantic, like 1.4.2, 2.0.0-rc1 or 0.3.0+3f2a1c. A plugin stamps it at
+// build (go build -ldflags "-X main.version=..."); the kit fails one the
+// host could only order as text.
+func CheckVersion(v string) error {
+	if !versionRE.MatchString(v) {
+		return fmt.Errorf("version %q is not a semantic version (like 1.4.2 or 0.3.0-rc1+3f2a1c): the host could not rank the plugin by it", v)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func TestConfigManifest(t *testing.T) {
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(m.Concerns, ",") != "sessions" || strings.Join(m.APIVersions, ",") != "identity.v1,sessions.v1" {
+	if strings.Join(m.Concerns, ",") != "sessions" || strings.Join(m.APIVersions, ",") != "identity.v1,sessions.v2" {
 		t.Errorf("manifest %+v", m)
 	}
 	if set := cfg.pluginSet(); len(set) != 2 || set[ConcernSessions] == nil || set[ConcernIdentity] == nil {

@@ -9,6 +9,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/threefoldtech/hero_codescalers/sdk/internal/grpctest"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -24,7 +25,7 @@ type markRecorder struct {
 	marks []bool
 }
 
-func (r *markRecorder) ListAuthorizedKeys(ctx context.Context, _ string) ([]sshkeys.AuthorizedKey, error) {
+func (r *markRecorder) ListAuthorizedKeys(ctx context.Context, _ lifecycle.User) ([]sshkeys.AuthorizedKey, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.marks = append(r.marks, volumes.SyncDeferred(ctx))
@@ -39,11 +40,11 @@ func TestServerRestoresDeferSync(t *testing.T) {
 	st := newStopper(hclog.NewNullLogger(), time.Second, os.Stderr)
 	rec := &markRecorder{}
 	conn := grpctest.ConnWith(t, st.newServer(nil),
-		func(s *grpc.Server) { _ = (&sshkeysgrpc.Plugin{Impl: rec}).GRPCServer(nil, s) },
+		func(s *grpc.Server) { sshkeysgrpc.Concern.Serve(s, rec) },
 		grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor))
 	c := sshkeysgrpc.NewClient(conn)
 	for _, ctx := range []context.Context{volumes.DeferSync(context.Background()), context.Background()} {
-		if _, err := c.ListAuthorizedKeys(ctx, "/home/alice"); err != nil {
+		if _, err := c.ListAuthorizedKeys(ctx, lifecycle.User{Name: "alice", Home: "/home/alice"}); err != nil {
 			t.Fatal(err)
 		}
 	}

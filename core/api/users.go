@@ -27,7 +27,7 @@ var userMethods = []Method{
 	{Name: MUserCreate, Summary: "Create a developer account all-or-nothing: account, home volume with quota, layout, socket ACL, keys, hero_cfg.toml.", Params: UserCreateParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MUserCreateBatch, Summary: "Create many users through the accounts plugin's batch path; one result per user.", Params: UserCreateBatchParams{}, Result: UserCreateBatchResult{}, Access: Privileged, Mutating: true},
 	{Name: MUserDelete, Summary: "Delete a managed user: its sessions and every other process, home (or a read-only snapshot with keep_home), account.", Params: UserDeleteParams{}, Result: OK{}, Access: Privileged, Mutating: true, Target: "name"},
-	{Name: MUserGet, Summary: "Get one managed user.", Params: NameParams{}, Result: core.User{}},
+	{Name: MUserGet, Summary: "Get one managed user, with the keys its sshkeys plugin says it may log in with (installed).", Params: NameParams{}, Result: core.User{}},
 	{Name: MUserList, Summary: "List managed users, paged, by name prefix, group and state.", Params: UserListParams{}, Result: UserListResult{}},
 	{Name: MUserReset, Summary: "Re-apply a user's layout and report what was repaired.", Params: NameParams{}, Result: UserResetResult{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MUserLock, Summary: "Lock an account and end its sessions and every other process of it.", Params: NameParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},

@@ -14,11 +14,16 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	t := &Tmux{Root: os.Getenv("TMUXSESSIONS_TMPDIR"), Run: execRun, Guard: guard.Load()}
 	sdk.Serve(sdk.Config{
 		Name:     "tmuxsessions",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{Generic: true},
 		Probe:    t.Probe,
 		Sessions: t,

@@ -38,6 +38,12 @@ func (f *fakes) ACL() acl.ACL                { return f.c }
 func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
 func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 
+// All is every concern's fake, in the sdk's order.
+func (f *fakes) All() []core.PluginClient {
+	return []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.v},
+		{Name: "acl", Client: f.c}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.ss}}
+}
+
 // testNode is one node of the in-process fleet.
 type testNode struct {
 	t     testing.TB

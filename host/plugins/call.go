@@ -60,26 +60,6 @@ func isTransport(err error) bool {
 	return false
 }
 
-// call runs fn against the live client of concern and turns its error into
-// a *core.Error. Calls never wait for a plugin that is starting or
-// restarting: they fail at once with Unavailable and the reason, and the
-// caller (a user, a reconcile loop) retries an idempotent call.
-func call[T any](m *Manager, ctx context.Context, concern string, fn func(context.Context, T) error) error {
-	p, inst, err := m.resolve(concern)
-	if err != nil {
-		return err
-	}
-	raw, err := inst.impl(concern)
-	if err != nil {
-		return unavailable(p.name, concern, err.Error(), err)
-	}
-	impl, ok := raw.(T)
-	if !ok {
-		return core.Errorf(core.Internal, "plugin %s (%s): client adapter is %T", p.name, concern, raw)
-	}
-	return p.invoke(ctx, concern, inst, func(ctx context.Context) error { return fn(ctx, impl) })
-}
-
 // invoke runs one call on inst and converts its error: the plugin's typed
 // errors by core's mapping, transport failures to Unavailable naming the
 // plugin and what happens next.

@@ -190,3 +190,22 @@ func TestPluginEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnDeprecated: a plugin speaking an older contract is named once,
+// with every concern it serves through an adapter; a current one is not.
+func TestWarnDeprecated(t *testing.T) {
+	var got []string
+	log := slog.New(recorder(func(r slog.Record) {
+		s := r.Message
+		r.Attrs(func(a slog.Attr) bool { s += " " + a.Key + "=" + a.Value.String(); return true })
+		got = append(got, s)
+	}))
+	warnDeprecated(log, &proc{name: "old", path: "/p/old", concerns: []string{"sshkeys", "sessions"},
+		apis: []string{"identity.v1", "sshkeys.v1", "sessions.v2"}})
+	warnDeprecated(log, &proc{name: "new", path: "/p/new", concerns: []string{"sshkeys"},
+		apis: []string{"identity.v1", "sshkeys.v2"}})
+	if len(got) != 1 || !strings.Contains(got[0], "plugin=old") || !strings.Contains(got[0], "sshkeys.v1 (current: sshkeys.v2)") ||
+		strings.Contains(got[0], "sessions") {
+		t.Errorf("logged %q", got)
+	}
+}

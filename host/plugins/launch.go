@@ -58,10 +58,11 @@ func (m Mode) resolve() Mode {
 // launch is everything needed to start one plugin process.
 type launch struct {
 	path     string
-	sha      string // hex; pins the binary on the direct path
-	mode     Mode   // resolved
-	sudo     string // absolute path of sudo
-	group    string // the host's primary group, for the plugin's socket
+	apis     []string // the API versions of the manifest the plugin was chosen by
+	sha      string   // hex; pins the binary on the direct path
+	mode     Mode     // resolved
+	sudo     string   // absolute path of sudo
+	group    string   // the host's primary group, for the plugin's socket
 	env      []string
 	timeout  time.Duration
 	autoMTLS bool
@@ -90,7 +91,7 @@ type launch struct {
 func (l launch) clientConfig() (*plugin.ClientConfig, error) {
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
+		Plugins:          sdk.PluginMap(sdk.APIs(l.apis)),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     l.timeout,
 		AutoMTLS:         l.autoMTLS,

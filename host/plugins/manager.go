@@ -95,6 +95,10 @@ type Manager struct {
 	// mark of a call's context travels as gRPC metadata.
 	dial []grpc.DialOption
 
+	// clients are the stable clients core uses, one per concern, made
+	// once (clients.go).
+	clients map[string]any
+
 	mu       sync.RWMutex
 	routes   map[string]*route
 	procs    []*proc
@@ -129,6 +133,7 @@ func New(opts Options) (*Manager, error) {
 	m := &Manager{opts: opts, log: opts.Logger.With("component", "plugins"), mode: opts.Mode.resolve(),
 		routes: map[string]*route{}, dial: []grpc.DialOption{
 			grpc.WithChainUnaryInterceptor(noteTransport, volumesgrpc.DeferSyncClientInterceptor)}}
+	m.clients = m.routedClients()
 	m.env = pluginEnv(m.log.Enabled(context.Background(), slog.LevelDebug), opts.Env)
 	if m.mode == ModeSudo {
 		if err := m.sudoSetup(); err != nil {
@@ -198,6 +203,9 @@ func (m *Manager) Start() error {
 			"fallbacks", len(list)-1)
 	}
 	for _, p := range m.procs {
+		warnDeprecated(m.log, p)
+	}
+	for _, p := range m.procs {
 		go m.admitAndRun(p)
 	}
 	return nil
@@ -231,7 +239,7 @@ func (m *Manager) choose() (Platform, map[string][]Pick, error) {
 // launchFor is the launch of one start of p.
 func (m *Manager) launchFor(p *proc, sha string) launch {
 	return launch{
-		path: p.path, sha: sha, mode: m.mode, sudo: m.sudo, group: m.group,
+		path: p.path, apis: p.apis, sha: sha, mode: m.mode, sudo: m.sudo, group: m.group,
 		env: m.env, timeout: m.opts.StartTimeout, autoMTLS: !m.opts.NoMTLS,
 		logger: newHCLogger(p.log), stderr: &tailBuffer{}, dial: m.dial,
 	}

@@ -3,6 +3,7 @@ package plugins_test
 import (
 	"context"
 	"errors"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestOneProcessServesEveryConcern(t *testing.T) {
 	if _, err := h.ACL().Get(ctx, "/home/alice"); err != nil {
 		t.Error(err)
 	}
-	if _, err := h.SSHKeys().ListAuthorizedKeys(ctx, "/home/alice"); err != nil {
+	if _, err := h.SSHKeys().ListAuthorizedKeys(ctx, lifecycle.User{Name: "alice", Home: "/home/alice"}); err != nil {
 		t.Error(err)
 	}
 	if _, err := h.Sessions().ListSessions(ctx, ""); err != nil {

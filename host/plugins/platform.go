@@ -29,6 +29,17 @@ type Platform struct {
 	// Exists reports whether a path a manifest requires is there; nil
 	// means os.Stat on this machine.
 	Exists func(path string) bool
+	// Setting returns the values of key in a configuration file, for a
+	// manifest's config matches; nil reads the file (configValues).
+	Setting func(file, key string) []string
+}
+
+// setting answers a manifest's config matches.
+func (p Platform) setting(file, key string) []string {
+	if p.Setting != nil {
+		return p.Setting(file, key)
+	}
+	return configValues(file, key)
 }
 
 // exists answers a manifest's require_paths.

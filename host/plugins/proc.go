@@ -25,6 +25,7 @@ type proc struct {
 	name    string
 	path    string
 	version string
+	apis    []string // the manifest's API versions
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -47,7 +48,7 @@ type proc struct {
 
 func newProc(m *Manager, c Candidate) *proc {
 	return &proc{
-		m: m, name: c.Name(), path: c.Path, version: c.Manifest.Version,
+		m: m, name: c.Name(), path: c.Path, version: c.Manifest.Version, apis: c.Manifest.APIVersions,
 		log:   m.log.With("plugin", c.Name()),
 		state: core.PluginStarting, reason: "starting",
 		settled: make(chan struct{}), stopCh: make(chan struct{}), done: make(chan struct{}),
@@ -165,7 +166,7 @@ func (p *proc) handshake(ctx context.Context, inst *instance, sha string, concer
 	if err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
-	if err := verifyInfo(info, p.name, concerns); err != nil {
+	if err := verifyInfo(info, p.name, p.apis, concerns); err != nil {
 		return err
 	}
 	for _, c := range concerns {
@@ -189,8 +190,10 @@ func (p *proc) checkDigest(sha string) error {
 	return nil
 }
 
-// verifyInfo checks a started plugin against the manifest it was chosen by.
-func verifyInfo(info identity.Info, name string, concerns []string) error {
+// verifyInfo checks a started plugin against the manifest it was chosen by:
+// its name, and for each concern the same API version (the host built
+// the concern's client for that version).
+func verifyInfo(info identity.Info, name string, apis, concerns []string) error {
 	if info.Name != name {
 		return &refusal{what: fmt.Sprintf("the plugin calls itself %q but its manifest says %q", info.Name, name)}
 	}
@@ -198,8 +201,10 @@ func verifyInfo(info identity.Info, name string, concerns []string) error {
 		if !slices.Contains(info.Concerns, c) {
 			return &refusal{what: fmt.Sprintf("the plugin does not serve %s, although its manifest says it does", c)}
 		}
-		if v := sdk.APIVersions[c]; !slices.Contains(info.APIVersions, v) {
-			return &refusal{what: fmt.Sprintf("the plugin does not speak %s (it speaks %s)", v, strings.Join(info.APIVersions, ", "))}
+		d, _ := sdk.Lookup(c)
+		want, _ := d.Speaks(apis)
+		if got, ok := d.Speaks(info.APIVersions); !ok || got != want {
+			return &refusal{what: fmt.Sprintf("the plugin does not speak %s as its manifest says (it speaks %s)", want, strings.Join(info.APIVersions, ", "))}
 		}
 	}
 	return nil

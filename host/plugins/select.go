@@ -3,6 +3,7 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ const (
 // score orders the candidates of one concern: a higher score wins.
 type score struct {
 	os      int
+	config  bool // names settings the machine's configuration has (sshd's AuthorizedKeysFile)
 	fs      bool // names the home root's fs type (a btrfs plugin on btrfs)
 	version string
 	order   int // dir position: lower wins
@@ -48,10 +50,14 @@ func Select(cands []Candidate, p Platform, pins map[string]string) (map[string]P
 // Rank lists the eligible plugins of each concern, best first. A pin wins
 // whatever the ranking and has no runner-up; otherwise an exact os-release
 // ID beats an ID_LIKE match beats a generic plugin, then a plugin naming
-// the home root's filesystem beats one that does not care (so btrfs beats
-// a plain-directory plugin on btrfs), then the higher version, then the
+// settings the machine's configuration has beats one that names none (so
+// authorizedkeysd beats openssh where sshd reads
+// /etc/ssh/authorized_keys.d/%u), then a plugin naming the home root's
+// filesystem beats one that does not care (so btrfs beats a
+// plain-directory plugin on btrfs), then the higher version, then the
 // earlier plugin dir. A plugin whose manifest lists filesystem types that
-// exclude the home root's, or a path the machine lacks, is not eligible.
+// exclude the home root's, a path the machine lacks, or a setting its
+// configuration does not have, is not eligible.
 // The runners-up are what the manager falls back to when the best one's
 // Probe says it is not ready here. Concerns nobody serves are absent;
 // pins that name an unknown concern or a missing plugin are errors.
@@ -128,14 +134,22 @@ func rank(c *Candidate, concern string, p Platform) (score, string, bool) {
 			return score{}, "", false
 		}
 	}
+	for _, cm := range sup.Config {
+		if !slices.Contains(p.setting(cm.File, cm.Key), cm.Value) {
+			return score{}, "", false
+		}
+	}
 	os, why := osFit(sup.OSIDs, sup.OSIDLikes, sup.Generic, p)
 	if os == osNone {
 		return score{}, "", false
 	}
+	for _, cm := range sup.Config {
+		why += fmt.Sprintf(", %s %s %s", cm.File, cm.Key, cm.Value)
+	}
 	if fsSpecific {
 		why += ", fs " + p.FSType
 	}
-	return score{os: os, fs: fsSpecific, version: m.Version, order: c.order, name: m.Name}, why, true
+	return score{os: os, config: len(sup.Config) > 0, fs: fsSpecific, version: m.Version, order: c.order, name: m.Name}, why, true
 }
 
 // osFit says how well a plugin's os-release matchers fit p. A plugin that
@@ -159,6 +173,9 @@ func osFit(ids, likes []string, generic bool, p Platform) (int, string) {
 func better(a, b score) bool {
 	if a.os != b.os {
 		return a.os > b.os
+	}
+	if a.config != b.config {
+		return a.config
 	}
 	if a.fs != b.fs {
 		return a.fs
@@ -269,4 +286,21 @@ func ParsePins(flags []string) (map[string]string, error) {
 		pins[concern] = name
 	}
 	return pins, nil
+}
+
+// warnDeprecated logs, once per plugin, each concern it serves through an
+// older contract version, which the host runs through an adapter for one
+// release only.
+func warnDeprecated(log *slog.Logger, p *proc) {
+	var old []string
+	for _, c := range p.concerns {
+		d, _ := sdk.Lookup(c)
+		if api, ok := d.Speaks(p.apis); ok && d.Deprecated(api) {
+			old = append(old, fmt.Sprintf("%s (current: %s)", api, d.API))
+		}
+	}
+	if len(old) > 0 {
+		log.Warn("plugin speaks a deprecated contract: it runs through the host's adapter for one release; rebuild it against the current sdk",
+			"plugin", p.name, "path", p.path, "deprecated", strings.Join(old, ", "))
+	}
 }

@@ -14,7 +14,8 @@ import (
 func cand(name, version string, concerns []string, sup identity.Supports) plugins.Candidate {
 	apis := []string{identity.APIVersion}
 	for _, c := range concerns {
-		apis = append(apis, sdk.APIVersions[c])
+		d, _ := sdk.Lookup(c)
+		apis = append(apis, d.API)
 	}
 	return plugins.Candidate{Path: "/p/" + name, Manifest: sdk.Manifest{Schema: sdk.ManifestSchema,
 		Name: name, Version: version, Concerns: concerns, APIVersions: apis, Supports: sup}}

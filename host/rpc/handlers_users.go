@@ -15,7 +15,7 @@ func (h *handlers) registerUsers(r *Registry) {
 		return ok(h.svc.UserDelete(ctx, p.Name, p.KeepHome))
 	})
 	Register(r, api.MUserGet, func(ctx context.Context, p api.NameParams) (core.User, error) {
-		return h.svc.UserGet(ctx, p.Name)
+		return h.svc.UserInspect(ctx, p.Name)
 	})
 	Register(r, api.MUserList, func(ctx context.Context, p api.UserListParams) (api.UserListResult, error) {
 		users, next, err := h.svc.UserList(ctx, core.UserFilter{Prefix: p.Prefix, Group: p.Group,

@@ -23,6 +23,11 @@ import (
 // backend for the integration tests; it is the identity otherwise.
 var wrapBackend = func(b btrfsvol.Backend) btrfsvol.Backend { return b }
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	fence := fsutil.LoadFence("btrfs")
 	b, berr := btrfsvol.ForName(os.Getenv(btrfsvol.BackendEnv))
@@ -33,7 +38,7 @@ func main() {
 	}
 	sdk.Serve(sdk.Config{
 		Name:     "btrfs",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{FSTypes: []string{"btrfs"}, Generic: true},
 		Probe:    fence.Probe(btrfsvol.Probe(b, berr)),
 		Volumes:  fsutil.FenceVolumes(fence, vols),

@@ -26,6 +26,7 @@ type bus interface {
 	UnitPIDs(ctx context.Context, unit string) ([]int, error)
 	KillSession(ctx context.Context, id, who string, sig syscall.Signal) error
 	TerminateSession(ctx context.Context, id string) error
+	SetUserLinger(ctx context.Context, uid uint32, enable bool) error
 	Close() error
 }
 
@@ -42,6 +43,8 @@ type Logind struct {
 	killWait time.Duration
 	// killer ends what is left of a user outside its sessions.
 	killer uidkill.Killer
+	// lingerDir holds logind's linger flags (linger.go).
+	lingerDir string
 }
 
 var _ sessions.Sessions = (*Logind)(nil)
@@ -51,11 +54,12 @@ var _ sessions.Sessions = (*Logind)(nil)
 // It acts only on the users g admits.
 func New(g *guard.Guard) *Logind {
 	return &Logind{
-		dial:     func(ctx context.Context) (bus, error) { return login1.Dial(ctx) },
-		now:      time.Now,
-		self:     os.Getpid(),
-		guard:    g,
-		killWait: 5 * time.Second,
+		dial:      func(ctx context.Context) (bus, error) { return login1.Dial(ctx) },
+		now:       time.Now,
+		self:      os.Getpid(),
+		guard:     g,
+		killWait:  5 * time.Second,
+		lingerDir: lingerDir,
 	}
 }
 

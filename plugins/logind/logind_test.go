@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,6 +100,13 @@ func (f *fakeBus) TerminateSession(_ context.Context, id string) error {
 	if _, ok := f.sessions[id]; !ok {
 		return errNoSession
 	}
+	return nil
+}
+
+func (f *fakeBus) SetUserLinger(_ context.Context, uid uint32, enable bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf("linger %d %v", uid, enable))
 	return nil
 }
 

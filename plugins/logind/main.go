@@ -13,11 +13,16 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	l := New(guard.Load())
 	sdk.Serve(sdk.Config{
 		Name:     "logind",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{Generic: true, RequirePaths: []string{"/run/systemd/seats"}},
 		Probe:    l.Probe,
 		Sessions: l,

@@ -12,12 +12,17 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	fence := fsutil.LoadFence("mode")
 	m := &Mode{Guard: aclfs.NewGuard(fence)}
 	sdk.Serve(sdk.Config{
 		Name:     "mode",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{Generic: true},
 		Probe:    fence.Probe(m.Probe),
 		ACL:      fsutil.FenceACL(fence, m),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"os"
 	"sync"
 
@@ -132,4 +133,10 @@ func (m *Mode) Probe(context.Context) identity.ProbeResult {
 		return identity.ProbeResult{Reason: "/proc/self/fd is not usable: " + err.Error()}
 	}
 	return identity.ProbeResult{Ready: true}
+}
+
+// Forget has nothing to drop: mode keeps no state of its own; owners and
+// modes live on the files, and those of a user's home go with it.
+func (m *Mode) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, u.Validate()
 }

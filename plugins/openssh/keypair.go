@@ -2,171 +2,45 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
-	"errors"
-	"io"
-	"path/filepath"
-	"strings"
 
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/sys/unix"
-
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/sshfiles"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/keylock"
-	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
-	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
-// File names and bounds.
-const (
-	privateName       = "id_ed25519"
-	authorizedName    = "authorized_keys"
-	maxKeyFile        = 64 << 10
-	maxAuthorizedKeys = 1 << 20
-)
+// authorizedName is the file in ~/.ssh that openssh keeps keys in.
+const authorizedName = "authorized_keys"
 
-// OpenSSH serves the sshkeys concern. Every file it writes is written
-// atomically (temp file, fsync, chown, chmod, rename) owned by the user —
-// without the fsyncs under volumes.DeferSync, when the host syncs them;
-// ~/.ssh is made 0700 when missing. Everything goes through its Fence:
-// a home or key directory outside the policy's roots, or an owner that is
-// not a managed account and group, is refused with PermissionDenied, and
-// a symlink at ~/.ssh or at a key file, or a key file with more than one
+// OpenSSH serves the sshkeys concern with the keys in each user's
+// ~/.ssh/authorized_keys. Every file it writes is written atomically
+// (temp file, fsync, chown, chmod, rename) owned by the user — without
+// the fsyncs under volumes.DeferSync, when the host syncs them; ~/.ssh is
+// made 0700 when missing. Everything goes through its Fence: a home or
+// key directory outside the policy's roots, or an owner that is not a
+// managed account and group, is refused with PermissionDenied, and a
+// symlink at ~/.ssh or at a key file, or a key file with more than one
 // hard link, with FailedPrecondition: a user could point either at
 // /etc/shadow.
 type OpenSSH struct {
 	// Fence is the plugin's fence (fsutil.LoadFence at start).
 	Fence *fsutil.Fence
 	// dirs serializes the read-modify-write of one directory's files, so
-	// concurrent calls never lose a key or pair halves of two keys, while
-	// calls for different users run in parallel. Paths are compared as
-	// given: no element of them is ever followed through a symlink.
-	dirs keylock.Map
-	rand io.Reader
+	// concurrent calls never lose a key, while calls for different users
+	// run in parallel. Paths are compared as given: no element of them is
+	// ever followed through a symlink.
+	dirs  keylock.Map
+	pairs *sshfiles.Keypairs
 }
 
 var _ sshkeys.SSHKeys = (*OpenSSH)(nil)
 
 // New returns an OpenSSH within fence drawing keys from crypto/rand.
-func New(fence *fsutil.Fence) *OpenSSH { return &OpenSSH{Fence: fence, rand: rand.Reader} }
+func New(fence *fsutil.Fence) *OpenSSH {
+	return &OpenSSH{Fence: fence, pairs: &sshfiles.Keypairs{Fence: fence}}
+}
 
-// GenerateKeypair keeps an existing pair unless spec.Overwrite: the
-// private key is the truth, so a missing or stale id_ed25519.pub is
-// rewritten from it, and owner and modes are repaired. A private key that
-// cannot be read (garbage, or a format this plugin does not know) is
-// FailedPrecondition unless spec.Overwrite.
+// GenerateKeypair makes or keeps the user's own keypair (sshfiles.Keypairs).
 func (o *OpenSSH) GenerateKeypair(ctx context.Context, spec sshkeys.KeypairSpec) (sshkeys.Keypair, error) {
-	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
-		return sshkeys.Keypair{}, err
-	}
-	defer o.dirs.Lock(filepath.Clean(spec.Dir))()
-	if err := o.Fence.EnsureDir(spec.Dir, spec.UID, spec.GID, 0o700); err != nil {
-		return sshkeys.Keypair{}, err
-	}
-	privPath := filepath.Join(spec.Dir, privateName)
-	sync := !volumes.SyncDeferred(ctx)
-	if !spec.Overwrite {
-		priv, st, err := o.Fence.ReadFile(privPath, maxKeyFile)
-		switch {
-		case err == nil:
-			return o.keep(spec, priv, st, sync)
-		case !sdkerr.Is(err, sdkerr.NotFound):
-			return sshkeys.Keypair{}, err
-		}
-	}
-	return o.generate(spec, sync)
-}
-
-// generate writes a new pair; sync false skips the fsyncs (DeferSync).
-func (o *OpenSSH) generate(spec sshkeys.KeypairSpec, sync bool) (sshkeys.Keypair, error) {
-	pub, priv, err := ed25519.GenerateKey(o.rand)
-	if err != nil {
-		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "generate an ed25519 key: %v", err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, spec.Comment)
-	if err != nil {
-		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the private key: %v", err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.Internal, "encode the public key: %v", err)
-	}
-	privPath := filepath.Join(spec.Dir, privateName)
-	if err := o.Fence.WriteFile(privPath, pem.EncodeToMemory(block), spec.UID, spec.GID, 0o600, sync); err != nil {
-		return sshkeys.Keypair{}, err
-	}
-	return o.writePublic(spec, sshPub, publicLine(sshPub, spec.Comment), sync)
-}
-
-// keep answers with an existing private key, repairing what is around it.
-func (o *OpenSSH) keep(spec sshkeys.KeypairSpec, priv []byte, st unix.Stat_t, sync bool) (sshkeys.Keypair, error) {
-	privPath := filepath.Join(spec.Dir, privateName)
-	pub, err := publicOf(priv)
-	if err != nil {
-		return sshkeys.Keypair{}, sdkerr.Wrap(err, sdkerr.FailedPrecondition,
-			"%s exists but is not a private key this plugin can read (%v); generate with overwrite to replace it", privPath, err)
-	}
-	if !owned(st, spec.UID, spec.GID, 0o600) {
-		if err := o.Fence.WriteFile(privPath, priv, spec.UID, spec.GID, 0o600, sync); err != nil {
-			return sshkeys.Keypair{}, err
-		}
-	}
-	line := publicLine(pub, spec.Comment)
-	old, pst, err := o.Fence.ReadFile(privPath+".pub", maxKeyFile)
-	if err != nil && !sdkerr.Is(err, sdkerr.NotFound) {
-		return sshkeys.Keypair{}, err
-	}
-	if err == nil {
-		if k, _, _, _, perr := ssh.ParseAuthorizedKey(old); perr == nil && ssh.FingerprintSHA256(k) == ssh.FingerprintSHA256(pub) {
-			line = strings.TrimSpace(string(old))
-			if owned(pst, spec.UID, spec.GID, 0o644) {
-				return keypair(spec, pub, line), nil
-			}
-		}
-	}
-	return o.writePublic(spec, pub, line, sync)
-}
-
-// publicOf derives the public key of an OpenSSH or PEM private key; an
-// encrypted key still names its public half.
-func publicOf(priv []byte) (ssh.PublicKey, error) {
-	signer, err := ssh.ParsePrivateKey(priv)
-	if err == nil {
-		return signer.PublicKey(), nil
-	}
-	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) && missing.PublicKey != nil {
-		return missing.PublicKey, nil
-	}
-	return nil, err
-}
-
-func (o *OpenSSH) writePublic(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string, sync bool) (sshkeys.Keypair, error) {
-	pubPath := filepath.Join(spec.Dir, privateName+".pub")
-	if err := o.Fence.WriteFile(pubPath, []byte(line+"\n"), spec.UID, spec.GID, 0o644, sync); err != nil {
-		return sshkeys.Keypair{}, err
-	}
-	return keypair(spec, pub, line), nil
-}
-
-func keypair(spec sshkeys.KeypairSpec, pub ssh.PublicKey, line string) sshkeys.Keypair {
-	priv := filepath.Join(spec.Dir, privateName)
-	return sshkeys.Keypair{PublicKey: line, Fingerprint: ssh.FingerprintSHA256(pub), PrivatePath: priv, PublicPath: priv + ".pub"}
-}
-
-// publicLine is the authorized_keys line of pub: type, base64, comment.
-func publicLine(pub ssh.PublicKey, comment string) string {
-	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
-	if comment != "" {
-		line += " " + comment
-	}
-	return line
-}
-
-// owned reports whether st has the owner, group and mode a file should.
-func owned(st unix.Stat_t, uid, gid, mode uint32) bool {
-	return st.Uid == uid && st.Gid == gid && st.Mode&0o7777 == mode
+	return o.pairs.Generate(ctx, spec)
 }

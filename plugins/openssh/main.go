@@ -15,11 +15,16 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	fence := fsutil.LoadFence("openssh")
 	sdk.Serve(sdk.Config{
 		Name:     "openssh",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{Generic: true},
 		Probe: fence.Probe(func(context.Context) identity.ProbeResult {
 			return identity.ProbeResult{Ready: true, Reason: "pure Go; no OpenSSH tools needed"}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"slices"
 	"sync"
 
@@ -224,4 +225,10 @@ func (p *PosixACL) SetOwnership(_ context.Context, path string, uid, gid, mode u
 		return err
 	}
 	return p.Guard.SetOwnership(path, uid, gid, mode)
+}
+
+// Forget has nothing to drop: posixacl keeps no record of its grants; the
+// entries live on the files, and those in a user's home go with it.
+func (p *PosixACL) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, u.Validate()
 }

@@ -17,11 +17,16 @@ import (
 // (default /var/run/utmp), so tests can read a fixture.
 const UtmpEnv = "HERO_CODESCALERS_PROCFS_UTMP"
 
+// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
+// (make plugins stamps the release in VERSION). The host ranks plugins of
+// a concern by it; a build without the stamp is a pre-release of 0.0.0.
+var version = "0.0.0-dev"
+
 func main() {
 	p := New(os.Getenv(UtmpEnv), guard.Load())
 	sdk.Serve(sdk.Config{
 		Name:     "procfs",
-		Version:  "0.1.0",
+		Version:  version,
 		Supports: identity.Supports{Generic: true},
 		Probe:    p.Probe,
 		Sessions: p,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"os"
 	"time"
 
@@ -218,4 +219,11 @@ func (p *Procfs) end(ctx context.Context, ss []discover.Session, user string, gr
 		return len(f.targets), sdkerr.Wrap(err, sdkerr.Unavailable, "ending %d session(s) was interrupted: %v", len(f.targets), err)
 	}
 	return len(f.targets), err
+}
+
+// Forget has nothing to drop: procfs keeps no state of its own, and the
+// utmp records it reads are the login history of the machine, not the
+// user's (KillUser ended the user's processes).
+func (p *Procfs) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, p.guard.Forgettable(u)
 }

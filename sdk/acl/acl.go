@@ -1,7 +1,9 @@
 // Package acl is the plugin contract for access entries and ownership of
 // paths: POSIX ACLs where the filesystem has them, mode bits otherwise. It
 // holds the Go interface, its types and checks, and a map-backed fake; the
-// go-plugin glue and the gRPC client and server adapters are in acl/aclgrpc.
+// go-plugin glue and the gRPC client and server adapters are in acl/aclgrpc,
+// the conformance checks in acl/acltest. Version 2 adds Forget, the end of
+// a user; version 1 still runs through the host's adapter for one release.
 // Nothing is followed through a symlink, recursive or not, and every call is
 // idempotent.
 //
@@ -18,6 +20,7 @@ package acl
 import (
 	"context"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -25,7 +28,7 @@ import (
 const Name = "acl"
 
 // APIVersion is the contract version this package speaks.
-const APIVersion = "acl.v1"
+const APIVersion = "acl.v2"
 
 // ACL is implemented by an acl plugin.
 type ACL interface {
@@ -40,6 +43,11 @@ type ACL interface {
 	// the owner and mode are fenced for what the path is (a directory
 	// may be root's with a managed group; a file never).
 	SetOwnership(ctx context.Context, path string, uid, gid, mode uint32) error
+	// Forget drops what the plugin keeps of a user outside its home
+	// (lifecycle.Forgetter). The entries on files are not such state:
+	// those in the home go with it. posixacl and mode keep none; a plugin
+	// that records its grants (to replay them, say) drops the user's.
+	Forget(ctx context.Context, u lifecycle.User) (lifecycle.Forgotten, error)
 }
 
 // Tag says what an entry applies to, in getfacl's words.
@@ -89,4 +97,7 @@ func (Unimplemented) Get(context.Context, string) (List, error) {
 }
 func (Unimplemented) SetOwnership(context.Context, string, uint32, uint32, uint32) error {
 	return unimplemented("SetOwnership")
+}
+func (Unimplemented) Forget(context.Context, lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, unimplemented("Forget")
 }

@@ -3,18 +3,22 @@ package acl
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 )
 
 // Fake is an in-memory ACL for unit tests: entries and ownership per path,
 // with the contract's checks. Paths need not exist; Get of an unknown path
 // answers an empty list. Recursive grants apply to the path only.
 type Fake struct {
-	mu      sync.Mutex
-	entries map[string][]Entry
-	owners  map[string]Ownership
+	mu        sync.Mutex
+	entries   map[string][]Entry
+	owners    map[string]Ownership
+	forgotten []string
 }
 
 // Ownership is what SetOwnership recorded for a path.
@@ -121,4 +125,39 @@ func BaseEntries(mode uint32) []Entry {
 		{Tag: TagGroupObj, Perms: perms(mode >> 3 & 7)},
 		{Tag: TagOther, Perms: perms(mode & 7)},
 	}
+}
+
+// Forget drops the entries naming the user (by name or uid) on paths
+// outside its home, as a plugin that recorded them would, and remembers
+// the user (Forgotten).
+func (f *Fake) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	if err := u.Validate(); err != nil {
+		return lifecycle.Forgotten{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgotten = append(f.forgotten, u.Name)
+	var out lifecycle.Forgotten
+	uid := strconv.FormatUint(uint64(u.UID), 10)
+	for path, list := range f.entries {
+		if u.Home != "" && (path == u.Home || strings.HasPrefix(path, u.Home+"/")) {
+			continue
+		}
+		kept := slices.DeleteFunc(slices.Clone(list), func(e Entry) bool {
+			return e.Tag == TagUser && (e.Qualifier == u.Name || e.Qualifier == uid)
+		})
+		if len(kept) != len(list) {
+			f.entries[path] = kept
+			out.Removed = append(out.Removed, "entries of "+u.Name+" on "+path)
+		}
+	}
+	slices.Sort(out.Removed)
+	return out, nil
+}
+
+// Forgotten lists the users Forget was called for, in order.
+func (f *Fake) Forgotten() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.forgotten)
 }

@@ -35,21 +35,24 @@ type Fence struct {
 // (Err says why) that refuses every path with FailedPrecondition, and
 // whose Probe answers not ready with the reason and logs it once, so the
 // host reports the problem instead of restarting a crashing plugin.
-func LoadFence(plugin string) *Fence {
+// The extra roots are those the policy's [roots] gives the plugin's name
+// or one of concerns, the concerns it serves.
+func LoadFence(plugin string, concerns ...string) *Fence {
 	p, err := policy.Load()
 	if err != nil {
 		return &Fence{plugin: plugin, err: err}
 	}
-	return NewFence(plugin, p, "/etc")
+	return NewFence(plugin, p, "/etc", concerns...)
 }
 
-// NewFence is the Fence of plugin under p, judging owners by etcDir's
-// account files. Tests build one over a temporary etc dir.
-func NewFence(plugin string, p policy.Policy, etcDir string) *Fence {
+// NewFence is the Fence of plugin (serving concerns) under p, judging
+// owners by etcDir's account files. Tests build one over a temporary etc
+// dir.
+func NewFence(plugin string, p policy.Policy, etcDir string, concerns ...string) *Fence {
 	if err := p.Validate(); err != nil {
 		return &Fence{plugin: plugin, err: err}
 	}
-	return &Fence{plugin: plugin, p: p, roots: p.RootsFor(plugin), cache: policy.NewCache(p, etcDir)}
+	return &Fence{plugin: plugin, p: p, roots: p.RootsFor(append([]string{plugin}, concerns...)...), cache: policy.NewCache(p, etcDir)}
 }
 
 // Err is why the fence is closed, or nil.

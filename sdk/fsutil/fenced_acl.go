@@ -8,6 +8,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -148,4 +149,13 @@ func (f *Fence) qualifier(tag acl.Tag, q string) (uint32, error) {
 	}
 	return 0, sdkerr.Errorf(sdkerr.PermissionDenied,
 		"an ACL entry for group %s (gid %d) refused: only managed groups may be named", q, id)
+}
+
+// Forget checks the user; what the implementation keeps of it is its own
+// to judge.
+func (a fencedACL) Forget(ctx context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	if err := u.Validate(); err != nil {
+		return lifecycle.Forgotten{}, err
+	}
+	return a.next.Forget(ctx, u)
 }

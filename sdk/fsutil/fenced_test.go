@@ -9,6 +9,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil/fsutiltest"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -108,18 +109,22 @@ func TestFenceSSHKeys(t *testing.T) {
 	k := fsutil.FenceSSHKeys(e.Fence, sshkeys.NewFake())
 	ctx := context.Background()
 	key := sshkeys.FakePublicKey("x")
-	home := filepath.Join(root, "alice")
-	if n, err := k.AddAuthorizedKeys(ctx, home, e.UID, e.GID, []string{key}); err != nil || n != 1 {
-		t.Fatalf("inside: %d %v", n, err)
+	alice := lifecycle.User{Name: e.Name, UID: e.UID, GID: e.GID, Home: filepath.Join(root, "alice")}
+	if a, err := k.AddAuthorizedKeys(ctx, alice, []string{key}); err != nil || a.Added != 1 {
+		t.Fatalf("inside: %+v %v", a, err)
 	}
+	at := func(home string) lifecycle.User { u := alice; u.Home = home; return u }
+	rootOwned := alice
+	rootOwned.UID, rootOwned.GID = 0, 0
 	for what, err := range map[string]error{
-		"keys for /root":     func() error { _, err := k.AddAuthorizedKeys(ctx, "/root", e.UID, e.GID, []string{key}); return err }(),
-		"keys owned by root": func() error { _, err := k.AddAuthorizedKeys(ctx, home, 0, 0, []string{key}); return err }(),
+		"keys for /root":     func() error { _, err := k.AddAuthorizedKeys(ctx, at("/root"), []string{key}); return err }(),
+		"keys owned by root": func() error { _, err := k.AddAuthorizedKeys(ctx, rootOwned, []string{key}); return err }(),
 		"keypair in /etc/ssh": func() error {
-			_, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{Dir: "/etc/ssh", UID: e.UID, GID: e.GID})
+			_, err := k.GenerateKeypair(ctx, sshkeys.KeypairSpec{User: alice, Dir: "/etc/ssh"})
 			return err
 		}(),
-		"list /root": func() error { _, err := k.ListAuthorizedKeys(ctx, "/root"); return err }(),
+		"list /root":   func() error { _, err := k.ListAuthorizedKeys(ctx, at("/root")); return err }(),
+		"forget /root": func() error { _, err := k.Forget(ctx, at("/root")); return err }(),
 	} {
 		if !sdkerr.Is(err, sdkerr.PermissionDenied) {
 			t.Errorf("%s: want permission_denied, got %v", what, err)

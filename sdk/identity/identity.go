@@ -31,6 +31,11 @@ type Info struct {
 	Concerns    []string `json:"concerns"`
 	APIVersions []string `json:"api_versions"`
 	Supports    Supports `json:"supports"`
+	// Roots are the directories outside the homes the plugin keeps state
+	// in (authorizedkeysd: /etc/ssh/authorized_keys.d): the policy must
+	// grant them ([roots]), and the conformance kit grants them in its
+	// sandbox.
+	Roots []string `json:"roots,omitempty"`
 }
 
 // Supports says on which machines a plugin fits. The host ranks an exact
@@ -43,6 +48,22 @@ type Supports struct {
 	// RequirePaths must all exist for the plugin to fit ("/run/systemd/system"
 	// for logind); the host checks them without starting the plugin.
 	RequirePaths []string `json:"require_paths,omitempty"`
+	// Config are settings the machine's configuration must have for the
+	// plugin to fit; a plugin that names any ranks above one that does
+	// not, as a filesystem-specific one does (authorizedkeysd: sshd's
+	// AuthorizedKeysFile naming /etc/ssh/authorized_keys.d/%u).
+	Config []ConfigMatch `json:"config,omitempty"`
+}
+
+// ConfigMatch is one setting of a configuration file in sshd_config's
+// syntax: a keyword, then its values. The host reads the file's global
+// section (up to the first Match), follows Include, and takes the first
+// occurrence of Key, as sshd does; it matches when Value is one of its
+// values.
+type ConfigMatch struct {
+	File  string `json:"file"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // ProbeResult is a plugin's readiness.

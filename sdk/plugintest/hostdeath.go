@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/threefoldtech/hero_codescalers/sdk/conformance"
 	"os"
 	"os/exec"
 	"strconv"
@@ -60,7 +61,7 @@ func intermediate(args []string) int {
 func (k *kit) hostDeath(ctx context.Context) error {
 	self, err := os.Executable()
 	if err != nil {
-		return skipped("cannot re-execute this program: " + err.Error())
+		return conformance.Skip("cannot re-execute this program: " + err.Error())
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -109,7 +110,7 @@ func (k *kit) waitGone(ctx context.Context, pid int, start string) error {
 	defer tick.Stop()
 	for {
 		if !alive(pid, start) {
-			return passNote(fmt.Sprintf("exited %s after its parent was killed", time.Since(begin).Round(time.Millisecond)))
+			return conformance.Note(fmt.Sprintf("exited %s after its parent was killed", time.Since(begin).Round(time.Millisecond)))
 		}
 		select {
 		case <-tick.C:

@@ -14,6 +14,7 @@ import (
 
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
+	"github.com/threefoldtech/hero_codescalers/sdk/conformance"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 	"google.golang.org/grpc"
@@ -35,31 +36,19 @@ type kit struct {
 	stdio  lockedBuffer // stdout sent over go-plugin's stdio stream
 	info   identity.Info
 	ready  bool
+	// baseline is the state (checks.go) before the concerns' checks ran.
+	baseline conformance.Snapshot
 }
-
-// skipped marks a check as skipped rather than failed.
-type skipped string
-
-func (s skipped) Error() string { return string(s) }
-
-// passNote passes a check with a note for the report.
-type passNote string
-
-func (p passNote) Error() string { return string(p) }
 
 func (k *kit) check(ctx context.Context, name string, fn func(context.Context) error) bool {
 	start := time.Now()
 	err := fn(ctx)
 	res := Result{Name: name, Status: Pass, Duration: time.Since(start)}
-	var s skipped
-	var p passNote
-	switch {
-	case err == nil:
-	case errors.As(err, &p):
-		res.Reason = string(p)
-	case errors.As(err, &s):
-		res.Status, res.Reason = Skip, string(s)
-	default:
+	if text, ok := conformance.IsNote(err); ok {
+		res.Reason = text
+	} else if reason, ok := conformance.IsSkip(err); ok {
+		res.Status, res.Reason = Skip, reason
+	} else if err != nil {
 		res.Status, res.Reason = Fail, err.Error()
 	}
 	k.report.Results = append(k.report.Results, res)
@@ -67,6 +56,7 @@ func (k *kit) check(ctx context.Context, name string, fn func(context.Context) e
 }
 
 func (k *kit) run(ctx context.Context) {
+	k.grantRoots(ctx)
 	k.check(ctx, "sandbox", k.sandboxNote)
 	if k.check(ctx, "handshake", k.handshake) {
 		k.check(ctx, "identity", k.identity)
@@ -74,17 +64,13 @@ func (k *kit) run(ctx context.Context) {
 		k.check(ctx, "probe", k.probe)
 		k.check(ctx, "dispense", k.dispense)
 		k.check(ctx, "mtls", k.mtls)
-		for _, c := range sdk.Concerns {
-			if !slices.Contains(k.info.Concerns, c) {
+		k.baseline, _ = k.state()
+		for _, d := range sdk.Registry {
+			if !slices.Contains(k.info.Concerns, d.Name) {
 				continue
 			}
-			k.check(ctx, "invalid-input/"+c, func(ctx context.Context) error { return k.invalidInput(ctx, c) })
-			k.check(ctx, "idempotency/"+c, func(ctx context.Context) error { return k.idempotency(ctx, c) })
-			if fenced[c] {
-				k.check(ctx, "fence/"+c, func(ctx context.Context) error { return k.fence(ctx, c) })
-			}
-			if c == sdk.ConcernVolumes {
-				k.check(ctx, "sync/volumes", k.syncVolumes)
+			for _, c := range d.Checks {
+				k.check(ctx, c.Name+"/"+d.Name, func(ctx context.Context) error { return k.runCheck(ctx, d, c) })
 			}
 		}
 		k.check(ctx, "clean-stdout", k.cleanStdout)
@@ -98,9 +84,9 @@ func (k *kit) run(ctx context.Context) {
 // sandboxNote states where the plugin runs.
 func (k *kit) sandboxNote(context.Context) error {
 	if k.sandbox != nil {
-		return passNote(k.sandbox.describe())
+		return conformance.Note(k.sandbox.describe())
 	}
-	return passNote(fmt.Sprintf("not root: no sandbox; the plugin runs as uid %d, with no privilege to harm the machine, "+
+	return conformance.Note(fmt.Sprintf("not root: no sandbox; the plugin runs as uid %d, with no privilege to harm the machine, "+
 		"under the machine's own policy (checks in the scratch directory skip where that policy refuses it)", os.Getuid()))
 }
 
@@ -116,7 +102,7 @@ func (k *kit) handshake(ctx context.Context) error {
 	}
 	k.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
+		Plugins:          sdk.PluginMap(func() []string { return k.info.APIVersions }),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		RunnerFunc:       runnerFunc(argv, k.opts.ScratchDir, env, &k.after, &k.runner),
 		StartTimeout:     k.opts.Timeout,
@@ -156,8 +142,8 @@ func (k *kit) identity(ctx context.Context) error {
 		return fmt.Errorf("GetInfo: %w", err)
 	}
 	k.info, k.report.Info = info, info
-	if info.Version == "" {
-		return errors.New("GetInfo: empty version")
+	if err := sdk.CheckVersion(info.Version); err != nil {
+		return fmt.Errorf("GetInfo: %w", err)
 	}
 	if !slices.Contains(info.APIVersions, identity.APIVersion) {
 		return fmt.Errorf("GetInfo: api_versions %v lack %q", info.APIVersions, identity.APIVersion)
@@ -176,33 +162,57 @@ func (k *kit) identity(ctx context.Context) error {
 // binary against GetInfo: the host chooses plugins by them before it
 // starts any.
 func (k *kit) manifest(ctx context.Context) error {
-	cctx, cancel := k.call(ctx)
-	defer cancel()
-	argv, env, err := k.command(k.binary, "describe")
+	described, err := k.describe(ctx)
 	if err != nil {
 		return err
-	}
-	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
-	cmd.Dir = k.opts.ScratchDir
-	cmd.Env = append(append(os.Environ(), k.opts.Env...), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("%s describe: %w", k.binary, err)
-	}
-	described, err := sdk.DecodeManifest(strings.NewReader(string(out)))
-	if err != nil {
-		return fmt.Errorf("describe: %w", err)
 	}
 	if err := sameInfo("describe", described.Info(), k.info); err != nil {
 		return err
 	}
 	file, err := sdk.ReadManifest(k.binary)
 	if errors.Is(err, os.ErrNotExist) {
-		return passNote("describe matches GetInfo; no " + sdk.ManifestPath(k.binary) + " yet")
+		return conformance.Note("describe matches GetInfo; no " + sdk.ManifestPath(k.binary) + " yet")
 	} else if err != nil {
 		return fmt.Errorf("%s: %w", sdk.ManifestPath(k.binary), err)
 	}
 	return sameInfo(sdk.ManifestPath(k.binary), file.Info(), k.info)
+}
+
+// describe runs `<binary> describe` (in the sandbox, when there is one)
+// and decodes the manifest it prints.
+func (k *kit) describe(ctx context.Context) (sdk.Manifest, error) {
+	cctx, cancel := k.call(ctx)
+	defer cancel()
+	argv, env, err := k.command(k.binary, "describe")
+	if err != nil {
+		return sdk.Manifest{}, err
+	}
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+	cmd.Dir = k.opts.ScratchDir
+	cmd.Env = append(append(os.Environ(), k.opts.Env...), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return sdk.Manifest{}, fmt.Errorf("%s describe: %w", k.binary, err)
+	}
+	m, err := sdk.DecodeManifest(strings.NewReader(string(out)))
+	if err != nil {
+		return sdk.Manifest{}, fmt.Errorf("describe: %w", err)
+	}
+	return m, nil
+}
+
+// grantRoots gives the plugin, in the sandbox's policy, the roots its
+// manifest says it keeps state in — those the sandbox replaces (beneath
+// /etc, its scratch copy, or a covered directory), so what the plugin
+// writes there stays in the sandbox, and the lifecycle checks look there.
+// A plugin that cannot describe itself is judged by the checks that follow.
+func (k *kit) grantRoots(ctx context.Context) {
+	if k.sandbox == nil {
+		return
+	}
+	if m, err := k.describe(ctx); err == nil && len(m.Roots) > 0 {
+		k.sandbox.grant(m.Name, m.Roots)
+	}
 }
 
 func sameInfo(what string, got, want identity.Info) error {
@@ -233,10 +243,10 @@ func (k *kit) probe(ctx context.Context) error {
 		if res.Reason == "" {
 			return errors.New("Probe: not ready, and no reason given")
 		}
-		return passNote("not ready: " + res.Reason)
+		return conformance.Note("not ready: " + res.Reason)
 	}
 	if res.Reason != "" {
-		return passNote("ready: " + res.Reason)
+		return conformance.Note("ready: " + res.Reason)
 	}
 	return nil
 }

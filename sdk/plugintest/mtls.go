@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"crypto/tls"
+	"github.com/threefoldtech/hero_codescalers/sdk/conformance"
 	"net"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 func (k *kit) mtls(ctx context.Context) error {
 	rc := k.client.ReattachConfig()
 	if rc == nil || rc.Addr == nil {
-		return skipped("go-plugin reports no address for the plugin")
+		return conformance.Skip("go-plugin reports no address for the plugin")
 	}
 	return refusesStrangers(ctx, rc.Addr, k.opts.Timeout)
 }
@@ -44,7 +45,7 @@ func refusesStrangers(ctx context.Context, addr net.Addr, timeout time.Duration)
 		problems = append(problems, "answers a TLS connection without the host's client certificate: "+
 			"it must require and verify the certificate in PLUGIN_CLIENT_CERT")
 	}
-	return joinProblems(problems)
+	return conformance.Problems(problems)
 }
 
 // answers reports whether a call of go-plugin's Ping over a connection

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/threefoldtech/hero_codescalers/sdk/conformance"
 	"io"
 	"os"
 	"os/exec"
@@ -36,7 +37,7 @@ func (k *kit) cleanStdout(ctx context.Context) error {
 	if junk := k.stdio.String(); junk != "" {
 		problems = append(problems, fmt.Sprintf("wrote %q to os.Stdout (go-plugin's stdio stream)", abbrevN(junk, 200)))
 	}
-	return joinProblems(problems)
+	return conformance.Problems(problems)
 }
 
 func abbrevN(s string, n int) string {
@@ -155,7 +156,7 @@ func (k *kit) sigterm(context.Context) error {
 	}
 	select {
 	case <-s.exited:
-		return passNote(fmt.Sprintf("exited %s after SIGTERM", time.Since(start).Round(time.Millisecond)))
+		return conformance.Note(fmt.Sprintf("exited %s after SIGTERM", time.Since(start).Round(time.Millisecond)))
 	case <-time.After(k.opts.Timeout):
 		s.kill()
 		return fmt.Errorf("still running %s after SIGTERM", k.opts.Timeout)

@@ -45,8 +45,11 @@ type sandboxSpec struct {
 type sandbox struct {
 	dir     string // holds the etc copy, the outside dir and the socket dir
 	spec    sandboxSpec
-	outside string // beneath no root of the policy: the fence check's target
-	sockDir string // where the plugin makes its go-plugin socket
+	policy  policy.Policy // the policy written into the scratch /etc
+	granted []string      // the plugin's own roots the policy gives it
+	refused []string      // those it declares outside what the sandbox replaces
+	outside string        // beneath no root of the policy: the fence check's target
+	sockDir string        // where the plugin makes its go-plugin socket
 	owner   owner
 }
 
@@ -115,7 +118,31 @@ func (s *sandbox) prepare(scratch string, keep []string) error {
 	if s.owner, err = addOwner("/etc", s.spec.Upper, p); err != nil {
 		return err
 	}
+	s.policy = p
 	return writePolicy(s.spec.Upper, p)
+}
+
+// grant gives plugin name the roots it declares that lie beneath /etc
+// (the scratch copy) or a covered directory (a tmpfs): the sandbox's
+// policy is rewritten before the plugin's next start. Others stay
+// refused, and the checks that need them skip as "cannot run here".
+func (s *sandbox) grant(name string, roots []string) {
+	replaced := append([]string{"/etc"}, s.spec.Cover...)
+	for _, r := range roots {
+		if top, ok := policy.Beneath(replaced, r); ok && r != top {
+			s.granted = append(s.granted, r)
+		} else {
+			s.refused = append(s.refused, r)
+		}
+	}
+	if len(s.granted) == 0 {
+		return
+	}
+	p := s.policy
+	p.Roots = map[string][]string{name: s.granted}
+	if err := writePolicy(s.spec.Upper, p); err != nil {
+		s.refused, s.granted = append(s.refused, s.granted...), nil
+	}
 }
 
 // coverList is coverDirs and the roots of the machine's own policy (the
@@ -174,9 +201,16 @@ func (s *sandbox) close() {
 
 // describe is the sandbox as the report states it.
 func (s *sandbox) describe() string {
-	return fmt.Sprintf("the plugin runs in a private mount namespace: /etc is a scratch copy whose policy's only root is %s "+
+	d := fmt.Sprintf("the plugin runs in a private mount namespace: /etc is a scratch copy whose policy's only home root is %s "+
 		"and whose managed account %s (uid %d) owns what the checks create; %s are empty tmpfs there",
 		s.spec.Keep[0], s.owner.name, s.owner.uid, strings.Join(s.spec.Cover, ", "))
+	if len(s.granted) > 0 {
+		d += "; the roots its manifest names are granted there: " + strings.Join(s.granted, ", ")
+	}
+	if len(s.refused) > 0 {
+		d += "; roots its manifest names outside what the sandbox replaces are not: " + strings.Join(s.refused, ", ")
+	}
+	return d
 }
 
 // enterSandbox is the helper: it runs as root in the kit's re-executed

@@ -61,8 +61,9 @@ type Policy struct {
 	// Driver is the account the unprivileged host runs as: the one
 	// unmanaged account an ACL entry may name.
 	Driver string `toml:"driver"`
-	// Roots are extra roots by plugin name, for a plugin that legitimately
-	// writes outside the homes (e.g. keys under /etc/ssh/authorized_keys.d).
+	// Roots are extra roots by plugin or concern name, for a plugin that
+	// legitimately writes outside the homes (e.g. authorizedkeysd, or any
+	// sshkeys plugin, under /etc/ssh/authorized_keys.d).
 	Roots map[string][]string `toml:"roots"`
 
 	// Source says where the policy came from: the file, or "built-in
@@ -165,10 +166,19 @@ func checkRoot(field, r string) error {
 	return nil
 }
 
-// RootsFor is the roots the named plugin may act beneath: the home roots,
-// then its extra roots.
-func (p Policy) RootsFor(plugin string) []string {
-	return append(slices.Clone(p.HomeRoots), p.Roots[plugin]...)
+// RootsFor is the roots a plugin may act beneath: the home roots, then the
+// extra roots of each of names — its own name, and the concerns it serves
+// ([roots] may name either: "authorizedkeysd" or "sshkeys"), each once.
+func (p Policy) RootsFor(names ...string) []string {
+	out := slices.Clone(p.HomeRoots)
+	for _, n := range names {
+		for _, r := range p.Roots[n] {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // UIDAllowed reports whether uid is a managed account's uid.
@@ -217,7 +227,8 @@ func (p Policy) Render() []byte {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	b.WriteString("\n# Extra roots by plugin name, for plugins that write outside the homes.\n[roots]\n")
+	b.WriteString("\n# Extra roots by plugin or concern name, for plugins that write outside the homes,\n" +
+		"# e.g. sshkeys = [\"/etc/ssh/authorized_keys.d\"] for the authorizedkeysd plugin.\n[roots]\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "%s = %s\n", n, tomlList(p.Roots[n]))
 	}

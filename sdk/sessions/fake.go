@@ -8,17 +8,19 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 )
 
 // Fake is an in-memory Sessions for unit tests: Add puts a session in,
 // AddProcesses a user's processes outside any session, the kill calls take
 // them out. It keeps the contract's input checks.
 type Fake struct {
-	mu       sync.Mutex
-	sessions map[string]Session
-	procs    map[string]int // processes outside sessions, by user
-	killed   []string
-	users    []string // the users KillUser ended, in order
+	mu        sync.Mutex
+	sessions  map[string]Session
+	procs     map[string]int // processes outside sessions, by user
+	killed    []string
+	users     []string // the users KillUser ended, in order
+	forgotten []string
 }
 
 var _ Sessions = (*Fake)(nil)
@@ -135,4 +137,23 @@ func (f *Fake) killSessions(user string) int {
 	}
 	f.killed = append(f.killed, ids...)
 	return len(ids)
+}
+
+// Forget remembers the user (Forgotten); the Fake keeps nothing of a user
+// beyond its sessions and processes, which KillUser ends.
+func (f *Fake) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten, error) {
+	if err := u.Validate(); err != nil {
+		return lifecycle.Forgotten{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgotten = append(f.forgotten, u.Name)
+	return lifecycle.Forgotten{}, nil
+}
+
+// Forgotten lists the users Forget was called for, in order.
+func (f *Fake) Forgotten() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.forgotten)
 }

@@ -1,7 +1,9 @@
 // Package sessions is the plugin contract for login sessions: list them,
 // end one, end all of a user's. It holds the Go interface, its types and
 // checks, and a map-backed fake; the go-plugin glue and the gRPC client and
-// server adapters are in sessions/sessionsgrpc. Ending a session that is
+// server adapters are in sessions/sessionsgrpc, the conformance checks in
+// sessions/sessionstest. Version 2 adds Forget, the end of a user; version
+// 1 still runs through the host's adapter for one release. Ending a session that is
 // already gone succeeds, and "all users" is never a target: KillUserSessions
 // and KillUser refuse an empty user. A plugin acts only on the accounts its
 // policy manages (sdk/policy): anything else is PermissionDenied, whatever
@@ -13,6 +15,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
@@ -20,7 +23,7 @@ import (
 const Name = "sessions"
 
 // APIVersion is the contract version this package speaks.
-const APIVersion = "sessions.v1"
+const APIVersion = "sessions.v2"
 
 // Sessions is implemented by a sessions plugin.
 type Sessions interface {
@@ -38,6 +41,10 @@ type Sessions interface {
 	// and whatever they fork meanwhile — until none is left. A user
 	// without an account has none: NotFound.
 	KillUser(ctx context.Context, user string, grace time.Duration) (Ended, error)
+	// Forget drops what the plugin keeps of a user beyond its processes
+	// (lifecycle.Forgetter): a linger flag, a tmux socket directory. The
+	// host ends the user's processes with KillUser first.
+	Forget(ctx context.Context, u lifecycle.User) (lifecycle.Forgotten, error)
 }
 
 // Ended counts what KillUser ended: the user's sessions, and the
@@ -78,4 +85,7 @@ func (Unimplemented) KillUserSessions(context.Context, string, time.Duration) (i
 }
 func (Unimplemented) KillUser(context.Context, string, time.Duration) (Ended, error) {
 	return Ended{}, unimplemented("KillUser")
+}
+func (Unimplemented) Forget(context.Context, lifecycle.User) (lifecycle.Forgotten, error) {
+	return lifecycle.Forgotten{}, unimplemented("Forget")
 }

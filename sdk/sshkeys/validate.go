@@ -5,9 +5,17 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
-// ValidateKeypairSpec checks a keypair request.
+// ValidateKeypairSpec checks a keypair request: a valid user, and a
+// directory (given, or the home's .ssh).
 func ValidateKeypairSpec(s KeypairSpec) error {
-	if err := check.AbsPath("dir", s.Dir); err != nil {
+	if err := s.User.Validate(); err != nil {
+		return err
+	}
+	if s.Dir == "" {
+		if err := check.AbsPath("user.home", s.User.Home); err != nil {
+			return sdkerr.Invalid("dir", "is required when the user has no home")
+		}
+	} else if err := check.AbsPath("dir", s.Dir); err != nil {
 		return err
 	}
 	return check.NoControl("comment", s.Comment, "")

@@ -29,3 +29,13 @@ func SyncDeferred(ctx context.Context) bool {
 	v, _ := ctx.Value(deferSyncKey{}).(bool)
 	return v
 }
+
+// WithoutDeferSync clears the DeferSync mark of ctx: calls made with it
+// fsync as they go. The host's adapters of older plugins use it, since such
+// a plugin cannot report which files it left unsynced.
+func WithoutDeferSync(ctx context.Context) context.Context {
+	if !SyncDeferred(ctx) {
+		return ctx
+	}
+	return context.WithValue(ctx, deferSyncKey{}, false)
+}

@@ -57,6 +57,10 @@ func (f *fakes) Volumes() volumes.Volumes    { return f.v }
 func (f *fakes) ACL() acl.ACL                { return f.c }
 func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
 func (f *fakes) Sessions() sessions.Sessions { return f.s }
+func (f *fakes) All() []core.PluginClient {
+	return []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.v},
+		{Name: "acl", Client: f.c}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.s}}
+}
 
 type policy struct{}
 

@@ -78,6 +78,14 @@ func (m *manager) TerminateSession(id string) *dbus.Error {
 	return nil
 }
 
+// SetUserLinger records the call; the fake keeps no linger flags.
+func (m *manager) SetUserLinger(uid uint32, enable, _ bool) *dbus.Error {
+	m.l.mu.Lock()
+	defer m.l.mu.Unlock()
+	m.l.calls = append(m.l.calls, Call{Method: "SetUserLinger", ID: strconv.FormatUint(uint64(uid), 10) + map[bool]string{true: " on", false: " off"}[enable]})
+	return nil
+}
+
 // props is org.freedesktop.DBus.Properties of every session object.
 type props struct{ l *Logind }
 

@@ -15,7 +15,7 @@ import (
 // client serves a Fake through the real adapters and returns the client.
 func client(t *testing.T) (accounts.Accounts, *accounts.Fake) {
 	fake := accounts.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&accountsgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	conn := grpctest.Conn(t, func(s *grpc.Server) { accountsgrpc.Concern.Serve(s, fake) })
 	return accountsgrpc.NewClient(conn), fake
 }
 
@@ -131,7 +131,7 @@ func TestGroupsRoundTrip(t *testing.T) {
 
 func TestUnimplementedIsTyped(t *testing.T) {
 	conn := grpctest.Conn(t, func(s *grpc.Server) {
-		_ = (&accountsgrpc.Plugin{Impl: accounts.Unimplemented{}}).GRPCServer(nil, s)
+		accountsgrpc.Concern.Serve(s, accounts.Unimplemented{})
 	})
 	_, err := accountsgrpc.NewClient(conn).GetUser(context.Background(), "alice")
 	if !sdkerr.Is(err, sdkerr.Unimplemented) {

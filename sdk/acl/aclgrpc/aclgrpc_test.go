@@ -13,7 +13,7 @@ import (
 
 func client(t *testing.T) (acl.ACL, *acl.Fake) {
 	fake := acl.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&aclgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	conn := grpctest.Conn(t, func(s *grpc.Server) { aclgrpc.Concern.Serve(s, fake) })
 	return aclgrpc.NewClient(conn), fake
 }
 

@@ -27,7 +27,7 @@ func (s *Server) GetInfo(ctx context.Context, _ *identityv1.GetInfoRequest) (*id
 	}
 	return &identityv1.GetInfoResponse{
 		Name: info.Name, Version: info.Version, Concerns: info.Concerns,
-		ApiVersions: info.APIVersions, Supports: supportsToProto(info.Supports),
+		ApiVersions: info.APIVersions, Supports: supportsToProto(info.Supports), Roots: info.Roots,
 	}, nil
 }
 
@@ -58,7 +58,7 @@ func (c *Client) GetInfo(ctx context.Context) (identity.Info, error) {
 	}
 	return identity.Info{
 		Name: r.GetName(), Version: r.GetVersion(), Concerns: r.GetConcerns(),
-		APIVersions: r.GetApiVersions(), Supports: supportsFromProto(r.GetSupports()),
+		APIVersions: r.GetApiVersions(), Supports: supportsFromProto(r.GetSupports()), Roots: r.GetRoots(),
 	}, nil
 }
 
@@ -71,9 +71,17 @@ func (c *Client) Probe(ctx context.Context) (identity.ProbeResult, error) {
 }
 
 func supportsToProto(s identity.Supports) *identityv1.Supports {
-	return &identityv1.Supports{OsIds: s.OSIDs, OsIdLikes: s.OSIDLikes, FsTypes: s.FSTypes, Generic: s.Generic, RequirePaths: s.RequirePaths}
+	out := &identityv1.Supports{OsIds: s.OSIDs, OsIdLikes: s.OSIDLikes, FsTypes: s.FSTypes, Generic: s.Generic, RequirePaths: s.RequirePaths}
+	for _, c := range s.Config {
+		out.Config = append(out.Config, &identityv1.ConfigMatch{File: c.File, Key: c.Key, Value: c.Value})
+	}
+	return out
 }
 
 func supportsFromProto(s *identityv1.Supports) identity.Supports {
-	return identity.Supports{OSIDs: s.GetOsIds(), OSIDLikes: s.GetOsIdLikes(), FSTypes: s.GetFsTypes(), Generic: s.GetGeneric(), RequirePaths: s.GetRequirePaths()}
+	out := identity.Supports{OSIDs: s.GetOsIds(), OSIDLikes: s.GetOsIdLikes(), FSTypes: s.GetFsTypes(), Generic: s.GetGeneric(), RequirePaths: s.GetRequirePaths()}
+	for _, c := range s.GetConfig() {
+		out.Config = append(out.Config, identity.ConfigMatch{File: c.GetFile(), Key: c.GetKey(), Value: c.GetValue()})
+	}
+	return out
 }

@@ -30,18 +30,13 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
-	"github.com/threefoldtech/hero_codescalers/sdk/accounts/accountsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
-	"github.com/threefoldtech/hero_codescalers/sdk/acl/aclgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
-	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
-	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
 )
 
 func main() {
@@ -58,7 +53,7 @@ func main() {
 		Accounts: accounts.NewFake(),
 		Volumes:  fsutil.FenceVolumes(fence, volumes.NewFake()),
 		ACL:      fsutil.FenceACL(fence, acl.NewFake()),
-		SSHKeys:  fsutil.FenceSSHKeys(fence, sshkeys.NewFake()),
+		SSHKeys:  fsutil.FenceSSHKeys(fence, syncedKeys()),
 		Sessions: sessions.NewFake(),
 	}
 	switch mode := os.Getenv("TESTPLUGIN_MODE"); mode {
@@ -75,7 +70,7 @@ func main() {
 	case "silent":
 		select {}
 	case "unfenced":
-		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), sshkeys.NewFake()
+		cfg.Volumes, cfg.ACL, cfg.SSHKeys = volumes.NewFake(), acl.NewFake(), syncedKeys()
 	case "escape":
 		cfg.Probe = escapeProbe
 	case "no-mtls":
@@ -85,6 +80,14 @@ func main() {
 		os.Exit(2)
 	}
 	sdk.Serve(cfg)
+}
+
+// syncedKeys is the sshkeys fake as a plugin that syncs what it writes:
+// its files are not on disk for the host (or the kit) to sync.
+func syncedKeys() *sshkeys.Fake {
+	k := sshkeys.NewFake()
+	k.Synced = true
+	return k
 }
 
 // junkProbe writes to stdout both ways a plugin can: the raw fd and the
@@ -111,16 +114,17 @@ func serveRaw(cfg sdk.Config) {
 		sdk.Serve(cfg) // the manifest is the same
 	}
 	info := cfg.Manifest().Info()
+	set := plugin.PluginSet{
+		sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
+	}
+	impls := map[string]any{sdk.ConcernAccounts: cfg.Accounts, sdk.ConcernVolumes: cfg.Volumes,
+		sdk.ConcernACL: cfg.ACL, sdk.ConcernSSHKeys: cfg.SSHKeys, sdk.ConcernSessions: cfg.Sessions}
+	for _, d := range sdk.Registry {
+		set[d.Name] = d.ServerPlugin(impls[d.Name])
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: sdk.Handshake,
-		Plugins: plugin.PluginSet{
-			sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
-			sdk.ConcernAccounts: &accountsgrpc.Plugin{Impl: cfg.Accounts},
-			sdk.ConcernVolumes:  &volumesgrpc.Plugin{Impl: cfg.Volumes},
-			sdk.ConcernACL:      &aclgrpc.Plugin{Impl: cfg.ACL},
-			sdk.ConcernSSHKeys:  &sshkeysgrpc.Plugin{Impl: cfg.SSHKeys},
-			sdk.ConcernSessions: &sessionsgrpc.Plugin{Impl: cfg.Sessions},
-		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		Plugins:         set,
+		GRPCServer:      plugin.DefaultGRPCServer,
 	})
 }

@@ -11,6 +11,7 @@ package guard
 import (
 	"slices"
 
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
@@ -107,4 +108,27 @@ func (g *Guard) Managed() (func(user string) bool, error) {
 		return nil, err
 	}
 	return m.UserManaged, nil
+}
+
+// Forgettable admits a Forget of u: a managed account whose uid is u.UID,
+// or a name no account has any more (deleted before the host could
+// forget it, after a crash: what is left of it is stale). An unmanaged
+// account of that name, or a uid that does not match, is
+// PermissionDenied.
+func (g *Guard) Forgettable(u lifecycle.User) error {
+	m, err := g.machine()
+	if err != nil {
+		return err
+	}
+	uid, ok := m.UserID(u.Name)
+	if !ok {
+		return nil
+	}
+	if err := admit(m, u.Name); err != nil {
+		return err
+	}
+	if uid != u.UID {
+		return sdkerr.Errorf(sdkerr.PermissionDenied, "account %q has uid %d, not %d; refused", u.Name, uid, u.UID)
+	}
+	return nil
 }

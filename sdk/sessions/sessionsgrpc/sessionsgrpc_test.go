@@ -15,7 +15,7 @@ import (
 
 func client(t *testing.T) (sessions.Sessions, *sessions.Fake) {
 	fake := sessions.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&sessionsgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	conn := grpctest.Conn(t, func(s *grpc.Server) { sessionsgrpc.Concern.Serve(s, fake) })
 	return sessionsgrpc.NewClient(conn), fake
 }
 

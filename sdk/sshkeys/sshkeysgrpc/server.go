@@ -3,27 +3,29 @@ package sshkeysgrpc
 import (
 	"context"
 
-	"github.com/threefoldtech/hero_codescalers/sdk/check"
-	sshkeysv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/sshkeys/v1"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle/lifecyclegrpc"
+	commonv1 "github.com/threefoldtech/hero_codescalers/sdk/proto/common/v1"
+	sshkeysv2 "github.com/threefoldtech/hero_codescalers/sdk/proto/sshkeys/v2"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 )
 
-// Server adapts an sshkeys.SSHKeys implementation to the gRPC service,
-// checking every request (paths, key lines, fingerprints) before the
+// Server adapts an sshkeys.SSHKeys implementation to the v2 gRPC service,
+// checking every request (users, paths, key lines, fingerprints) before the
 // implementation sees it.
 type Server struct {
-	sshkeysv1.UnimplementedSSHKeysServer
+	sshkeysv2.UnimplementedSSHKeysServer
 	impl sshkeys.SSHKeys
 }
 
-var _ sshkeysv1.SSHKeysServer = (*Server)(nil)
+var _ sshkeysv2.SSHKeysServer = (*Server)(nil)
 
 // NewServer wraps impl.
 func NewServer(impl sshkeys.SSHKeys) *Server { return &Server{impl: impl} }
 
-func (s *Server) GenerateKeypair(ctx context.Context, r *sshkeysv1.GenerateKeypairRequest) (*sshkeysv1.GenerateKeypairResponse, error) {
-	spec := sshkeys.KeypairSpec{Dir: r.GetDir(), UID: r.GetUid(), GID: r.GetGid(), Comment: r.GetComment(), Overwrite: r.GetOverwrite()}
+func (s *Server) GenerateKeypair(ctx context.Context, r *sshkeysv2.GenerateKeypairRequest) (*sshkeysv2.GenerateKeypairResponse, error) {
+	spec := sshkeys.KeypairSpec{User: lifecyclegrpc.UserFromProto(r.GetUser()), Dir: r.GetDir(),
+		Comment: r.GetComment(), Overwrite: r.GetOverwrite()}
 	if err := sshkeys.ValidateKeypairSpec(spec); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
@@ -31,50 +33,57 @@ func (s *Server) GenerateKeypair(ctx context.Context, r *sshkeysv1.GenerateKeypa
 	if err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	return &sshkeysv1.GenerateKeypairResponse{PublicKey: kp.PublicKey, Fingerprint: kp.Fingerprint,
-		PrivatePath: kp.PrivatePath, PublicPath: kp.PublicPath}, nil
+	return &sshkeysv2.GenerateKeypairResponse{PublicKey: kp.PublicKey, Fingerprint: kp.Fingerprint,
+		PrivatePath: kp.PrivatePath, PublicPath: kp.PublicPath, Unsynced: kp.Unsynced}, nil
 }
 
-func (s *Server) AddAuthorizedKeys(ctx context.Context, r *sshkeysv1.AddAuthorizedKeysRequest) (*sshkeysv1.AddAuthorizedKeysResponse, error) {
-	if err := check.AbsPath("home", r.GetHome()); err != nil {
+func (s *Server) AddAuthorizedKeys(ctx context.Context, r *sshkeysv2.AddAuthorizedKeysRequest) (*sshkeysv2.AddAuthorizedKeysResponse, error) {
+	u := lifecyclegrpc.UserFromProto(r.GetUser())
+	if err := u.ValidateWithHome(); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
 	if err := sshkeys.ValidateKeys(r.GetKeys()); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	n, err := s.impl.AddAuthorizedKeys(ctx, r.GetHome(), r.GetUid(), r.GetGid(), r.GetKeys())
+	a, err := s.impl.AddAuthorizedKeys(ctx, u, r.GetKeys())
 	if err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	return &sshkeysv1.AddAuthorizedKeysResponse{Added: uint32(n)}, nil
+	return &sshkeysv2.AddAuthorizedKeysResponse{Added: uint32(a.Added), Unsynced: a.Unsynced}, nil
 }
 
-func (s *Server) RemoveAuthorizedKey(ctx context.Context, r *sshkeysv1.RemoveAuthorizedKeyRequest) (*sshkeysv1.RemoveAuthorizedKeyResponse, error) {
-	if err := check.AbsPath("home", r.GetHome()); err != nil {
+func (s *Server) RemoveAuthorizedKey(ctx context.Context, r *sshkeysv2.RemoveAuthorizedKeyRequest) (*sshkeysv2.RemoveAuthorizedKeyResponse, error) {
+	u := lifecyclegrpc.UserFromProto(r.GetUser())
+	if err := u.Validate(); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
 	if err := sshkeys.ValidateFingerprint(r.GetFingerprint()); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	n, err := s.impl.RemoveAuthorizedKey(ctx, r.GetHome(), r.GetFingerprint())
+	n, err := s.impl.RemoveAuthorizedKey(ctx, u, r.GetFingerprint())
 	if err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	return &sshkeysv1.RemoveAuthorizedKeyResponse{Removed: uint32(n)}, nil
+	return &sshkeysv2.RemoveAuthorizedKeyResponse{Removed: uint32(n)}, nil
 }
 
-func (s *Server) ListAuthorizedKeys(ctx context.Context, r *sshkeysv1.ListAuthorizedKeysRequest) (*sshkeysv1.ListAuthorizedKeysResponse, error) {
-	if err := check.AbsPath("home", r.GetHome()); err != nil {
+func (s *Server) ListAuthorizedKeys(ctx context.Context, r *sshkeysv2.ListAuthorizedKeysRequest) (*sshkeysv2.ListAuthorizedKeysResponse, error) {
+	u := lifecyclegrpc.UserFromProto(r.GetUser())
+	if err := u.Validate(); err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	keys, err := s.impl.ListAuthorizedKeys(ctx, r.GetHome())
+	keys, err := s.impl.ListAuthorizedKeys(ctx, u)
 	if err != nil {
 		return nil, sdkerrgrpc.ToStatus(err)
 	}
-	out := make([]*sshkeysv1.AuthorizedKey, len(keys))
+	out := make([]*sshkeysv2.AuthorizedKey, len(keys))
 	for i, k := range keys {
-		out[i] = &sshkeysv1.AuthorizedKey{Line: k.Line, Type: k.Type, Fingerprint: k.Fingerprint,
+		out[i] = &sshkeysv2.AuthorizedKey{Line: k.Line, Type: k.Type, Fingerprint: k.Fingerprint,
 			Comment: k.Comment, Options: k.Options}
 	}
-	return &sshkeysv1.ListAuthorizedKeysResponse{Keys: out}, nil
+	return &sshkeysv2.ListAuthorizedKeysResponse{Keys: out}, nil
+}
+
+func (s *Server) Forget(ctx context.Context, r *commonv1.ForgetRequest) (*commonv1.ForgetResponse, error) {
+	return lifecyclegrpc.ServeForget(ctx, s.impl, r)
 }

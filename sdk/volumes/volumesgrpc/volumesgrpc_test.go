@@ -14,7 +14,7 @@ import (
 
 func client(t *testing.T) (volumes.Volumes, *volumes.Fake) {
 	fake := volumes.NewFake()
-	conn := grpctest.Conn(t, func(s *grpc.Server) { _ = (&volumesgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) })
+	conn := grpctest.Conn(t, func(s *grpc.Server) { volumesgrpc.Concern.Serve(s, fake) })
 	return volumesgrpc.NewClient(conn), fake
 }
 
@@ -126,7 +126,7 @@ func TestDeferSyncMarkTravels(t *testing.T) {
 			dial = append(dial, grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor))
 		}
 		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(volumesgrpc.DeferSyncServerInterceptor))
-		conn := grpctest.ConnWith(t, srv, func(s *grpc.Server) { _ = (&volumesgrpc.Plugin{Impl: fake}).GRPCServer(nil, s) }, dial...)
+		conn := grpctest.ConnWith(t, srv, func(s *grpc.Server) { volumesgrpc.Concern.Serve(s, fake) }, dial...)
 		c := volumesgrpc.NewClient(conn)
 		marked := volumes.DeferSync(context.Background())
 		if err := c.WriteFile(marked, "/home/a/marked", []byte("x"), owner); err != nil {

@@ -164,7 +164,7 @@ func startChild(path string) (func(), error) {
 func rawProbe(testDir string) (func() error, func(), error) {
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(),
+		Plugins:          sdk.PluginMap(nil),
 		Cmd:              exec.Command(filepath.Join(testDir, "bench-"+sdk.ConcernAccounts)),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),

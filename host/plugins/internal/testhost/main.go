@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"io"
 	"log/slog"
 	"os"
@@ -84,7 +85,7 @@ func callAll(ctx context.Context, m *plugins.Manager, out map[string]string) {
 	res("volumes", err)
 	_, err = m.ACL().Get(ctx, "/home/alice")
 	res("acl", err)
-	_, err = m.SSHKeys().ListAuthorizedKeys(ctx, "/home/alice")
+	_, err = m.SSHKeys().ListAuthorizedKeys(ctx, lifecycle.User{Name: "alice", Home: "/home/alice"})
 	res("sshkeys", err)
 	_, err = m.Sessions().ListSessions(ctx, "")
 	res("sessions", err)

@@ -159,3 +159,10 @@ func (c *Client) TerminateSession(ctx context.Context, id string) error {
 	err := c.manager().CallWithContext(ctx, ManagerIface+".TerminateSession", 0, id).Err
 	return mapError(err, "TerminateSession "+id)
 }
+
+// SetUserLinger turns the user's linger flag on or off, without asking
+// polkit (the plugin is root).
+func (c *Client) SetUserLinger(ctx context.Context, uid uint32, enable bool) error {
+	err := c.manager().CallWithContext(ctx, ManagerIface+".SetUserLinger", 0, uid, enable, false).Err
+	return mapError(err, "SetUserLinger")
+}

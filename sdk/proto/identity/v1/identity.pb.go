@@ -35,7 +35,11 @@ type Supports struct {
 	// Paths that must exist on the machine for the plugin to fit, e.g.
 	// "/run/systemd/system" for a plugin that needs systemd: the host checks
 	// them when it chooses, without starting the plugin.
-	RequirePaths  []string `protobuf:"bytes,5,rep,name=require_paths,json=requirePaths,proto3" json:"require_paths,omitempty"`
+	RequirePaths []string `protobuf:"bytes,5,rep,name=require_paths,json=requirePaths,proto3" json:"require_paths,omitempty"`
+	// Settings the machine's configuration must have for the plugin to fit,
+	// e.g. sshd's AuthorizedKeysFile naming /etc/ssh/authorized_keys.d/%u:
+	// such a plugin ranks above one that asks for none.
+	Config        []*ConfigMatch `protobuf:"bytes,6,rep,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -105,6 +109,76 @@ func (x *Supports) GetRequirePaths() []string {
 	return nil
 }
 
+func (x *Supports) GetConfig() []*ConfigMatch {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+// ConfigMatch is one setting of a configuration file in sshd_config's
+// syntax (keyword, then values; Include followed; the global section
+// only): key must have value among its values.
+type ConfigMatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          string                 `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigMatch) Reset() {
+	*x = ConfigMatch{}
+	mi := &file_identity_v1_identity_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigMatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigMatch) ProtoMessage() {}
+
+func (x *ConfigMatch) ProtoReflect() protoreflect.Message {
+	mi := &file_identity_v1_identity_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigMatch.ProtoReflect.Descriptor instead.
+func (*ConfigMatch) Descriptor() ([]byte, []int) {
+	return file_identity_v1_identity_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ConfigMatch) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *ConfigMatch) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ConfigMatch) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type GetInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -113,7 +187,7 @@ type GetInfoRequest struct {
 
 func (x *GetInfoRequest) Reset() {
 	*x = GetInfoRequest{}
-	mi := &file_identity_v1_identity_proto_msgTypes[1]
+	mi := &file_identity_v1_identity_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -125,7 +199,7 @@ func (x *GetInfoRequest) String() string {
 func (*GetInfoRequest) ProtoMessage() {}
 
 func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_identity_v1_identity_proto_msgTypes[1]
+	mi := &file_identity_v1_identity_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -138,23 +212,27 @@ func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetInfoRequest) Descriptor() ([]byte, []int) {
-	return file_identity_v1_identity_proto_rawDescGZIP(), []int{1}
+	return file_identity_v1_identity_proto_rawDescGZIP(), []int{2}
 }
 
 type GetInfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	Concerns      []string               `protobuf:"bytes,3,rep,name=concerns,proto3" json:"concerns,omitempty"`                          // e.g. "accounts"
-	ApiVersions   []string               `protobuf:"bytes,4,rep,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"` // e.g. "accounts.v1"
-	Supports      *Supports              `protobuf:"bytes,5,opt,name=supports,proto3" json:"supports,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version     string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Concerns    []string               `protobuf:"bytes,3,rep,name=concerns,proto3" json:"concerns,omitempty"`                          // e.g. "accounts"
+	ApiVersions []string               `protobuf:"bytes,4,rep,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"` // e.g. "accounts.v1"
+	Supports    *Supports              `protobuf:"bytes,5,opt,name=supports,proto3" json:"supports,omitempty"`
+	// Directories outside the homes the plugin keeps state in: the policy
+	// must grant them ([roots]); the conformance kit grants them in its
+	// sandbox.
+	Roots         []string `protobuf:"bytes,6,rep,name=roots,proto3" json:"roots,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
 	*x = GetInfoResponse{}
-	mi := &file_identity_v1_identity_proto_msgTypes[2]
+	mi := &file_identity_v1_identity_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -166,7 +244,7 @@ func (x *GetInfoResponse) String() string {
 func (*GetInfoResponse) ProtoMessage() {}
 
 func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_identity_v1_identity_proto_msgTypes[2]
+	mi := &file_identity_v1_identity_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -179,7 +257,7 @@ func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetInfoResponse) Descriptor() ([]byte, []int) {
-	return file_identity_v1_identity_proto_rawDescGZIP(), []int{2}
+	return file_identity_v1_identity_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetInfoResponse) GetName() string {
@@ -217,6 +295,13 @@ func (x *GetInfoResponse) GetSupports() *Supports {
 	return nil
 }
 
+func (x *GetInfoResponse) GetRoots() []string {
+	if x != nil {
+		return x.Roots
+	}
+	return nil
+}
+
 type ProbeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -225,7 +310,7 @@ type ProbeRequest struct {
 
 func (x *ProbeRequest) Reset() {
 	*x = ProbeRequest{}
-	mi := &file_identity_v1_identity_proto_msgTypes[3]
+	mi := &file_identity_v1_identity_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +322,7 @@ func (x *ProbeRequest) String() string {
 func (*ProbeRequest) ProtoMessage() {}
 
 func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_identity_v1_identity_proto_msgTypes[3]
+	mi := &file_identity_v1_identity_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +335,7 @@ func (x *ProbeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeRequest.ProtoReflect.Descriptor instead.
 func (*ProbeRequest) Descriptor() ([]byte, []int) {
-	return file_identity_v1_identity_proto_rawDescGZIP(), []int{3}
+	return file_identity_v1_identity_proto_rawDescGZIP(), []int{4}
 }
 
 type ProbeResponse struct {
@@ -263,7 +348,7 @@ type ProbeResponse struct {
 
 func (x *ProbeResponse) Reset() {
 	*x = ProbeResponse{}
-	mi := &file_identity_v1_identity_proto_msgTypes[4]
+	mi := &file_identity_v1_identity_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +360,7 @@ func (x *ProbeResponse) String() string {
 func (*ProbeResponse) ProtoMessage() {}
 
 func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_identity_v1_identity_proto_msgTypes[4]
+	mi := &file_identity_v1_identity_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +373,7 @@ func (x *ProbeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeResponse.ProtoReflect.Descriptor instead.
 func (*ProbeResponse) Descriptor() ([]byte, []int) {
-	return file_identity_v1_identity_proto_rawDescGZIP(), []int{4}
+	return file_identity_v1_identity_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ProbeResponse) GetReady() bool {
@@ -309,20 +394,26 @@ var File_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x1aidentity/v1/identity.proto\x12\x1chero_codescalers.identity.v1\"\x9b\x01\n" +
+	"\x1aidentity/v1/identity.proto\x12\x1chero_codescalers.identity.v1\"\xde\x01\n" +
 	"\bSupports\x12\x15\n" +
 	"\x06os_ids\x18\x01 \x03(\tR\x05osIds\x12\x1e\n" +
 	"\vos_id_likes\x18\x02 \x03(\tR\tosIdLikes\x12\x19\n" +
 	"\bfs_types\x18\x03 \x03(\tR\afsTypes\x12\x18\n" +
 	"\ageneric\x18\x04 \x01(\bR\ageneric\x12#\n" +
-	"\rrequire_paths\x18\x05 \x03(\tR\frequirePaths\"\x10\n" +
-	"\x0eGetInfoRequest\"\xc2\x01\n" +
+	"\rrequire_paths\x18\x05 \x03(\tR\frequirePaths\x12A\n" +
+	"\x06config\x18\x06 \x03(\v2).hero_codescalers.identity.v1.ConfigMatchR\x06config\"I\n" +
+	"\vConfigMatch\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\x10\n" +
+	"\x0eGetInfoRequest\"\xd8\x01\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
 	"\bconcerns\x18\x03 \x03(\tR\bconcerns\x12!\n" +
 	"\fapi_versions\x18\x04 \x03(\tR\vapiVersions\x12B\n" +
-	"\bsupports\x18\x05 \x01(\v2&.hero_codescalers.identity.v1.SupportsR\bsupports\"\x0e\n" +
+	"\bsupports\x18\x05 \x01(\v2&.hero_codescalers.identity.v1.SupportsR\bsupports\x12\x14\n" +
+	"\x05roots\x18\x06 \x03(\tR\x05roots\"\x0e\n" +
 	"\fProbeRequest\"=\n" +
 	"\rProbeResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\bR\x05ready\x12\x16\n" +
@@ -343,25 +434,27 @@ func file_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_identity_v1_identity_proto_rawDescData
 }
 
-var file_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_identity_v1_identity_proto_goTypes = []any{
 	(*Supports)(nil),        // 0: hero_codescalers.identity.v1.Supports
-	(*GetInfoRequest)(nil),  // 1: hero_codescalers.identity.v1.GetInfoRequest
-	(*GetInfoResponse)(nil), // 2: hero_codescalers.identity.v1.GetInfoResponse
-	(*ProbeRequest)(nil),    // 3: hero_codescalers.identity.v1.ProbeRequest
-	(*ProbeResponse)(nil),   // 4: hero_codescalers.identity.v1.ProbeResponse
+	(*ConfigMatch)(nil),     // 1: hero_codescalers.identity.v1.ConfigMatch
+	(*GetInfoRequest)(nil),  // 2: hero_codescalers.identity.v1.GetInfoRequest
+	(*GetInfoResponse)(nil), // 3: hero_codescalers.identity.v1.GetInfoResponse
+	(*ProbeRequest)(nil),    // 4: hero_codescalers.identity.v1.ProbeRequest
+	(*ProbeResponse)(nil),   // 5: hero_codescalers.identity.v1.ProbeResponse
 }
 var file_identity_v1_identity_proto_depIdxs = []int32{
-	0, // 0: hero_codescalers.identity.v1.GetInfoResponse.supports:type_name -> hero_codescalers.identity.v1.Supports
-	1, // 1: hero_codescalers.identity.v1.Identity.GetInfo:input_type -> hero_codescalers.identity.v1.GetInfoRequest
-	3, // 2: hero_codescalers.identity.v1.Identity.Probe:input_type -> hero_codescalers.identity.v1.ProbeRequest
-	2, // 3: hero_codescalers.identity.v1.Identity.GetInfo:output_type -> hero_codescalers.identity.v1.GetInfoResponse
-	4, // 4: hero_codescalers.identity.v1.Identity.Probe:output_type -> hero_codescalers.identity.v1.ProbeResponse
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	1, // 0: hero_codescalers.identity.v1.Supports.config:type_name -> hero_codescalers.identity.v1.ConfigMatch
+	0, // 1: hero_codescalers.identity.v1.GetInfoResponse.supports:type_name -> hero_codescalers.identity.v1.Supports
+	2, // 2: hero_codescalers.identity.v1.Identity.GetInfo:input_type -> hero_codescalers.identity.v1.GetInfoRequest
+	4, // 3: hero_codescalers.identity.v1.Identity.Probe:input_type -> hero_codescalers.identity.v1.ProbeRequest
+	3, // 4: hero_codescalers.identity.v1.Identity.GetInfo:output_type -> hero_codescalers.identity.v1.GetInfoResponse
+	5, // 5: hero_codescalers.identity.v1.Identity.Probe:output_type -> hero_codescalers.identity.v1.ProbeResponse
+	4, // [4:6] is the sub-list for method output_type
+	2, // [2:4] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_identity_v1_identity_proto_init() }
@@ -375,7 +468,7 @@ func file_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_identity_v1_identity_proto_rawDesc), len(file_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,4 @@
+package plugins
+
+// ConfigValues exposes configValues to the external tests.
+var ConfigValues = configValues

@@ -1,0 +1,4 @@
+// Package aclv2 holds the generated protobuf and gRPC code of the
+// hero_codescalers.acl.v2 contract. Regenerate it with sdk/proto/gen.sh;
+// plugin authors use the plain Go types of sdk/acl instead.
+package aclv2
