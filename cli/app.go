@@ -6,18 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
-)
-
-// The exit codes of hero_codescalers; see the package comment.
-const (
-	ExitOK          = 0
-	ExitFailed      = 1
-	ExitUsage       = 2
-	ExitUnreachable = 3
 )
 
 // Env is what the CLI takes from its process: arguments, streams and the
@@ -123,8 +116,25 @@ func newParser(tree any, env Env) (*kong.Kong, error) {
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Help(helpWithExitCodes),
 		kong.Vars{"version": "hero_codescalers " + api.Version},
 	)
+}
+
+// helpWithExitCodes is kong's help, followed at the top level by the
+// exit codes: scripts branch on them, so --help lists them.
+func helpWithExitCodes(opts kong.HelpOptions, ctx *kong.Context) error {
+	if err := kong.DefaultHelpPrinter(opts, ctx); err != nil {
+		return err
+	}
+	if sel := ctx.Selected(); sel != nil && sel.Name != "lifecycle" {
+		return nil
+	}
+	fmt.Fprintln(ctx.Stdout, "\nExit codes:")
+	for _, c := range exitClasses {
+		fmt.Fprintf(ctx.Stdout, "  %d  %-15s %s\n", c.Code, c.Kind, c.Text)
+	}
+	return nil
 }
 
 // Main runs the command line in env and returns the process exit code.
@@ -152,7 +162,10 @@ func Main(env Env, srv Server) (code int) {
 		err = checkLifecycleFlags(g, kctx)
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
+		fmt.Fprint(env.Stderr, usageText(err))
+		if slices.Contains(env.Args, "--json") {
+			writeJSONError(env.Stdout, ExitUsage, err, err.Error())
+		}
 		return ExitUsage
 	}
 	rt := &runCtx{ctx: context.Background(), env: env, g: g, kctx: kctx, srv: srv}

@@ -71,6 +71,10 @@ type runCtx struct {
 	kctx *kong.Context
 	srv  Server // nil in hero_codescalers
 	cl   *client.Client
+	// emitted is set once a JSON result is on stdout: an error reported
+	// after it (a batch's failed users) then stays on stderr, so stdout
+	// holds one JSON value.
+	emitted bool
 }
 
 // paths resolves where this instance lives: flags, then environment, then

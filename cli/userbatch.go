@@ -91,7 +91,7 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 		return err
 	}
 	if total.Failed > 0 {
-		return failf("%d of %d users were not created", total.Failed, len(users))
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d users were not created", total.Failed, len(users))}
 	}
 	return nil
 }
