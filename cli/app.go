@@ -58,6 +58,7 @@ type CLI struct {
 	Stats  statsCmd      `cmd:"" group:"Host" help:"Counts, uptime, version and plugin summary."`
 	Plugin pluginListCmd `cmd:"" name:"plugin-list" group:"Host" help:"The plugins the host runs, one per concern."`
 	Audit  auditListCmd  `cmd:"" name:"audit-list" group:"Host" help:"The audit log of mutating calls, newest first."`
+	Config configCmd     `cmd:"" group:"Host" help:"The host's config file: config show prints the effective settings and their sources."`
 
 	PluginApprove pluginApproveCmd `cmd:"" name:"plugin-approve" group:"Plugins" help:"Approve the binary now chosen for a concern after its sha256 changed."`
 	PluginCheck   struct {
@@ -161,6 +162,9 @@ func Main(env Env, srv Server) (code int) {
 	if err == nil {
 		err = checkLifecycleFlags(g, kctx)
 	}
+	if err == nil {
+		err = checkHostFlags(g, kctx)
+	}
 	if err != nil {
 		fmt.Fprint(env.Stderr, usageText(err))
 		if slices.Contains(env.Args, "--json") {
@@ -169,6 +173,9 @@ func Main(env Env, srv Server) (code int) {
 		return ExitUsage
 	}
 	rt := &runCtx{ctx: context.Background(), env: env, g: g, kctx: kctx, srv: srv}
+	if err := rt.applyConfig(); err != nil {
+		return rt.report(err)
+	}
 	return rt.report(kctx.Run(rt))
 }
 

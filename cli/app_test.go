@@ -18,7 +18,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{"unknown flag", []string{"health", "--bogus"}, "unknown flag --bogus"},
 		{"instance not a number", []string{"--instance", "x", "health"}, "--instance"},
 		{"instance out of range", []string{"--instance", "1000", "health"}, "instance 1000"},
-		{"port out of range", []string{"--port", "70000", "status"}, "port 70000"},
+		{"port out of range", []string{"--port", "70000", "start"}, "port 70000"},
 		{"missing argument", []string{"node-add", "n1"}, "expected \"<address>\""},
 		{"lifecycle flag with a command", []string{"--start", "health"}, "--start cannot be combined with the health command"},
 		{"two lifecycle flags", []string{"--start", "--stop"}, "--start and --stop can't be used together"},

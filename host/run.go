@@ -18,6 +18,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/netlimit"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
+	"github.com/threefoldtech/hero_codescalers/host/sdnotify"
 	"github.com/threefoldtech/hero_codescalers/host/state"
 )
 
@@ -89,6 +90,10 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
+	if err := seedWhitelist(ctx, cfg, svc, log); err != nil {
+		ln.Close()
+		return err
+	}
 	// One policy for rpc.sock and the dashboard's admin.sock: who is
 	// privileged is decided once, the same way on both.
 	policy := rpc.NewHostPolicy(os.Geteuid(), cfg.AdminGroup, log)
@@ -108,7 +113,24 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
+	watchReload(ctx, cfg, policy, log)
 	return serve(ctx, cfg, svc, hs, ln, log)
+}
+
+// seedWhitelist stores the config file's whitelist on a host that never
+// had one.
+func seedWhitelist(ctx context.Context, cfg Config, svc *core.Service, log *slog.Logger) error {
+	if cfg.WhitelistSeed == nil {
+		return nil
+	}
+	seeded, err := svc.WhitelistSeed(ctx, cfg.WhitelistSeed)
+	if err != nil {
+		return fmt.Errorf("whitelist of the config file: %w", err)
+	}
+	if seeded {
+		log.Info("dashboard whitelist seeded from the config file", "addresses", cfg.WhitelistSeed)
+	}
+	return nil
 }
 
 // newAPI builds the JSON-RPC server over svc.
@@ -165,7 +187,13 @@ func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, 
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
+	if sent, err := sdnotify.Ready("serving " + cfg.Paths.RPCSocket); err != nil {
+		log.Warn("cannot tell systemd the host is ready", "err", err)
+	} else if sent {
+		log.Debug("told systemd: READY=1")
+	}
 	<-runCtx.Done()
+	_, _ = sdnotify.Stopping()
 	failure := context.Cause(runCtx)
 	if ctx.Err() != nil {
 		failure = nil
