@@ -41,6 +41,9 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 	if err != nil {
 		return usageErrorf("%s: %v", u.From, err)
 	}
+	if u.DryRun {
+		return rt.dryRun(api.PlanParams{Method: api.MUserCreateBatch, Users: users})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ type userCreateCmd struct {
 	Shell          string   `placeholder:"PATH" help:"Login shell (the host's default is /bin/bash)."`
 	From           string   `placeholder:"FILE" help:"Create many users from a CSV file (- for stdin) with the header name,uid,quota,groups,shell,ssh_keys,forge_token."`
 	Chunk          int      `default:"100" placeholder:"N" help:"With --from: users per call (1-1000)."`
+	DryRun         bool     `help:"Print the step plan (each user's, with --from), checked as the create would be, and change nothing."`
+	IfMissing      bool     `help:"Create the user if it is missing; converge an existing one to the flags (quota, keys added, groups joined) and report what changed: a second run changes nothing and says so."`
 }
 
 // Help is the detail under `user-create --help`: what the flags' one-line
@@ -58,6 +60,12 @@ func (u *userCreateCmd) Run(rt *runCtx) error {
 	p, err := u.params(rt)
 	if err != nil {
 		return err
+	}
+	switch {
+	case u.IfMissing:
+		return u.ensure(rt, p)
+	case u.DryRun:
+		return rt.dryRun(api.PlanParams{Method: api.MUserCreate, User: &p})
 	}
 	c, err := rt.client()
 	if err != nil {
@@ -107,6 +115,7 @@ func (u *userCreateCmd) checkBatchFlags() error {
 		{"NAME", u.Name != ""}, {"--ssh-key", len(u.SSHKeys) > 0}, {"--ssh-key-file", len(u.SSHKeyFiles) > 0},
 		{"--forge-token", u.ForgeToken != ""}, {"--forge-token-file", u.ForgeTokenFile != ""},
 		{"--quota", u.Quota != ""}, {"--groups", len(u.Groups) > 0}, {"--uid", u.UID != nil}, {"--shell", u.Shell != ""},
+		{"--if-missing", u.IfMissing},
 	} {
 		if f.set {
 			given = append(given, f.name)

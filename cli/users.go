@@ -97,9 +97,13 @@ func (l *userListCmd) nextPage(cursor string) string {
 type userDeleteCmd struct {
 	Name     string `arg:"" help:"User name."`
 	KeepHome bool   `help:"Keep the home as a read-only snapshot (or directory) instead of removing it."`
+	DryRun   bool   `help:"Print the step plan, checked as the delete would be, and change nothing."`
 }
 
 func (d *userDeleteCmd) Run(rt *runCtx) error {
+	if d.DryRun {
+		return rt.dryRun(api.PlanParams{Method: api.MUserDelete, Name: d.Name, KeepHome: d.KeepHome})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
