@@ -101,7 +101,9 @@ type CLI struct {
 	WhitelistClear  whitelistClearCmd  `cmd:"" group:"Dashboard access" help:"Empty the access list: the dashboard then serves no data over TCP (admin.sock still works; --dashboard-open admits every TCP peer)."`
 
 	RPC        rpcCmd        `cmd:"" name:"rpc" group:"Other" help:"Call any method: METHOD [JSON-PARAMS]; prints the raw result."`
-	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash or zsh."`
+	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash, zsh or fish."`
+	Man        manCmd        `cmd:"" group:"Other" help:"Print the manual page hero_codescalers(1), made from this command tree (roff)."`
+	Complete   completeCmd   `cmd:"" name:"__complete" hidden:"" help:"Print the host's user, group or node names for completion."`
 }
 
 // exitPanic carries kong's exit request (after --help) out of Parse, so
