@@ -78,6 +78,9 @@ if ! command -v go >/dev/null 2>&1; then
   fi
 fi
 go mod download
+# nfpm, which `make deb` runs, is a module of its own (tools/nfpm), so its
+# dependencies never move the project's.
+(cd tools/nfpm && go mod download)
 
 # axe-core, injected into the dashboard's pages by the browser tests: from
 # the npm registry into a cache dir, pinned, never from a CDN. The tests
