@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/threefoldtech/hero_codescalers/core/api.Version=$(VERSION)
 PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
 
-.PHONY: all deps build plugins pysessions install run test unit integration bench proto clean deb
+.PHONY: all deps build plugins pysessions install run test unit integration bench proto clean deb deb-bin deb-pkg
 
 all: build
 
@@ -76,9 +76,15 @@ integration:
 ## by the CLI itself; lintian checks it when installed (make deps does).
 DEB_VERSION ?= $(shell echo "0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo dev)")
 DEB_DATE    ?= $(shell git log -1 --format=%cD 2>/dev/null || date -R)
-STAGE       := $(BIN)/deb-stage
+STAGE       ?= $(BIN)/deb-stage
+LINT        ?= 1
 STRIP       := -s -w $(LDFLAGS)
-deb:
+deb: deb-bin deb-pkg
+
+## deb-bin: the stripped binaries in $(STAGE); deb-pkg packs a $(STAGE)
+## however it was filled (the integration test stages the binaries it
+## already built, stripped with strip(1)).
+deb-bin:
 	@rm -rf $(STAGE) && mkdir -p $(STAGE)/lib/plugins
 	CGO_ENABLED=0 $(GO) build -ldflags '$(STRIP)' -o $(STAGE)/hero_codescalers ./cli/hero_codescalers
 	$(GO) build -tags '$(SERVER_TAGS)' -ldflags '$(STRIP)' -o $(STAGE)/lib/hero_codescalers_server ./cli/hero_codescalers_server
@@ -86,14 +92,18 @@ deb:
 	  $(GO) build -ldflags '-s -w' -o $(STAGE)/lib/plugins/$$p ./plugins/$$p && \
 	  $(STAGE)/lib/plugins/$$p describe > $(STAGE)/lib/plugins/$$p.manifest.json || exit 1; \
 	done
+
+deb-pkg:
 	$(STAGE)/hero_codescalers man | gzip -9n > $(STAGE)/hero_codescalers.1.gz
 	@for sh in bash zsh fish; do $(STAGE)/hero_codescalers completion $$sh > $(STAGE)/completion.$$sh || exit 1; done
 	@printf 'hero-codescalers (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- hero_codescalers maintainers <hero_codescalers@threefold.tech>  %s\n' \
 	  '$(DEB_VERSION)' "$$(git rev-parse HEAD 2>/dev/null || echo unknown)" '$(DEB_DATE)' | gzip -9n > $(STAGE)/changelog.gz
-	@sed -e 's#$${ROOT}#$(CURDIR)#g; s#$${STAGE}#$(CURDIR)/$(STAGE)#g; s#$${DEB_VERSION}#$(DEB_VERSION)#g' \
+	@sed -e 's#$${ROOT}#$(CURDIR)#g; s#$${STAGE}#$(abspath $(STAGE))#g; s#$${DEB_VERSION}#$(DEB_VERSION)#g' \
 	  packaging/deb/nfpm.yaml > $(STAGE)/nfpm.yaml
-	cd tools/nfpm && $(GO) tool nfpm pkg --config $(CURDIR)/$(STAGE)/nfpm.yaml --packager deb --target $(CURDIR)/$(BIN)/
-	@if command -v lintian >/dev/null; then lintian --fail-on error $(BIN)/hero-codescalers_$(DEB_VERSION)_amd64.deb; \
+	@mkdir -p $(BIN)
+	cd tools/nfpm && $(GO) tool nfpm pkg --config $(abspath $(STAGE))/nfpm.yaml --packager deb --target $(abspath $(BIN))/
+	@if [ "$(LINT)" = 0 ]; then exit 0; fi; \
+	if command -v lintian >/dev/null; then lintian --fail-on error $(BIN)/hero-codescalers_$(DEB_VERSION)_amd64.deb; \
 	else echo "deb: lintian not installed (make deps installs it); not checked"; fi
 
 ## bench: the performance table, each number next to its baseline of the same run

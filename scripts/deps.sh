@@ -80,7 +80,8 @@ fi
 go mod download
 # nfpm, which `make deb` runs, is a module of its own (tools/nfpm), so its
 # dependencies never move the project's.
-(cd tools/nfpm && go mod download)
+# Built once here, so `make deb` (and its integration test) only link it.
+(cd tools/nfpm && go mod download && go build -o /dev/null github.com/goreleaser/nfpm/v2/cmd/nfpm)
 
 # axe-core, injected into the dashboard's pages by the browser tests: from
 # the npm registry into a cache dir, pinned, never from a CDN. The tests
