@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
 // PlanStep is one step a change would take, in order, as a dry run
@@ -33,12 +35,17 @@ func (s *Service) PlanCreate(ctx context.Context, spec CreateSpec) ([]PlanStep, 
 	if err := s.checkNewName(ctx, spec.Name); err != nil {
 		return nil, err
 	}
-	return s.createPlan(ctx, spec)
+	l := s.layoutOf(spec.Name)
+	owner, err := s.homeBefore(ctx, l.home, spec.UID, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.createPlan(ctx, spec, l, owner)
 }
 
-// createPlan lists the steps of one create whose spec passed the checks.
-func (s *Service) createPlan(ctx context.Context, spec CreateSpec) ([]PlanStep, error) {
-	l := s.layoutOf(spec.Name)
+// createPlan lists the steps of one create whose spec passed the checks;
+// owner is the home's owner when a volume the create may adopt is there.
+func (s *Service) createPlan(ctx context.Context, spec CreateSpec, l layout, owner *volumes.Owner) ([]PlanStep, error) {
 	uid := fmt.Sprintf("a free uid of %d..%d", s.cfg.UIDs.Min, s.cfg.UIDs.Max)
 	if spec.UID != nil {
 		uid = "uid " + strconv.Itoa(*spec.UID)
@@ -53,7 +60,7 @@ func (s *Service) createPlan(ctx context.Context, spec CreateSpec) ([]PlanStep, 
 	}
 	plan = append(plan,
 		PlanStep{"account", fmt.Sprintf("create account %s: %s, own group, member of %s and groups %s, shell %s, home %s", spec.Name, uid, s.cfg.MarkerGroup, groups, spec.Shell, l.home)},
-		PlanStep{"volume", fmt.Sprintf("create the home volume %s, owner %s, mode 0755, quota %s", l.home, spec.Name, quotaText(spec.QuotaBytes))},
+		volumeStep(l.home, spec, owner),
 		PlanStep{"layout", fmt.Sprintf("create %s (0700), %s (0755), %s (0700), %s (0755), %s (0755)", l.ssh, l.hero, l.cfgDir, l.varDir, l.sockets)},
 	)
 	if ok, err := s.hasDriver(ctx); err != nil {
@@ -66,6 +73,15 @@ func (s *Service) createPlan(ctx context.Context, spec CreateSpec) ([]PlanStep, 
 		PlanStep{"config", "write " + l.cfgFile + " (0600)" + tokenText(spec.ForgeToken)},
 		PlanStep{"sync", "make the home durable, then record the user in the state"},
 	), nil
+}
+
+// volumeStep is the volume step: a new home, or the adoption of the
+// volume found there (homeBefore).
+func volumeStep(home string, spec CreateSpec, owner *volumes.Owner) PlanStep {
+	if owner != nil {
+		return PlanStep{"volume", fmt.Sprintf("adopt the volume already at %s (owned by uid %d, which has no account), quota %s", home, owner.UID, quotaText(spec.QuotaBytes))}
+	}
+	return PlanStep{"volume", fmt.Sprintf("create the home volume %s, owner %s, mode 0755, quota %s", home, spec.Name, quotaText(spec.QuotaBytes))}
 }
 
 // PlanDelete is the step plan of UserDelete(name, keepHome).
