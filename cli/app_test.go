@@ -22,7 +22,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{"missing argument", []string{"node-add", "n1"}, "expected \"<address>\""},
 		{"lifecycle flag with a command", []string{"--start", "health"}, "--start cannot be combined with the health command"},
 		{"two lifecycle flags", []string{"--start", "--stop"}, "--start and --stop can't be used together"},
-		{"unknown shell", []string{"completion", "fish"}, "must be one of \"bash\",\"zsh\""},
+		{"unknown shell", []string{"completion", "tcsh"}, "must be one of \"bash\",\"zsh\",\"fish\""},
 		{"params not JSON", []string{"rpc", "node.get", "{name"}, "JSON-PARAMS must be a JSON object or array"},
 		{"params a scalar", []string{"rpc", "node.get", "42"}, "JSON-PARAMS must be a JSON object or array"},
 		{"server with start", []string{"--server", "/x.sock", "start"}, "--server names a socket to call"},

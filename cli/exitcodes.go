@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 
-	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
@@ -69,24 +68,21 @@ func classify(err error) int {
 	return ExitFailed
 }
 
-// wireExit is the exit code of a host's error, by its core code.
+// wireExit is the exit code of a host's error, by its JSON-RPC code.
 func wireExit(we *api.Error) int {
-	switch we.ToCore().Code {
-	case core.Invalid:
+	switch we.Code {
+	case api.CodeInvalidParams, api.CodeMethodNotFound, api.CodeInvalidRequest, api.CodeParseError:
 		return ExitUsage
-	case core.NotFound:
+	case api.CodeNotFound:
 		return ExitNotFound
-	case core.AlreadyExists:
+	case api.CodeAlreadyExists:
 		return ExitExists
-	case core.Forbidden:
+	case api.CodeForbidden:
 		return ExitForbidden
-	case core.FailedPrecondition:
+	case api.CodeFailedPrecondition:
 		return ExitConflict
-	case core.Unavailable:
+	case api.CodePluginUnavailable:
 		return ExitUnreachable
-	}
-	if we.Code == api.CodeMethodNotFound || we.Code == api.CodeInvalidRequest || we.Code == api.CodeParseError {
-		return ExitUsage
 	}
 	return ExitFailed
 }

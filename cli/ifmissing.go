@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
@@ -18,7 +17,7 @@ type ensureReport struct {
 	Created bool      `json:"created"`
 	Changed []string  `json:"changed"`
 	DryRun  bool      `json:"dry_run,omitempty"`
-	User    core.User `json:"user"`
+	User    api.User `json:"user"`
 }
 
 // ensure is user-create --if-missing: a missing user is created; an
@@ -34,14 +33,14 @@ func (u *userCreateCmd) ensure(rt *runCtx, p api.UserCreateParams) error {
 	}
 	have, err := c.UserGet(rt.ctx, p.Name)
 	if err != nil {
-		if !isCode(err, core.NotFound) {
+		if !isCode(err, api.CodeNotFound) {
 			return err
 		}
 		if u.DryRun {
 			return rt.dryRun(api.PlanParams{Method: api.MUserCreate, User: &p})
 		}
 		user, err := c.UserCreate(rt.ctx, p)
-		if isCode(err, core.AlreadyExists) {
+		if isCode(err, api.CodeAlreadyExists) {
 			return &exitError{code: ExitConflict, err: fmt.Errorf("%v: --if-missing converges users of the state only", err)}
 		}
 		if err != nil {
@@ -66,7 +65,7 @@ func (u *userCreateCmd) ensure(rt *runCtx, p api.UserCreateParams) error {
 }
 
 // conflicts refuses what --if-missing cannot converge.
-func conflicts(have core.User, p api.UserCreateParams) error {
+func conflicts(have api.User, p api.UserCreateParams) error {
 	var diff []string
 	if p.UID != nil && *p.UID != have.UID {
 		diff = append(diff, fmt.Sprintf("uid %d, not %d", have.UID, *p.UID))
@@ -83,15 +82,15 @@ func conflicts(have core.User, p api.UserCreateParams) error {
 // change is one step of converging a user.
 type change struct {
 	what  string
-	apply func(rt *runCtx) (core.User, error)
+	apply func(rt *runCtx) (api.User, error)
 }
 
 // changes lists what differs between the user and the flags.
-func (u *userCreateCmd) changes(have core.User, p api.UserCreateParams) []change {
+func (u *userCreateCmd) changes(have api.User, p api.UserCreateParams) []change {
 	var out []change
 	if p.Quota != "" {
-		if want, err := core.ParseQuota("quota", p.Quota); err == nil && want != have.QuotaBytes {
-			out = append(out, change{fmt.Sprintf("quota %s -> %s", fmtQuota(have.QuotaBytes), fmtQuota(want)), func(rt *runCtx) (core.User, error) {
+		if want, err := api.ParseSize("quota", p.Quota); err == nil && want != have.QuotaBytes {
+			out = append(out, change{fmt.Sprintf("quota %s -> %s", fmtQuota(have.QuotaBytes), fmtQuota(want)), func(rt *runCtx) (api.User, error) {
 				return rt.cl.UserQuotaSet(rt.ctx, p.Name, p.Quota)
 			}})
 		}
@@ -103,15 +102,15 @@ func (u *userCreateCmd) changes(have core.User, p api.UserCreateParams) []change
 		}
 	}
 	if len(missing) > 0 {
-		out = append(out, change{fmt.Sprintf("added %s", plural(len(missing), "ssh key")), func(rt *runCtx) (core.User, error) {
+		out = append(out, change{fmt.Sprintf("added %s", plural(len(missing), "ssh key")), func(rt *runCtx) (api.User, error) {
 			return rt.cl.UserKeyAdd(rt.ctx, p.Name, missing)
 		}})
 	}
 	for _, g := range p.Groups {
 		if !slices.Contains(have.Groups, g) {
-			out = append(out, change{"joined group " + g, func(rt *runCtx) (core.User, error) {
+			out = append(out, change{"joined group " + g, func(rt *runCtx) (api.User, error) {
 				if _, err := rt.cl.GroupMemberAdd(rt.ctx, g, p.Name); err != nil {
-					return core.User{}, err
+					return api.User{}, err
 				}
 				return rt.cl.UserGet(rt.ctx, p.Name)
 			}})
@@ -148,8 +147,8 @@ func (rt *runCtx) emitEnsure(rep ensureReport) error {
 	})
 }
 
-// isCode reports whether err is a host error of class code.
-func isCode(err error, code core.Code) bool {
+// isCode reports whether err is a host error with this JSON-RPC code.
+func isCode(err error, code int) bool {
 	var we *api.Error
-	return errors.As(err, &we) && we.ToCore().Code == code
+	return errors.As(err, &we) && we.Code == code
 }

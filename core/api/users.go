@@ -70,6 +70,14 @@ type PlanItem struct {
 	Error *Error          `json:"error,omitempty"`
 }
 
+// User is a managed user as the API returns it, named here for clients
+// that do not import core.
+type User = core.User
+
+// ParseSize reads a size as the host does ("20G", "500M", "0": no limit),
+// so a client compares sizes the way the host will take them.
+func ParseSize(field, s string) (int64, error) { return core.ParseQuota(field, s) }
+
 // UserCreateParams creates a user. ForgeToken is written into the user's
 // hero_cfg.toml only; it never appears in logs, audit entries or errors.
 // Quota is a size like "20G"; UID is given to keep uids equal across a fleet.
