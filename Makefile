@@ -11,7 +11,7 @@ PLUGINS := $(notdir $(patsubst %/,%,$(dir $(wildcard plugins/*/main.go))))
 # with the commit as build metadata, which ordering ignores.
 PLUGIN_VERSION ?= $(shell cat VERSION 2>/dev/null || echo 0.0.0)+$(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 
-.PHONY: all deps build plugins pysessions install run test unit integration bench proto clean
+.PHONY: all deps build plugins pysessions install run test unit integration bench proto clean deb deb-bin deb-pkg
 
 all: build
 
@@ -71,6 +71,44 @@ integration:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  HC_KILL_ROUNDS=$(HC_KILL_ROUNDS) $(GO) test -count=1 -tags integration -timeout 15m ./integration/...; \
 	else echo "integration: skipped, needs root (CI runs it as root)"; fi
+
+## deb: the Debian package $(BIN)/hero-codescalers_VERSION_amd64.deb, built
+## by nfpm (a Go module pinned in tools/nfpm/go.mod, so nothing else moves):
+## the CLI in /usr/bin, the server and the plugins (stripped, with their
+## manifests) in /usr/lib/hero_codescalers, the unit, the default config
+## (a conffile), the man page and the bash, zsh and fish completions made
+## by the CLI itself; lintian checks it when installed (make deps does).
+DEB_VERSION ?= $(shell echo "0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo dev)")
+DEB_DATE    ?= $(shell git log -1 --format=%cD 2>/dev/null || date -R)
+STAGE       ?= $(BIN)/deb-stage
+LINT        ?= 1
+STRIP       := -s -w $(LDFLAGS)
+deb: deb-bin deb-pkg
+
+## deb-bin: the stripped binaries in $(STAGE); deb-pkg packs a $(STAGE)
+## however it was filled (the integration test stages the binaries it
+## already built, stripped with strip(1)).
+deb-bin:
+	@rm -rf $(STAGE) && mkdir -p $(STAGE)/lib/plugins
+	CGO_ENABLED=0 $(GO) build -ldflags '$(STRIP)' -o $(STAGE)/hero_codescalers ./cli/hero_codescalers
+	$(GO) build -tags '$(SERVER_TAGS)' -ldflags '$(STRIP)' -o $(STAGE)/lib/hero_codescalers_server ./cli/hero_codescalers_server
+	@for p in $(PLUGINS); do \
+	  $(GO) build -ldflags '-s -w' -o $(STAGE)/lib/plugins/$$p ./plugins/$$p && \
+	  $(STAGE)/lib/plugins/$$p describe > $(STAGE)/lib/plugins/$$p.manifest.json || exit 1; \
+	done
+
+deb-pkg:
+	$(STAGE)/hero_codescalers man | gzip -9n > $(STAGE)/hero_codescalers.1.gz
+	@for sh in bash zsh fish; do $(STAGE)/hero_codescalers completion $$sh > $(STAGE)/completion.$$sh || exit 1; done
+	@printf 'hero-codescalers (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- hero_codescalers maintainers <hero_codescalers@threefold.tech>  %s\n' \
+	  '$(DEB_VERSION)' "$$(git rev-parse HEAD 2>/dev/null || echo unknown)" '$(DEB_DATE)' | gzip -9n > $(STAGE)/changelog.gz
+	@sed -e 's#$${ROOT}#$(CURDIR)#g; s#$${STAGE}#$(abspath $(STAGE))#g; s#$${DEB_VERSION}#$(DEB_VERSION)#g' \
+	  packaging/deb/nfpm.yaml > $(STAGE)/nfpm.yaml
+	@mkdir -p $(BIN)
+	cd tools/nfpm && $(GO) tool nfpm pkg --config $(abspath $(STAGE))/nfpm.yaml --packager deb --target $(abspath $(BIN))/
+	@if [ "$(LINT)" = 0 ]; then exit 0; fi; \
+	if command -v lintian >/dev/null; then lintian --fail-on error $(BIN)/hero-codescalers_$(DEB_VERSION)_amd64.deb; \
+	else echo "deb: lintian not installed (make deps installs it); not checked"; fi
 
 ## bench: the performance table, each number next to its baseline of the same run
 bench: build

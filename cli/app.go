@@ -6,18 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
-)
-
-// The exit codes of hero_codescalers; see the package comment.
-const (
-	ExitOK          = 0
-	ExitFailed      = 1
-	ExitUsage       = 2
-	ExitUnreachable = 3
 )
 
 // Env is what the CLI takes from its process: arguments, streams and the
@@ -65,6 +58,7 @@ type CLI struct {
 	Stats  statsCmd      `cmd:"" group:"Host" help:"Counts, uptime, version and plugin summary."`
 	Plugin pluginListCmd `cmd:"" name:"plugin-list" group:"Host" help:"The plugins the host runs, one per concern."`
 	Audit  auditListCmd  `cmd:"" name:"audit-list" group:"Host" help:"The audit log of mutating calls, newest first."`
+	Config configCmd     `cmd:"" group:"Host" help:"The host's config file: config show prints the effective settings and their sources."`
 
 	PluginApprove pluginApproveCmd `cmd:"" name:"plugin-approve" group:"Plugins" help:"Approve the binary now chosen for a concern after its sha256 changed."`
 	PluginCheck   struct {
@@ -112,7 +106,9 @@ type CLI struct {
 	WhitelistClear  whitelistClearCmd  `cmd:"" group:"Dashboard access" help:"Empty the access list: the dashboard then serves no data over TCP (admin.sock still works; --dashboard-open admits every TCP peer)."`
 
 	RPC        rpcCmd        `cmd:"" name:"rpc" group:"Other" help:"Call any method: METHOD [JSON-PARAMS]; prints the raw result."`
-	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash or zsh."`
+	Completion completionCmd `cmd:"" group:"Other" help:"Print a shell completion script: bash, zsh or fish."`
+	Man        manCmd        `cmd:"" group:"Other" help:"Print the manual page hero_codescalers(1), made from this command tree (roff)."`
+	Complete   completeCmd   `cmd:"" name:"__complete" hidden:"" help:"Print the host's user, group or node names for completion."`
 }
 
 // exitPanic carries kong's exit request (after --help) out of Parse, so
@@ -128,8 +124,25 @@ func newParser(tree any, env Env) (*kong.Kong, error) {
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitPanic(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Help(helpWithExitCodes),
 		kong.Vars{"version": "hero_codescalers " + api.Version},
 	)
+}
+
+// helpWithExitCodes is kong's help, followed at the top level by the
+// exit codes: scripts branch on them, so --help lists them.
+func helpWithExitCodes(opts kong.HelpOptions, ctx *kong.Context) error {
+	if err := kong.DefaultHelpPrinter(opts, ctx); err != nil {
+		return err
+	}
+	if sel := ctx.Selected(); sel != nil && sel.Name != "lifecycle" {
+		return nil
+	}
+	fmt.Fprintln(ctx.Stdout, "\nExit codes:")
+	for _, c := range exitClasses {
+		fmt.Fprintf(ctx.Stdout, "  %d  %-15s %s\n", c.Code, c.Kind, c.Text)
+	}
+	return nil
 }
 
 // Main runs the command line in env and returns the process exit code.
@@ -156,11 +169,20 @@ func Main(env Env, srv Server) (code int) {
 	if err == nil {
 		err = checkLifecycleFlags(g, kctx)
 	}
+	if err == nil {
+		err = checkHostFlags(g, kctx)
+	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
+		fmt.Fprint(env.Stderr, usageText(err))
+		if slices.Contains(env.Args, "--json") {
+			writeJSONError(env.Stdout, ExitUsage, err, err.Error())
+		}
 		return ExitUsage
 	}
 	rt := &runCtx{ctx: context.Background(), env: env, g: g, kctx: kctx, srv: srv}
+	if err := rt.applyConfig(); err != nil {
+		return rt.report(err)
+	}
 	return rt.report(kctx.Run(rt))
 }
 

@@ -16,7 +16,8 @@ import (
 
 // healthCmd asks the host how it is, through the JSON-RPC method (GET
 // /health is for probes; the method goes through the same path as every
-// other call, so it proves more).
+// other call, so it proves more). A degraded host exits 3 (unavailable),
+// as GET /health answers 503.
 type healthCmd struct{}
 
 func (healthCmd) Run(rt *runCtx) error {
@@ -28,13 +29,21 @@ func (healthCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	return rt.emit(h, func(w io.Writer) {
+	if err := rt.emit(h, func(w io.Writer) {
 		kv(w, "status", h.Status)
 		kv(w, "version", h.Version)
 		kv(w, "uptime", fmtUptime(h.UptimeSecs))
 		kv(w, "socket", c.Socket())
 		writePlugins(w, h.Plugins)
-	})
+	}); err != nil {
+		return err
+	}
+	if h.Status != "ok" {
+		// As GET /health's 503: a probe or script sees a degraded host
+		// by the code alone; the report above says which plugin.
+		return &exitError{code: ExitUnreachable}
+	}
+	return nil
 }
 
 // writePlugins appends the plugin lines of health and stats.

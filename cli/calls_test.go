@@ -53,23 +53,23 @@ func TestOutputTableAndJSON(t *testing.T) {
 	}
 }
 
-// TestCallErrorExitsOne: a host error is exit 1 with the message and the
-// field, and nothing on stdout.
-func TestCallErrorExitsOne(t *testing.T) {
+// TestCallErrorExitsUsage: a host's invalid params is exit 2 (a bad
+// argument) with the message and the field, and nothing on stdout.
+func TestCallErrorExitsUsage(t *testing.T) {
 	f := newFakeHost(t, map[string]func(json.RawMessage) (any, *api.Error){
 		api.MNodeAdd: func(json.RawMessage) (any, *api.Error) {
 			return nil, api.FromError(core.InvalidField("name", "must start with a letter"))
 		},
 	})
 	r := runCLI(t, nil, "--server", f.socket, "node-add", "9x", "400::1")
-	if r.code != ExitFailed {
-		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	if r.code != ExitUsage {
+		t.Fatalf("exit %d, want 2: %s", r.code, r.stderr)
 	}
 	if r.stderr != "error: name: must start with a letter\n  field: name\n" || r.stdout != "" {
 		t.Fatalf("stdout %q\nstderr %q", r.stdout, r.stderr)
 	}
 	r = runCLI(t, nil, "--server", f.socket, "rpc", "no.such.method")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "error: method not found") {
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "error: method not found") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }

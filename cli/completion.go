@@ -10,10 +10,11 @@ import (
 
 // completionCmd prints a completion script generated from the command
 // tree itself, so a new command or flag is completed the moment it exists.
-// It is static (no call to the host while completing): completion must
-// work, and stay instant, when the host is down.
+// Commands, flags and fixed choices are completed without the host; user,
+// group and node names come from the host (`__complete`, bounded to half
+// a second, silent when the host is down).
 type completionCmd struct {
-	Shell string `arg:"" enum:"bash,zsh" help:"bash or zsh."`
+	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish."`
 }
 
 // Run prints the script. Install with, e.g.:
@@ -23,8 +24,11 @@ type completionCmd struct {
 func (c *completionCmd) Run(rt *runCtx) error {
 	m := completionModel(rt.kctx.Model)
 	tmpl := bashTmpl
-	if c.Shell == "zsh" {
+	switch c.Shell {
+	case "zsh":
 		tmpl = zshTmpl
+	case "fish":
+		tmpl = fishTmpl
 	}
 	return tmpl.Execute(rt.env.Stdout, m)
 }
@@ -45,6 +49,7 @@ type compCmd struct {
 	Help    string
 	Flags   []compFlag
 	Choices []string
+	Dynamic string // users, groups or nodes: the first argument's names come from the host
 }
 
 // compModel is the tree reduced to what completion needs.
@@ -62,7 +67,7 @@ func completionModel(app *kong.Application) compModel {
 		if n.Type != kong.CommandNode || n.Hidden {
 			continue
 		}
-		c := compCmd{Name: n.Name, Help: n.Help, Flags: compFlags(n.Flags)}
+		c := compCmd{Name: n.Name, Help: n.Help, Flags: compFlags(n.Flags), Dynamic: dynamicKind(n.Name)}
 		if len(n.Positional) > 0 && n.Positional[0].Enum != "" {
 			c.Choices = strings.Split(n.Positional[0].Enum, ",")
 		}
@@ -96,6 +101,14 @@ func zshQuote(s string) string {
 	}
 	r := strings.NewReplacer("'", "'\\''", "[", "(", "]", ")", ":", " -", "\\", "")
 	return strings.TrimSuffix(r.Replace(s), ".")
+}
+
+// fishQuote makes help text safe in a single-quoted fish string.
+func fishQuote(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		s = s[:i]
+	}
+	return strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(strings.TrimSuffix(s, "."))
 }
 
 // zshSpec is a flag as an _arguments spec: --json[help],
@@ -154,6 +167,7 @@ func (m compModel) allFlags() [][]compFlag {
 
 var funcs = template.FuncMap{
 	"zspec": zshSpec,
+	"fq":    fishQuote,
 	"zq":    zshQuote,
 	"join":  strings.Join,
 	"words": func(fs []compFlag) string {

@@ -13,15 +13,15 @@
 // hero_codescalers_server with an exec (same pid, same arguments).
 //
 // Exit codes are part of the interface, because scripts branch on them:
-//
-//	0  success
-//	1  the call failed (the host answered with an error), or a lifecycle
-//	   action failed
-//	2  usage: unknown command or flag, bad argument
-//	3  the host cannot be reached (also: `status` of a stopped host)
+// one per class of failure (exitcodes.go has the table that --help, the
+// man page and the README show): 0 success, 1 failed, 2 usage, 3
+// unavailable (host unreachable, a plugin unavailable, a degraded health,
+// status of a stopped host), 4 not found, 5 already exists, 6 forbidden, 7
+// conflict, 8 partial (some of many failed). Under --json an error is also
+// one JSON object on stdout.
 //
 // Two commands report findings through the code as well: `reconcile` exits
-// 1 when it finds drift, and `user-create --from` exits 1 when any user of
+// 1 when it finds drift, and `user-create --from` exits 8 when any user of
 // the file was not created (and 2, creating nothing, when the file itself
 // is bad).
 package cli

@@ -272,18 +272,19 @@ func TestE2EFailedStartShowsLog(t *testing.T) {
 // host's method names and params. A host without the OS plugins still
 // answers the read-only calls from its state. The create uses a name the
 // host must refuse (uppercase), so the test never makes an account on the
-// machine whatever plugins the host runs; the refusal is exit 1 and does
-// not show the token.
+// machine whatever plugins the host runs; the refusal does
+// not show the token. Both are bad names here: exit 2 (usage, the host's
+// invalid params).
 func TestE2EUserCommandsReachTheHost(t *testing.T) {
 	e := newE2E(t)
 	e.start("--instance", "5")
 	if r := e.must(0, "--instance", "5", "--json", "user-list"); !strings.Contains(r.stdout, `"users": []`) {
 		t.Fatalf("user-list: %s", r.stdout)
 	}
-	if r := e.must(1, "--instance", "5", "user-get", "nobody"); !strings.Contains(r.stderr, "nobody") {
+	if r := e.must(2, "--instance", "5", "user-get", "nobody"); !strings.Contains(r.stderr, "nobody") {
 		t.Fatalf("user-get: %s", r.stderr)
 	}
-	r := e.must(1, "--instance", "5", "user-create", "Alice", "--forge-token", "e2e-s3cret-token")
+	r := e.must(2, "--instance", "5", "user-create", "Alice", "--forge-token", "e2e-s3cret-token")
 	if strings.Contains(r.stdout+r.stderr, "e2e-s3cret-token") {
 		t.Fatalf("token printed: %s%s", r.stdout, r.stderr)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/threefoldtech/hero_codescalers/cli/config"
 	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
@@ -20,6 +21,7 @@ type Globals struct {
 	Instance int    `short:"i" placeholder:"N" help:"Instance number: socket dir hero_codescalers_N, port 5000+N, its own data dir."`
 	Server   string `placeholder:"SOCKET" help:"Call the host at this rpc.sock instead of the instance's."`
 	JSON     bool   `name:"json" help:"Machine output: print results as JSON."`
+	Config   string `placeholder:"FILE" help:"The host's config file (env HERO_CODESCALERS_CONFIG, default /etc/hero_codescalers/config.toml if it exists): flags beat environment beat the file beat defaults."`
 
 	SocketDir string `placeholder:"DIR" group:"Paths" help:"Base directory of the socket dirs (env PATH_SOCKET, default ~/hero/var/sockets)."`
 	SockName  string `placeholder:"NAME" group:"Paths" help:"Socket directory name (env HERO_CODESCALERS_SOCK_NAME, default hero_codescalers[_N])."`
@@ -44,6 +46,9 @@ type Globals struct {
 	DashboardOpen bool   `group:"Host (serve, start)" help:"Admit every TCP peer to the dashboard (else only whitelisted addresses; an empty whitelist serves no data over TCP). Shown as a red banner."`
 	TLSCert       string `placeholder:"FILE" group:"Host (serve, start)" help:"HTTPS certificate of the dashboard on an address that is neither mycelium nor loopback (default: self-signed, made at first start)."`
 	TLSKey        string `placeholder:"FILE" group:"Host (serve, start)" help:"The key of --tls-cert."`
+
+	LogLevel  string `placeholder:"LEVEL" enum:"debug,info,warn,error," default:"" group:"Host (serve, start)" help:"Log level: debug, info, warn or error (default info)."`
+	LogFormat string `placeholder:"FORMAT" enum:"text,json," default:"" group:"Host (serve, start)" help:"Log format: text or json (default text; under systemd each line carries its journald priority)."`
 
 	Start  bool `xor:"lifecycle" group:"Lifecycle" help:"Start the host in the background (same as: start)."`
 	Stop   bool `xor:"lifecycle" group:"Lifecycle" help:"Stop the background host (same as: stop)."`
@@ -73,6 +78,24 @@ type runCtx struct {
 	kctx *kong.Context
 	srv  Server // nil in hero_codescalers
 	cl   *client.Client
+	// emitted is set once a JSON result is on stdout: an error reported
+	// after it (a batch's failed users) then stays on stderr, so stdout
+	// holds one JSON value.
+	emitted bool
+	// serving is set by serve: its layout comes from systemd's
+	// environment, a client's from what it finds (layout.go).
+	serving bool
+	// cfgFile is the config file read (nil: none); sources says where
+	// each setting's value came from; whitelistSeed is the file's
+	// whitelist, which serve hands the host.
+	cfgFile       *config.File
+	sources       map[string]string
+	whitelistSeed []string
+	// fileFlags and filePins are what applyConfig wrote into the flags
+	// from the file: start leaves them to the child, which reads the same
+	// file (and re-reads it on a reload).
+	fileFlags map[string]bool
+	filePins  []string
 }
 
 // paths resolves where this instance lives: flags, then environment, then
@@ -81,10 +104,12 @@ type runCtx struct {
 // started it.
 func (rt *runCtx) paths() (api.Paths, error) {
 	g := rt.g
-	p, err := api.ResolvePaths(api.PathFlags{
+	f := api.PathFlags{
 		Instance: g.Instance, SocketBase: rt.expand(g.SocketDir), SockName: g.SockName,
 		DataDir: rt.expand(g.DataDir), Address: g.Address, Port: g.Port,
-	}, rt.env.Getenv)
+	}
+	rt.systemLayout(&f, rt.serving)
+	p, err := api.ResolvePaths(f, rt.env.Getenv)
 	if err != nil {
 		return p, usageErrorf("%v", err)
 	}

@@ -72,6 +72,9 @@ func (rt *runCtx) stop() error {
 	if err != nil {
 		return err
 	}
+	if err := refuseSystem(p, "stop"); err != nil {
+		return err
+	}
 	st, err := probePID(p.PIDFile)
 	if err != nil {
 		return failf("%v", err)
@@ -197,9 +200,14 @@ func writeStatus(w io.Writer, r statusReport, st pidState) {
 	if !r.Running && st.exists {
 		kv(w, "pid file", fmt.Sprintf("%s (stale, pid %d; start or stop removes it)", r.Paths.PIDFile, st.pid))
 	}
+	kv(w, "layout", r.Paths.Layout+": "+r.Paths.LayoutWhy)
 	kv(w, "rpc", r.Paths.RPCSocket)
 	kv(w, "data", r.Paths.DataDir)
-	kv(w, "log", r.Paths.LogFile)
+	if r.Paths.LogFile == "" {
+		kv(w, "log", "the journal: journalctl -u "+unitName)
+	} else {
+		kv(w, "log", r.Paths.LogFile)
+	}
 	if r.Dashboard != nil {
 		for _, line := range dashboardLines(*r.Dashboard) {
 			kv(w, "dashboard", line)

@@ -16,6 +16,7 @@ import (
 // aligned columns to a tabwriter.
 func (rt *runCtx) emit(v any, human func(w io.Writer)) error {
 	if rt.g.JSON {
+		rt.emitted = true // an error after this must not print a second JSON value
 		return writeJSON(rt.env.Stdout, v)
 	}
 	tw := tabwriter.NewWriter(rt.env.Stdout, 0, 4, 2, ' ', 0)

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -13,42 +14,82 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
-// report turns a command's error into the exit code and the words on
-// stderr. It is the one place that decides 1 vs 2 vs 3, so every command
-// answers the same way.
+// report turns a command's error into the exit code (classify) and the
+// words on stderr; under --json the error is also one JSON object on
+// stdout (jsonError), so a script reading stdout always gets JSON.
 func (rt *runCtx) report(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	w := rt.env.Stderr
+	code := classify(err)
+	text := rt.describe(err, code)
+	fmt.Fprint(rt.env.Stderr, text)
+	if rt.g.JSON && !rt.emitted {
+		if e, ok := asExit(err); !ok || e.err != nil {
+			writeJSONError(rt.env.Stdout, code, err, text)
+		}
+	}
+	return code
+}
+
+// describe is the human text of an error.
+func (rt *runCtx) describe(err error, code int) string {
 	if client.IsUnreachable(err) {
 		sock, _ := rt.socket()
-		fmt.Fprintf(w, "cannot reach hero_codescalers at %s: is it running? start it with: %s\n",
+		return fmt.Sprintf("cannot reach hero_codescalers at %s: is it running? start it with: %s\n",
 			sock, strings.Join(append(append([]string{"hero_codescalers"}, rt.instanceArgs()...), "--start"), " "))
-		return ExitUnreachable
 	}
 	if client.IsPermissionDenied(err) {
 		sock, _ := rt.socket()
-		fmt.Fprintf(w, "cannot reach hero_codescalers at %s: permission denied: %s\n", sock, whoMayConnect(sock))
-		return ExitUnreachable
+		return fmt.Sprintf("cannot reach hero_codescalers at %s: permission denied: %s\n", sock, whoMayConnect(sock))
 	}
 	var we *api.Error
 	if errors.As(err, &we) {
-		fmt.Fprint(w, describeWireError(we))
-		return ExitFailed
+		return describeWireError(we)
 	}
 	if e, ok := asExit(err); ok {
 		switch {
 		case e.err == nil:
-		case e.code == ExitUsage: // the same words as a kong parse error
-			fmt.Fprintf(w, "hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", e.err)
-		default:
-			fmt.Fprintf(w, "error: %v\n", e.err)
+			return ""
+		case code == ExitUsage: // the same words as a kong parse error
+			return usageText(e.err)
 		}
-		return e.code
 	}
-	fmt.Fprintf(w, "error: %v\n", err)
-	return ExitFailed
+	return fmt.Sprintf("error: %v\n", err)
+}
+
+// usageText is how a usage error reads, from kong or from a command.
+func usageText(err error) string {
+	return fmt.Sprintf("hero_codescalers: error: %v\nRun 'hero_codescalers --help' for usage.\n", err)
+}
+
+// jsonError is an error as --json prints it on stdout: the exit code and
+// its class, the message, and for a host's error its JSON-RPC code and
+// data (field, step, OS command).
+type jsonError struct {
+	Error struct {
+		ExitCode int            `json:"exit_code"`
+		Class    string         `json:"class"`
+		Message  string         `json:"message"`
+		Code     int            `json:"code,omitempty"`
+		Data     *api.ErrorData `json:"data,omitempty"`
+	} `json:"error"`
+}
+
+// writeJSONError prints err as a jsonError; text is the human message,
+// used where err has no better one (unreachable, permission denied).
+func writeJSONError(w io.Writer, code int, err error, text string) {
+	var je jsonError
+	je.Error.ExitCode, je.Error.Class = code, exitKind(code)
+	je.Error.Message = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(text, "hero_codescalers: error: "), "error: "))
+	if i := strings.Index(je.Error.Message, "\n"); i >= 0 {
+		je.Error.Message = je.Error.Message[:i]
+	}
+	var we *api.Error
+	if errors.As(err, &we) {
+		je.Error.Message, je.Error.Code, je.Error.Data = we.Message, we.Code, we.Data
+	}
+	_ = writeJSON(w, je)
 }
 
 // describeWireError renders a host error: the message, the field it names

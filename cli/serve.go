@@ -29,6 +29,7 @@ func (serveCmd) Run(rt *runCtx) error {
 	if rt.srv == nil {
 		return rt.handOver()
 	}
+	rt.serving = true
 	p, err := rt.paths()
 	if err != nil {
 		return err
@@ -86,6 +87,10 @@ func (rt *runCtx) serveConfig(p api.Paths) (ServeConfig, error) {
 		NATSURL:       rt.natsURL(),
 		Log:           rt.env.Stderr,
 		Ready:         func() { rt.printReady(p) },
+		LogLevel:      rt.g.LogLevel,
+		LogFormat:     rt.g.LogFormat,
+		WhitelistSeed: rt.whitelistSeed,
+		Reload:        func() (ServeConfig, []string, error) { return rt.reload(p) },
 	}, nil
 }
 

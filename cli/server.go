@@ -58,6 +58,15 @@ type ServeConfig struct {
 	MarkerDir       string    // where the data dirs used are recorded
 	Log             io.Writer // where the host logs: the process's stderr
 	Ready           func()    // call once the API answers
+	// LogLevel and LogFormat are --log-level and --log-format ("":
+	// info, text).
+	LogLevel, LogFormat string
+	// WhitelistSeed is the config file's whitelist (nil: none).
+	WhitelistSeed []string
+	// Reload re-reads the command line and the config file as serve did
+	// (SIGHUP): the new settings, and the keys that changed but need a
+	// restart. nil: nothing to re-read.
+	Reload func() (ServeConfig, []string, error)
 }
 
 // PluginCheck is a `plugin check` request.
@@ -137,9 +146,14 @@ func (rt *runCtx) serverBinary() (string, error) {
 	return findServer(self, rt.env.Getenv("PATH"))
 }
 
+// LibDir is where the package installs the server and the plugins
+// (/usr/bin holds only the CLI, as Debian wants programs a user runs).
+const LibDir = "/usr/lib/hero_codescalers"
+
 // findServer looks beside self first, so a build's bin/ or an install's
 // directory runs its own pair, then in the absolute directories of
-// pathEnv (relative ones are skipped, as os/exec refuses them).
+// pathEnv (relative ones are skipped, as os/exec refuses them), then in
+// LibDir, where the package puts it.
 func findServer(self, pathEnv string) (string, error) {
 	beside := ""
 	if self != "" {
@@ -148,7 +162,7 @@ func findServer(self, pathEnv string) (string, error) {
 			return p, nil
 		}
 	}
-	for _, dir := range filepath.SplitList(pathEnv) {
+	for _, dir := range append(filepath.SplitList(pathEnv), LibDir) {
 		if !filepath.IsAbs(dir) {
 			continue
 		}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +32,9 @@ func (rt *runCtx) start() error {
 	}
 	p, err := rt.paths()
 	if err != nil {
+		return err
+	}
+	if err := refuseSystem(p, "start"); err != nil {
 		return err
 	}
 	if _, err := rt.limits(); err != nil {
@@ -125,46 +130,57 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 		"--data-dir", p.DataDir,
 		"--port", strconv.Itoa(p.Port),
 	}
-	for _, f := range []struct{ name, v string }{
-		{"--address", p.Address}, {"--admin-group", rt.g.AdminGroup}, {"--socket-group", rt.g.SocketGroup},
-		{"--tls-cert", rt.expand(rt.g.TLSCert)}, {"--tls-key", rt.expand(rt.g.TLSKey)},
-		{"--node-name", rt.g.NodeName}, {"--nats-url", rt.g.NATSURL},
-	} {
-		if f.v != "" {
-			args = append(args, f.name, f.v)
+	g := rt.g
+	if g.Config != "" {
+		args = append(args, "--config", rt.expand(g.Config))
+	}
+	// What the config file set is left to the child, which reads the
+	// same file (and re-reads it on SIGHUP); only flags are passed on.
+	add := func(flag, v string) {
+		if v != "" && !rt.fileFlags[strings.TrimPrefix(flag, "--")] {
+			args = append(args, flag, v)
 		}
 	}
-	if rt.g.HomeRoot != "" {
-		args = append(args, "--home-root", rt.g.HomeRoot)
+	if !rt.fileFlags["address"] {
+		add("--address", p.Address)
 	}
-	for _, d := range rt.g.PluginDir {
-		args = append(args, "--plugin-dir", d)
+	add("--admin-group", g.AdminGroup)
+	add("--socket-group", g.SocketGroup)
+	add("--tls-cert", rt.expand(g.TLSCert))
+	add("--tls-key", rt.expand(g.TLSKey))
+	add("--home-root", g.HomeRoot)
+	add("--log-level", g.LogLevel)
+	add("--log-format", g.LogFormat)
+	add("--node-name", g.NodeName)
+	add("--nats-url", g.NATSURL)
+	if !rt.fileFlags["plugin-dir"] {
+		for _, d := range g.PluginDir {
+			args = append(args, "--plugin-dir", d)
+		}
 	}
-	for _, pin := range rt.g.Plugin {
-		args = append(args, "--plugin", pin)
-	}
-	if rt.g.NoPlugins {
-		args = append(args, "--no-plugins")
+	for _, pin := range g.Plugin {
+		if !slices.Contains(rt.filePins, pin) {
+			args = append(args, "--plugin", pin)
+		}
 	}
 	// The limits as given: the environment, which start checked, reaches
 	// the child as it is.
-	g := rt.g
 	for _, f := range []struct {
 		name string
 		v    int
 	}{{"--rpc-max-conns", g.RPCMaxConns}, {"--audit-max-records", g.AuditMaxRecords}} {
 		if f.v != 0 {
-			args = append(args, f.name, strconv.Itoa(f.v))
+			add(f.name, strconv.Itoa(f.v))
 		}
 	}
-	if g.AuditMaxAge != "" {
-		args = append(args, "--audit-max-age", g.AuditMaxAge)
-	}
-	if rt.g.DashboardOpen {
-		args = append(args, "--dashboard-open")
-	}
-	if rt.g.Adopt {
-		args = append(args, "--adopt")
+	add("--audit-max-age", g.AuditMaxAge)
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{{"--no-plugins", g.NoPlugins}, {"--dashboard-open", g.DashboardOpen}, {"--adopt", g.Adopt}} {
+		if f.on && !rt.fileFlags[strings.TrimPrefix(f.name, "--")] {
+			args = append(args, f.name)
+		}
 	}
 	return args
 }

@@ -20,7 +20,7 @@ import (
 // command name only brings one more command along.
 func commandTree(args []string) (tree any, g *Globals) {
 	named := func(cmd string) bool { return slices.Contains(args, cmd) }
-	if named("completion") {
+	if named("completion") || named("man") {
 		full := &CLI{}
 		return full, &full.Globals
 	}

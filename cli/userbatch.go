@@ -41,6 +41,9 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 	if err != nil {
 		return usageErrorf("%s: %v", u.From, err)
 	}
+	if u.DryRun {
+		return rt.dryRun(api.PlanParams{Method: api.MUserCreateBatch, Users: users})
+	}
 	c, err := rt.client()
 	if err != nil {
 		return err
@@ -91,7 +94,7 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 		return err
 	}
 	if total.Failed > 0 {
-		return failf("%d of %d users were not created", total.Failed, len(users))
+		return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d users were not created", total.Failed, len(users))}
 	}
 	return nil
 }

@@ -110,12 +110,12 @@ func TestBatchChunksAndProgress(t *testing.T) {
 }
 
 // TestBatchFailures: failed users are listed with their messages, the
-// exit code is 1, and no token shows even when the host quotes one.
+// exit code is 8 (partial), and no token shows even when the host quotes one.
 func TestBatchFailures(t *testing.T) {
 	h := newBatchHost(t, "")
 	file := usersFile(t, "ann", "bad1", "ben", "bad2", "cat")
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", file, "--chunk", "2")
-	if r.code != ExitFailed {
+	if r.code != ExitPartial {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, w := range []string{"FAILED  ERROR\nbad1    groups: no such group (token [redacted])\nbad2", "created 3, failed 2\n"} {
@@ -131,7 +131,7 @@ func TestBatchFailures(t *testing.T) {
 	}
 	r = runCLI(t, nil, "--json", "--server", h.socket, "user-create", "--from", file, "--chunk", "2")
 	var res api.UserCreateBatchResult
-	if r.code != ExitFailed || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Created != 3 || res.Failed != 2 || len(res.Results) != 5 {
+	if r.code != ExitPartial || json.Unmarshal([]byte(r.stdout), &res) != nil || res.Created != 3 || res.Failed != 2 || len(res.Results) != 5 {
 		t.Fatalf("--json: exit %d\n%s", r.code, r.stdout)
 	}
 	if strings.Contains(r.stdout, secretToken) {
@@ -145,7 +145,7 @@ func TestBatchFailures(t *testing.T) {
 func TestBatchStopsOnCallError(t *testing.T) {
 	h := newBatchHost(t, "u002")
 	r := runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, names("u", 9)...), "--chunk", "2")
-	if got := h.sent(); r.code != ExitFailed || !slices.Equal(got, []string{"u000+2", "u002+2", "u004+2"}) {
+	if got := h.sent(); r.code != ExitUnreachable || !slices.Equal(got, []string{"u000+2", "u002+2", "u004+2"}) {
 		t.Fatalf("exit %d after calls %v: %s", r.code, got, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "created 4, failed 0") || !strings.Contains(r.stdout, "u005") || strings.Contains(r.stdout, "u002") ||
@@ -155,7 +155,7 @@ func TestBatchStopsOnCallError(t *testing.T) {
 	}
 	h = newBatchHost(t, "ann")
 	r = runCLI(t, nil, "--server", h.socket, "user-create", "--from", usersFile(t, "ann"))
-	if r.code != ExitFailed || r.stdout != "" || r.stderr != "error: accounts plugin unavailable\n" {
+	if r.code != ExitUnreachable || r.stdout != "" || r.stderr != "error: accounts plugin unavailable\n" {
 		t.Fatalf("first call fails: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	r = runCLI(t, nil, "--server", filepath.Join(shortDir(t), "none.sock"), "user-create", "--from", usersFile(t, "ann"))

@@ -26,6 +26,8 @@ type userCreateCmd struct {
 	From           string   `placeholder:"FILE" help:"Create many users from a CSV file (- for stdin) with the header name,uid,quota,groups,shell,ssh_keys,forge_token."`
 	Chunk          int      `default:"100" placeholder:"N" help:"With --from: users per call (1-1000)."`
 	Nodes          string   `placeholder:"SELECTOR" help:"With --fleet: the nodes to carry the user, by label: zone=eu,role=gpu (none: every node)."`
+	DryRun         bool     `help:"Print the step plan (each user's, with --from), checked as the create would be, and change nothing."`
+	IfMissing      bool     `help:"Create the user if it is missing; converge an existing one to the flags (quota, keys added, groups joined) and report what changed: a second run changes nothing and says so."`
 	fleetFlags
 }
 
@@ -62,10 +64,19 @@ func (u *userCreateCmd) Run(rt *runCtx) error {
 		return err
 	}
 	if u.Fleet {
+		if u.DryRun || u.IfMissing {
+			return usageErrorf("--dry-run and --if-missing are for this node's calls, not --fleet")
+		}
 		return u.runFleet(rt, p)
 	}
 	if u.Nodes != "" {
 		return usageErrorf("--nodes places a fleet user: add --fleet")
+	}
+	switch {
+	case u.IfMissing:
+		return u.ensure(rt, p)
+	case u.DryRun:
+		return rt.dryRun(api.PlanParams{Method: api.MUserCreate, User: &p})
 	}
 	c, err := rt.client()
 	if err != nil {
@@ -115,7 +126,7 @@ func (u *userCreateCmd) checkBatchFlags() error {
 		{"NAME", u.Name != ""}, {"--ssh-key", len(u.SSHKeys) > 0}, {"--ssh-key-file", len(u.SSHKeyFiles) > 0},
 		{"--forge-token", u.ForgeToken != ""}, {"--forge-token-file", u.ForgeTokenFile != ""},
 		{"--quota", u.Quota != ""}, {"--groups", len(u.Groups) > 0}, {"--uid", u.UID != nil}, {"--shell", u.Shell != ""},
-		{"--fleet", u.Fleet}, {"--nodes", u.Nodes != ""},
+		{"--fleet", u.Fleet}, {"--nodes", u.Nodes != ""}, {"--if-missing", u.IfMissing},
 	} {
 		if f.set {
 			given = append(given, f.name)

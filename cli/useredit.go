@@ -161,16 +161,23 @@ func keysView(name string, keys []string) func(io.Writer) {
 // userQuotaCmd sets a home quota. The size is parsed by the host, so the
 // CLI never disagrees with it about what "1.5T" means.
 type userQuotaCmd struct {
-	Name string `arg:"" help:"User name."`
-	Size string `arg:"" help:"New quota, e.g. 500M, 20G or 1.5T; 0 removes the limit."`
+	Name   string `arg:"" help:"User name."`
+	Size   string `arg:"" help:"New quota, e.g. 500M, 20G or 1.5T; 0 removes the limit."`
+	DryRun bool   `help:"Print the step plan, checked as the change would be, and change nothing."`
 	fleetFlags
 }
 
 func (q *userQuotaCmd) Run(rt *runCtx) error {
 	if q.Fleet {
+		if q.DryRun {
+			return usageErrorf("--dry-run is for this node's calls, not --fleet")
+		}
 		return rt.fleetRun(q.fleetFlags, "quota of "+q.Name+" set to "+q.Size, func(c *client.Client) (api.FleetResult, error) {
 			return c.FleetUserQuotaSet(rt.ctx, api.FleetUserQuotaParams{Name: q.Name, Quota: q.Size, WaitSecs: q.waitSecs()})
 		})
+	}
+	if q.DryRun {
+		return rt.dryRun(api.PlanParams{Method: api.MUserQuotaSet, Name: q.Name, Quota: q.Size})
 	}
 	c, err := rt.client()
 	if err != nil {

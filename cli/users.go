@@ -106,14 +106,21 @@ func (l *userListCmd) nextPage(cursor string) string {
 type userDeleteCmd struct {
 	Name     string `arg:"" help:"User name."`
 	KeepHome bool   `help:"Keep the home as a read-only snapshot (or directory) instead of removing it."`
+	DryRun   bool   `help:"Print the step plan, checked as the delete would be, and change nothing."`
 	fleetFlags
 }
 
 func (d *userDeleteCmd) Run(rt *runCtx) error {
 	if d.Fleet {
+		if d.DryRun {
+			return usageErrorf("--dry-run is for this node's calls, not --fleet")
+		}
 		return rt.fleetRun(d.fleetFlags, "deleted "+d.Name, func(c *client.Client) (api.FleetResult, error) {
 			return c.FleetUserDelete(rt.ctx, api.FleetUserDeleteParams{Name: d.Name, KeepHome: d.KeepHome, WaitSecs: d.waitSecs()})
 		})
+	}
+	if d.DryRun {
+		return rt.dryRun(api.PlanParams{Method: api.MUserDelete, Name: d.Name, KeepHome: d.KeepHome})
 	}
 	c, err := rt.client()
 	if err != nil {

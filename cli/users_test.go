@@ -194,8 +194,8 @@ func TestReconcileExitCode(t *testing.T) {
 	}
 }
 
-// TestUserCommandErrors: a host error is exit 1 with its message; no host
-// is exit 3, for the new commands as for the old.
+// TestUserCommandErrors: a host error exits by its class (not found: 4)
+// with its message; no host is exit 3, for the new commands as for the old.
 func TestUserCommandErrors(t *testing.T) {
 	f := newFakeHost(t, answers{
 		api.MUserGet: func(json.RawMessage) (any, *api.Error) {
@@ -203,7 +203,7 @@ func TestUserCommandErrors(t *testing.T) {
 		},
 	})
 	r := runCLI(t, nil, "--server", f.socket, "user-get", "zed")
-	if r.code != ExitFailed || !strings.Contains(r.stderr, "error: user zed not found") {
+	if r.code != ExitNotFound || !strings.Contains(r.stderr, "error: user zed not found") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	r = runCLI(t, nil, "--server", filepath.Join(shortDir(t), "none.sock"), "user-list")

@@ -27,6 +27,28 @@ func (s *Service) WhitelistSet(ctx context.Context, entries []string) ([]string,
 	return list, err
 }
 
+// WhitelistSeed sets the access list to entries only when no list was
+// ever stored: the config file's whitelist gives a new host its first
+// list, and never overrides what an admin set (or cleared) since. It
+// reports whether it stored the seed.
+func (s *Service) WhitelistSeed(ctx context.Context, entries []string) (bool, error) {
+	list, err := ParseWhitelist("whitelist", entries)
+	if err != nil {
+		return false, err
+	}
+	seeded := false
+	err = s.store.Update(func(tx Tx) error {
+		var old []string
+		found, err := getJSON(tx, keyWhitelist, &old)
+		if err != nil || found {
+			return err
+		}
+		seeded = true
+		return putJSON(tx, keyWhitelist, list)
+	})
+	return seeded, err
+}
+
 // WhitelistWarnings says what an admin should know about a list that is
 // valid but wide: a loopback entry lets every local account of the node use
 // the dashboard (anyone who can run curl here is then an admin), and an

@@ -78,6 +78,10 @@ type Config struct {
 	// Poll is how often live updates look for changes; 0: 2s.
 	Poll   time.Duration
 	Logger *slog.Logger
+	// Metrics serves GET /metrics (Prometheus text), behind the same
+	// admission as every page: admin.sock's mode, the TCP whitelist; nil:
+	// no /metrics.
+	Metrics http.Handler
 }
 
 // DefaultMaxStreams bounds concurrent server-sent-event streams.
@@ -194,6 +198,9 @@ func (d *Dashboard) routes() *gin.Engine {
 	e.POST("/admin/whitelist/remove", d.whitelistRemove)
 	e.POST("/admin/whitelist/clear", d.whitelistClear)
 	e.GET("/audit", d.audit)
+	if d.cfg.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(d.cfg.Metrics))
+	}
 	return e
 }
 

@@ -58,6 +58,12 @@ type Config struct {
 	Components []Component
 	// Dashboard is how the dashboard listens.
 	Dashboard DashboardConfig
+	// WhitelistSeed is the config file's whitelist: stored at start when
+	// the state never had a list (core.WhitelistSeed).
+	WhitelistSeed []string
+	// Reload re-reads the configuration on SIGHUP (reload.go); nil: a
+	// SIGHUP is only logged.
+	Reload func() (Live, error)
 }
 
 // DashboardConfig is how the dashboard listens beyond admin.sock; the TCP

@@ -58,7 +58,7 @@ var _ Component = (*dashComponent)(nil)
 // newDashboard takes the dashboard's listeners and builds it over svc.
 // A bad --address, a TCP port in use or a certificate that does not load
 // stop the host here, before it serves anything.
-func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, log *slog.Logger) (*dashComponent, error) {
+func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, met http.Handler, log *slog.Logger) (*dashComponent, error) {
 	c := &dashComponent{log: log.With("component", "dashboard")}
 	if err := c.listenUnix(cfg); err != nil {
 		return nil, err
@@ -76,6 +76,7 @@ func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugi
 	dc := dashboard.Config{
 		Service: svc, Policy: policy, Info: func() api.DashboardInfo { return c.info }, Refusals: c.folder,
 		Open: cfg.Dashboard.Open, Version: api.Version, Started: time.Now(), Instance: cfg.Paths.Instance, Logger: log,
+		Metrics: met,
 	}
 	if mgr != nil {
 		dc.Plugins, dc.Approve = mgr.List, mgr.Approve

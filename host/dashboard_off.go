@@ -5,6 +5,7 @@ package host
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
@@ -17,8 +18,8 @@ import (
 // against.
 type dashComponent struct{}
 
-func newDashboard(_ context.Context, _ Config, _ *core.Service, _ *plugins.Manager, _ *rpc.HostPolicy, log *slog.Logger) (*dashComponent, error) {
-	log.Info("built without the dashboard (-tags nodashboard): no admin.sock, nothing on TCP")
+func newDashboard(_ context.Context, _ Config, _ *core.Service, _ *plugins.Manager, _ *rpc.HostPolicy, _ http.Handler, log *slog.Logger) (*dashComponent, error) {
+	log.Info("built without the dashboard (-tags nodashboard): no admin.sock (and so no /metrics), nothing on TCP")
 	return nil, nil
 }
 

@@ -15,9 +15,11 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/host/metrics"
 	"github.com/threefoldtech/hero_codescalers/host/netlimit"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
+	"github.com/threefoldtech/hero_codescalers/host/sdnotify"
 	"github.com/threefoldtech/hero_codescalers/host/state"
 )
 
@@ -95,10 +97,15 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
+	if err := seedWhitelist(ctx, cfg, svc, log); err != nil {
+		ln.Close()
+		return err
+	}
 	// One policy for rpc.sock and the dashboard's admin.sock: who is
 	// privileged is decided once, the same way on both.
 	policy := rpc.NewHostPolicy(os.Geteuid(), cfg.AdminGroup, log)
-	dash, err := newDashboard(ctx, cfg, svc, mgr, policy, log)
+	met := newMetrics(cfg, svc, mgr, log)
+	dash, err := newDashboard(ctx, cfg, svc, mgr, policy, met, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -109,16 +116,42 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Components = append(slices.Clone(cfg.Components), dash)
 		info.Dashboard = dash.Info
 	}
-	hs, err := newAPI(svc, mgr, policy, info, log)
+	hs, err := newAPI(svc, mgr, policy, info, met, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	watchReload(ctx, cfg, policy, log)
 	return serve(ctx, cfg, svc, hs, ln, log)
 }
 
+// newMetrics reads the host's metrics from svc and the plugin manager.
+func newMetrics(cfg Config, svc *core.Service, mgr *plugins.Manager, log *slog.Logger) *metrics.Metrics {
+	src := metrics.Source{Service: svc, Version: api.Version, Instance: cfg.Paths.Instance, Started: time.Now(), Logger: log}
+	if mgr != nil {
+		src.Plugins = mgr.List
+	}
+	return metrics.New(src)
+}
+
+// seedWhitelist stores the config file's whitelist on a host that never
+// had one.
+func seedWhitelist(ctx context.Context, cfg Config, svc *core.Service, log *slog.Logger) error {
+	if cfg.WhitelistSeed == nil {
+		return nil
+	}
+	seeded, err := svc.WhitelistSeed(ctx, cfg.WhitelistSeed)
+	if err != nil {
+		return fmt.Errorf("whitelist of the config file: %w", err)
+	}
+	if seeded {
+		log.Info("dashboard whitelist seeded from the config file", "addresses", cfg.WhitelistSeed)
+	}
+	return nil
+}
+
 // newAPI builds the JSON-RPC server over svc.
-func newAPI(svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, info rpc.Info, log *slog.Logger) (*http.Server, error) {
+func newAPI(svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, info rpc.Info, met *metrics.Metrics, log *slog.Logger) (*http.Server, error) {
 	if mgr != nil {
 		info.Plugins = mgr.List
 		info.Approve = mgr.Approve
@@ -132,6 +165,7 @@ func newAPI(svc *core.Service, mgr *plugins.Manager, policy *rpc.HostPolicy, inf
 		Policy:   policy,
 		Auditor:  svc,
 		Logger:   log,
+		Observe:  met.ObserveRPC,
 	})
 	if err != nil {
 		return nil, err
@@ -171,7 +205,13 @@ func serve(ctx context.Context, cfg Config, svc *core.Service, hs *http.Server, 
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
+	if sent, err := sdnotify.Ready("serving " + cfg.Paths.RPCSocket); err != nil {
+		log.Warn("cannot tell systemd the host is ready", "err", err)
+	} else if sent {
+		log.Debug("told systemd: READY=1")
+	}
 	<-runCtx.Done()
+	_, _ = sdnotify.Stopping()
 	failure := context.Cause(runCtx)
 	if ctx.Err() != nil {
 		failure = nil

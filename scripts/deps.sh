@@ -2,9 +2,11 @@
 # deps.sh installs what hero_codescalers needs to build and test on a fresh
 # Debian or Ubuntu machine: the Linux tools the plugins and the integration
 # tests drive (Chromium for the dashboard's browser tests), protoc, Debian's
-# Python gRPC for the Python example plugin, the Go modules, and axe-core
-# (npm) for the dashboard's accessibility check. It is idempotent and quiet
-# when everything is already there.
+# Python gRPC for the Python example plugin, the Go modules, axe-core (npm)
+# for the dashboard's accessibility check, and what the package is built
+# and checked with (nfpm's Go module, lintian, systemd-analyze from the
+# systemd package, fish for the completion's syntax). It is idempotent and
+# quiet when everything is already there.
 set -euo pipefail
 
 # The tools, each with the Debian package that ships it.
@@ -28,6 +30,10 @@ PKGS=(
   chromium:chromium
   node:nodejs
   npm:npm
+  fish:fish
+  lintian:lintian
+  systemd-analyze:systemd
+  dpkg-deb:dpkg
 )
 
 # What the Python example plugin (examples/pysessions) is built and run
@@ -72,6 +78,10 @@ if ! command -v go >/dev/null 2>&1; then
   fi
 fi
 go mod download
+# nfpm, which `make deb` runs, is a module of its own (tools/nfpm), so its
+# dependencies never move the project's.
+# Built once here, so `make deb` (and its integration test) only link it.
+(cd tools/nfpm && go mod download && go build -o /dev/null github.com/goreleaser/nfpm/v2/cmd/nfpm)
 
 # axe-core, injected into the dashboard's pages by the browser tests: from
 # the npm registry into a cache dir, pinned, never from a CDN. The tests

@@ -10,9 +10,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/threefoldtech/hero_codescalers/cli"
 	"github.com/threefoldtech/hero_codescalers/host"
+	"github.com/threefoldtech/hero_codescalers/host/logging"
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/host/setup"
 	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
@@ -39,12 +41,53 @@ func (Server) Serve(ctx context.Context, cfg cli.ServeConfig) error {
 	return hostRun(ctx, hc)
 }
 
+// newLogger builds the host's logger from --log-level and --log-format;
+// on the journal (stderr is $JOURNAL_STREAM) each line carries its
+// priority. The level is a LevelVar, which a reload sets.
+func newLogger(cfg cli.ServeConfig) (*slog.Logger, *slog.LevelVar, error) {
+	lv := new(slog.LevelVar)
+	level, err := logging.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, nil, cli.UsageError(err)
+	}
+	lv.Set(level)
+	journal := false
+	if f, ok := cfg.Log.(*os.File); ok {
+		journal = logging.OnJournal(f, os.Getenv("JOURNAL_STREAM"))
+	}
+	return logging.New(cfg.Log, logging.Options{Level: lv, Format: cfg.LogFormat, Journal: journal}), lv, nil
+}
+
+// reloader turns the CLI's re-read into what the host applies: the log
+// level here, the admin group there.
+func reloader(cfg cli.ServeConfig, lv *slog.LevelVar) func() (host.Live, error) {
+	if cfg.Reload == nil {
+		return nil
+	}
+	return func() (host.Live, error) {
+		next, restart, err := cfg.Reload()
+		if err != nil {
+			return host.Live{}, err
+		}
+		level, err := logging.ParseLevel(next.LogLevel)
+		if err != nil {
+			return host.Live{}, err
+		}
+		lv.Set(level)
+		return host.Live{AdminGroup: next.AdminGroup, Restart: restart}, nil
+	}
+}
+
 // hostConfig fills host.Config from what serve resolved; a bad --plugin
 // pin is a usage error.
 func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 	pins, err := plugins.ParsePins(cfg.PluginPins)
 	if err != nil {
 		return host.Config{}, cli.UsageError(err)
+	}
+	log, lv, err := newLogger(cfg)
+	if err != nil {
+		return host.Config{}, err
 	}
 	return host.Config{
 		Paths:       cfg.Paths,
@@ -62,8 +105,11 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 		MarkerDir:   cfg.MarkerDir,
 		NodeName:    cfg.NodeName,
 		NATSURL:     cfg.NATSURL,
-		Logger:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
+		Logger:      log,
 		Ready:       cfg.Ready,
+		Reload:      reloader(cfg, lv),
+
+		WhitelistSeed: cfg.WhitelistSeed,
 	}, nil
 }
 

@@ -31,7 +31,22 @@ type PathFlags struct {
 	DataDir    string
 	Address    string
 	Port       int
+	// RuntimeDir and StateDir, when set, are the system layout's
+	// defaults (what systemd's RuntimeDirectory= and StateDirectory=
+	// make): the socket dir is RuntimeDir, the data dir StateDir/db, the
+	// log the journal. Unset, the defaults are the user layout under
+	// ~/hero/var, as in the seed.
+	RuntimeDir string
+	StateDir   string
+	// LayoutWhy says how the layout was chosen, for status.
+	LayoutWhy string
 }
+
+// The layouts of Paths.Layout.
+const (
+	LayoutUser   = "user"   // ~/hero/var: a user's own host
+	LayoutSystem = "system" // /run/hero_codescalers, /var/lib/hero_codescalers, the journal: the package's unit
+)
 
 // Paths is where one instance of the host lives.
 type Paths struct {
@@ -45,6 +60,10 @@ type Paths struct {
 	LogFile     string `json:"log_file"`
 	Address     string `json:"address,omitempty"`
 	Port        int    `json:"port"`
+	// Layout is LayoutUser or LayoutSystem; LayoutWhy says how it was
+	// detected.
+	Layout    string `json:"layout"`
+	LayoutWhy string `json:"layout_why,omitempty"`
 }
 
 // InstanceName is "hero_codescalers" for instance 0 and
@@ -80,9 +99,16 @@ func ResolvePaths(f PathFlags, getenv func(string) string) (Paths, error) {
 		}
 		return def
 	}
-	p := Paths{Instance: f.Instance}
-	base := pick(f.SocketBase, EnvPathSocket, filepath.Join(home, "hero", "var", "sockets"))
-	sock := pick(f.SockName, EnvSockName, name)
+	p := Paths{Instance: f.Instance, Layout: LayoutUser, LayoutWhy: f.LayoutWhy}
+	defBase, defSock := filepath.Join(home, "hero", "var", "sockets"), name
+	defData := filepath.Join(home, "hero", "var", name, "db")
+	if f.RuntimeDir != "" && f.StateDir != "" {
+		p.Layout = LayoutSystem
+		defBase, defSock = filepath.Dir(f.RuntimeDir), filepath.Base(f.RuntimeDir)
+		defData = filepath.Join(f.StateDir, "db")
+	}
+	base := pick(f.SocketBase, EnvPathSocket, defBase)
+	sock := pick(f.SockName, EnvSockName, defSock)
 	if sock != filepath.Base(sock) || sock == "." || sock == ".." {
 		return Paths{}, fmt.Errorf("socket name %q must be a plain directory name", sock)
 	}
@@ -92,7 +118,10 @@ func ResolvePaths(f PathFlags, getenv func(string) string) (Paths, error) {
 	p.PIDFile = filepath.Join(p.SocketDir, "host.pid")
 	p.VarDir = filepath.Join(home, "hero", "var", sock)
 	p.LogFile = filepath.Join(p.VarDir, "host.log")
-	p.DataDir = pick(f.DataDir, EnvDataDir, filepath.Join(home, "hero", "var", name, "db"))
+	if p.Layout == LayoutSystem {
+		p.VarDir, p.LogFile = f.StateDir, "" // the journal keeps the log
+	}
+	p.DataDir = pick(f.DataDir, EnvDataDir, defData)
 	p.Address = pick(f.Address, EnvAddress, "")
 	p.Port = BasePort + f.Instance
 	if f.Port != 0 {

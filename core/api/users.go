@@ -20,6 +20,7 @@ const (
 	MReconcile       = "reconcile"
 	MGroupMemberAdd  = "group.member.add"
 	MGroupMemberDel  = "group.member.remove"
+	MUserPlan        = "user.plan"
 )
 
 // userMethods joins the method table (see methods.go).
@@ -40,7 +41,42 @@ var userMethods = []Method{
 	{Name: MReconcile, Summary: "Compare the state with the machine and report drift; changes nothing.", Params: Empty{}, Result: ReconcileResult{}, Access: Privileged},
 	{Name: MGroupMemberAdd, Summary: "Add a user to a group.", Params: GroupMemberParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MGroupMemberDel, Summary: "Remove a user from a group.", Params: GroupMemberParams{}, Result: core.Group{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MUserPlan, Summary: "Dry run: the step plan of user.create, user.create_batch, user.delete or user.quota.set, checked as the call would be, changing nothing.", Params: PlanParams{}, Result: PlanResult{}, Access: Privileged},
 }
+
+// PlanParams asks for the plan of Method with its params: User for
+// user.create, Users for user.create_batch, Name (and KeepHome or Quota)
+// for user.delete and user.quota.set.
+type PlanParams struct {
+	Method   string             `json:"method" required:"true"`
+	User     *UserCreateParams  `json:"user,omitempty"`
+	Users    []UserCreateParams `json:"users,omitempty"`
+	Name     string             `json:"name,omitempty"`
+	KeepHome bool               `json:"keep_home,omitempty"`
+	Quota    string             `json:"quota,omitempty"`
+}
+
+// PlanResult is the plan: one item per user, each with its steps in
+// order, or, in a batch, the error that user would fail with.
+type PlanResult struct {
+	Method string     `json:"method"`
+	Items  []PlanItem `json:"items"`
+}
+
+// PlanItem is one user's part of a plan.
+type PlanItem struct {
+	Name  string          `json:"name"`
+	Steps []core.PlanStep `json:"steps,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// User is a managed user as the API returns it, named here for clients
+// that do not import core.
+type User = core.User
+
+// ParseSize reads a size as the host does ("20G", "500M", "0": no limit),
+// so a client compares sizes the way the host will take them.
+func ParseSize(field, s string) (int64, error) { return core.ParseQuota(field, s) }
 
 // UserCreateParams creates a user. ForgeToken is written into the user's
 // hero_cfg.toml only; it never appears in logs, audit entries or errors.

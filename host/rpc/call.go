@@ -57,6 +57,9 @@ func (s *Server) call(ctx context.Context, req request) ([]byte, *api.Error) {
 	if m.Mutating {
 		s.audit(ctx, m, caller, params, err, time.Since(start))
 	}
+	if s.observe != nil {
+		s.observe(m.Name, outcome(err), time.Since(start))
+	}
 	if err != nil {
 		return nil, api.FromError(err)
 	}
@@ -66,6 +69,15 @@ func (s *Server) call(ctx context.Context, req request) ([]byte, *api.Error) {
 		return nil, internalError()
 	}
 	return b, nil
+}
+
+// outcome is how a call ended, for the metrics: "ok" or the error's
+// class (core's code).
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return string(core.AsError(err).Code)
 }
 
 // invoke runs the handler. A panic becomes an internal error and a log

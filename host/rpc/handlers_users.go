@@ -48,6 +48,7 @@ func (h *handlers) registerUsers(r *Registry) {
 		}
 		return h.svc.UserQuotaSet(ctx, p.Name, q)
 	})
+	Register(r, api.MUserPlan, h.userPlan)
 	h.registerSessions(r)
 }
 

@@ -31,7 +31,7 @@ const policyTTL = 5 * time.Second
 // caller's own gid from SO_PEERCRED) and cached for a few seconds.
 type HostPolicy struct {
 	euid  int
-	group string
+	group string // under mu: a reload may change it
 	log   *slog.Logger
 
 	// Seams over os/user, replaced in tests.
@@ -71,7 +71,8 @@ func (p *HostPolicy) Privileged(c core.Caller) bool {
 	if c.UID == 0 || c.UID == p.euid {
 		return true
 	}
-	if p.group == "" {
+	group := p.adminGroup()
+	if group == "" {
 		return false
 	}
 	key, now := [2]int{c.UID, c.GID}, p.now()
@@ -81,7 +82,7 @@ func (p *HostPolicy) Privileged(c core.Caller) bool {
 	if hit && now.Before(v.until) {
 		return v.ok
 	}
-	ok := p.member(c)
+	ok := p.member(c, group)
 	p.mu.Lock()
 	if len(p.cache) > 4096 { // many distinct callers: start over
 		clear(p.cache)
@@ -91,10 +92,10 @@ func (p *HostPolicy) Privileged(c core.Caller) bool {
 	return ok
 }
 
-func (p *HostPolicy) member(c core.Caller) bool {
-	gid, err := p.lookupGroup(p.group)
+func (p *HostPolicy) member(c core.Caller, group string) bool {
+	gid, err := p.lookupGroup(group)
 	if err != nil {
-		p.log.Warn("rpc: admin group not found; only root and the host's uid are privileged", "group", p.group, "err", err)
+		p.log.Warn("rpc: admin group not found; only root and the host's uid are privileged", "group", group, "err", err)
 		return false
 	}
 	if c.GID == gid {
@@ -108,14 +109,30 @@ func (p *HostPolicy) member(c core.Caller) bool {
 	return slices.Contains(gids, gid)
 }
 
+// adminGroup is the admin group now in force.
+func (p *HostPolicy) adminGroup() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.group
+}
+
+// SetAdminGroup changes the admin group (a reload of the config file) and
+// forgets every cached verdict, so the change holds from the next call.
+func (p *HostPolicy) SetAdminGroup(group string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.group = group
+	clear(p.cache)
+}
+
 // Requirement names who is privileged.
 func (p *HostPolicy) Requirement() string {
 	parts := []string{"root"}
 	if p.euid != 0 {
 		parts = append(parts, "uid "+strconv.Itoa(p.euid)+" (the host's own user)")
 	}
-	if p.group != "" {
-		parts = append(parts, "membership of group "+p.group)
+	if g := p.adminGroup(); g != "" {
+		parts = append(parts, "membership of group "+g)
 	}
 	if len(parts) == 1 {
 		return parts[0]

@@ -44,6 +44,11 @@ type Options struct {
 	// RefusalWindow is how long a peer's repeated refusals are folded
 	// into one counted audit record; 0 means DefaultRefusalWindow.
 	RefusalWindow time.Duration
+
+	// Observe, when set, is told of every call of a method in the table:
+	// its name, its outcome ("ok" or the error's class) and its duration
+	// (the host's metrics).
+	Observe func(method, outcome string, d time.Duration)
 }
 
 // method is a table entry joined with its handler and its params decoder.
@@ -65,6 +70,7 @@ type Server struct {
 	log      *slog.Logger
 	maxBody  int64
 	maxBatch int
+	observe  func(method, outcome string, d time.Duration)
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -79,7 +85,7 @@ func NewServer(o Options) (*Server, error) {
 	}
 	s := &Server{
 		methods: map[string]*method{}, policy: o.Policy, auditor: o.Auditor, log: o.Logger,
-		maxBody: o.MaxBody, maxBatch: o.MaxBatch,
+		maxBody: o.MaxBody, maxBatch: o.MaxBatch, observe: o.Observe,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

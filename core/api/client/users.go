@@ -103,6 +103,15 @@ func (c *Client) UserQuotaSet(ctx context.Context, name, quota string) (core.Use
 	return r, err
 }
 
+// UserPlan is a dry run: the step plan of the call p describes (user.create,
+// user.create_batch, user.delete, user.quota.set), checked as the call
+// would be, changing nothing.
+func (c *Client) UserPlan(ctx context.Context, p api.PlanParams) (api.PlanResult, error) {
+	var r api.PlanResult
+	err := c.Call(ctx, api.MUserPlan, p, &r)
+	return r, err
+}
+
 // SessionList lists the login sessions of user, or of everyone when user
 // is empty.
 func (c *Client) SessionList(ctx context.Context, user string) ([]core.Session, error) {
