@@ -51,6 +51,9 @@ func (f *Files) Probe(context.Context) identity.ProbeResult {
 	if err := unix.Access(f.Etc, unix.W_OK); err != nil {
 		return identity.ProbeResult{Reason: f.Etc + " is not writable: " + err.Error()}
 	}
+	if why := unhonoured(f.Etc); why != "" {
+		return identity.ProbeResult{Reason: "the native accounts path cannot honour this machine's settings: " + why}
+	}
 	return identity.ProbeResult{Ready: true}
 }
 
@@ -104,8 +107,12 @@ func (f *Files) mutateThen(ctx context.Context, edit func(j *etcdb.Judge, d etcd
 	if err := edit(j, d); err != nil {
 		return err
 	}
-	if err := l.commit(db); err != nil || then == nil {
+	if err := l.commit(db); err != nil {
 		return err
+	}
+	flushCaches(ctx)
+	if then == nil {
+		return nil
 	}
 	return then(j)
 }
