@@ -127,6 +127,11 @@ func TestBenchLifecycle(t *testing.T) {
 		}
 		if want("cli") {
 			h := newHost(t, tree)
+			// HC_BENCH_ACCOUNTS=shadow measures the CLI row with the
+			// useradd path the host chose before files became the default.
+			if a := os.Getenv("HC_BENCH_ACCOUNTS"); a != "" {
+				h.args = []string{"--plugin", "accounts=" + a}
+			}
 			h.start()
 			began := time.Now()
 			for i := range lcBenchUsers {

@@ -17,8 +17,8 @@ var version = "0.1.0"
 func main() {
 	f := New()
 	sdk.Serve(sdk.Config{
-		Name:     "files",
-		Version:  version,
+		Name:    "files",
+		Version: version,
 		// Every distribution the shadow plugin serves, where the host
 		// prefers it (host/plugins.Native), and any other.
 		Supports: identity.Supports{
