@@ -649,6 +649,7 @@ func lcTable(rows []lcRow, cliServer time.Duration) string {
 	if floor != nil && cli != nil {
 		r := float64(cli.perUser()) / float64(floor.perUser())
 		goals = append(goals, fmt.Sprintf("CLI within 1.2× of the bash floor: %.2f× — %s", r, goal(r <= 1.2)))
+		goals = append(goals, fmt.Sprintf("single create at most 0.6× the bash floor (issue 15): %.2f× — %s", r, goal(r <= 0.6)))
 	}
 	if cli != nil && ans != nil && ans.took > 0 && !ans.failed {
 		r := float64(ans.perUser()) / float64(cli.perUser())
