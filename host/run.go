@@ -52,6 +52,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Paths.RPCSocket == "" || cfg.Paths.SocketDir == "" || cfg.Paths.DataDir == "" {
 		return errors.New("host: socket and data paths are required")
 	}
+	setMemoryLimit(log)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 

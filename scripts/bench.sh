@@ -56,3 +56,10 @@ if [ "$(id -u)" = 0 ]; then
 else
   section "Fleet benchmark on real hosts skipped: needs root (runs in the integration sandbox)"
 fi
+
+if [ "$(id -u)" = 0 ]; then
+  section "Idle footprint: PSS of the host and every plugin, a node outside any fleet (issue 15)"
+  HC_BENCH=1 go test -count=1 -tags integration -run 'TestBenchFootprint' -v -timeout 10m ./integration/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
+else
+  section "Idle footprint skipped: needs root (runs in the integration sandbox)"
+fi

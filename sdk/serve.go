@@ -37,6 +37,7 @@ func serve(cfg Config, args []string, stdout, stderr *os.File) int {
 	if len(args) > 0 {
 		return runCommand(m, args, stdout, stderr)
 	}
+	setMemoryLimit()
 	logger := setupLogging(cfg, stderr)
 	if err := guardStdout(stderr); err != nil {
 		logger.Error("cannot guard stdout", "error", err)

@@ -31,6 +31,7 @@ type score struct {
 	os      int
 	config  bool // names settings the machine's configuration has (sshd's AuthorizedKeysFile)
 	fs      bool // names the home root's fs type (a btrfs plugin on btrfs)
+	native  bool // the built-in default of its concern (Native)
 	version string
 	order   int // dir position: lower wins
 	name    string
@@ -149,8 +150,17 @@ func rank(c *Candidate, concern string, p Platform) (score, string, bool) {
 	if fsSpecific {
 		why += ", fs " + p.FSType
 	}
-	return score{os: os, config: len(sup.Config) > 0, fs: fsSpecific, version: m.Version, order: c.order, name: m.Name}, why, true
+	native := Native[concern] == m.Name
+	return score{os: os, config: len(sup.Config) > 0, fs: fsSpecific, native: native, version: m.Version, order: c.order, name: m.Name}, why, true
 }
+
+// Native names, per concern, the built-in plugin that wins a tie of OS
+// and filesystem fit: the files plugin edits the account files itself, in
+// one locked rewrite, where the shadow plugin forks useradd (more than
+// half a create's time). Both fit a Debian; where files cannot honour a
+// setting (a USERDEL_CMD script, say) its Probe says so and the host falls
+// back to shadow, logged and shown by plugin-list. A pin overrides both.
+var Native = map[string]string{"accounts": "files"}
 
 // osFit says how well a plugin's os-release matchers fit p. A plugin that
 // names no distribution at all (only filesystems, say) is generic.
@@ -179,6 +189,9 @@ func better(a, b score) bool {
 	}
 	if a.fs != b.fs {
 		return a.fs
+	}
+	if a.native != b.native {
+		return a.native
 	}
 	if c := CompareVersions(a.version, b.version); c != 0 {
 		return c > 0

@@ -169,3 +169,23 @@ func TestParsePins(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectNativeAccounts: where the files plugin fits as well as shadow
+// (both name Debian), the native one is the default, whatever the versions;
+// a pin still chooses shadow, and shadow is files' runner-up.
+func TestSelectNativeAccounts(t *testing.T) {
+	debs := []string{"debian", "ubuntu"}
+	shadow := cand("shadow", "2.0.0", acc, identity.Supports{OSIDs: debs})
+	files := cand("files", "1.0.0", acc, identity.Supports{OSIDs: debs, Generic: true})
+	ranked, err := plugins.Rank([]plugins.Candidate{shadow, files}, debian, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ranked["accounts"]; len(got) != 2 || got[0].Candidate.Name() != "files" || got[1].Candidate.Name() != "shadow" {
+		t.Fatalf("accounts ranking = %+v, want files then shadow", got)
+	}
+	picks, err := plugins.Select([]plugins.Candidate{shadow, files}, debian, map[string]string{"accounts": "shadow"})
+	if err != nil || picks["accounts"].Candidate.Name() != "shadow" {
+		t.Fatalf("pinned shadow: %+v, %v", picks["accounts"], err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -122,13 +123,17 @@ func (s *Store) openDisk(opts Options) (err error) {
 	}
 	start := time.Now()
 	key := deriveKey(secret, params)
+	// Argon2id's 64 MiB are garbage now, and an idle host makes no
+	// garbage to start the next collection for two minutes: collect and
+	// hand the pages back at once, before Badger allocates.
+	debug.FreeOSMemory()
 	s.log.Debug("state key derived", "took", time.Since(start))
 
 	bopts := badgerOptions(bdir, s.log).
 		WithEncryptionKey(key).
 		// Encrypted tables keep their decrypted index only in this
 		// cache; Badger panics on the first read without one.
-		WithIndexCacheSize(16 << 20)
+		WithIndexCacheSize(indexCacheSize)
 	s.db, err = openBadger(bopts)
 	if err != nil {
 		return openError(err, dir, bdir, fromFile)
@@ -136,16 +141,29 @@ func (s *Store) openDisk(opts Options) (err error) {
 	return nil
 }
 
+// The caches of a state that holds a few MiB (users, groups, journal,
+// audit): the working set fits in either many times over, and the block
+// cache's admission sketch is sized from its capacity.
+const (
+	blockCacheSize = 4 << 20
+	indexCacheSize = 4 << 20
+)
+
 // badgerOptions sizes Badger for a small, precious database rather than its
-// defaults (64 MiB memtables, 256 MiB block cache, 1 GiB value logs).
-// SyncWrites makes every commit durable before Update returns.
+// defaults (five 64 MiB memtables, 256 MiB block cache, 1 GiB value logs).
+// SyncWrites makes every commit durable before Update returns. The
+// memtable stays 16 MiB: it bounds one transaction to ~2.4 MiB, a WAL
+// written by an earlier host is replayed into a memtable of this size, and
+// its arena costs memory only as far as it is written; one may wait for
+// its flush beside the active one (Badger allocates them as they fill).
 func badgerOptions(dir string, log *slog.Logger) badger.Options {
 	return badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log: log}).
-		WithMemTableSize(16 << 20). // also bounds one transaction to ~2.4 MiB
-		WithBlockCacheSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(blockCacheSize).
+		WithValueLogFileSize(16 << 20).
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
 }

@@ -24,13 +24,18 @@ func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]a
 	for i, s := range specs {
 		names[i] = s.Name
 	}
+	var made []int
 	err := f.createTracked(ctx, names, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		d = defs
-		createAll(j, defs, specs, out)
+		made = createAll(j, defs, specs, out)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	defs := etcdb.LoginDefs(f.Etc)
+	for _, i := range made {
+		resetLogs(out[i].User.UID, defs)
 	}
 	for i, s := range specs {
 		if out[i].Err == nil && s.CreateHome {
@@ -44,11 +49,10 @@ func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]a
 // createAll edits the tables for every spec, each first made the policy's
 // (specs is changed in place), filling out. A spec repeated identically
 // gets the first one's result; differently, AlreadyExists.
-func createAll(j *etcdb.Judge, d etcdb.Defs, specs []accounts.UserSpec, out []accounts.BatchResult) {
+func createAll(j *etcdb.Judge, d etcdb.Defs, specs []accounts.UserSpec, out []accounts.BatchResult) (made []int) {
 	db := j.DB
 	first := map[string]int{}
 	sameAs := map[int]int{}
-	var made []int
 	for i, spec := range specs {
 		var err error
 		if err = etcdb.ValidateSpec(spec); err == nil {
@@ -90,4 +94,5 @@ func createAll(j *etcdb.Judge, d etcdb.Defs, specs []accounts.UserSpec, out []ac
 	for i, k := range sameAs {
 		out[i] = out[k]
 	}
+	return made
 }

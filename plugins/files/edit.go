@@ -103,6 +103,11 @@ func pad(f []string, n int) []string {
 // as `useradd -p '*' -U -G ...` would, creating the marker group first
 // when it is missing. The caller has checked the name is free.
 func createUserIn(db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec) error {
+	// The subordinate ranges are found before anything is written: a
+	// failed create in a batch must leave no entry behind.
+	if err := checkSubIDs(db, d); err != nil {
+		return err
+	}
 	if _, ok := db.GID(spec.MarkerGroup); spec.MarkerGroup != "" && !ok {
 		if err := createGroupIn(db, d, spec.MarkerGroup, 0); err != nil {
 			return err
@@ -128,7 +133,29 @@ func createUserIn(db *etcdb.DB, d etcdb.Defs, spec accounts.UserSpec) error {
 	for _, g := range supplementary(spec.Groups, spec.MarkerGroup) {
 		addMember(db, g, spec.Name)
 	}
-	return nil
+	return addSubIDs(db, d, spec.Name, spec.UID)
+}
+
+// addSubIDs gives a new user subordinate uid and gid ranges where useradd
+// would: each file that exists, when login.defs' count is not 0 and the
+// user's uid was allocated or asked for within UID_MIN..UID_MAX (the
+// policy's range, which useradd gets with -K).
+func addSubIDs(db *etcdb.DB, d etcdb.Defs, name string, asked uint32) error {
+	if asked != 0 && (asked < d.UIDMin || asked > d.UIDMax) {
+		return nil
+	}
+	if err := db.AddSubIDs(etcdb.SubUID, name, d.SubUID); err != nil {
+		return err
+	}
+	return db.AddSubIDs(etcdb.SubGID, name, d.SubGID)
+}
+
+// checkSubIDs fails as addSubIDs would, without changing db.
+func checkSubIDs(db *etcdb.DB, d etcdb.Defs) error {
+	if err := db.CheckSubIDs(etcdb.SubUID, d.SubUID); err != nil {
+		return err
+	}
+	return db.CheckSubIDs(etcdb.SubGID, d.SubGID)
 }
 
 func pickUID(db *etcdb.DB, d etcdb.Defs, want uint32) (uint32, error) {

@@ -27,6 +27,9 @@ type Files struct {
 	// mu serializes this plugin's changes. The fcntl lock alone would not:
 	// it guards against other processes, not against our own goroutines.
 	mu sync.Mutex
+
+	honourOnce sync.Once
+	unhonoured string // what only the shadow-utils tools honour here, or ""
 }
 
 var _ accounts.Accounts = (*Files)(nil)
@@ -50,6 +53,12 @@ func (f *Files) Probe(context.Context) identity.ProbeResult {
 	}
 	if err := unix.Access(f.Etc, unix.W_OK); err != nil {
 		return identity.ProbeResult{Reason: f.Etc + " is not writable: " + err.Error()}
+	}
+	// Read once: the fallback to shadow is decided on the first Probe,
+	// and a Probe stays as cheap as the health checks need.
+	f.honourOnce.Do(func() { f.unhonoured = unhonoured(f.Etc) })
+	if why := f.unhonoured; why != "" {
+		return identity.ProbeResult{Reason: "the native accounts path cannot honour this machine's settings: " + why}
 	}
 	return identity.ProbeResult{Ready: true}
 }
@@ -104,8 +113,12 @@ func (f *Files) mutateThen(ctx context.Context, edit func(j *etcdb.Judge, d etcd
 	if err := edit(j, d); err != nil {
 		return err
 	}
-	if err := l.commit(db); err != nil || then == nil {
+	if err := l.commit(db); err != nil {
 		return err
+	}
+	flushCaches(ctx)
+	if then == nil {
+		return nil
 	}
 	return then(j)
 }

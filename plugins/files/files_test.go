@@ -503,3 +503,38 @@ func TestCrashMidCommitLeavesDeletable(t *testing.T) {
 		t.Errorf("pending after the rollback: %+v %v", pend, err)
 	}
 }
+
+// TestBackupInPlace: <file>- gets the content it replaces, written in
+// place with the file's mode, a looser backup tightened before the
+// content goes in; a backup hard-linked elsewhere is replaced, never
+// written through.
+func TestBackupInPlace(t *testing.T) {
+	f := newTest(t)
+	ctx := context.Background()
+	loose := filepath.Join(f.Etc, "gshadow-")
+	if err := os.WriteFile(loose, []byte("old\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(loose, 0o666)
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(other, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(f.Etc, "group-"))
+	if err := os.Link(other, filepath.Join(f.Etc, "group-")); err != nil {
+		t.Skip("no hard link across these dirs:", err)
+	}
+	before := read(t, f, "group")
+	if _, err := f.CreateGroup(ctx, "g1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, f, "group-"); got != before {
+		t.Errorf("group- = %q, want the group file it replaced %q", got, before)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "keep\n" {
+		t.Errorf("a backup hard-linked elsewhere was written through: %q", b)
+	}
+	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("gshadow-: %v %v, want 0640", fi.Mode(), err)
+	}
+}

@@ -1,5 +1,5 @@
-// Command files is the accounts plugin for minimal images without
-// shadow-utils (distroless, slim containers, appliances): it edits
+// Command files is the default accounts plugin, also for minimal images
+// without shadow-utils (distroless, slim containers, appliances): it edits
 // /etc/passwd, shadow, group and gshadow itself, under the same locks as
 // shadow-utils (lckpwdf's /etc/.pwd.lock plus each file's <file>.lock), so
 // it can run beside useradd and friends without either losing an entry.
@@ -19,9 +19,15 @@ var version = "0.0.0-dev"
 func main() {
 	f := New()
 	sdk.Serve(sdk.Config{
-		Name:     "files",
-		Version:  version,
-		Supports: identity.Supports{Generic: true},
+		Name:    "files",
+		Version: version,
+		// Every distribution the shadow plugin serves, where the host
+		// prefers it (host/plugins.Native), and any other.
+		Supports: identity.Supports{
+			OSIDs:     []string{"debian", "ubuntu", "fedora", "arch"},
+			OSIDLikes: []string{"debian", "ubuntu", "fedora", "arch"},
+			Generic:   true,
+		},
 		Probe:    f.Probe,
 		OnStart:  f.Fence.Log,
 		Accounts: f,

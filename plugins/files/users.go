@@ -22,17 +22,22 @@ func (f *Files) CreateUser(ctx context.Context, spec accounts.UserSpec) (account
 	}
 	var u accounts.User
 	var d etcdb.Defs
+	var fresh bool
 	err := f.createTracked(ctx, []string{spec.Name}, func(j *etcdb.Judge, defs etcdb.Defs) error {
 		var err error
 		d = defs
 		if spec, err = j.Spec(spec, defs); err != nil {
 			return err
 		}
+		fresh = !j.DB.HasUser(spec.Name)
 		u, err = createOrMatch(j, defs, spec)
 		return err
 	})
 	if err != nil {
 		return accounts.User{}, err
+	}
+	if fresh {
+		resetLogs(u.UID, etcdb.LoginDefs(f.Etc))
 	}
 	if spec.CreateHome {
 		if err := makeHome(u.Home, u.UID, u.GID, d.HomeMode); err != nil {

@@ -20,6 +20,8 @@ type Defs struct {
 	HomeMode                              os.FileMode // HOME_MODE, else 0777 &^ UMASK
 	HomeBase                              string      // HOME of /etc/default/useradd: where a default home goes
 	Shell                                 string      // SHELL of /etc/default/useradd
+	// SubUID and SubGID are the subordinate id ranges a new user gets.
+	SubUID, SubGID SubIDs
 }
 
 // LoadDefs reads dir/login.defs and dir/default/useradd; missing files give
@@ -31,6 +33,7 @@ func LoadDefs(dir string) Defs {
 		GIDMin: num(kv, "GID_MIN", 1000), GIDMax: num(kv, "GID_MAX", 60000),
 		PassMinDays: numText(kv, "PASS_MIN_DAYS"), PassMaxDays: numText(kv, "PASS_MAX_DAYS"),
 		PassWarnAge: numText(kv, "PASS_WARN_AGE"),
+		SubUID:      loadSubIDs(kv, "SUB_UID"), SubGID: loadSubIDs(kv, "SUB_GID"),
 	}
 	umask := uint64(0o022)
 	if v, err := strconv.ParseUint(kv["UMASK"], 8, 32); err == nil {
@@ -90,4 +93,14 @@ func numText(kv map[string]string, key string) string {
 		return ""
 	}
 	return strconv.FormatInt(v, 10)
+}
+
+// LoginDefs reads dir/login.defs' settings (KEY VALUE lines).
+func LoginDefs(dir string) map[string]string {
+	return readKV(filepath.Join(dir, "login.defs"), " \t")
+}
+
+// UseraddDefaults reads dir/default/useradd's settings (KEY=VALUE lines).
+func UseraddDefaults(dir string) map[string]string {
+	return readKV(filepath.Join(dir, "default", "useradd"), "=")
 }
