@@ -69,7 +69,7 @@ HC_KILL_ROUNDS ?= 5
 
 integration:
 	@if [ "$$(id -u)" = 0 ]; then \
-	  HC_KILL_ROUNDS=$(HC_KILL_ROUNDS) $(GO) test -count=1 -tags integration -timeout 15m ./integration/...; \
+	  HC_KILL_ROUNDS=$(HC_KILL_ROUNDS) $(GO) test -count=1 -tags integration -timeout 40m ./integration/...; \
 	else echo "integration: skipped, needs root (CI runs it as root)"; fi
 
 ## deb: the Debian package $(BIN)/hero-codescalers_VERSION_amd64.deb, built
