@@ -73,7 +73,7 @@ func fleetFailure(res api.FleetResult) error {
 			bad = append(bad, r.Node+" ("+firstNonEmpty(r.Error, r.Outcome)+")")
 		}
 	}
-	return failf("%d of %d nodes failed or did not answer: %s", res.Failed, len(res.Rows), strings.Join(bad, "; "))
+	return partialf("%d of %d nodes failed or did not answer: %s", res.Failed, len(res.Rows), strings.Join(bad, "; "))
 }
 
 // fmtMS shows a duration in milliseconds as a person reads it.
@@ -170,5 +170,11 @@ func repliesFailure(replies []api.FleetReply) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return failf("%d of %d nodes failed or did not answer: %s", len(bad), len(replies), strings.Join(bad, "; "))
+	return partialf("%d of %d nodes failed or did not answer: %s", len(bad), len(replies), strings.Join(bad, "; "))
+}
+
+// partialf is the exit error of a fleet call that some nodes failed: exit
+// 8, the class of a partial failure.
+func partialf(format string, args ...any) error {
+	return &exitError{code: ExitPartial, err: fmt.Errorf(format, args...)}
 }

@@ -18,20 +18,30 @@ import (
 // TestCrashDuringBatch kills the host (SIGKILL, from a failpoint of this
 // test build; the points inside the accounts plugin kill the host from
 // there) before and after each of a batch's steps: its chunk's account
-// call, the accounts plugin's newusers and marker-group membership, a
-// user's volume, the record. The batch is 8 users in two chunks, both in
-// flight. After a restart every user is complete or absent, with nothing
-// of an absent one left in the account files, /home or the state, and
-// pwck and grpck as clean as before.
+// call, inside each accounts plugin (shadow's newusers and marker-group
+// membership, pinned; the native files plugin, the default, between the
+// account files it commits), a user's volume, the record. The batch is 8
+// users in two chunks, both in flight. After a restart every user is
+// complete or absent, with nothing of an absent one left in the account
+// files, /home or the state, and pwck and grpck as clean as before.
 func TestCrashDuringBatch(t *testing.T) {
 	sandbox.Require(t)
 	ensureDriver(t)
 	quotasOn(t)
 	bin := buildTree(t, "hc_failpoints")
-	points := []string{
-		"create.batch.account.before", "accounts.batch.newusers.after", "accounts.batch.membership.before",
-		"accounts.batch.membership.after", "create.batch.account.after", "create.volume.before",
-		"create.volume.after", "create.sync.before", "create.sync.after",
+	// A point inside an accounts plugin fires only in that plugin: the
+	// shadow plugin's are run with it pinned, the rest on the default.
+	shadow := []string{"--plugin", "accounts=shadow"}
+	points := []struct {
+		name string
+		pin  []string
+	}{
+		{"create.batch.account.before", nil}, {"accounts.batch.newusers.after", shadow},
+		{"accounts.batch.membership.before", shadow}, {"accounts.batch.membership.after", shadow},
+		{"accounts.files.commit.passwd.after", nil}, {"accounts.files.commit.shadow.after", nil},
+		{"accounts.files.commit.group.after", nil},
+		{"create.batch.account.after", nil}, {"create.volume.before", nil},
+		{"create.volume.after", nil}, {"create.sync.before", nil}, {"create.sync.after", nil},
 	}
 	names := batchNames("cb", 8)
 	csv := writeCSV(t, names, 0, "50M")
@@ -39,15 +49,17 @@ func TestCrashDuringBatch(t *testing.T) {
 	h.start() // the marker group is made at the first start
 	h.stop()
 	before, homes, checks := machineState(t), homeRootEntries(t), acctBaseline(t)
-	for _, point := range points {
+	for _, p := range points {
+		point := p.name
 		t.Run(point, func(t *testing.T) {
 			h := newHost(t, bin)
+			h.args = p.pin
 			h.start("HC_FAILPOINTS=" + point + "=crash")
 			cli := exec.Command(h.bin, "user-create", "--from", csv, "--chunk", "4")
 			cli.Env = h.env
 			out, _ := cli.CombinedOutput()
 			h.waitExit(30 * time.Second)
-			h.start()
+			h.start() // recovery runs with the plugin the crash did
 			complete := settled(t, h, names, homes, checks)
 			t.Logf("%s: %d of %d users complete after the restart (CLI said: %s)", point, len(complete), len(names), firstLine(string(out)))
 			deleteUsers(t, h, complete)

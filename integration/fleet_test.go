@@ -111,7 +111,7 @@ func TestFleet(t *testing.T) {
 		{"user-quota", "alice", "300M", "--fleet", "--wait", "10s"},
 	} {
 		out, errs, code := n1.cli(fleetSecret, args...)
-		if code != 1 || !strings.Contains(errs, "n3 (no answer within 10s)") || strings.Count(out, " ok ") != 2 {
+		if code != 8 || !strings.Contains(errs, "n3 (no answer within 10s)") || strings.Count(out, " ok ") != 2 {
 			t.Fatalf("%s with n3 down: exit %d\n%s%s", args[0], code, out, errs)
 		}
 	}
@@ -190,7 +190,7 @@ func bobConflict(t *testing.T, n1, n2, n3 *fleetNode) {
 	}
 	was := line()
 	out, errs, code := n1.cli(fleetSecret, "user-create", "bob", "--fleet", "--wait", "10s")
-	if code != 1 || !strings.Contains(out, "conflict") || !strings.Contains(errs, "n2 (") || strings.Count(out, " ok ") != 2 {
+	if code != 8 || !strings.Contains(out, "conflict") || !strings.Contains(errs, "n2 (") || strings.Count(out, " ok ") != 2 {
 		t.Fatalf("user-create bob --fleet with n2's own bob: exit %d\n%s%s", code, out, errs)
 	}
 	if now := line(); now != was || was == "" {
@@ -222,7 +222,7 @@ func killDuringCreate(t *testing.T, via, victim *fleetNode, name string) {
 	}()
 	victim.kill()
 	r := <-done
-	if r.code != 1 || strings.Count(r.out, " ok ") != 2 || !strings.Contains(r.errs, victim.name+" (no answer within 12s)") {
+	if r.code != 8 || strings.Count(r.out, " ok ") != 2 || !strings.Contains(r.errs, victim.name+" (no answer within 12s)") {
 		t.Fatalf("user-create %s --fleet on %s with %s killed: exit %d\n%s%s\n%s's log:\n%s", name, via.name, victim.name, r.code, r.out, r.errs, via.name, via.log)
 	}
 	restarted := time.Now()
@@ -241,7 +241,7 @@ func wrongSecret(t *testing.T, lab *fleetLab, n1 *fleetNode) {
 	n5.start()
 	was := n5.machine()
 	_, errs, code := n5.cli("not the fleet's passphrase", "fleet-join", "[411::1]:5300")
-	if code != 1 || !strings.Contains(errs, "SECRET_CODESCALERS") {
+	if code != 7 || !strings.Contains(errs, "SECRET_CODESCALERS") { // conflict: not this fleet
 		t.Fatalf("fleet-join with the wrong secret: exit %d\n%s", code, errs)
 	}
 	if !strings.Contains(n5.log.String(), "could not join") || !strings.Contains(n5.log.String(), "TLS handshake failed") {

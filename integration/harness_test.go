@@ -169,11 +169,24 @@ func writeManifest(bin string) error {
 // the test's environment plus env; the plugin is killed at cleanup.
 func startPlugin(t testing.TB, bin string, env ...string) *plugin.Client {
 	t.Helper()
+	return startPluginSpeaking(t, bin, nil, env...)
+}
+
+// startPluginSpeaking is startPlugin for a plugin that speaks the contract
+// versions apis (as its manifest lists them, e.g. sessionsgrpc.V1): its
+// clients are the host's adapters of those versions; nil means the
+// current ones.
+func startPluginSpeaking(t testing.TB, bin string, apis []string, env ...string) *plugin.Client {
+	t.Helper()
+	var speaks func() []string
+	if apis != nil {
+		speaks = sdk.APIs(apis)
+	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginMap(nil),
+		Plugins:          sdk.PluginMap(speaks),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),

@@ -24,6 +24,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 )
 
 // The Python sessions plugin of examples/pysessions: a plugin in another
@@ -141,7 +142,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 	bin := buildPySessions(t)
 	sessPrivateRunLog(t)
 	key, uid := sessUser(t, sessUserName)
-	ss := dispense[sessions.Sessions](t, startPlugin(t, bin), sdk.ConcernSessions)
+	ss := dispense[sessions.Sessions](t, startPluginSpeaking(t, bin, pyAPIs), sdk.ConcernSessions)
 	for _, pam := range []bool{false, true} {
 		name := map[bool]string{false: "UsePAM=no", true: "UsePAM=yes"}[pam]
 		t.Run(name, func(t *testing.T) { sessLifecycle(t, ss, key, uid, pam) })
@@ -157,7 +158,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 		// go-plugin's Kill asks GRPCController.Shutdown first and waits
 		// 2s for the plugin to exit before it sends SIGKILL: under 2s,
 		// the plugin stopped by itself.
-		c := startPlugin(t, bin)
+		c := startPluginSpeaking(t, bin, pyAPIs)
 		pid := c.ReattachConfig().Pid
 		start := time.Now()
 		c.Kill()
@@ -177,7 +178,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Chmod(policy.Path, 0o666)
-		c := startPlugin(t, bin)
+		c := startPluginSpeaking(t, bin, pyAPIs)
 		res, err := dispense[identity.Identity](t, c, sdk.ConcernIdentity).Probe(context.Background())
 		if err != nil || res.Ready || !strings.Contains(res.Reason, "writable by group or others") {
 			t.Errorf("Probe: %+v %v, want not ready, naming the problem", res, err)
@@ -208,6 +209,10 @@ func TestPySessionsLifecycle(t *testing.T) {
 }
 
 // pyListMedian is the median of nine ListSessions of everyone, gRPC included.
+// pyAPIs are the contract versions the Python plugin speaks (its
+// manifest's api_versions): the host talks to it through the v1 adapter.
+var pyAPIs = []string{"identity.v1", sessionsgrpc.V1}
+
 func pyListMedian(t *testing.T, ss sessions.Sessions) time.Duration {
 	times := make([]time.Duration, 9)
 	for i := range times {

@@ -25,7 +25,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	stateBefore := h.mustCLI("--json", "user-list")
 
 	out := h.mustCLI("user-create", "drya", "--quota", "2G", "--ssh-key-file", pub, "--dry-run")
-	for _, want := range []string{"dry run: user.create drya would", "1. account: create account drya", "volume: create the home volume /home/drya", "quota 2147483648 bytes", "keys: write 1 key(s)"} {
+	for _, want := range []string{"dry run: user.create drya would", "1. account: create account drya", "volume: create the home volume /home/drya", "quota 2147483648 bytes", "keys: install 1 key(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("create plan lacks %q:\n%s", want, out)
 		}
