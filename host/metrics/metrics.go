@@ -2,8 +2,8 @@
 // format at /metrics (on admin.sock, and on the dashboard's TCP listener
 // behind its whitelist): the API's calls and latencies by method and
 // outcome, the create and delete steps' durations (what `stats` shows),
-// the plugins' states and restarts, users by state, sessions, and each
-// home's quota and usage.
+// the plugins' states and restarts, users by state, sessions, each
+// home's quota and usage, and in a fleet each node's convergence lag.
 //
 // The format is written by hand (text.go): it is a few lines of
 // "name{labels} value", and prometheus/client_golang would add its
@@ -85,6 +85,7 @@ func (m *Metrics) write(ctx context.Context, w writer) {
 	m.writePlugins(w)
 	m.writeUsers(ctx, w)
 	m.writeSessions(ctx, w)
+	m.writeFleet(ctx, w)
 }
 
 // writeSteps is today's `stats` steps: count and total time per step.
