@@ -96,7 +96,7 @@ func TestPySessionsConformance(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"sandbox", "handshake", "mtls", "identity", "manifest", "probe", "dispense",
-		"invalid-input/sessions", "idempotency/sessions", "clean-stdout", "sigterm", "host-death"} {
+		"invalid-input/sessions", "idempotency/sessions", "lifecycle/sessions", "clean-stdout", "sigterm", "host-death"} {
 		if got[name] != "pass" {
 			t.Errorf("kit check %s: %q, want pass", name, got[name])
 		}

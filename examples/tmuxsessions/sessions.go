@@ -13,6 +13,20 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/uidkill"
 )
 
+// Tmux lists and kills the tmux sessions of every user, found through the
+// tmux server sockets in <Root>/tmux-<uid>/ (Root is $TMUX_TMPDIR, /tmp by
+// default). A session's id is "<uid>.<socket>.<n>" for tmux's session $n.
+type Tmux struct {
+	sessions.Unimplemented // a later contract method answers Unimplemented
+	Root                   string
+	Run                    Runner
+	// Guard judges which users KillUser may end (the policy's managed
+	// accounts); guard.Load() on first use when nil.
+	Guard *guard.Guard
+}
+
+var _ sessions.Sessions = (*Tmux)(nil)
+
 // listFormat asks tmux for one tab-separated line per session.
 const listFormat = "#{session_id}\t#{session_created}\t#{session_activity}\t#{session_attached}"
 

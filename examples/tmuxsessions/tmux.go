@@ -16,23 +16,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
-
-// Tmux lists and kills the tmux sessions of every user, found through the
-// tmux server sockets in <Root>/tmux-<uid>/ (Root is $TMUX_TMPDIR, /tmp by
-// default). A session's id is "<uid>.<socket>.<n>" for tmux's session $n.
-type Tmux struct {
-	sessions.Unimplemented // a later contract method answers Unimplemented
-	Root                   string
-	Run                    Runner
-	// Guard judges which users KillUser may end (the policy's managed
-	// accounts); guard.Load() on first use when nil.
-	Guard *guard.Guard
-}
-
-var _ sessions.Sessions = (*Tmux)(nil)
 
 // Runner runs a command without a shell and returns its stdout; a failed
 // command is an *sdk.Error from sdk.CommandError. Tests swap it.
