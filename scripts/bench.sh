@@ -10,13 +10,13 @@ export PATH=$PATH:/usr/local/go/bin
 section() { printf '\n== %s ==\n' "$1"; }
 
 section "JSON-RPC health over rpc.sock vs a bare net/http handler (issue 2)"
-go run ./host/rpc/benchhealth -d 2s -clients 1,8,64
+go run ./bench/health -d 2s -clients 1,8,64
 
 section "Plugin round trip (Probe) vs bare gRPC, and host start to all plugins healthy (issue 3)"
-go run ./host/plugins/internal/benchplugins -dir bin/plugins -plugin sessions=procfs
+go run ./bench/plugins -dir bin/plugins -plugin sessions=procfs
 
 section "Dashboard: the Users page vs JSON-RPC user.list of the same page, 10,000 users; page weight (issue 12)"
-go run ./host/internal/benchdash
+go run ./bench/dashboard
 
 section "Host binary size: without the dashboard, with gin, with gin -tags nomsgpack (what make build uses) (issue 12)"
 sizes=$(mktemp -d)

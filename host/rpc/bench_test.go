@@ -10,7 +10,7 @@ import (
 // BenchmarkHandleHealth measures the JSON-RPC layer alone on the hot
 // path: decode, dispatch, policy, the health handler and encode, without
 // HTTP. The end-to-end numbers over rpc.sock next to a bare net/http
-// handler come from go run ./host/rpc/benchhealth.
+// handler come from go run ./bench/health.
 func BenchmarkHandleHealth(b *testing.B) {
 	s, _ := newAPIServer(b, allowAll, Info{Version: "x"}, nil)
 	ctx := core.WithCaller(context.Background(), core.Caller{UID: 0})

@@ -45,6 +45,9 @@ var rules = []rule{
 	{"cli/hero_codescalers_server", []string{"cli"}, true, nil},
 	{"examples", []string{"sdk", "core/api/client", "core/api"}, true, nil},
 	{"integration", []string{""}, true, nil},
+	// make bench's measurement programs: they drive the product's
+	// packages from outside; no product package links them.
+	{"bench", []string{"bench", "core", "host", "sdk", "dashboard"}, true, nil},
 	{"internal", []string{"internal"}, true, nil},
 }
 
@@ -103,6 +106,8 @@ func TestDependencyDirections(t *testing.T) {
 			switch {
 			case internal && under(to, "integration"):
 				t.Errorf("%s imports %s: nothing imports integration", from, to)
+			case internal && under(to, "bench") && !under(from, "bench") && !under(from, "integration"):
+				t.Errorf("%s imports %s: measurement code stays out of the product", from, to)
 			case internal && !allowed(r, to):
 				t.Errorf("%s imports %s: not allowed (may import %v)", from, to, r.allowed)
 			case !internal && !isStd(imp) && !r.thirdParty:

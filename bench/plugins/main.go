@@ -1,4 +1,4 @@
-// Command benchplugins measures the plugin manager in one run and prints a
+// Command plugins measures the plugin manager in one run and prints a
 // table. Round trips: a Probe through the manager (p50/p99, with and
 // without go-plugin's AutoMTLS) to the manager's test plugin, whose Probe
 // does next to nothing, next to the same Probe through go-plugin alone and
@@ -9,7 +9,7 @@
 // the built-ins in -dir when they serve every concern (`make build` puts
 // them in bin/plugins), else for five copies of the test plugin.
 //
-//	go run ./host/plugins/internal/benchplugins [-dir bin/plugins] [-plugin concern=name]... [-n 5000] [-starts 5]
+//	go run ./bench/plugins [-dir bin/plugins] [-plugin concern=name]... [-n 5000] [-starts 5]
 //
 // A concern whose plugin settles not ready (logind without a system bus)
 // is named under the table; pin another with -plugin to time a fully
@@ -60,7 +60,7 @@ func main() {
 		err = run(*dir, *n, *starts, *verbose)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchplugins:", err)
+		fmt.Fprintln(os.Stderr, "bench/plugins:", err)
 		os.Exit(1)
 	}
 }

@@ -1,4 +1,4 @@
-// Command benchdash measures the dashboard's Users page against the
+// Command dashboard measures the dashboard's Users page against the
 // JSON-RPC user.list call of the same page, in one run over one Badger
 // state holding 10,000 users: the server time of each (handler entry to
 // the last byte written, no network), p50 and p95, alternating so both see
@@ -6,7 +6,7 @@
 // loads. The users are made through the real use case (user.create_batch)
 // over the sdk's in-memory fake plugins: the pages read only the state.
 //
-//	go run ./host/internal/benchdash [-users 10000] [-n 400] [-page 50]
+//	go run ./bench/dashboard [-users 10000] [-n 400] [-page 50]
 package main
 
 import (
@@ -73,7 +73,7 @@ func main() {
 	pageSize := flag.Int("page", 50, "users per page (the dashboard's page size)")
 	flag.Parse()
 	if err := run(*users, *n, *pageSize); err != nil {
-		fmt.Fprintln(os.Stderr, "benchdash:", err)
+		fmt.Fprintln(os.Stderr, "bench/dashboard:", err)
 		os.Exit(1)
 	}
 }
@@ -223,7 +223,7 @@ func measure(n int, a, b func() error) (percentiles, percentiles) {
 			which := (i + k) % 2
 			start := time.Now()
 			if err := fns[which](); err != nil {
-				fmt.Fprintln(os.Stderr, "benchdash:", err)
+				fmt.Fprintln(os.Stderr, "bench/dashboard:", err)
 				os.Exit(1)
 			}
 			if i >= warm {

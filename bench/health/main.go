@@ -1,11 +1,11 @@
-// Command benchhealth measures, in one run, the throughput and latency of
+// Command health measures, in one run, the throughput and latency of
 // the JSON-RPC health call over rpc.sock at 1, 8 and 64 concurrent
 // keep-alive clients, next to a bare net/http handler on a Unix socket
 // that returns a static JSON body, measured the same way. The ratio says
 // what the JSON-RPC layer (decode, dispatch, peer credentials, encode)
 // costs on top of net/http itself.
 //
-//	go run ./host/rpc/benchhealth [-d 2s] [-clients 1,8,64]
+//	go run ./bench/health [-d 2s] [-clients 1,8,64]
 package main
 
 import (
@@ -45,13 +45,13 @@ func main() {
 	if *profile != "" {
 		stop, err := startProfile(*profile)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "benchhealth:", err)
+			fmt.Fprintln(os.Stderr, "bench/health:", err)
 			os.Exit(1)
 		}
 		defer stop()
 	}
 	if err := run(*d, *levels); err != nil {
-		fmt.Fprintln(os.Stderr, "benchhealth:", err)
+		fmt.Fprintln(os.Stderr, "bench/health:", err)
 		os.Exit(1)
 	}
 }
