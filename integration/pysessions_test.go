@@ -21,6 +21,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
@@ -133,7 +134,8 @@ func TestPySessionsVendoredProtos(t *testing.T) {
 // the Python plugin, over a real sshd with and without PAM: two sessions
 // listed (terminal, remote host, processes of the user only), one ended
 // alone after its grace, then all of the user's. Then KillUser ends a
-// forking stray outside any session, go-plugin's Shutdown stops the
+// forking stray outside any session, Forget (sessions v2) judges whom
+// it ends, go-plugin's Shutdown stops the
 // plugin, a policy others could have written makes it refuse every call,
 // and calls on accounts the policy does not manage are refused, whatever
 // the caller asks.
@@ -204,6 +206,22 @@ func TestPySessionsLifecycle(t *testing.T) {
 		}
 		if e, err := ss.KillUser(ctx, "hc-no-such-user", 0); err != nil || e != (sessions.Ended{}) {
 			t.Errorf("KillUser of a user without an account: %+v %v", e, err)
+		}
+	})
+	t.Run("Forget", func(t *testing.T) {
+		// sessions v2: the plugin keeps nothing of a user beyond its
+		// processes, so Forget only judges whom it is asked about.
+		ctx := context.Background()
+		me := lifecycle.User{Name: sessUserName, UID: uint32(uid), GID: uint32(uid), Home: "/home/" + sessUserName}
+		for _, u := range []lifecycle.User{me, {Name: "hc-no-such-user", UID: 4242}} {
+			if f, err := ss.Forget(ctx, u); err != nil || len(f.Removed) != 0 {
+				t.Errorf("Forget(%s): %+v %v, want nothing to remove", u.Name, f, err)
+			}
+		}
+		for _, u := range []lifecycle.User{{Name: "root"}, {Name: sessUserName, UID: uint32(uid) + 1}} {
+			if _, err := ss.Forget(ctx, u); !sdkerr.Is(err, sdkerr.PermissionDenied) {
+				t.Errorf("Forget(%s, uid %d): %v, want permission_denied", u.Name, u.UID, err)
+			}
 		}
 	})
 }

@@ -19,7 +19,7 @@ set -eu
 
 # The contract this plugin speaks: change this one line (and the servicer's
 # messages, if they changed) to build against another version of it.
-SESSIONS_API=v1
+SESSIONS_API=v2
 
 VERSION=${PYSESSIONS_VERSION:-0.1.0}
 PYTHON=/usr/bin/python3
@@ -40,7 +40,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT INT TERM
 mkdir "$stage/stubs"
 
-# The sdk's contracts (sessions, identity, and common for typed errors) and
+# The sdk's contracts (sessions, identity, and common for typed errors and
+# the lifecycle's user and Forget, which sessions v2 imports) and
 # the wire protocols go-plugin and gRPC need (proto/ here), as Python
 # modules under stubs/, which the plugin puts on its import path.
 protoc -I "$repo/sdk/proto" -I "$here/proto" -I /usr/include \
@@ -50,6 +51,7 @@ protoc -I "$repo/sdk/proto" -I "$here/proto" -I /usr/include \
 	"sessions/$SESSIONS_API/sessions.proto" \
 	identity/v1/identity.proto \
 	common/v1/common.proto \
+	common/v1/lifecycle.proto \
 	plugin/grpc_controller.proto \
 	plugin/grpc_stdio.proto \
 	health/v1/health.proto \

@@ -275,6 +275,19 @@ class Guard:
         return uid
 
 
+    def forgettable(self, user, uid):
+        """Admits the end of a user (Forget; sdk/sessions/guard's
+        Forgettable): a name no account has any more (a crash may come
+        between the account's removal and Forget), or a managed account of
+        that very uid; any other is refused."""
+        acc = self.accounts()
+        if user not in acc.users:
+            return
+        have = self.user(user)
+        if have != uid:
+            raise PluginError(errors.PERMISSION_DENIED, "account %s has uid %d, not %d; refused" % (quote(user), have, uid))
+
+
 def _stamp(path):
     st = os.stat(path)
     return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)

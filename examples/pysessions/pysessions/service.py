@@ -7,6 +7,7 @@ adapters do for a Go plugin, then asks the guard, then touches /proc.
 import importlib
 import os
 
+from common.v1 import lifecycle_pb2
 from identity.v1 import identity_pb2, identity_pb2_grpc
 
 from . import _build, checks, errors, reap, uidkill
@@ -38,7 +39,7 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
         self.guard, self.log = guard, log
         self.finder = finder or Finder()
         handler = errors.handler(log)
-        for m in ("ListSessions", "KillSession", "KillUserSessions", "KillUser"):
+        for m in ("ListSessions", "KillSession", "KillUserSessions", "KillUser", "Forget"):
             setattr(self, m, handler(getattr(type(self), m)).__get__(self))
 
     def _find(self, user=""):
@@ -99,6 +100,15 @@ class Sessions(sessions_pb2_grpc.SessionsServicer):
         except reap.Interrupted as exc:
             raise PluginError(errors.UNAVAILABLE, "ending the processes of uid %d was interrupted" % uid) from exc
         return sessions_pb2.KillUserResponse(sessions=n, processes=procs)
+
+    def Forget(self, request, context):
+        """The end of a user (sessions v2): this plugin keeps nothing of a
+        user beyond its processes, which KillUser ended, so it only judges
+        the user, as procfs does. (A v1 build serves no Forget; the host's
+        adapter forgets nothing for it.)"""
+        checks.user(request.user)
+        self.guard.forgettable(request.user.name, request.user.uid)
+        return lifecycle_pb2.ForgetResponse()
 
     def _admit(self, user):
         """Whether user's sessions may be ended: False when no account has
