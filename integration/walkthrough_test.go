@@ -32,13 +32,15 @@ import (
 // written into a module of their own outside the repository, and its
 // commands (blocks headed run) run there, in order, with the sdk taken from
 // this checkout as the page says to without a network. Then, as the page's
-// sections 8 and 9 say: `plugin check` on the binary; a root-owned plugin
-// dir with the manifest beside the binary; `setup driver --plugin-dir`
-// pinning its digest; a host pinning it (sessions=tmuxsessions) lists a
-// user's tmux session and, at user-delete, ends it and Forgets the
-// user's /tmp/tmux-<uid>; the machine ends as it began. Last, the upgrade
-// path: a rebuilt binary is refused by the host until plugin-approve, and
-// by `setup driver --check` until setup runs again.
+// sections 8 and 9 say: the module's go test (the guide's conformance
+// test, the kit in process) and `plugin check` on the binary; a root-owned
+// plugin dir with the manifest beside the binary; `setup driver
+// --plugin-dir` pinning its digest; a host pinning it
+// (sessions=tmuxsessions) lists a user's tmux session and, at user-delete,
+// ends it and Forgets the user's /tmp/tmux-<uid>; the machine ends as it
+// began. Last, the upgrade path: a rebuilt binary is refused by the host
+// until plugin-approve, and by `setup driver --check` until setup runs
+// again.
 func TestGuideWalkthrough(t *testing.T) {
 	sandbox.Require(t)
 	for _, tool := range []string{"tmux", "runuser", "bash"} {
@@ -95,6 +97,13 @@ func TestGuideWalkthrough(t *testing.T) {
 	if out, err := goOffline(mod, "vet", "./...").CombinedOutput(); err != nil {
 		t.Fatalf("go vet in the guide's module (its conformance test included): %v\n%s", err, out)
 	}
+	// Section 8's go test: the guide's conformance test runs the kit on a
+	// build of the module.
+	began := time.Now()
+	if out, err := goOffline(mod, "test", "-count=1", "./...").CombinedOutput(); err != nil {
+		t.Fatalf("go test in the guide's module: %v\n%s", err, out)
+	}
+	t.Logf("the guide's go test (the kit, in process): %v", time.Since(began).Round(time.Millisecond))
 	bin := filepath.Join(mod, "dist", "tmuxsessions")
 	manifest := bin + ".manifest.json"
 	for _, f := range []string{bin, manifest} {
