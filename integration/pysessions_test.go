@@ -25,7 +25,6 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
-	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 )
 
 // The Python sessions plugin of examples/pysessions: a plugin in another
@@ -144,7 +143,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 	bin := buildPySessions(t)
 	sessPrivateRunLog(t)
 	key, uid := sessUser(t, sessUserName)
-	ss := dispense[sessions.Sessions](t, startPluginSpeaking(t, bin, pyAPIs), sdk.ConcernSessions)
+	ss := dispense[sessions.Sessions](t, startPluginSpeaking(t, bin, pyAPIs(t, bin)), sdk.ConcernSessions)
 	for _, pam := range []bool{false, true} {
 		name := map[bool]string{false: "UsePAM=no", true: "UsePAM=yes"}[pam]
 		t.Run(name, func(t *testing.T) { sessLifecycle(t, ss, key, uid, pam) })
@@ -160,7 +159,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 		// go-plugin's Kill asks GRPCController.Shutdown first and waits
 		// 2s for the plugin to exit before it sends SIGKILL: under 2s,
 		// the plugin stopped by itself.
-		c := startPluginSpeaking(t, bin, pyAPIs)
+		c := startPluginSpeaking(t, bin, pyAPIs(t, bin))
 		pid := c.ReattachConfig().Pid
 		start := time.Now()
 		c.Kill()
@@ -180,7 +179,7 @@ func TestPySessionsLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Chmod(policy.Path, 0o666)
-		c := startPluginSpeaking(t, bin, pyAPIs)
+		c := startPluginSpeaking(t, bin, pyAPIs(t, bin))
 		res, err := dispense[identity.Identity](t, c, sdk.ConcernIdentity).Probe(context.Background())
 		if err != nil || res.Ready || !strings.Contains(res.Reason, "writable by group or others") {
 			t.Errorf("Probe: %+v %v, want not ready, naming the problem", res, err)
@@ -211,6 +210,9 @@ func TestPySessionsLifecycle(t *testing.T) {
 	t.Run("Forget", func(t *testing.T) {
 		// sessions v2: the plugin keeps nothing of a user beyond its
 		// processes, so Forget only judges whom it is asked about.
+		if apis := pyAPIs(t, bin); !slices.Contains(apis, "sessions.v2") {
+			t.Fatalf("the plugin speaks %v, not sessions.v2", apis)
+		}
 		ctx := context.Background()
 		me := lifecycle.User{Name: sessUserName, UID: uint32(uid), GID: uint32(uid), Home: "/home/" + sessUserName}
 		for _, u := range []lifecycle.User{me, {Name: "hc-no-such-user", UID: 4242}} {
@@ -226,11 +228,26 @@ func TestPySessionsLifecycle(t *testing.T) {
 	})
 }
 
-// pyListMedian is the median of nine ListSessions of everyone, gRPC included.
-// pyAPIs are the contract versions the Python plugin speaks (its
-// manifest's api_versions): the host talks to it through the v1 adapter.
-var pyAPIs = []string{"identity.v1", sessionsgrpc.V1}
+// pyAPIs are the contract versions the Python plugin speaks, as its
+// manifest beside bin lists them (sessions.v2 since it implements Forget;
+// a build with SESSIONS_API=v1 is spoken to through the host's v1
+// adapter): the test's clients are the host's for those versions.
+func pyAPIs(t testing.TB, bin string) []string {
+	t.Helper()
+	b, err := os.ReadFile(bin + sdk.ManifestSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		APIs []string `json:"api_versions"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || len(m.APIs) == 0 {
+		t.Fatalf("%s%s: %v %s", bin, sdk.ManifestSuffix, err, b)
+	}
+	return m.APIs
+}
 
+// pyListMedian is the median of nine ListSessions of everyone, gRPC included.
 func pyListMedian(t *testing.T, ss sessions.Sessions) time.Duration {
 	times := make([]time.Duration, 9)
 	for i := range times {
