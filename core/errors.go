@@ -66,6 +66,10 @@ func (e *Error) Error() string {
 // Unwrap exposes the internal cause to errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrNotServed is the cause of a call to an optional concern (limits) that
+// no plugin serves on this host: a user's end skips the concern.
+var ErrNotServed = errors.New("the concern has no plugin on this host")
+
 // Errorf builds an Error with a formatted public message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

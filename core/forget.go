@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -61,6 +62,8 @@ func (s *Service) forgetWith(ctx context.Context, concern string, f lifecycle.Fo
 	}
 	got, err := f.Forget(ctx, e.lifecycleUser())
 	switch {
+	case errors.Is(err, ErrNotServed):
+		return nil
 	case sdkerr.Is(err, sdkerr.Unimplemented):
 		s.log.Warn("the plugin has no Forget: what it keeps of the user outside the home is left", "concern", concern, "user", e.User)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -36,6 +37,7 @@ type Config struct {
 	ACL      acl.ACL
 	SSHKeys  sshkeys.SSHKeys
 	Sessions sessions.Sessions
+	Limits   limits.Limits
 
 	// OnStart, when set, runs once the logger is in place, before the
 	// plugin serves (never for "describe"): where a plugin logs how it
@@ -62,6 +64,7 @@ func (c Config) impls() map[string]any {
 		ConcernACL:      c.ACL,
 		ConcernSSHKeys:  c.SSHKeys,
 		ConcernSessions: c.Sessions,
+		ConcernLimits:   c.Limits,
 	}
 }
 

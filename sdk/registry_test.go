@@ -14,7 +14,7 @@ import (
 // TestRegistry: every concern constant names a descriptor whole — the
 // parts the sdk, the host and the kit loop over.
 func TestRegistry(t *testing.T) {
-	for _, name := range []string{ConcernAccounts, ConcernVolumes, ConcernACL, ConcernSSHKeys, ConcernSessions} {
+	for _, name := range []string{ConcernAccounts, ConcernVolumes, ConcernACL, ConcernSSHKeys, ConcernSessions, ConcernLimits} {
 		d, ok := Lookup(name)
 		switch {
 		case !ok:

@@ -4,7 +4,7 @@
 // Manifest written beside each plugin binary, and the typed errors every
 // call fails with. The contracts themselves live in one package per
 // concern (sdk/accounts, sdk/volumes, sdk/acl, sdk/sshkeys, sdk/sessions,
-// and sdk/identity, which Serve answers itself), each with its gRPC glue
+// sdk/limits, and sdk/identity, which Serve answers itself), each with its gRPC glue
 // and descriptor (sdk/concern) in a sub-package (sdk/accounts/accountsgrpc,
 // …) and its conformance checks in another (sdk/accounts/accountstest, …);
 // Registry lists the descriptors, and sdk/plugintest is the conformance
@@ -29,6 +29,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/concern"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits/limitsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/sessionsgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys/sshkeysgrpc"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes/volumesgrpc"
@@ -43,6 +44,7 @@ var Registry = []*concern.Descriptor{
 	aclgrpc.Concern,
 	sshkeysgrpc.Concern,
 	sessionsgrpc.Concern,
+	limitsgrpc.Concern,
 }
 
 // The concern names: plugin-map keys, and the words of a manifest's
@@ -54,6 +56,7 @@ const (
 	ConcernACL      = "acl"
 	ConcernSSHKeys  = "sshkeys"
 	ConcernSessions = "sessions"
+	ConcernLimits   = "limits"
 )
 
 // Concerns lists the names of the Registry, in its order.

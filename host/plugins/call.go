@@ -108,6 +108,9 @@ func (m *Manager) resolve(concern string) (*proc, *instance, error) {
 	switch {
 	case !ok:
 		return nil, nil, core.Errorf(core.Invalid, "unknown concern %q", concern)
+	case rtCopy.absent:
+		return nil, nil, &core.Error{Code: core.FailedPrecondition, Err: core.ErrNotServed,
+			Message: fmt.Sprintf("no plugin serves %s on this host: %s", concern, rtCopy.missing)}
 	case rtCopy.missing != "":
 		return nil, nil, core.Errorf(core.Unavailable, "no plugin serves %s: %s", concern, rtCopy.missing)
 	case rtCopy.refused != "":

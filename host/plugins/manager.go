@@ -114,6 +114,7 @@ type route struct {
 	proc    *proc  // nil when nothing runs for it
 	refused string // the lock refuses this concern's plugin: why
 	missing string // no plugin: why
+	absent  bool   // and the concern is optional (sdk/concern): not served
 	// fallbacks are the runners-up, best first, to try when proc's
 	// first probe says not ready; passedOver says which better-ranked
 	// plugins were not ready, and why (fallback.go).
@@ -186,7 +187,8 @@ func (m *Manager) Start() error {
 	for _, concern := range sdk.Concerns {
 		list, ok := ranked[concern]
 		if !ok {
-			m.routes[concern] = &route{missing: fmt.Sprintf("no plugin for %s fits %s (searched %v)", concern, plat, m.opts.Dirs)}
+			d, _ := sdk.Lookup(concern)
+			m.routes[concern] = &route{missing: fmt.Sprintf("no plugin for %s fits %s (searched %v)", concern, plat, m.opts.Dirs), absent: d.Optional}
 			continue
 		}
 		pk := list[0]

@@ -59,12 +59,24 @@ func (m *Manager) Healthy() bool {
 // Summary counts the concerns whose plugin is ready, out of all five.
 func (m *Manager) Summary() (ready, total int) {
 	for _, info := range m.List() {
+		if m.absent(info.Concern) {
+			continue
+		}
 		total++
 		if info.State == core.PluginReady {
 			ready++
 		}
 	}
 	return ready, total
+}
+
+// absent reports whether concern is optional and nothing serves it: the
+// host is whole without it.
+func (m *Manager) absent(concern string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	rt := m.routes[concern]
+	return rt != nil && rt.absent
 }
 
 // WaitReady blocks until every plugin has made its first start attempt
@@ -99,7 +111,7 @@ func (m *Manager) WaitReady(ctx context.Context) error {
 	}
 	var bad []string
 	for _, info := range m.List() {
-		if info.State != core.PluginReady {
+		if info.State != core.PluginReady && !m.absent(info.Concern) {
 			bad = append(bad, fmt.Sprintf("%s: %s %s", info.Concern, info.State, info.LastError))
 		}
 	}

@@ -52,6 +52,10 @@ type Descriptor struct {
 	Probe func(ctx context.Context, impl any) error
 	// Checks are the conformance checks every plugin of the concern passes.
 	Checks []conformance.Check
+	// Optional says a host runs without a plugin of the concern: its
+	// calls then fail with core.ErrNotServed, a user's end skips it, and
+	// the host counts itself healthy (limits: users just have none).
+	Optional bool
 }
 
 // APIs lists every version the host runs: the current one first.

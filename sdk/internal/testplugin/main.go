@@ -2,7 +2,7 @@
 // every concern served through sdk.Serve, with modes (TESTPLUGIN_MODE) that
 // misbehave the ways the conformance kit must catch:
 //
-//	""             well-behaved, all five concerns
+//	""             well-behaved, every concern
 //	sessions-only  serves sessions only
 //	junk           writes to fd 1 and os.Stdout on every Probe; sdk.Serve
 //	               must keep that off stdout
@@ -34,6 +34,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/fsutil"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity/identitygrpc"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -55,11 +56,12 @@ func main() {
 		ACL:      fsutil.FenceACL(fence, acl.NewFake()),
 		SSHKeys:  fsutil.FenceSSHKeys(fence, syncedKeys()),
 		Sessions: sessions.NewFake(),
+		Limits:   limits.NewFake(),
 	}
 	switch mode := os.Getenv("TESTPLUGIN_MODE"); mode {
 	case "":
 	case "sessions-only":
-		cfg.Accounts, cfg.Volumes, cfg.ACL, cfg.SSHKeys = nil, nil, nil, nil
+		cfg.Accounts, cfg.Volumes, cfg.ACL, cfg.SSHKeys, cfg.Limits = nil, nil, nil, nil, nil
 	case "junk":
 		cfg.Probe = fence.Probe(junkProbe)
 	case "raw-junk":
