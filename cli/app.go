@@ -75,6 +75,7 @@ type CLI struct {
 	UserUnlock    userUnlockCmd    `cmd:"" group:"Users" help:"Unlock an account."`
 	UserKeyAdd    userKeyAddCmd    `cmd:"" group:"Users" help:"Add public keys: NAME KEY... or --file FILE."`
 	UserKeyRemove userKeyRemoveCmd `cmd:"" group:"Users" help:"Remove a public key, whole or by SHA256 fingerprint."`
+	UserLimits    userLimitsCmd    `cmd:"" group:"Users" help:"Set a user's CPU and memory limits: NAME --cpu CORES --memory SIZE (0 lifts one)."`
 	UserQuota     userQuotaCmd     `cmd:"" group:"Users" help:"Set a user's home quota: NAME SIZE (0 removes the limit)."`
 	Reconcile     reconcileCmd     `cmd:"" group:"Users" help:"Report drift between the state and the machine; exit 1 if any."`
 

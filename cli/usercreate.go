@@ -23,6 +23,8 @@ type userCreateCmd struct {
 	Groups         []string `placeholder:"GROUP" help:"Groups to join; repeat or separate with commas."`
 	UID            *int     `name:"uid" placeholder:"N" help:"Take this uid instead of allocating one (keeps uids equal across a fleet)."`
 	Shell          string   `placeholder:"PATH" help:"Login shell (the host's default is /bin/bash)."`
+	CPU            string   `name:"cpu" placeholder:"CORES" help:"Limit the user's processes to this many cores' worth of CPU time, e.g. 2 or 0.5 (needs a limits plugin)."`
+	Memory         string   `placeholder:"SIZE" help:"Limit the memory of the user's processes, e.g. 512M or 4G (needs a limits plugin)."`
 	From           string   `placeholder:"FILE" help:"Create many users from a CSV file (- for stdin) with the header name,uid,quota,groups,shell,ssh_keys,forge_token."`
 	Chunk          int      `default:"100" placeholder:"N" help:"With --from: users per call (1-1000)."`
 	Nodes          string   `placeholder:"SELECTOR" help:"With --fleet: the nodes to carry the user, by label: zone=eu,role=gpu (none: every node)."`
@@ -62,6 +64,9 @@ func (u *userCreateCmd) Run(rt *runCtx) error {
 	p, err := u.params(rt)
 	if err != nil {
 		return err
+	}
+	if (u.CPU != "" || u.Memory != "") && (u.Fleet || u.IfMissing) {
+		return usageErrorf("--cpu and --memory are for this node's create: set a fleet or an existing user's limits with user-limits")
 	}
 	if u.Fleet {
 		if u.DryRun || u.IfMissing {
@@ -110,7 +115,7 @@ func (u *userCreateCmd) params(rt *runCtx) (api.UserCreateParams, error) {
 	}
 	return api.UserCreateParams{
 		Name: u.Name, UID: u.UID, SSHKeys: keys, ForgeToken: tok,
-		Quota: u.Quota, Groups: u.Groups, Shell: u.Shell,
+		Quota: u.Quota, Groups: u.Groups, Shell: u.Shell, CPU: u.CPU, Memory: u.Memory,
 	}, nil
 }
 
@@ -127,6 +132,7 @@ func (u *userCreateCmd) checkBatchFlags() error {
 		{"--forge-token", u.ForgeToken != ""}, {"--forge-token-file", u.ForgeTokenFile != ""},
 		{"--quota", u.Quota != ""}, {"--groups", len(u.Groups) > 0}, {"--uid", u.UID != nil}, {"--shell", u.Shell != ""},
 		{"--fleet", u.Fleet}, {"--nodes", u.Nodes != ""}, {"--if-missing", u.IfMissing},
+		{"--cpu", u.CPU != ""}, {"--memory", u.Memory != ""},
 	} {
 		if f.set {
 			given = append(given, f.name)

@@ -36,6 +36,12 @@ func (g *userGetCmd) Run(rt *runCtx) error {
 		kv(w, "home", u.Home)
 		kv(w, "groups", strings.Join(u.Groups, ","))
 		kv(w, "quota", fmtQuota(u.QuotaBytes))
+		kv(w, "limits", fmtLimits(u.Limits))
+		if in := u.Installed; in != nil && in.LimitsError != "" {
+			kv(w, "enforced limits", "unknown: "+in.LimitsError)
+		} else if in != nil && in.Limits != nil {
+			kv(w, "enforced limits", fmtLimits(in.Limits)+" (as the limits plugin reads them)")
+		}
 		kv(w, "ssh keys", strconv.Itoa(len(u.SSHKeys)))
 		for _, k := range u.SSHKeys {
 			kv(w, "  key", fmtKey(k))

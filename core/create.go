@@ -48,6 +48,7 @@ func (s *Service) createSteps() []createStep {
 		{"acl", s.stepACL, nil},
 		{"keys", s.stepKeys, nil},
 		{"config", s.stepConfig, nil},
+		{"limits", s.stepLimits, nil},
 	}
 }
 

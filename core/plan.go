@@ -68,9 +68,13 @@ func (s *Service) createPlan(ctx context.Context, spec CreateSpec, l layout, own
 	} else if ok {
 		plan = append(plan, PlanStep{"acl", fmt.Sprintf("grant %s r-x (and rwx by default) on %s", s.cfg.DriverUser, l.sockets)})
 	}
-	return append(plan,
+	plan = append(plan,
 		PlanStep{"keys", fmt.Sprintf("install %d key(s) where the sshkeys plugin keeps them; generate an ed25519 keypair in %s", len(spec.SSHKeys), l.ssh)},
-		PlanStep{"config", "write " + l.cfgFile + " (0600)" + tokenText(spec.ForgeToken)},
+		PlanStep{"config", "write " + l.cfgFile + " (0600)" + tokenText(spec.ForgeToken)})
+	if !spec.Limits.IsZero() {
+		plan = append(plan, PlanStep{"limits", "limit the user's processes to " + spec.Limits.values().String() + " through the limits plugin"})
+	}
+	return append(plan,
 		PlanStep{"sync", "make the home durable, then record the user in the state"},
 	), nil
 }

@@ -15,18 +15,20 @@ const (
 // forge token is never part of it: it lives only in the user's
 // ~/hero/cfg/hero_cfg.toml.
 type User struct {
-	Name       string    `json:"name"`
-	UID        int       `json:"uid"`
-	GID        int       `json:"gid"`
-	Shell      string    `json:"shell"`
-	Home       string    `json:"home"`
-	Groups     []string  `json:"groups"`
-	QuotaBytes int64     `json:"quota_bytes"`
-	SSHKeys    []string  `json:"ssh_keys"`
-	PublicKey  string    `json:"public_key"`
-	State      UserState `json:"state"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	Name       string   `json:"name"`
+	UID        int      `json:"uid"`
+	GID        int      `json:"gid"`
+	Shell      string   `json:"shell"`
+	Home       string   `json:"home"`
+	Groups     []string `json:"groups"`
+	QuotaBytes int64    `json:"quota_bytes"`
+	// Limits are the CPU and memory limits asked for (nil: none).
+	Limits    *Limits   `json:"limits,omitempty"`
+	SSHKeys   []string  `json:"ssh_keys"`
+	PublicKey string    `json:"public_key"`
+	State     UserState `json:"state"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 	// Fleet marks a user the fleet agent made from the fleet's desired
 	// state: only a --fleet call changes it, never a local one.
 	Fleet bool `json:"fleet,omitempty"`
@@ -43,6 +45,10 @@ type Installed struct {
 	Keys []string `json:"keys"`
 	// Error says why the plugin could not be asked; Keys is then empty.
 	Error string `json:"error,omitempty"`
+	// Limits are what the limits plugin says the machine enforces (nil
+	// where no plugin serves limits); LimitsError why it could not say.
+	Limits      *Limits `json:"limits,omitempty"`
+	LimitsError string  `json:"limits_error,omitempty"`
 }
 
 // Group is a named set of users; with the lifecycle it becomes a Linux

@@ -73,6 +73,17 @@ type CreateSpec struct {
 	Keypair *Keypair
 	// Fleet marks the user as made by the fleet agent (User.Fleet).
 	Fleet bool
+	// Limits are the user's CPU and memory limits (zero: none).
+	Limits Limits
+}
+
+// limits is the spec's limits as the user record keeps them.
+func (sp *CreateSpec) limits() *Limits {
+	if sp.Limits.IsZero() {
+		return nil
+	}
+	l := sp.Limits
+	return &l
 }
 
 // Keypair is an OpenSSH keypair: the authorized_keys line of the public
@@ -105,6 +116,9 @@ func (s *Service) validateCreateSpec(sp *CreateSpec) error {
 		if err := ValidateUID("uid", *sp.UID, s.cfg.UIDs); err != nil {
 			return err
 		}
+	}
+	if err := sp.Limits.validate(); err != nil {
+		return err
 	}
 	if sp.ForgeToken != "" && !tokenRE.MatchString(sp.ForgeToken) {
 		return InvalidField("forge_token", "must be 1-512 of A-Z a-z 0-9 . _ ~ + / = : -")

@@ -53,7 +53,7 @@ func (s *Service) userRecord(r *createRun) User {
 	now := s.now().UTC()
 	return User{
 		Name: r.spec.Name, UID: r.user.UID, GID: r.user.GID, Shell: r.spec.Shell, Home: r.l.home,
-		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys,
+		Groups: nonNil(r.spec.Groups), QuotaBytes: r.spec.QuotaBytes, SSHKeys: r.spec.SSHKeys, Limits: r.spec.limits(),
 		PublicKey: r.user.PublicKey, State: UserActive, Created: now, Updated: now, Fleet: r.spec.Fleet,
 	}
 }
@@ -145,6 +145,7 @@ func (s *Service) UserInspect(ctx context.Context, name string) (User, error) {
 	for _, k := range keys {
 		in.Keys = append(in.Keys, k.Fingerprint)
 	}
+	s.installedLimits(ctx, u, in)
 	u.Installed = in
 	return u, nil
 }

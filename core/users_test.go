@@ -12,6 +12,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/memstore"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
@@ -24,6 +25,9 @@ type fakes struct {
 	c  *acl.Fake
 	k  *sshkeys.Fake
 	ss *sessions.Fake
+	// lim is the limits plugin, when the test gives one (limits is
+	// optional: without it, All does not list it).
+	lim *limits.Fake
 	// vol, when set, is what Volumes returns instead of v; acc likewise
 	// for Accounts.
 	vol volumes.Volumes
@@ -68,8 +72,12 @@ func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 // All is every concern's fake, in the sdk's order; the acl one as ACL
 // returns it.
 func (f *fakes) All() []core.PluginClient {
-	return []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.Volumes()},
+	all := []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.Volumes()},
 		{Name: "acl", Client: f.ACL()}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.ss}}
+	if f.lim != nil {
+		all = append(all, core.PluginClient{Name: "limits", Client: f.lim})
+	}
+	return all
 }
 
 func newUserService(t *testing.T) (*core.Service, *fakes, *memstore.Store) {

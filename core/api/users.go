@@ -15,6 +15,7 @@ const (
 	MUserKeyAdd      = "user.key.add"
 	MUserKeyRemove   = "user.key.remove"
 	MUserQuotaSet    = "user.quota.set"
+	MUserLimitsSet   = "user.limits.set"
 	MSessionList     = "session.list"
 	MSessionKill     = "session.kill"
 	MReconcile       = "reconcile"
@@ -36,6 +37,7 @@ var userMethods = []Method{
 	{Name: MUserKeyAdd, Summary: "Add public keys to a user's authorized_keys.", Params: UserKeyAddParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MUserKeyRemove, Summary: "Remove a public key (whole or by SHA256 fingerprint).", Params: UserKeyRemoveParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MUserQuotaSet, Summary: "Set a user's home quota (0 removes the limit).", Params: UserQuotaParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MUserLimitsSet, Summary: "Set a user's CPU and memory limits, enforced through cgroups by the limits plugin (0 or empty lifts one).", Params: UserLimitsParams{}, Result: core.User{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MSessionList, Summary: "List login sessions, of one user or all.", Params: SessionListParams{}, Result: SessionListResult{}, Access: Privileged},
 	{Name: MSessionKill, Summary: "End one session of a user, or all of them.", Params: SessionKillParams{}, Result: SessionKillResult{}, Access: Privileged, Mutating: true, Target: "user"},
 	{Name: MReconcile, Summary: "Compare the state with the machine and report drift; changes nothing.", Params: Empty{}, Result: ReconcileResult{}, Access: Privileged},
@@ -74,6 +76,9 @@ type PlanItem struct {
 // that do not import core.
 type User = core.User
 
+// Limits are a user's CPU and memory limits, as User carries them.
+type Limits = core.Limits
+
 // ParseSize reads a size as the host does ("20G", "500M", "0": no limit),
 // so a client compares sizes the way the host will take them.
 func ParseSize(field, s string) (int64, error) { return core.ParseQuota(field, s) }
@@ -89,6 +94,10 @@ type UserCreateParams struct {
 	Quota      string   `json:"quota,omitempty"`
 	Groups     []string `json:"groups,omitempty"`
 	Shell      string   `json:"shell,omitempty"`
+	// CPU (cores, "1.5") and Memory (a size, "4G") limit the user's
+	// processes from the start (see user.limits.set).
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
 }
 
 // UserCreateBatchParams creates many users.
@@ -152,6 +161,14 @@ type UserKeyRemoveParams struct {
 type UserQuotaParams struct {
 	Name  string `json:"name" required:"true"`
 	Quota string `json:"quota" required:"true"`
+}
+
+// UserLimitsParams sets a user's limits: CPU in cores ("2", "1.5") and
+// memory as a size ("4G"); empty or "0" lifts that limit.
+type UserLimitsParams struct {
+	Name   string `json:"name" required:"true"`
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
 }
 
 // SessionListParams lists sessions; an empty user lists everyone's.

@@ -56,7 +56,7 @@ func (m *Manager) Healthy() bool {
 	return ready == total
 }
 
-// Summary counts the concerns whose plugin is ready, out of all five.
+// Summary counts the concerns whose plugin is ready, out of every concern that has one or must have one.
 func (m *Manager) Summary() (ready, total int) {
 	for _, info := range m.List() {
 		if m.absent(info.Concern) {
@@ -80,7 +80,7 @@ func (m *Manager) absent(concern string) bool {
 }
 
 // WaitReady blocks until every plugin has made its first start attempt
-// (or been refused), then reports nil when all five concerns are ready and
+// (or been refused), then reports nil when every concern is ready (an optional one may have no plugin) and
 // otherwise an error naming those that are not. The host logs that error
 // and serves anyway; calls to a concern without a ready plugin fail with
 // Unavailable. It returns ctx's error if ctx ends first.

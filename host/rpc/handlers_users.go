@@ -48,6 +48,13 @@ func (h *handlers) registerUsers(r *Registry) {
 		}
 		return h.svc.UserQuotaSet(ctx, p.Name, q)
 	})
+	Register(r, api.MUserLimitsSet, func(ctx context.Context, p api.UserLimitsParams) (core.User, error) {
+		l, err := core.ParseLimits(p.CPU, p.Memory)
+		if err != nil {
+			return core.User{}, err
+		}
+		return h.svc.UserLimitsSet(ctx, p.Name, l)
+	})
 	Register(r, api.MUserPlan, h.userPlan)
 	h.registerSessions(r)
 }
@@ -84,7 +91,9 @@ func createSpec(p api.UserCreateParams) (core.CreateSpec, error) {
 		}
 		sp.QuotaBytes = q
 	}
-	return sp, nil
+	l, err := core.ParseLimits(p.CPU, p.Memory)
+	sp.Limits = l
+	return sp, err
 }
 
 func (h *handlers) userCreate(ctx context.Context, p api.UserCreateParams) (core.User, error) {

@@ -103,6 +103,14 @@ func (c *Client) UserQuotaSet(ctx context.Context, name, quota string) (core.Use
 	return r, err
 }
 
+// UserLimitsSet sets a user's CPU (cores, "1.5") and memory ("4G")
+// limits; an empty or "0" value lifts that limit. The host parses both.
+func (c *Client) UserLimitsSet(ctx context.Context, name, cpu, memory string) (core.User, error) {
+	var r core.User
+	err := c.Call(ctx, api.MUserLimitsSet, api.UserLimitsParams{Name: name, CPU: cpu, Memory: memory}, &r)
+	return r, err
+}
+
 // UserPlan is a dry run: the step plan of the call p describes (user.create,
 // user.create_batch, user.delete, user.quota.set), checked as the call
 // would be, changing nothing.
