@@ -267,6 +267,7 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 		func() error { _, err := c.UserKeyAdd(ctx, "alice", nil); return err },
 		func() error { _, err := c.UserKeyRemove(ctx, "alice", "SHA256:x"); return err },
 		func() error { _, err := c.UserQuotaSet(ctx, "alice", "20G"); return err },
+		func() error { _, err := c.UserLimitsSet(ctx, "alice", "2", "4G"); return err },
 		func() error {
 			_, err := c.UserPlan(ctx, api.PlanParams{Method: api.MUserDelete, Name: "alice"})
 			return err

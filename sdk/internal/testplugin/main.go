@@ -120,7 +120,7 @@ func serveRaw(cfg sdk.Config) {
 		sdk.ConcernIdentity: &identitygrpc.Plugin{Impl: &identity.Static{Info: info, ProbeFunc: junkProbe}},
 	}
 	impls := map[string]any{sdk.ConcernAccounts: cfg.Accounts, sdk.ConcernVolumes: cfg.Volumes,
-		sdk.ConcernACL: cfg.ACL, sdk.ConcernSSHKeys: cfg.SSHKeys, sdk.ConcernSessions: cfg.Sessions}
+		sdk.ConcernACL: cfg.ACL, sdk.ConcernSSHKeys: cfg.SSHKeys, sdk.ConcernSessions: cfg.Sessions, sdk.ConcernLimits: cfg.Limits}
 	for _, d := range sdk.Registry {
 		set[d.Name] = d.ServerPlugin(impls[d.Name])
 	}
