@@ -35,7 +35,7 @@ import (
 // is only limited while the policy says it is a managed account's alone.
 
 // SweepEvery is the backstop sweep's period.
-const SweepEvery = 5 * time.Second
+const SweepEvery = 2 * time.Second
 
 // tracker listens to the kernel's process events.
 type tracker struct {
@@ -186,6 +186,10 @@ func (c *Cgroupfs) Track(log hclog.Logger, stop <-chan struct{}) {
 	c.mu.Unlock()
 	c.sweep(nil)
 	t, err := listen()
+	if err == nil && !initPIDNamespace() {
+		unix.Close(t.fd)
+		err = errors.New("the plugin runs in a child pid namespace, where the kernel sends none")
+	}
 	if err != nil {
 		log.Warn("no process events (the proc connector): processes are put in their cgroup by the sweep alone, every "+SweepEvery.String(), "err", err)
 	} else {
@@ -280,6 +284,14 @@ func listen() (*tracker, error) {
 		return nil, err
 	}
 	return &tracker{fd: fd}, nil
+}
+
+// initPIDNamespace reports whether the plugin runs in the machine's pid
+// namespace, the only one the kernel sends process events to (its inode
+// is fixed: PROC_PID_INIT_INO).
+func initPIDNamespace() bool {
+	var st unix.Stat_t
+	return unix.Stat("/proc/self/ns/pid", &st) == nil && st.Ino == 0xEFFFFFFC
 }
 
 // event is a process the kernel said forked, exec'd or changed its uid.
