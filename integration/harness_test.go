@@ -33,7 +33,7 @@ import (
 const modulePath = "github.com/threefoldtech/hero_codescalers"
 
 // builtinPlugins are the plugins `make build` puts beside the binary.
-var builtinPlugins = []string{"shadow", "files", "btrfs", "dir", "posixacl", "mode", "openssh", "authorizedkeysd", "procfs", "logind", "cgroupfs"}
+var builtinPlugins = []string{"shadow", "files", "btrfs", "dir", "posixacl", "mode", "openssh", "authorizedkeysd", "procfs", "logind", "cgroupfs", "systemd"}
 
 // buildRoot holds everything built for this test binary; removeBuilds
 // (from TestMain) deletes it.
