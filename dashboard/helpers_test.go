@@ -18,6 +18,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/memstore"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -30,6 +31,7 @@ type fakes struct {
 	c  *acl.Fake
 	k  *sshkeys.Fake
 	ss *sessions.Fake
+	l  *limits.Fake
 }
 
 func (f *fakes) Accounts() accounts.Accounts { return f.a }
@@ -39,7 +41,7 @@ func (f *fakes) SSHKeys() sshkeys.SSHKeys    { return f.k }
 func (f *fakes) Sessions() sessions.Sessions { return f.ss }
 func (f *fakes) All() []core.PluginClient {
 	return []core.PluginClient{{Name: "accounts", Client: f.a}, {Name: "volumes", Client: f.v},
-		{Name: "acl", Client: f.c}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.ss}}
+		{Name: "acl", Client: f.c}, {Name: "sshkeys", Client: f.k}, {Name: "sessions", Client: f.ss}, {Name: "limits", Client: f.l}}
 }
 
 // policy is rpc.HostPolicy's rule in small: root and uid 1000 are
@@ -65,7 +67,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
 	t.Helper()
-	fx := &fixture{t: t, f: &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake()}}
+	fx := &fixture{t: t, f: &fakes{a: accounts.NewFake(), v: volumes.NewFake(), c: acl.NewFake(), k: sshkeys.NewFake(), ss: sessions.NewFake(), l: limits.NewFake()}}
 	fx.f.v.Elsewhere = fx.f.k.Wrote
 	fx.svc = core.NewService(memstore.New(), core.WithPlugins(fx.f))
 	fx.plugins = []core.PluginInfo{

@@ -56,6 +56,12 @@ func TestUserLifecycle(t *testing.T) {
 		t.Error("prefix filter bo lists alice")
 	}
 
+	wantIn(t, fx.get("/users/alice"), "<dt>Limits</dt><dd>none</dd>")
+	if _, err := fx.svc.UserLimitsSet(ctx, "alice", core.Limits{MilliCPU: 1500, MemoryBytes: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	wantIn(t, fx.get("/users/alice"), "<dt>Limits</dt><dd>CPU 1.5 cores, memory 64")
+
 	fx.post("/users/alice/quota", url.Values{"quota": {"2G"}})
 	if u, _ = fx.svc.UserGet(ctx, "alice"); u.QuotaBytes != 2<<30 {
 		t.Errorf("quota %d", u.QuotaBytes)

@@ -70,6 +70,7 @@ var funcs = template.FuncMap{
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"duration": func(s int64) string { return (time.Duration(s) * time.Second).String() },
 	"outcome":  outcomeBadge,
+	"cores":    func(milli int) string { return strconv.FormatFloat(float64(milli)/1000, 'f', -1, 64) },
 }
 
 // parsePages parses the layout once and each page into its own copy of it.
