@@ -65,8 +65,8 @@ func (u *userCreateCmd) Run(rt *runCtx) error {
 	if err != nil {
 		return err
 	}
-	if (u.CPU != "" || u.Memory != "") && (u.Fleet || u.IfMissing) {
-		return usageErrorf("--cpu and --memory are for this node's create: set a fleet or an existing user's limits with user-limits")
+	if (u.CPU != "" || u.Memory != "") && u.IfMissing {
+		return usageErrorf("--cpu and --memory make a new user's limits: set an existing user's with user-limits")
 	}
 	if u.Fleet {
 		if u.DryRun || u.IfMissing {
@@ -168,7 +168,7 @@ func orNone(s string) string {
 // and prints the public key (one for the whole fleet) with the rows.
 func (u *userCreateCmd) runFleet(rt *runCtx, p api.UserCreateParams) error {
 	fp := api.FleetUserCreateParams{Name: p.Name, UID: p.UID, SSHKeys: p.SSHKeys, ForgeToken: p.ForgeToken,
-		Quota: p.Quota, Groups: p.Groups, Shell: p.Shell, Nodes: u.Nodes, WaitSecs: u.waitSecs()}
+		Quota: p.Quota, Groups: p.Groups, Shell: p.Shell, CPU: p.CPU, Memory: p.Memory, Nodes: u.Nodes, WaitSecs: u.waitSecs()}
 	if err := u.check(); err != nil {
 		return err
 	}

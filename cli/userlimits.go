@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
+	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
 // userLimitsCmd sets a user's CPU and memory limits. The values are
@@ -14,11 +15,20 @@ type userLimitsCmd struct {
 	Name   string `arg:"" help:"User name."`
 	CPU    string `name:"cpu" placeholder:"CORES" help:"Cores' worth of CPU time, e.g. 2 or 0.5; 0 lifts the limit, leaving it out keeps it."`
 	Memory string `placeholder:"SIZE" help:"Memory, e.g. 512M or 4G; 0 lifts the limit, leaving it out keeps it."`
+	fleetFlags
 }
 
 func (l *userLimitsCmd) Run(rt *runCtx) error {
 	if l.CPU == "" && l.Memory == "" {
 		return usageErrorf("user-limits needs --cpu, --memory or both (0 lifts a limit)")
+	}
+	if l.Fleet {
+		if l.CPU == "" || l.Memory == "" {
+			return usageErrorf("user-limits --fleet sets both limits: give --cpu and --memory (0 lifts one)")
+		}
+		return rt.fleetRun(l.fleetFlags, "limits of "+l.Name+" set", func(c *client.Client) (api.FleetResult, error) {
+			return c.FleetUserLimitsSet(rt.ctx, api.FleetUserLimitsParams{Name: l.Name, CPU: l.CPU, Memory: l.Memory, WaitSecs: l.waitSecs()})
+		})
 	}
 	c, err := rt.client()
 	if err != nil {

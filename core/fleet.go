@@ -24,8 +24,10 @@ type FleetUser struct {
 	Groups     []string `json:"groups"`
 	SSHKeys    []string `json:"ssh_keys"`
 	QuotaBytes int64    `json:"quota_bytes"`
-	Shell      string   `json:"shell"`
-	Locked     bool     `json:"locked,omitempty"`
+	// Limits are the CPU and memory limits on every node (nil: none).
+	Limits *Limits `json:"limits,omitempty"`
+	Shell  string  `json:"shell"`
+	Locked bool    `json:"locked,omitempty"`
 	// Placement is the selector text of the nodes that carry the user;
 	// empty: every node.
 	Placement string `json:"placement,omitempty"`

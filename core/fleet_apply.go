@@ -136,6 +136,7 @@ func fleetSpec(d FleetUser) CreateSpec {
 	return CreateSpec{
 		Name: d.Name, UID: &uid, SSHKeys: d.SSHKeys, ForgeToken: d.ForgeToken, QuotaBytes: d.QuotaBytes,
 		Groups: d.Groups, Shell: d.Shell, Keypair: &Keypair{Public: d.PublicKey, Private: d.PrivateKey}, Fleet: true,
+		Limits: d.limits(),
 	}
 }
 
@@ -185,6 +186,11 @@ func (s *Service) applyUpdate(ctx context.Context, local User, d FleetUser) (str
 	}
 	if local.QuotaBytes != d.QuotaBytes {
 		if _, err := s.UserQuotaSet(ctx, d.Name, d.QuotaBytes); err != nil {
+			return FleetError, err
+		}
+	}
+	if local.limits() != d.limits() {
+		if _, err := s.UserLimitsSet(ctx, d.Name, d.limits()); err != nil {
 			return FleetError, err
 		}
 	}

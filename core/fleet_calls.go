@@ -78,7 +78,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 		return FleetResult{}, err
 	}
 	d := FleetUser{
-		Name: spec.Name, UID: uid, Groups: nonNil(spec.Groups), SSHKeys: spec.SSHKeys, QuotaBytes: spec.QuotaBytes,
+		Name: spec.Name, UID: uid, Groups: nonNil(spec.Groups), SSHKeys: spec.SSHKeys, QuotaBytes: spec.QuotaBytes, Limits: spec.limits(),
 		Shell: spec.Shell, Placement: sel.String(), PublicKey: pub, PrivateKey: priv, ForgeToken: spec.ForgeToken,
 		Updated: s.now().UTC(),
 	}
@@ -152,6 +152,21 @@ func (s *Service) FleetUserQuotaSet(ctx context.Context, name string, bytes int6
 		return FleetResult{}, InvalidField("quota", "must not be negative")
 	}
 	return s.fleetUserEdit(ctx, name, wait, func(u *FleetUser) error { u.QuotaBytes = bytes; return nil })
+}
+
+// FleetUserLimitsSet sets a fleet user's CPU and memory limits on every
+// node (a zero field lifts one).
+func (s *Service) FleetUserLimitsSet(ctx context.Context, name string, l Limits, wait time.Duration) (FleetResult, error) {
+	if err := l.validate(); err != nil {
+		return FleetResult{}, err
+	}
+	return s.fleetUserEdit(ctx, name, wait, func(u *FleetUser) error {
+		u.Limits = nil
+		if !l.IsZero() {
+			u.Limits = &l
+		}
+		return nil
+	})
 }
 
 // FleetUserLock locks (or unlocks) a fleet user on every node.

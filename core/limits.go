@@ -20,6 +20,22 @@ type Limits struct {
 	MemoryBytes int64 `json:"memory_bytes,omitempty"`
 }
 
+// limits is the desired record's limits, zero for none.
+func (d FleetUser) limits() Limits {
+	if d.Limits == nil {
+		return Limits{}
+	}
+	return *d.Limits
+}
+
+// limits is the user's limits, zero for none.
+func (u User) limits() Limits {
+	if u.Limits == nil {
+		return Limits{}
+	}
+	return *u.Limits
+}
+
 // IsZero reports whether l limits nothing.
 func (l Limits) IsZero() bool { return l == Limits{} }
 

@@ -91,3 +91,47 @@ func TestParseLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyFleetUserLimits: a fleet user's limits are part of its desired
+// record: the node applies them at create, follows a change, and lifts
+// them when the record drops them.
+func TestApplyFleetUserLimits(t *testing.T) {
+	svc, f, _ := newUserService(t)
+	f.lim = limits.NewFake()
+	ctx := context.Background()
+	d := desired("alice", 2001, 1)
+	d.Limits = &core.Limits{MilliCPU: 2000, MemoryBytes: 4 << 30}
+	if st := svc.ApplyFleetUser(ctx, nil, d); st.Outcome != core.FleetOK {
+		t.Fatalf("create: %+v", st)
+	}
+	u := alice(t, svc)
+	if got := u.Installed.Limits; got == nil || *got != *d.Limits {
+		t.Fatalf("after create: enforced %+v", got)
+	}
+	d.Limits, d.Revision = &core.Limits{MemoryBytes: 1 << 30}, 2
+	if st := svc.ApplyFleetUser(ctx, nil, d); st.Outcome != core.FleetOK {
+		t.Fatalf("update: %+v", st)
+	}
+	if got := alice(t, svc).Installed.Limits; got == nil || *got != *d.Limits {
+		t.Errorf("after update: enforced %+v", got)
+	}
+	d.Limits, d.Revision = nil, 3
+	if st := svc.ApplyFleetUser(ctx, nil, d); st.Outcome != core.FleetOK {
+		t.Fatalf("lifted: %+v", st)
+	}
+	if u := alice(t, svc); u.Limits != nil || !u.Installed.Limits.IsZero() {
+		t.Errorf("after lifting: %+v, enforced %+v", u.Limits, u.Installed.Limits)
+	}
+	if _, err := svc.UserLimitsSet(ctx, "alice", core.Limits{MilliCPU: 1000}); err == nil {
+		t.Error("a local edit of a fleet user's limits was taken")
+	}
+}
+
+func alice(t *testing.T, svc *core.Service) core.User {
+	t.Helper()
+	u, err := svc.UserInspect(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -15,6 +15,7 @@ const (
 	MFleetUserKeyAdd     = "fleet.user.key.add"
 	MFleetUserKeyRemove  = "fleet.user.key.remove"
 	MFleetUserQuotaSet   = "fleet.user.quota.set"
+	MFleetUserLimitsSet  = "fleet.user.limits.set"
 	MFleetUserLock       = "fleet.user.lock"
 	MFleetUserUnlock     = "fleet.user.unlock"
 	MFleetUserPlace      = "fleet.user.place"
@@ -39,6 +40,7 @@ var fleetMethods = []Method{
 	{Name: MFleetUserList, Summary: "The fleet's users as desired (no secret).", Params: Empty{}, Result: FleetUserListResult{}},
 	{Name: MFleetUserKeyAdd, Summary: "Add public keys to a fleet user on every node that carries it.", Params: FleetUserKeyAddParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MFleetUserKeyRemove, Summary: "Remove a public key (whole or by fingerprint) from a fleet user.", Params: FleetUserKeyRemoveParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
+	{Name: MFleetUserLimitsSet, Summary: "Set a fleet user's CPU and memory limits on every node that carries it (0 or empty lifts one).", Params: FleetUserLimitsParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MFleetUserQuotaSet, Summary: "Set a fleet user's home quota on every node that carries it.", Params: FleetUserQuotaParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MFleetUserLock, Summary: "Lock a fleet user (and end its sessions) on every node that carries it.", Params: FleetUserParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
 	{Name: MFleetUserUnlock, Summary: "Unlock a fleet user on every node that carries it.", Params: FleetUserParams{}, Result: core.FleetResult{}, Access: Privileged, Mutating: true, Target: "name"},
@@ -89,6 +91,8 @@ type FleetUserCreateParams struct {
 	Quota      string   `json:"quota,omitempty"`
 	Groups     []string `json:"groups,omitempty"`
 	Shell      string   `json:"shell,omitempty"`
+	CPU        string   `json:"cpu,omitempty"`
+	Memory     string   `json:"memory,omitempty"`
 	Nodes      string   `json:"nodes,omitempty"`
 	WaitSecs   float64  `json:"wait_secs,omitempty"`
 }
@@ -124,6 +128,14 @@ type FleetUserKeyRemoveParams struct {
 type FleetUserQuotaParams struct {
 	Name     string  `json:"name" required:"true"`
 	Quota    string  `json:"quota" required:"true"`
+	WaitSecs float64 `json:"wait_secs,omitempty"`
+}
+
+// FleetUserLimitsParams sets a fleet user's limits, as UserLimitsParams.
+type FleetUserLimitsParams struct {
+	Name     string  `json:"name" required:"true"`
+	CPU      string  `json:"cpu,omitempty"`
+	Memory   string  `json:"memory,omitempty"`
 	WaitSecs float64 `json:"wait_secs,omitempty"`
 }
 

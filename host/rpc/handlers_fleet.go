@@ -63,7 +63,7 @@ func (h *handlers) registerFleet(r *Registry) {
 func (h *handlers) registerFleetUsers(r *Registry) {
 	Register(r, api.MFleetUserCreate, func(ctx context.Context, p api.FleetUserCreateParams) (core.FleetResult, error) {
 		sp, err := createSpec(api.UserCreateParams{Name: p.Name, UID: p.UID, SSHKeys: p.SSHKeys, ForgeToken: p.ForgeToken,
-			Quota: p.Quota, Groups: p.Groups, Shell: p.Shell})
+			Quota: p.Quota, Groups: p.Groups, Shell: p.Shell, CPU: p.CPU, Memory: p.Memory})
 		if err != nil {
 			return core.FleetResult{}, err
 		}
@@ -88,6 +88,15 @@ func (h *handlers) registerFleetUsers(r *Registry) {
 	Register(r, api.MFleetUserKeyRemove, func(ctx context.Context, p api.FleetUserKeyRemoveParams) (core.FleetResult, error) {
 		return fleetCall(p.WaitSecs, func(w time.Duration) (core.FleetResult, error) {
 			return h.svc.FleetUserKeyRemove(ctx, p.Name, p.Key, w)
+		})
+	})
+	Register(r, api.MFleetUserLimitsSet, func(ctx context.Context, p api.FleetUserLimitsParams) (core.FleetResult, error) {
+		l, err := core.ParseLimits(p.CPU, p.Memory)
+		if err != nil {
+			return core.FleetResult{}, err
+		}
+		return fleetCall(p.WaitSecs, func(w time.Duration) (core.FleetResult, error) {
+			return h.svc.FleetUserLimitsSet(ctx, p.Name, l, w)
 		})
 	})
 	Register(r, api.MFleetUserQuotaSet, func(ctx context.Context, p api.FleetUserQuotaParams) (core.FleetResult, error) {

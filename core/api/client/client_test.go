@@ -291,6 +291,10 @@ func TestEveryMethodHasAHelper(t *testing.T) {
 			return err
 		},
 		func() error { _, err := c.FleetUserQuotaSet(ctx, api.FleetUserQuotaParams{Name: "alice"}); return err },
+		func() error {
+			_, err := c.FleetUserLimitsSet(ctx, api.FleetUserLimitsParams{Name: "alice"})
+			return err
+		},
 		func() error { _, err := c.FleetUserLock(ctx, api.FleetUserParams{Name: "alice"}, false); return err },
 		func() error { _, err := c.FleetUserLock(ctx, api.FleetUserParams{Name: "alice"}, true); return err },
 		func() error { _, err := c.FleetUserPlace(ctx, api.FleetUserPlaceParams{Name: "alice"}); return err },

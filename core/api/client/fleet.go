@@ -78,6 +78,11 @@ func (c *Client) FleetUserQuotaSet(ctx context.Context, p api.FleetUserQuotaPara
 	return c.fleetCall(ctx, api.MFleetUserQuotaSet, p)
 }
 
+// FleetUserLimitsSet sets a fleet user's CPU and memory limits.
+func (c *Client) FleetUserLimitsSet(ctx context.Context, p api.FleetUserLimitsParams) (core.FleetResult, error) {
+	return c.fleetCall(ctx, api.MFleetUserLimitsSet, p)
+}
+
 // FleetUserLock locks (or with unlock, unlocks) a fleet user.
 func (c *Client) FleetUserLock(ctx context.Context, p api.FleetUserParams, unlock bool) (core.FleetResult, error) {
 	if unlock {
