@@ -34,6 +34,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/acl"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
@@ -63,6 +64,9 @@ func main() {
 	}
 	if serves(sdk.ConcernSessions) {
 		cfg.Sessions = &slowSessions{Fake: sessions.NewFake()}
+	}
+	if serves(sdk.ConcernLimits) {
+		cfg.Limits = limits.NewFake()
 	}
 	if len(os.Args) == 1 {
 		recordStart(self)

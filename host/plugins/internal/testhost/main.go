@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"io"
 	"log/slog"
 	"os"
@@ -89,6 +90,12 @@ func callAll(ctx context.Context, m *plugins.Manager, out map[string]string) {
 	res("sshkeys", err)
 	_, err = m.Sessions().ListSessions(ctx, "")
 	res("sessions", err)
+	for _, c := range m.All() {
+		if l, ok := c.Client.(limits.Limits); ok {
+			_, err = l.Get(ctx, lifecycle.User{Name: "alice", UID: 1001})
+			res(c.Name, err)
+		}
+	}
 }
 
 func waitForEnd() {
