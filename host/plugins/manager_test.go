@@ -3,7 +3,6 @@ package plugins_test
 import (
 	"context"
 	"errors"
-	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/plugins"
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
+	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -206,5 +207,32 @@ func TestTamperedBeforeRestart(t *testing.T) {
 	}
 	if n := starts(path); n != 1 {
 		t.Errorf("%d processes started, want 1", n)
+	}
+}
+
+// TestOptionalConcernAbsent: a plugin dir without a limits plugin makes a
+// whole host — healthy, ready — whose limits calls fail with
+// core.ErrNotServed (failed_precondition), which a user's end skips.
+func TestOptionalConcernAbsent(t *testing.T) {
+	dir := pluginDir(t)
+	install(t, dir, binary(t, "fakeplugin"), "accounts-volumes-acl-sshkeys-sessions")
+	h := start(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !h.Healthy() {
+		t.Errorf("not healthy without the optional limits plugin: %+v", h.List())
+	}
+	for _, c := range h.All() {
+		l, ok := c.Client.(limits.Limits)
+		if !ok {
+			continue
+		}
+		_, err := l.Forget(ctx, lifecycle.User{Name: "alice", UID: 1001})
+		if !errors.Is(err, core.ErrNotServed) || !core.IsCode(err, core.FailedPrecondition) {
+			t.Errorf("limits without a plugin: %v", err)
+		}
 	}
 }
