@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"golang.org/x/sys/unix"
 )
 
 // This machine's mountinfo: the v1 controllers and a nearly empty v2
@@ -264,4 +267,38 @@ func TestParseEvents(t *testing.T) {
 			t.Errorf("%d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
+}
+
+// TestProcessEvents subscribes to the kernel's process events, as the
+// plugin does in the machine's pid namespace, and sees a child it starts
+// fork and exec. It needs root and the initial pid namespace.
+func TestProcessEvents(t *testing.T) {
+	if os.Geteuid() != 0 || !initPIDNamespace() {
+		t.Skip("process events need root in the machine's pid namespace")
+	}
+	tr, err := listen()
+	if err != nil {
+		t.Skip("no proc connector:", err)
+	}
+	defer unix.Close(tr.fd)
+	tv := unix.NsecToTimeval((200 * time.Millisecond).Nanoseconds())
+	_ = unix.SetsockoptTimeval(tr.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	cmd := exec.Command("sleep", "0.2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	buf := make([]byte, 64<<10)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		n, _, err := unix.Recvfrom(tr.fd, buf, 0)
+		if err != nil {
+			continue
+		}
+		for _, ev := range parseEvents(buf[:n]) {
+			if ev.pid == cmd.Process.Pid {
+				return
+			}
+		}
+	}
+	t.Fatalf("no event of pid %d within 10s", cmd.Process.Pid)
 }
