@@ -17,6 +17,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
+	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 )
 
 // v1Mounts are the machine's cgroup v1 memory and cpu mounts, from
@@ -147,6 +148,37 @@ func TestLimitsMemoryCgroupV1(t *testing.T) {
 	for _, dir := range []string{memDir, cpuDir} {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived the delete: %v", dir, err)
+		}
+	}
+}
+
+// TestCgroupfsPlugin: the cgroupfs plugin passes the kit, destructive
+// checks included — it sets, reads back and forgets the limits of the
+// kit's managed account in the machine's real cgroups, and leaves none.
+func TestCgroupfsPlugin(t *testing.T) {
+	sandbox.Require(t)
+	memMnt, cpuMnt := v1Mounts(t)
+	for _, mnt := range []string{memMnt, cpuMnt} {
+		if mnt == "" {
+			continue
+		}
+		parent := filepath.Join(mnt, "hero_codescalers")
+		if _, err := os.Stat(parent); errors.Is(err, os.ErrNotExist) {
+			t.Cleanup(func() { rmdirCgroups(t, parent) })
+		}
+	}
+	rep := plugintest.Run(t, buildPlugin(t, "cgroupfs"), plugintest.Options{ScratchDir: t.TempDir(), Destructive: true})
+	for _, check := range []string{"invalid-input/limits", "idempotency/limits", "lifecycle/limits"} {
+		if r, ok := rep.Result(check); !ok || r.Status != plugintest.Pass {
+			t.Errorf("%s: %+v", check, r)
+		}
+	}
+	if memMnt != "" {
+		ents, _ := os.ReadDir(filepath.Join(memMnt, "hero_codescalers"))
+		for _, e := range ents {
+			if e.IsDir() {
+				t.Errorf("the kit's checks left the cgroup %s", e.Name())
+			}
 		}
 	}
 }

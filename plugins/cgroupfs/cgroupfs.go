@@ -450,6 +450,9 @@ func removeCgroup(mnt, parent, dir string) (bool, error) {
 		}
 	}
 	pfd, err := fsutil.OpenDirBeneath(mnt, parent)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return false, nil // no parent: the plugin never limited anyone here
+	}
 	if err != nil {
 		return false, cgErr(err, "open %s", parent)
 	}

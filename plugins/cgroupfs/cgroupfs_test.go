@@ -121,6 +121,9 @@ func TestV2(t *testing.T) {
 	if f.c.Layout().Version() != 2 {
 		t.Fatalf("layout %+v", f.c.Layout())
 	}
+	if got, err := newFake(t, func(root string) string { return "25 1 0:22 / " + root + " rw - cgroup2 cgroup2 rw\n" }, nil).c.Forget(ctx, alice); err != nil || len(got.Removed) != 0 {
+		t.Errorf("Forget on a machine where the plugin never made its parent: %+v, %v", got, err)
+	}
 	moved, err := f.c.Set(ctx, alice, limits.Values{MilliCPU: 1500, Memory: 64 << 20})
 	if err != nil || moved != 1 {
 		t.Fatalf("Set: moved %d, %v", moved, err)
