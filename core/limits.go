@@ -164,3 +164,57 @@ func (s *Service) installedLimits(ctx context.Context, u User, in *Installed) {
 		in.Limits = &l
 	}
 }
+
+// convergeLimits compares the limits the plugin enforces with the user's
+// and, repairing, re-applies them: a reboot empties the cgroup
+// filesystem, where the cgroupfs plugin keeps them.
+func (s *Service) convergeLimits(ctx context.Context, u *User, repair bool, note func(string, ...any)) error {
+	want := u.limits()
+	lim, err := s.limiter()
+	if err != nil {
+		if !want.IsZero() {
+			note("limits %s asked for, but no plugin serves limits on this host", want.values())
+		}
+		return nil
+	}
+	got, err := lim.Get(ctx, u.lifecycleUser())
+	if err != nil {
+		return FromPluginError(err)
+	}
+	if limitsOf(got) == want {
+		return nil
+	}
+	note("limits are %s, the state says %s", got, want.values())
+	if !repair {
+		return nil
+	}
+	_, err = lim.Set(ctx, u.lifecycleUser(), want.values())
+	return FromPluginError(err)
+}
+
+// ReapplyLimits re-applies every user's limits, as the host does once its
+// plugins are up: what the cgroupfs plugin keeps in the cgroup filesystem
+// does not survive a reboot. A user it fails for is logged; reconcile
+// reports it.
+func (s *Service) ReapplyLimits(ctx context.Context) {
+	if s.plugins == nil {
+		return
+	}
+	lim, err := s.limiter()
+	if err != nil {
+		return
+	}
+	users, err := listJSON[User](s.store, keyUser)
+	if err != nil {
+		s.log.Warn("limits not re-applied: the users could not be listed", "err", err)
+		return
+	}
+	for _, u := range users {
+		if u.Limits == nil || u.Limits.IsZero() {
+			continue
+		}
+		if _, err := lim.Set(ctx, u.lifecycleUser(), u.Limits.values()); err != nil {
+			s.log.Warn("limits not re-applied", "user", u.Name, "limits", u.Limits.values().String(), "err", err)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package core_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/sdk/lifecycle"
 	"github.com/threefoldtech/hero_codescalers/sdk/limits"
 )
 
@@ -134,4 +136,39 @@ func alice(t *testing.T, svc *core.Service) core.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestLimitsDrift: limits the machine lost (a reboot empties the cgroup
+// filesystem) are drift for reconcile, re-applied by user-reset and by
+// ReapplyLimits at the host's start.
+func TestLimitsDrift(t *testing.T) {
+	ctx := context.Background()
+	s, f, _ := newUserService(t)
+	f.lim = limits.NewFake()
+	want := core.Limits{MilliCPU: 1000, MemoryBytes: 64 << 20}
+	u, err := s.UserCreate(ctx, core.CreateSpec{Name: "alice", Limits: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := func() {
+		if _, err := f.lim.Forget(ctx, lifecycle.User{Name: "alice", UID: uint32(u.UID)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost()
+	drift, err := s.Reconcile(ctx)
+	if err != nil || len(drift) != 1 || !strings.Contains(drift[0].Detail, "limits are cpu=none memory=none, the state says cpu=1 memory=64MiB") {
+		t.Fatalf("reconcile: %+v %v", drift, err)
+	}
+	if _, err := s.UserReset(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice(t, s).Installed.Limits; got == nil || *got != want {
+		t.Errorf("after user-reset: %+v", got)
+	}
+	lost()
+	s.ReapplyLimits(ctx)
+	if got := alice(t, s).Installed.Limits; got == nil || *got != want {
+		t.Errorf("after ReapplyLimits: %+v", got)
+	}
 }

@@ -136,7 +136,7 @@ func (s *Service) converge(ctx context.Context, u *User, repair bool) ([]string,
 	var found []string
 	note := func(format string, args ...any) { found = append(found, fmt.Sprintf(format, args...)) }
 	checks := []func(context.Context, *User, bool, func(string, ...any)) error{
-		s.convergeAccount, s.convergeVolume, s.convergeModes, s.convergeACL, s.convergeKeys,
+		s.convergeAccount, s.convergeVolume, s.convergeModes, s.convergeACL, s.convergeKeys, s.convergeLimits,
 	}
 	for _, c := range checks {
 		if err := c(ctx, u, repair, note); err != nil {

@@ -65,6 +65,7 @@ func recoverJournal(ctx context.Context, svc *core.Service, mgr *plugins.Manager
 	if err := mgr.WaitReady(wctx); err != nil {
 		log.Warn("plugins not all ready at start-up", "err", err)
 	}
+	go svc.ReapplyLimits(ctx)
 	if err := svc.EnsureMarkerGroup(ctx); err != nil {
 		log.Warn("marker group not ensured at start-up; user.create will retry", "err", err)
 	}
