@@ -9,8 +9,9 @@
 // Each concern's Descriptor lives in its gRPC package (sshkeysgrpc.Concern,
 // …), and package sdk lists them. A new concern is one sdk folder — its
 // contract, fake, gRPC glue with its descriptor, and conformance checks —
-// one line in that list, its sdk.Config field, and its accessor in the
-// core's Plugins and the host's manager.
+// one line in that list, and its sdk.Config field; a concern core calls by
+// name has an accessor in the core's Plugins and the host's manager, while
+// an optional one (limits) needs none: core finds it in Plugins.All.
 package concern
 
 import (
