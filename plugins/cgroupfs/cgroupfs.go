@@ -53,6 +53,9 @@ type Cgroupfs struct {
 	mu      sync.Mutex
 	limited map[uint32]bool // uids with a cgroup of ours: whose processes go there
 	tracker *tracker
+	// ownerOf replaces the stat of /proc/PID in a sweep (tests without
+	// root, whose fake /proc cannot give a process dir its uid).
+	ownerOf func(pid int) (uint32, bool)
 }
 
 var _ limits.Limits = (*Cgroupfs)(nil)

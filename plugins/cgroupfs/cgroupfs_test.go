@@ -75,6 +75,13 @@ func newFake(t *testing.T, mountinfo func(root string) string, files map[string]
 	write(t, filepath.Join(dir, "mountinfo"), mountinfo(root))
 	c := New(Options{Mountinfo: filepath.Join(dir, "mountinfo"), Proc: proc, Systemd: filepath.Join(dir, "no-systemd")},
 		policy.NewWatch(policy.Defaults(etc), etc), nil)
+	// A process dir is owned by its process's uid, as in /proc; without
+	// root the sweep reads the uid from the status file instead.
+	for pid, uid := range map[string]int{"4242": 1001, "4343": 1000} {
+		if os.Chown(filepath.Join(proc, pid), uid, uid) != nil {
+			c.ownerOf = func(pid int) (uint32, bool) { return procUID(proc, pid) }
+		}
+	}
 	return &fakeMachine{root: root, proc: proc, c: c}
 }
 
@@ -304,4 +311,27 @@ func TestProcessEvents(t *testing.T) {
 		}
 	}
 	t.Fatalf("no event of pid %d within 10s", cmd.Process.Pid)
+}
+
+// BenchmarkSweep is one backstop sweep of this machine's /proc with one
+// limited uid — what the plugin spends every SweepEvery while anyone has
+// limits (nothing when nobody has) — finding each process's uid by a stat
+// of /proc/PID (the plugin's way) against reading /proc/PID/status.
+func BenchmarkSweep(b *testing.B) {
+	for _, way := range []string{"stat", "status"} {
+		b.Run(way, func(b *testing.B) {
+			t := &testing.T{}
+			f := newFake(t, func(root string) string { return "25 1 0:22 / " + root + " rw - cgroup2 cgroup2 rw\n" }, nil)
+			f.c.opts.Proc, f.c.ownerOf = "/proc", nil
+			if way == "status" {
+				f.c.ownerOf = func(pid int) (uint32, bool) { return procUID("/proc", pid) }
+			}
+			f.c.limited[alice.UID] = true
+			ents, _ := os.ReadDir("/proc")
+			for range b.N {
+				f.c.sweep(nil)
+			}
+			b.ReportMetric(float64(len(ents)), "proc-entries")
+		})
+	}
 }

@@ -62,6 +62,22 @@ func procUID(proc string, pid int) (uint32, bool) {
 	return 0, false
 }
 
+// owner is the uid a sweep files pid under: the owner of /proc/PID, the
+// process's effective uid. A stat is far cheaper than reading its status
+// (BenchmarkSweep, one run on this loaded 2-core machine, 258 processes:
+// 1.6 ms a sweep by stat, 27 ms by status); a set-uid program a limited
+// user runs was forked in the user's cgroup anyway.
+func (c *Cgroupfs) owner(pid int) (uint32, bool) {
+	if c.ownerOf != nil {
+		return c.ownerOf(pid)
+	}
+	var st unix.Stat_t
+	if unix.Stat(filepath.Join(c.opts.Proc, strconv.Itoa(pid)), &st) != nil {
+		return 0, false
+	}
+	return st.Uid, true
+}
+
 // limitedUIDs are the uids whose processes go to a cgroup of ours, each
 // still a managed account's alone.
 func (c *Cgroupfs) limitedUIDs() map[uint32]bool {
@@ -112,7 +128,7 @@ func (c *Cgroupfs) sweep(uids []uint32) int {
 		if err != nil || pid <= 0 {
 			continue
 		}
-		if uid, ok := procUID(c.opts.Proc, pid); ok && want[uid] && c.place(pid, uid) {
+		if uid, ok := c.owner(pid); ok && want[uid] && c.place(pid, uid) {
 			moved++
 		}
 	}
