@@ -27,6 +27,36 @@ done | awk '{mb=$2/1048576; if (NR==1) base=mb;
   printf "  %-12s %6.1f MB%s\n", $1, mb, (NR==1 ? "  (no dashboard: the size before gin)" : sprintf("  +%.1f MB", mb-base))}'
 rm -rf "$sizes"
 
+section "Installed size of all plugins: one multi-call binary hard-linked by each name vs each plugin built alone (issue 15)"
+# Counted once per file (inode), not per link: du counts each inode once.
+# The baseline builds each plugin alone, as ten binaries were installed
+# before, from a two-line main per plugin; -s -w is what the package
+# installs (make deb strips), plain what make install copies.
+one=$(mktemp -d bin/benchsize-XXXXXX)
+trap 'rm -rf "$one"' EXIT
+names=$(bin/plugins/hero_codescalers_plugins list)
+alone_s=0; alone=0
+for p in $names; do
+  mkdir -p "$one/$p"
+  printf 'package main\n\nimport p "github.com/threefoldtech/hero_codescalers/plugins/%s"\n\nfunc main() { p.Main("bench") }\n' "$p" > "$one/$p/main.go"
+  go build -o "$one/$p.bin" "./$one/$p"
+  go build -ldflags '-s -w' -o "$one/$p.s.bin" "./$one/$p"
+  alone=$((alone + $(stat -c %s "$one/$p.bin"))); alone_s=$((alone_s + $(stat -c %s "$one/$p.s.bin")))
+done
+go build -ldflags '-s -w' -o "$one/multi.s.bin" ./plugins/hero_codescalers_plugins
+multi=$(du -sb --exclude='*.manifest.json' bin/plugins | cut -f1)
+multi_s=$(stat -c %s "$one/multi.s.bin")
+links=$(stat -c %h bin/plugins/hero_codescalers_plugins)
+awk -v n="$(echo $names | wc -w)" -v l="$links" -v a="$alone" -v as="$alone_s" -v m="$multi" -v ms="$multi_s" 'BEGIN {
+  MB = 1048576
+  printf "  %-58s %9s %9s\n", "", "make install", "package"
+  printf "  %-58s %6.1f MB %6.1f MB  (baseline)\n", sprintf("%d plugins built alone, one binary each", n), a/MB, as/MB
+  printf "  %-58s %6.1f MB %6.1f MB  %.2f×\n", sprintf("one multi-call binary, %d names (hard links) for it", l), m/MB, ms/MB, m/a
+  printf "  goal (issue 15): installed size of all plugins <= 60 MB, counted once per file: %.1f MB (package %.1f MB) vs %.1f MB alone, %.2f× — %s\n",
+    m/MB, ms/MB, a/MB, m/a, (m <= 60*MB && ms <= 60*MB) ? "MET" : "MISSED"
+}'
+rm -rf "$one"; trap - EXIT
+
 if [ "$(id -u)" = 0 ]; then
   section "Accounts: batch vs single useradd, 100 and 1,000 users (issue 4)"
   HC_BENCH=1 go test -count=1 -tags integration -run 'TestBenchAccounts' -v -timeout 30m ./integration/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
