@@ -9,7 +9,11 @@
 // the built-ins in -dir when they serve every concern (`make build` puts
 // them in bin/plugins), else for five copies of the test plugin.
 //
-//	go run ./host/plugins/internal/benchplugins [-dir bin/plugins] [-plugin concern=name]... [-n 5000] [-starts 5]
+//	go run ./host/plugins/internal/benchplugins [-dir bin/plugins] [-vs DIR] [-plugin concern=name]... [-n 5000] [-starts 5]
+//
+// -vs DIR times a second set of built-ins (another build's plugins: say
+// ten binaries against one multi-call binary) in the same run, its rows
+// and starts taken in turn with -dir's.
 //
 // A concern whose plugin settles not ready (logind without a system bus)
 // is named under the table; pin another with -plugin to time a fully
@@ -42,6 +46,9 @@ const (
 // pins are the -plugin flags.
 var pins map[string]string
 
+// vsDir is the -vs flag: another set of built-ins timed in turn.
+var vsDir string
+
 type pinList []string
 
 func (p *pinList) String() string     { return fmt.Sprint(*p) }
@@ -56,6 +63,7 @@ func main() {
 	n := flag.Int("n", 5000, "round trips per measurement")
 	starts := flag.Int("starts", 5, "manager starts to time")
 	verbose := flag.Bool("v", false, "log the manager's debug output to stderr")
+	flag.StringVar(&vsDir, "vs", "", "another built-in plugin dir to time in turn with -dir")
 	var pinFlags pinList
 	flag.Var(&pinFlags, "plugin", "pin concern=name, as the host's --plugin (repeatable)")
 	flag.Parse()
@@ -177,6 +185,18 @@ func openTargets(tdir string, builtins bool, dir string, log *slog.Logger) ([]ta
 		targets = append(targets, target{name: fmt.Sprintf("built-in %s Probe via the manager, AutoMTLS", pluginName(m, c)),
 			note: "(plus its own checks)", call: probeVia(m, c)})
 	}
+	if vsDir == "" {
+		return targets, closeAll, nil
+	}
+	vs, err := startedManager(vsDir, false, log)
+	if err != nil {
+		return nil, closeAll, fmt.Errorf("-vs %s: %w", vsDir, err)
+	}
+	closers = append(closers, func() { vs.Close() })
+	for _, c := range sdk.Concerns {
+		targets = append(targets, target{name: fmt.Sprintf("-vs built-in %s Probe via the manager, AutoMTLS", pluginName(vs, c)),
+			note: "(" + vsDir + ")", call: probeVia(vs, c)})
+	}
 	return targets, closeAll, nil
 }
 
@@ -205,6 +225,15 @@ func startUp(dir, what, tdir string, starts int, log *slog.Logger) error {
 	row("later starts without AutoMTLS (median)", ms(median(plain[1:])), "", "")
 	if dir != tdir {
 		row("later starts of five test plugins (median)", ms(baseMed), "", "(baseline)")
+	}
+	if vsDir != "" && dir != tdir {
+		both, err := startTimesInTurn([]string{dir, vsDir}, starts, log)
+		if err != nil {
+			return err
+		}
+		a, b := median(both[0][1:]), median(both[1][1:])
+		row("in turn: later starts of -dir (median)", ms(a), "", "")
+		row("in turn: later starts of -vs "+vsDir+" (median)", ms(b), "", fmt.Sprintf("-dir at %.2f×", float64(a)/float64(b)))
 	}
 	if notReady != "" {
 		fmt.Printf("\nnote: settled, not all ready — %s\n", notReady)
