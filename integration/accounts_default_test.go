@@ -17,6 +17,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/threefoldtech/hero_codescalers/integration/sandbox"
 )
 
 // TestAccountsNativeDefault is issue 15's proof of the native accounts
@@ -34,8 +37,13 @@ import (
 //   - once everyone is deleted, passwd, shadow, group, gshadow, subuid and
 //     subgid are byte for byte what they were.
 func TestAccountsNativeDefault(t *testing.T) {
-	h, before := startNode(t)
-	acctHighIDs(t)
+	sandbox.Require(t)
+	ensureDriver(t)
+	quotasOn(t)
+	acctHighIDs(t) // before any plugin reads login.defs: the hand-made users' uids stay clear of the machine's processes
+	h := newHost(t, buildTree(t, ""))
+	h.start()
+	before := machineState(t) // with the policy's marker group, which the host makes at start
 	_, pub := clientKey(t)
 	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
 		keepFile(t, f)
@@ -73,6 +81,9 @@ func TestAccountsNativeDefault(t *testing.T) {
 			t.Errorf("%s differs:\nthe shadow plugin (useradd) made:\n%s\nthe files plugin made:\n%s", k, want, native[k])
 		}
 	}
+	if !strings.HasPrefix(native["subuid"], "hcnd:") || !strings.HasPrefix(native["subgid"], "hcnd:") {
+		t.Errorf("no subordinate ranges for hcnd (useradd makes them where /etc/subuid exists): %q, %q", native["subuid"], native["subgid"])
+	}
 	if strings.Contains(native["home"], "skel-marker") {
 		t.Errorf("the home holds /etc/skel's files:\n%s", native["home"])
 	}
@@ -83,9 +94,12 @@ func TestAccountsNativeDefault(t *testing.T) {
 	var wg sync.WaitGroup
 	var retries atomic.Int64
 	errs := make(chan error, 3*n)
+	var spans [2][2]time.Time // when each side began and ended
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		spans[0][0] = time.Now()
+		defer func() { spans[0][1] = time.Now() }()
 		for i := range n {
 			if o, e, code := h.cli("user-create", lcName("hcndc", i), "--ssh-key-file", pub, "--quota", "50M"); code != 0 {
 				errs <- fmt.Errorf("user-create %s: exit %d\n%s%s", lcName("hcndc", i), code, o, e)
@@ -94,6 +108,8 @@ func TestAccountsNativeDefault(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
+		spans[1][0] = time.Now()
+		defer func() { spans[1][1] = time.Now() }()
 		for i := range n {
 			if err := acctRetry(&retries, "useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", "--", lcName("hcndh", i)); err != nil {
 				errs <- err
@@ -110,8 +126,11 @@ func TestAccountsNativeDefault(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	t.Logf("useradd/userdel retried %d times after \"cannot lock\"", retries.Load())
-	lost := 0
+	t.Logf("CLI creates took %s, useradd/userdel by hand %s; they retried %d times after \"cannot lock\"",
+		spans[0][1].Sub(spans[0][0]).Round(time.Millisecond), spans[1][1].Sub(spans[1][0]).Round(time.Millisecond), retries.Load())
+	if spans[0][1].Before(spans[1][0]) || spans[1][1].Before(spans[0][0]) {
+		t.Errorf("the two sides did not overlap: %v", spans)
+	}
 	for i := range n {
 		for _, who := range []struct {
 			prefix string
@@ -120,7 +139,6 @@ func TestAccountsNativeDefault(t *testing.T) {
 			name := lcName(who.prefix, i)
 			if got := exec.Command("getent", "passwd", name).Run() == nil; got != who.want {
 				t.Errorf("%s: present %v, want %v", name, got, who.want)
-				lost++
 			}
 		}
 	}
@@ -196,7 +214,7 @@ func madeBy(t *testing.T, h *hostUnderTest, name, pub string, etc []string) map[
 			return strconv.Itoa(int(id))
 		}
 		line := fmt.Sprintf("%s %s %s:%s", strings.TrimPrefix(path, home), fi.Mode(), owner(st.Uid, uid), owner(st.Gid, gid))
-		if fi.Mode().IsRegular() {
+		if fi.Mode().IsRegular() && !strings.HasPrefix(d.Name(), "id_") { // a keypair is new each time
 			b, _ := os.ReadFile(path)
 			line += fmt.Sprintf(" %x", sha256.Sum256(b))
 		}
