@@ -88,9 +88,10 @@ integration:
 ## by nfpm (a Go module pinned in tools/nfpm/go.mod, so nothing else moves):
 ## the CLI in /usr/bin, the server and the plugins (stripped, with their
 ## manifests; nfpm packs each hard link of the plugins' binary as a copy,
-## internal/debhardlink packs them as links again) in /usr/lib/hero_codescalers, the unit, the default config
-## (a conffile), the man page and the bash, zsh and fish completions made
-## by the CLI itself; lintian checks it when installed (make deps does).
+## internal/debhardlink packs them as links again) in
+## /usr/lib/hero_codescalers, the unit, the default config (a conffile),
+## the man page and the bash, zsh and fish completions made by the CLI
+## itself; lintian checks it when installed (make deps does).
 DEB_VERSION ?= $(shell echo "0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short HEAD 2>/dev/null || echo dev)")
 DEB_DATE    ?= $(shell git log -1 --format=%cD 2>/dev/null || date -R)
 STAGE       ?= $(BIN)/deb-stage
