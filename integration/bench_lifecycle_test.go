@@ -304,7 +304,7 @@ func (s lcSteps) table() string {
 	}
 	fmt.Fprintf(&b, "%-8s %9s %9s %7s  %s\n", "other", "-", ms(s.host["other"], true), "-", "nothing: name check, journal, record, audit, RPC")
 	if nativeFloor > 0 {
-		verdict := "met"
+		verdict := "MET"
 		if nativeHost >= nativeFloor {
 			verdict = "MISSED"
 		}
