@@ -10,6 +10,9 @@ LDFLAGS := -X github.com/threefoldtech/hero_codescalers/core/api.Version=$(VERSI
 # it by its own name with its manifest beside it; the binary lists the
 # names it serves.
 MULTI   := hero_codescalers_plugins
+# A plugin whose plugins/NAME is still a package main (not yet registered in
+# the multi-call binary) is built on its own, as every plugin was before.
+STANDALONE := $(filter-out $(MULTI),$(notdir $(patsubst %/main.go,%,$(shell grep -l '^package main$$' plugins/*/main.go))))
 # PLUGIN_VERSION is stamped into every plugin (its manifest's version, by
 # which the host ranks the plugins of a concern): the release in VERSION,
 # with the commit as build metadata, which ordering ignores.
@@ -39,6 +42,10 @@ plugins:
 	@mkdir -p $(BIN)/plugins
 	$(GO) build -ldflags '-X main.version=$(PLUGIN_VERSION)' -o $(BIN)/plugins/$(MULTI) ./plugins/$(MULTI)
 	@$(MAKE) --no-print-directory plugin-links PLUGIN_DIR=$(BIN)/plugins
+	@for p in $(STANDALONE); do \
+	  $(GO) build -ldflags '-X main.version=$(PLUGIN_VERSION)' -o $(BIN)/plugins/$$p ./plugins/$$p && \
+	  $(BIN)/plugins/$$p describe > $(BIN)/plugins/$$p.manifest.json || exit 1; \
+	done
 
 # plugin-links: each built-in plugin's hard link to $(MULTI) in
 # $(PLUGIN_DIR), with its manifest (what the plugin describes)
@@ -62,6 +69,8 @@ install: build
 	install -m 0755 $(BIN)/hero_codescalers $(BIN)/hero_codescalers_server $(HOME)/hero/bin/
 	install -m 0755 $(BIN)/plugins/$(MULTI) $(HOME)/hero/bin/plugins/
 	@$(MAKE) --no-print-directory plugin-links PLUGIN_DIR=$(HOME)/hero/bin/plugins
+	@for p in $(STANDALONE); do install -m 0755 $(BIN)/plugins/$$p $(HOME)/hero/bin/plugins/ && \
+	  install -m 0644 $(BIN)/plugins/$$p.manifest.json $(HOME)/hero/bin/plugins/; done
 
 ## run: install what is missing, build, and run instance 0 in the foreground
 run: deps build
@@ -108,6 +117,10 @@ deb-bin:
 	$(GO) build -tags '$(SERVER_TAGS)' -ldflags '$(STRIP)' -o $(STAGE)/lib/hero_codescalers_server ./cli/hero_codescalers_server
 	$(GO) build -ldflags '-s -w -X main.version=$(PLUGIN_VERSION)' -o $(STAGE)/lib/plugins/$(MULTI) ./plugins/$(MULTI)
 	@$(MAKE) --no-print-directory plugin-links PLUGIN_DIR=$(STAGE)/lib/plugins
+	@for p in $(STANDALONE); do \
+	  $(GO) build -ldflags '-s -w -X main.version=$(PLUGIN_VERSION)' -o $(STAGE)/lib/plugins/$$p ./plugins/$$p && \
+	  $(STAGE)/lib/plugins/$$p describe > $(STAGE)/lib/plugins/$$p.manifest.json || exit 1; \
+	done
 
 deb-pkg:
 	$(STAGE)/hero_codescalers man | gzip -9n > $(STAGE)/hero_codescalers.1.gz

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -114,9 +115,27 @@ func linkPlugin(bin, dir, name string) (string, error) {
 // binary is shared: tests must not change it.
 func buildPlugin(t testing.TB, name string, tags ...string) string {
 	t.Helper()
-	bin := buildMultiCall(t, tags...)
 	key := "plugin " + name + " " + strings.Join(tags, ",")
+	if standalone(name) {
+		return cachedBuild(t, key, func(dir string) (string, error) {
+			bin := filepath.Join(dir, name)
+			if err := goBuild(bin, "plugins/"+name, tags...); err != nil {
+				return "", err
+			}
+			return bin, writeManifest(bin)
+		})
+	}
+	bin := buildMultiCall(t, tags...)
 	return cachedBuild(t, key, func(dir string) (string, error) { return linkPlugin(bin, dir, name) })
+}
+
+var packageMain = regexp.MustCompile(`(?m)^package main$`)
+
+// standalone says whether plugins/<name> is still a package main of its
+// own, not in the multi-call binary: built alone, as make build does.
+func standalone(name string) bool {
+	b, err := os.ReadFile(filepath.Join("..", "plugins", name, "main.go"))
+	return err == nil && packageMain.Match(b)
 }
 
 // buildTree builds hero_codescalers (without cgo, as make does),
@@ -145,6 +164,16 @@ func buildTree(t testing.TB, tags string) string {
 			return "", err
 		}
 		for _, p := range builtinPlugins {
+			if standalone(p) {
+				pbin := filepath.Join(dir, "plugins", p)
+				if err := goBuild(pbin, "plugins/"+p, tagList...); err != nil {
+					return "", err
+				}
+				if err := writeManifest(pbin); err != nil {
+					return "", err
+				}
+				continue
+			}
 			if _, err := linkPlugin(bin, filepath.Join(dir, "plugins"), p); err != nil {
 				return "", err
 			}
