@@ -9,6 +9,11 @@ export PATH=$PATH:/usr/local/go/bin
 
 section() { printf '\n== %s ==\n' "$1"; }
 
+# Everything printed is kept, so that the end repeats issue 15's goal
+# lines, each with its baseline of this run and MET or MISSED.
+out=$(mktemp)
+exec > >(tee "$out") 2>&1
+
 section "JSON-RPC health over rpc.sock vs a bare net/http handler (issue 2)"
 go run ./host/rpc/benchhealth -d 2s -clients 1,8,64
 
@@ -93,3 +98,7 @@ if [ "$(id -u)" = 0 ]; then
 else
   section "Idle footprint skipped: needs root (runs in the integration sandbox)"
 fi
+
+section "Issue 15's goals, from the rows above (each against its baseline of this run)"
+grep -h 'goal (issue 15)' "$out" | sed 's/^ *//' || echo "(none printed: see the rows above)"
+rm -f "$out"
