@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("sudoers rules do not pin the installed %s:\n%s", p, sudoers)
 		}
 	}
+	checkInstalledPlugins(t, "/usr/lib/hero_codescalers/plugins")
 	if _, err := os.Stat("/etc/hero_codescalers/policy.toml"); err != nil {
 		t.Errorf("no policy after install: %v", err)
 	}
@@ -110,6 +112,36 @@ func TestDebPackage(t *testing.T) {
 	}
 }
 
+// checkInstalledPlugins: dpkg installed the built-in plugins as one
+// binary hard-linked by every plugin's name (issue 15: under 60 MB for all
+// of them, counted once per file), and the package lists each name.
+func checkInstalledPlugins(t *testing.T, dir string) {
+	t.Helper()
+	listed := mustRun(t, "dpkg", "-L", "hero-codescalers")
+	inodes := map[uint64]int64{}
+	linked := slices.DeleteFunc(slices.Clone(builtinPlugins), standalone)
+	for _, p := range append([]string{multiCall}, linked...) {
+		path := filepath.Join(dir, p)
+		fi, err := os.Lstat(path)
+		if err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("%s: %v, want a regular file (a hard link)", path, err)
+			continue
+		}
+		inodes[fi.Sys().(*syscall.Stat_t).Ino] = fi.Size()
+		if !strings.Contains(listed, path+"\n") {
+			t.Errorf("dpkg -L does not list %s", path)
+		}
+	}
+	var total int64
+	for _, size := range inodes {
+		total += size
+	}
+	if len(inodes) != 1 || total > 60<<20 {
+		t.Errorf("the %d plugins are %d files of %d bytes in all; want one binary under 60 MB", len(linked), len(inodes), total)
+	}
+	t.Logf("installed plugins: %d names, %d file, %.1f MB", len(linked), len(inodes), float64(total)/(1<<20))
+}
+
 // lintInBackground runs lintian --fail-on error on the package while the
 // test installs and runs it (lintian takes as long as the rest, on two
 // cores); the channel gets its verdict.
@@ -147,8 +179,14 @@ func buildDeb(t *testing.T) string {
 	os.MkdirAll(filepath.Join(stage, "lib", "plugins"), 0o755)
 	copyStripped(t, filepath.Join(tree, "hero_codescalers"), filepath.Join(stage, "hero_codescalers"))
 	copyStripped(t, filepath.Join(tree, "hero_codescalers_server"), filepath.Join(stage, "lib", "hero_codescalers_server"))
+	multi := filepath.Join(stage, "lib", "plugins", multiCall)
+	copyStripped(t, filepath.Join(tree, "plugins", multiCall), multi)
 	for _, p := range builtinPlugins {
-		copyStripped(t, filepath.Join(tree, "plugins", p), filepath.Join(stage, "lib", "plugins", p))
+		if standalone(p) {
+			copyStripped(t, filepath.Join(tree, "plugins", p), filepath.Join(stage, "lib", "plugins", p))
+		} else if err := os.Link(multi, filepath.Join(stage, "lib", "plugins", p)); err != nil {
+			t.Fatal(err)
+		}
 		b, err := os.ReadFile(filepath.Join(tree, "plugins", p+".manifest.json"))
 		if err != nil {
 			t.Fatal(err)

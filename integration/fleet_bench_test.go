@@ -18,6 +18,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/core/api/client"
 )
 
+// fleetFootprintGoalMB is issue 15's goal for a node in a fleet: the host,
+// its embedded NATS and every plugin process together, in PSS.
+const fleetFootprintGoalMB = 150
+
 // TestBenchFleet is issue 11's part of `make bench`, on real hosts in the
 // fleet lab (each node in its own namespaces, real plugins, btrfs):
 //
@@ -69,8 +73,14 @@ func TestBenchFleet(t *testing.T) {
 	inFleet, outside := hostMemory(t, n2), hostMemory(t, n5)
 	fmt.Printf("\n%-58s %10s %10s\n", "idle footprint of the host and its plugins", "PSS", "RSS")
 	fmt.Printf("%-58s %7.1f MB %7.1f MB\n", "a node outside any fleet (n5: no NATS)", outside[0], outside[1])
-	fmt.Printf("%-58s %7.1f MB %7.1f MB (goal <= 150 MB)\n", "a replica node in a fleet (n2, with its embedded NATS)", inFleet[0], inFleet[1])
+	fmt.Printf("%-58s %7.1f MB %7.1f MB (goal <= %d MB)\n", "a replica node in a fleet (n2, with its embedded NATS)", inFleet[0], inFleet[1], fleetFootprintGoalMB)
 	fmt.Println("(PSS shares the pages five hosts of the same binaries share; RSS counts them whole: a lone host lies between)")
+	verdict := "MET"
+	if inFleet[0] > fleetFootprintGoalMB {
+		verdict = "MISSED"
+	}
+	fmt.Printf("  goal (issue 15): idle PSS of a node in a fleet <= %d MB: %.1f MB (outside any fleet: %.1f MB, %.2f×) — %s\n",
+		fleetFootprintGoalMB, inFleet[0], outside[0], inFleet[0]/outside[0], verdict)
 	if out := n5.ns.must(t, "ss", "-ltnH"); strings.Contains(out, ":5100") || strings.Contains(out, ":5200") || strings.Contains(out, ":5300") {
 		t.Errorf("a node outside any fleet listens on a fleet port:\n%s", out)
 	}

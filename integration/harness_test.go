@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -84,25 +85,64 @@ func removeBuilds() {
 	}
 }
 
-// buildPlugin builds plugins/<name> with the given build tags, with its
-// manifest beside it as `make build` writes it, once per name and tags for
-// the whole test binary. The binary is shared: tests must not change it.
-func buildPlugin(t testing.TB, name string, tags ...string) string {
+// multiCall is the built-in plugins' one binary (plugins/multiCall); each
+// plugin is a hard link to it by the plugin's name.
+const multiCall = "hero_codescalers_plugins"
+
+// buildMultiCall builds the plugins' binary with the given build tags, once
+// per set of tags for the whole test binary.
+func buildMultiCall(t testing.TB, tags ...string) string {
 	t.Helper()
-	key := "plugin " + name + " " + strings.Join(tags, ",")
-	return cachedBuild(t, key, func(dir string) (string, error) {
-		bin := filepath.Join(dir, name)
-		if err := goBuild(bin, "plugins/"+name, tags...); err != nil {
-			return "", err
-		}
-		return bin, writeManifest(bin)
+	return cachedBuild(t, "multicall "+strings.Join(tags, ","), func(dir string) (string, error) {
+		bin := filepath.Join(dir, multiCall)
+		return bin, goBuild(bin, "plugins/"+multiCall, tags...)
 	})
 }
 
+// linkPlugin makes dir/name the plugin name, a hard link to the plugins'
+// binary bin as make build links it, with its manifest beside it.
+func linkPlugin(bin, dir, name string) (string, error) {
+	link := filepath.Join(dir, name)
+	if err := os.Link(bin, link); err != nil {
+		return "", err
+	}
+	return link, writeManifest(link)
+}
+
+// buildPlugin is the plugin name built with the given build tags (a hard
+// link to the plugins' binary, with its manifest beside it, as `make build`
+// lays it out), once per name and tags for the whole test binary. The
+// binary is shared: tests must not change it.
+func buildPlugin(t testing.TB, name string, tags ...string) string {
+	t.Helper()
+	key := "plugin " + name + " " + strings.Join(tags, ",")
+	if standalone(name) {
+		return cachedBuild(t, key, func(dir string) (string, error) {
+			bin := filepath.Join(dir, name)
+			if err := goBuild(bin, "plugins/"+name, tags...); err != nil {
+				return "", err
+			}
+			return bin, writeManifest(bin)
+		})
+	}
+	bin := buildMultiCall(t, tags...)
+	return cachedBuild(t, key, func(dir string) (string, error) { return linkPlugin(bin, dir, name) })
+}
+
+var packageMain = regexp.MustCompile(`(?m)^package main$`)
+
+// standalone says whether plugins/<name> is still a package main of its
+// own, not in the multi-call binary: built alone, as make build does.
+func standalone(name string) bool {
+	b, err := os.ReadFile(filepath.Join("..", "plugins", name, "main.go"))
+	return err == nil && packageMain.Match(b)
+}
+
 // buildTree builds hero_codescalers (without cgo, as make does),
-// hero_codescalers_server beside it, and every built-in plugin (with their
-// manifests) into one directory laid out as `make build` lays bin/, once
-// per set of build tags (comma-separated) for the whole test binary.
+// hero_codescalers_server beside it, and every built-in plugin (the
+// plugins' binary with a hard link and a manifest for each) into one
+// directory laid out as `make build` lays bin/, once per set of build tags
+// (comma-separated) for the whole test binary.
 func buildTree(t testing.TB, tags string) string {
 	t.Helper()
 	var tagList []string
@@ -119,12 +159,22 @@ func buildTree(t testing.TB, tags string) string {
 		if err := goBuild(filepath.Join(dir, "hero_codescalers_server"), "cli/hero_codescalers_server", tagList...); err != nil {
 			return "", err
 		}
+		bin := filepath.Join(dir, "plugins", multiCall)
+		if err := goBuild(bin, "plugins/"+multiCall, tagList...); err != nil {
+			return "", err
+		}
 		for _, p := range builtinPlugins {
-			bin := filepath.Join(dir, "plugins", p)
-			if err := goBuild(bin, "plugins/"+p, tagList...); err != nil {
-				return "", err
+			if standalone(p) {
+				pbin := filepath.Join(dir, "plugins", p)
+				if err := goBuild(pbin, "plugins/"+p, tagList...); err != nil {
+					return "", err
+				}
+				if err := writeManifest(pbin); err != nil {
+					return "", err
+				}
+				continue
 			}
-			if err := writeManifest(bin); err != nil {
+			if _, err := linkPlugin(bin, filepath.Join(dir, "plugins"), p); err != nil {
 				return "", err
 			}
 		}

@@ -28,11 +28,13 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 )
 
-// The goal of the issue: at least 0.8 of the bare handler's throughput,
-// and a p99 under 2 ms at 64 clients.
+// The goals at 64 clients: issue 2's, at least 0.8 of the bare handler's
+// throughput and a p99 under 2 ms; issue 15's (nothing that is fast gets
+// slower), at least 0.9 of it.
 const (
-	goalRatio = 0.8
-	goalP99   = 2 * time.Millisecond
+	goalRatio     = 0.8
+	goalP99       = 2 * time.Millisecond
+	goalRatioLean = 0.9
 )
 
 const healthCall = `{"jsonrpc":"2.0","method":"health","id":1}`
@@ -129,6 +131,12 @@ func run(d time.Duration, levelList string) error {
 	}
 	fmt.Printf("\ngoal at %d clients: ratio >= %.2f and rpc p99 < %s: %s (ratio %.2f, p99 %s)\n",
 		levels[len(levels)-1], goalRatio, goalP99, verdict, ratio, us(last[0].p99))
+	lean := "MET"
+	if ratio < goalRatioLean {
+		lean = "MISSED"
+	}
+	fmt.Printf("goal (issue 15): health at %d clients >= %.1f× the bare net/http handler: %.0f vs %.0f req/s, %.2f× — %s\n",
+		levels[len(levels)-1], goalRatioLean, last[0].rate, last[1].rate, ratio, lean)
 	return nil
 }
 

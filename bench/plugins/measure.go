@@ -28,6 +28,7 @@ type target struct {
 	name, note string
 	call       func() error
 	goal       bool // the row the p50 goal applies to
+	floor      bool // the bare gRPC call to another process: the round trip goal's baseline
 }
 
 // block is how many calls in a row one target gets before the next takes

@@ -101,6 +101,33 @@ func startTimes(dir string, runs int, noMTLS bool, log *slog.Logger) ([]time.Dur
 	return out, notReady, nil
 }
 
+// startTimesInTurn is startTimes (with AutoMTLS) for several dirs, each
+// dir's start taken in turn with the others' so that all sample the same
+// load; a lock of its own per dir.
+func startTimesInTurn(dirs []string, runs int, log *slog.Logger) ([][]time.Duration, error) {
+	stores := make([]*memstore.Store, len(dirs))
+	for i := range stores {
+		stores[i] = memstore.New()
+	}
+	out := make([][]time.Duration, len(dirs))
+	for range runs + 1 {
+		for i, dir := range dirs {
+			m, err := newManager(dir, stores[i], false, log)
+			if err != nil {
+				return nil, err
+			}
+			t0 := time.Now()
+			if err := m.Start(); err != nil {
+				return nil, err
+			}
+			_ = m.WaitReady(context.Background())
+			out[i] = append(out[i], time.Since(t0))
+			m.Close()
+		}
+	}
+	return out, nil
+}
+
 // testDir holds the test plugin copies.
 var testDir string
 

@@ -133,3 +133,33 @@ func TestDefaultDirs(t *testing.T) {
 		t.Errorf("%v", dirs)
 	}
 }
+
+// TestDiscoverHardLinks: the built-in plugins are hard links of one
+// multi-call binary; each link with a manifest is a plugin at its own path
+// (what is run, by that name, and pinned), the binary's own name, without
+// a manifest, none.
+func TestDiscoverHardLinks(t *testing.T) {
+	dir := pluginDir(t)
+	multi := fakeBinary(t, dir, "hero_codescalers_plugins", false)
+	for _, name := range []string{"files", "shadow"} {
+		link := filepath.Join(dir, name)
+		if err := os.Link(multi, link); err != nil {
+			t.Fatal(err)
+		}
+		m := sdk.Manifest{Schema: sdk.ManifestSchema, Name: name, Version: "1.0.0",
+			Concerns: []string{"accounts"}, APIVersions: []string{"identity.v1", "accounts.v1"}}
+		data, _ := json.Marshal(m)
+		if err := os.WriteFile(sdk.ManifestPath(link), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cands, refused := plugins.Discover([]string{dir}, slog.New(newLogBook()))
+	if len(refused) != 0 || len(cands) != 2 {
+		t.Fatalf("candidates %+v, refused %+v", cands, refused)
+	}
+	for _, c := range cands {
+		if filepath.Base(c.Path) != c.Name() {
+			t.Errorf("%s found at %s, want its own link", c.Name(), c.Path)
+		}
+	}
+}

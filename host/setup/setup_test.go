@@ -154,3 +154,40 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("%q", rep.Warnings)
 	}
 }
+
+// TestDriverPinsEachLinkOfTheMultiCallBinary: the built-in plugins are hard
+// links of one binary; each name gets its own rule at its own path (the
+// digest is the same), and the binary's own name, no plugin, gets none.
+func TestDriverPinsEachLinkOfTheMultiCallBinary(t *testing.T) {
+	root, shadow := sandbox(t, "root:x:0:0::/root:/bin/sh\ndriver:x:998:998::/var/lib/hero_codescalers:/usr/sbin/nologin\n")
+	dir := filepath.Dir(shadow)
+	multi := filepath.Join(dir, "hero_codescalers_plugins")
+	files := filepath.Join(dir, "files")
+	if err := os.Rename(shadow, multi); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{shadow, files} {
+		if err := os.Link(multi, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := sdk.Manifest{Schema: sdk.ManifestSchema, Name: "files", Version: "1.2.0",
+		Concerns: []string{"accounts"}, APIVersions: []string{"identity.v1", "accounts.v1"}}
+	data, _ := json.Marshal(m)
+	os.WriteFile(sdk.ManifestPath(files), data, 0o644)
+	var out bytes.Buffer
+	rep, err := Driver(Options{Root: root, Dirs: []string{dir}, Out: &out, Run: (&runner{}).run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sudoers, _ := os.ReadFile(rep.SudoersPath)
+	sum, _ := digest(multi)
+	for _, p := range []string{files, shadow} {
+		if want := "driver ALL=(root) NOPASSWD: sha256:" + sum + " " + p + ` ""` + "\n"; !strings.Contains(string(sudoers), want) {
+			t.Errorf("sudoers lacks %q:\n%s", want, sudoers)
+		}
+	}
+	if strings.Contains(string(sudoers), multi) {
+		t.Errorf("a rule for the multi-call binary's own name:\n%s", sudoers)
+	}
+}

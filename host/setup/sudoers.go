@@ -84,6 +84,8 @@ func renderSudoers(user string, rules []rule) []byte {
 # rule pins the plugin binary by its sha256 digest, so sudo refuses a
 # changed binary: run "hero_codescalers setup driver" again after an upgrade
 # (and approve the new plugins with "hero_codescalers plugin-approve").
+# The built-in plugins are hard links of one binary: their rules pin the
+# same digest, each at its own path, which names the plugin it runs as.
 `, user)
 	for _, r := range rules {
 		fmt.Fprintf(&b, "\n# %s %s (%s)\n", r.Name, r.Version, strings.Join(r.Concerns, ", "))

@@ -1,4 +1,4 @@
-// Command authorizedkeysd is an sshkeys plugin for machines whose sshd
+// Package authorizedkeysd is an sshkeys plugin for machines whose sshd
 // reads users' keys from /etc/ssh/authorized_keys.d/<user>
 // (AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u): one root-owned file
 // per user, which the user cannot change and which the home's removal
@@ -6,7 +6,7 @@
 // user's end (Forget). Its manifest asks the host to choose it where
 // sshd_config names that layout, and names the directory it keeps state
 // in, which the policy must grant it.
-package main
+package authorizedkeysd
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk"
@@ -14,12 +14,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("authorizedkeysd", sdk.ConcernSSHKeys)
 	k := New(fence, KeysDir)
 	sdk.Serve(sdk.Config{

@@ -1,11 +1,11 @@
-// Command btrfs is the hero_codescalers volumes plugin for btrfs home
+// Package btrfs is the hero_codescalers volumes plugin for btrfs home
 // roots: each home is a subvolume with a qgroup limit. It drives the btrfs
 // ioctls directly; HERO_CODESCALERS_BTRFS_BACKEND=tool makes it run
 // btrfs-progs instead. It reads the policy at start and acts only beneath
 // its roots, for managed owners only (sdk/fsutil); while it runs, a
 // watcher keeps the subvolumes users make inside their homes within the
 // homes' limits, beneath the policy's home roots.
-package main
+package btrfs
 
 import (
 	"context"
@@ -23,12 +23,10 @@ import (
 // backend for the integration tests; it is the identity otherwise.
 var wrapBackend = func(b btrfsvol.Backend) btrfsvol.Backend { return b }
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("btrfs")
 	b, berr := btrfsvol.ForName(os.Getenv(btrfsvol.BackendEnv))
 	vols := btrfsvol.New(wrapBackend(b), fence)

@@ -1,4 +1,4 @@
-package main
+package cgroupfs
 
 import "encoding/binary"
 

@@ -1,4 +1,4 @@
-// Command cgroupfs is the built-in limits plugin for machines where
+// Package cgroupfs is the built-in limits plugin for machines where
 // systemd does not run: it writes the cgroup filesystem itself — cpu.max
 // and memory.max under <cgroup2>/hero_codescalers/user-UID on a unified
 // (v2) machine, cpu.cfs_quota_us and memory.limit_in_bytes under each v1
@@ -9,7 +9,7 @@
 // cgroup.procs of a hierarchy's root, where a straggler goes back at
 // Forget). Where systemd runs, its Probe says not ready and the host
 // falls back to the systemd plugin.
-package main
+package cgroupfs
 
 import (
 	hclog "github.com/hashicorp/go-hclog"
@@ -18,12 +18,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	var w *policy.Watch
 	p, perr := policy.Load()
 	if perr == nil {

@@ -1,8 +1,8 @@
-// Command dir is the hero_codescalers volumes plugin for any filesystem
+// Package dir is the hero_codescalers volumes plugin for any filesystem
 // (ext4, xfs, ...): each home is a plain directory, without quotas or
 // snapshots. On btrfs the btrfs plugin ranks above it. It reads the policy
 // at start and acts only beneath its roots, for managed owners only.
-package main
+package dir
 
 import (
 	"context"
@@ -13,12 +13,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("dir")
 	sdk.Serve(sdk.Config{
 		Name:     "dir",

@@ -1,22 +1,20 @@
-// Command files is the default accounts plugin, also for minimal images
+// Package files is the default accounts plugin, also for minimal images
 // without shadow-utils (distroless, slim containers, appliances): it edits
 // /etc/passwd, shadow, group and gshadow itself, under the same locks as
 // shadow-utils (lckpwdf's /etc/.pwd.lock plus each file's <file>.lock), so
 // it can run beside useradd and friends without either losing an entry.
 // Its batch create is the fastest: one lock, one rewrite of each file.
-package main
+package files
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk"
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	f := New()
 	sdk.Serve(sdk.Config{
 		Name:    "files",

@@ -1,4 +1,4 @@
-package main
+package logind
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-// Command mode is the acl plugin for filesystems without POSIX ACLs
+// Package mode is the acl plugin for filesystems without POSIX ACLs
 // (vfat, some network and overlay mounts): it changes ownership and the
 // owner, group and other permission bits, and says plainly that named
 // users, named groups, masks and default entries are beyond it. Like
 // posixacl it reads the policy at start and acts only within it.
-package main
+package mode
 
 import (
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
@@ -12,12 +12,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("mode")
 	m := &Mode{Guard: aclfs.NewGuard(fence)}
 	sdk.Serve(sdk.Config{

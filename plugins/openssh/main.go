@@ -1,11 +1,11 @@
-// Command openssh is the sshkeys plugin: it generates ed25519 keypairs in
+// Package openssh is the sshkeys plugin: it generates ed25519 keypairs in
 // OpenSSH's formats with golang.org/x/crypto/ssh (no ssh-keygen needed)
 // and keeps users' authorized_keys files, never following a symlink a user
 // may have planted at ~/.ssh or at the files in it. It reads the policy at
 // start and writes only beneath its roots (the home roots, and its own
 // roots in the policy's [roots] table, e.g. /etc/ssh/authorized_keys.d),
 // files owned by managed accounts only.
-package main
+package openssh
 
 import (
 	"context"
@@ -15,12 +15,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("openssh")
 	sdk.Serve(sdk.Config{
 		Name:     "openssh",

@@ -1,4 +1,4 @@
-// Command posixacl is the acl plugin for filesystems with POSIX ACLs
+// Package posixacl is the acl plugin for filesystems with POSIX ACLs
 // (btrfs, ext4, xfs, tmpfs): it grants, revokes and reads access and
 // default entries by reading and writing the system.posix_acl_access and
 // system.posix_acl_default extended attributes itself, fork-free, through
@@ -6,7 +6,7 @@
 // mask as setfacl does. It reads the policy at start (sdk/fsutil's
 // LoadFence) and acts only within it; an unusable policy makes it refuse
 // every call and answer Probe not ready. See acl.go for the rules it keeps.
-package main
+package posixacl
 
 import (
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/aclfs"
@@ -15,12 +15,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/identity"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	fence := fsutil.LoadFence("posixacl")
 	p := &PosixACL{Guard: aclfs.NewGuard(fence)}
 	sdk.Serve(sdk.Config{

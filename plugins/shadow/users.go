@@ -1,4 +1,4 @@
-package main
+package shadow
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Command systemd is the built-in limits plugin for machines that run
+// Package systemd is the built-in limits plugin for machines that run
 // systemd: a user's limits are properties of its user-UID.slice
 // (CPUQuotaPerSecUSec and MemoryMax, set persistently through the
 // manager's SetUnitProperties over D-Bus), where pam_systemd already puts
@@ -6,7 +6,7 @@
 // lifts them and reverts the slice's drop-ins. It fits only where
 // /run/systemd/system exists, and acts only on the accounts its policy
 // manages (sdk/sessions/guard).
-package main
+package systemd
 
 import (
 	"github.com/threefoldtech/hero_codescalers/sdk"
@@ -14,12 +14,10 @@ import (
 	"github.com/threefoldtech/hero_codescalers/sdk/sessions/guard"
 )
 
-// version is stamped at build: go build -ldflags "-X main.version=1.2.3"
-// (make plugins stamps the release in VERSION). The host ranks plugins of
-// a concern by it; a build without the stamp is a pre-release of 0.0.0.
-var version = "0.0.0-dev"
-
-func main() {
+// Main serves the plugin and never returns: the multi-call binary
+// (plugins/hero_codescalers_plugins) calls it when run by this plugin's
+// name, with the version stamped into it at build.
+func Main(version string) {
 	s := New(guard.Load(), DialSystem)
 	sdk.Serve(sdk.Config{
 		Name:     "systemd",
