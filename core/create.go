@@ -393,14 +393,23 @@ func (s *Service) runStep(ctx context.Context, j *journal, op, name string, dura
 
 // rollbackCreate undoes every begun step in reverse, then drops the journal.
 func (s *Service) rollbackCreate(ctx context.Context, j *journal) error {
-	steps := s.createSteps()
+	undos := map[string]func(context.Context, *journalEntry) error{}
+	for _, st := range s.createSteps() {
+		undos[st.name] = st.undo
+	}
+	return undoSteps(ctx, j, undos)
+}
+
+// undoSteps runs the undo of every step j began, in reverse, and drops the
+// journal once all succeeded: the rollback of a user's and of a group's
+// create alike. A step without an undo is passed over.
+func undoSteps(ctx context.Context, j *journal, undos map[string]func(context.Context, *journalEntry) error) error {
 	var errs []error
 	for i := len(j.entry.Steps) - 1; i >= 0; i-- {
-		for _, st := range steps {
-			if st.name == j.entry.Steps[i] && st.undo != nil {
-				if err := st.undo(ctx, &j.entry); err != nil {
-					errs = append(errs, stepError("undo "+st.name, err))
-				}
+		name := j.entry.Steps[i]
+		if undo := undos[name]; undo != nil {
+			if err := undo(ctx, &j.entry); err != nil {
+				errs = append(errs, stepError("undo "+name, err))
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"time"
@@ -165,18 +164,9 @@ func (s *Service) abortGroupCreate(ctx context.Context, j *journal) {
 // rollbackGroupCreate undoes every begun step in reverse, then drops the
 // journal.
 func (s *Service) rollbackGroupCreate(ctx context.Context, j *journal) error {
-	var errs []error
-	for i := len(j.entry.Steps) - 1; i >= 0; i-- {
-		for _, st := range s.groupSteps() {
-			if st.name == j.entry.Steps[i] && st.undo != nil {
-				if err := st.undo(ctx, &j.entry); err != nil {
-					errs = append(errs, stepError("undo "+st.name, err))
-				}
-			}
-		}
+	undos := map[string]func(context.Context, *journalEntry) error{}
+	for _, st := range s.groupSteps() {
+		undos[st.name] = st.undo
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return j.finish(nil)
+	return undoSteps(ctx, j, undos)
 }

@@ -151,47 +151,6 @@ func benchThousand(t *testing.T, n1, n4, n5 *fleetNode, pub string) (time.Durati
 // and of every process it started (the plugins), in MB.
 func hostMemory(t *testing.T, n *fleetNode) [2]float64 {
 	t.Helper()
-	pids := []int{n.cmd.Process.Pid}
-	for i := 0; i < len(pids); i++ {
-		pids = append(pids, childrenOf(pids[i])...)
-	}
-	var kb [2]float64
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			f := strings.Fields(l)
-			if len(f) < 2 {
-				continue
-			}
-			v, _ := strconv.ParseFloat(f[1], 64)
-			switch f[0] {
-			case "Pss:":
-				kb[0] += v
-			case "Rss:":
-				kb[1] += v
-			}
-		}
-	}
-	return [2]float64{kb[0] / 1024, kb[1] / 1024}
-}
-
-// childrenOf lists pid's children from /proc.
-func childrenOf(pid int) []int {
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var kids []int
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, w := range strings.Fields(string(b)) {
-			if k, err := strconv.Atoi(w); err == nil {
-				kids = append(kids, k)
-			}
-		}
-	}
-	return kids
+	pss, rss := memTotal(footprint(t, n.cmd.Process.Pid))
+	return [2]float64{pss, rss}
 }
