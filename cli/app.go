@@ -225,6 +225,12 @@ func failf(format string, args ...any) error {
 	return &exitError{code: ExitFailed, err: fmt.Errorf(format, args...)}
 }
 
+// partialf is the exit error of a call over many items (users of a batch,
+// nodes of a fleet) some of which failed: exit 8.
+func partialf(format string, args ...any) error {
+	return &exitError{code: ExitPartial, err: fmt.Errorf(format, args...)}
+}
+
 // errSilent3 ends `status` of a stopped host: exit 3, already explained.
 var errSilent3 = &exitError{code: ExitUnreachable}
 

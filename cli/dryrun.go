@@ -29,7 +29,7 @@ func (rt *runCtx) dryRun(p api.PlanParams) error {
 		return err
 	}
 	if failed > 0 {
-		return &exitError{code: ExitPartial, err: fmt.Errorf("dry run: %d of %d users would not be created", failed, len(plan.Items))}
+		return partialf("dry run: %d of %d users would not be created", failed, len(plan.Items))
 	}
 	return nil
 }

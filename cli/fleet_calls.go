@@ -172,9 +172,3 @@ func repliesFailure(replies []api.FleetReply) error {
 	}
 	return partialf("%d of %d nodes failed or did not answer: %s", len(bad), len(replies), strings.Join(bad, "; "))
 }
-
-// partialf is the exit error of a fleet call that some nodes failed: exit
-// 8, the class of a partial failure.
-func partialf(format string, args ...any) error {
-	return &exitError{code: ExitPartial, err: fmt.Errorf(format, args...)}
-}

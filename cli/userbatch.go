@@ -94,7 +94,7 @@ func (u *userCreateCmd) runBatch(rt *runCtx) error {
 		return err
 	}
 	if total.Failed > 0 {
-		return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d users were not created", total.Failed, len(users))}
+		return partialf("%d of %d users were not created", total.Failed, len(users))
 	}
 	return nil
 }
