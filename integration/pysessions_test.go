@@ -75,34 +75,12 @@ func TestPySessionsConformance(t *testing.T) {
 	sandbox.Require(t)
 	bin := buildPySessions(t)
 	tree := buildTree(t, "")
-	start := time.Now()
-	cmd := exec.Command(filepath.Join(tree, "hero_codescalers"), "--json", "plugin", "check", bin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	t.Logf("plugin check took %v", time.Since(start).Round(time.Millisecond))
-	var rep struct {
-		Results []struct{ Name, Status, Reason string }
-	}
-	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
-		t.Fatalf("plugin check: %v %v\n%s%s", err, jerr, out.String(), errb.String())
-	}
-	got := map[string]string{}
-	for _, r := range rep.Results {
-		got[r.Name] = r.Status
-		t.Logf("%-24s %s  %s", r.Name, r.Status, r.Reason)
-		if r.Status != "pass" {
-			t.Errorf("kit check %s: %s: %s", r.Name, r.Status, r.Reason)
-		}
-	}
+	got := pluginCheck(t, tree, bin)
 	for _, name := range []string{"sandbox", "handshake", "mtls", "identity", "manifest", "probe", "dispense",
 		"invalid-input/sessions", "idempotency/sessions", "lifecycle/sessions", "clean-stdout", "sigterm", "host-death"} {
 		if got[name] != "pass" {
 			t.Errorf("kit check %s: %q, want pass", name, got[name])
 		}
-	}
-	if err != nil {
-		t.Errorf("plugin check exited: %v\n%s", err, errb.String())
 	}
 }
 
