@@ -228,9 +228,10 @@ type FleetBackend interface {
 	// Statuses reads every node's status of one object ("" for all
 	// objects), by node then object.
 	Statuses(ctx context.Context, object string) ([]NodeStatus, error)
-	// WaitStatuses calls seen for each status of object written from now
-	// on (and for those already there) until ctx ends or seen says stop.
-	WaitStatuses(ctx context.Context, object string, seen func(NodeStatus) (stop bool)) error
+	// WatchStatuses follows object's statuses: it returns once they are
+	// followed, so none written after it returns is missed, and sends them
+	// (those already there too, maybe more than once) until ctx ends.
+	WatchStatuses(ctx context.Context, object string) (<-chan NodeStatus, error)
 	// Ask puts req to every live node and gathers the replies until all
 	// of nodes answered or timeout passed.
 	Ask(ctx context.Context, req FleetRequest, nodes []string, timeout time.Duration) ([]FleetReply, error)

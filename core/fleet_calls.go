@@ -83,13 +83,18 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 		Updated: s.now().UTC(),
 	}
 	targets, err := s.fleetTargets(ctx, f, UserObject(spec.Name), sel.Matches)
+	var w *nodeWatch
+	if err == nil {
+		w, err = s.watchNodes(ctx, f, UserObject(spec.Name))
+	}
 	if err == nil {
 		var rev uint64
 		if rev, err = f.PutUser(ctx, d, old.Revision); err == nil {
-			res, err := s.fleetWait(ctx, f, UserObject(spec.Name), rev, targets, wait)
+			res := s.fleetWait(ctx, w, rev, targets, wait)
 			res.PublicKey, res.UID = pub, uid
-			return res, err
+			return res, nil
 		}
+		w.stop()
 	}
 	_ = f.ReleaseID(context.WithoutCancel(ctx), "uid", uid, spec.Name)
 	return FleetResult{}, err
@@ -195,6 +200,11 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 	if err := ValidateUsername("name", name); err != nil {
 		return FleetResult{}, err
 	}
+	w, err := s.watchNodes(ctx, f, UserObject(name))
+	if err != nil {
+		return FleetResult{}, err
+	}
+	defer w.stop()
 	var rev uint64
 	var targets map[string]bool
 	for attempt := 0; ; attempt++ {
@@ -220,7 +230,7 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 			return FleetResult{}, err
 		}
 	}
-	return s.fleetWait(ctx, f, UserObject(name), rev, targets, wait)
+	return s.fleetWait(ctx, w, rev, targets, wait), nil
 }
 
 // FleetUserList lists the fleet's users as the API shows them: no secret,

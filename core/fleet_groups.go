@@ -127,11 +127,16 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	d := FleetGroup{Name: g.Name, GID: gid, Description: g.Description, Members: g.Members, Shared: g.Shared,
 		QuotaBytes: g.QuotaBytes, Updated: s.now().UTC()}
 	targets, err := s.fleetTargets(ctx, f, GroupObject(g.Name), everyNode)
+	var w *nodeWatch
+	if err == nil {
+		w, err = s.watchNodes(ctx, f, GroupObject(g.Name))
+	}
 	if err == nil {
 		var rev uint64
 		if rev, err = f.PutGroup(ctx, d, old.Revision); err == nil {
-			return s.fleetWait(ctx, f, GroupObject(g.Name), rev, targets, wait)
+			return s.fleetWait(ctx, w, rev, targets, wait), nil
 		}
+		w.stop()
 	}
 	_ = f.ReleaseID(context.WithoutCancel(ctx), "gid", gid, g.Name)
 	return FleetResult{}, err
@@ -247,6 +252,11 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 	if err := ValidateGroupName("name", name); err != nil {
 		return FleetResult{}, err
 	}
+	w, err := s.watchNodes(ctx, f, GroupObject(name))
+	if err != nil {
+		return FleetResult{}, err
+	}
+	defer w.stop()
 	var rev uint64
 	var targets map[string]bool
 	for attempt := 0; ; attempt++ {
@@ -276,5 +286,5 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 			return FleetResult{}, err
 		}
 	}
-	return s.fleetWait(ctx, f, GroupObject(name), rev, targets, wait)
+	return s.fleetWait(ctx, w, rev, targets, wait), nil
 }

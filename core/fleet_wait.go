@@ -15,40 +15,55 @@ func everyNode(map[string]string) bool { return true }
 // noNode places an object nowhere (a tombstone).
 func noNode(map[string]string) bool { return false }
 
-// fleetWait waits, up to wait, for the status of object at revision rev
-// (or later) from every node of targets (fleetTargets, taken before the
-// write: a fast node may have answered before the write call returns).
-// Each gets one row; a node silent until the end gets "no answer within
-// <wait>".
-func (s *Service) fleetWait(ctx context.Context, f FleetBackend, object string, rev uint64, targets map[string]bool, wait time.Duration) (FleetResult, error) {
-	res := FleetResult{Object: object, Revision: rev, Rows: []FleetRow{}}
+// nodeWatch follows one object's statuses from before a write (so a fast
+// node's answer, written before the write call returns, is not missed)
+// until fleetWait has them all or gives up.
+type nodeWatch struct {
+	object   string
+	statuses <-chan NodeStatus
+	stop     context.CancelFunc
+}
+
+// watchNodes starts following object's statuses; the caller writes, then
+// calls fleetWait, or stop when the write failed.
+func (s *Service) watchNodes(ctx context.Context, f FleetBackend, object string) (*nodeWatch, error) {
+	wctx, stop := context.WithCancel(ctx)
+	ch, err := f.WatchStatuses(wctx, object)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	return &nodeWatch{object: object, statuses: ch, stop: stop}, nil
+}
+
+// fleetWait waits, up to wait, for the status of the watched object at
+// revision rev (or later) from every node of targets (fleetTargets, taken
+// before the write). Each gets one row; a node silent until the end gets
+// "no answer within <wait>".
+func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, targets map[string]bool, wait time.Duration) FleetResult {
+	defer w.stop()
+	res := FleetResult{Object: w.object, Revision: rev, Rows: []FleetRow{}}
 	written := time.Now()
-	var err error
 	if wait <= 0 {
 		wait = DefaultFleetWait
 	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	var mu sync.Mutex
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
 	got := map[string]FleetRow{}
-	if len(targets) > 0 {
-		err = f.WaitStatuses(wctx, object, func(st NodeStatus) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			if targets[st.Node] && st.Revision >= rev {
-				if _, seen := got[st.Node]; !seen {
-					got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
-						TookMS: float64(time.Since(written).Microseconds()) / 1000}
-				}
+	for len(got) < len(targets) {
+		var st NodeStatus
+		select {
+		case <-ctx.Done():
+		case <-timeout.C:
+		case st = <-w.statuses:
+			if _, seen := got[st.Node]; targets[st.Node] && st.Revision >= rev && !seen {
+				got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
+					TookMS: float64(time.Since(written).Microseconds()) / 1000}
 			}
-			return len(got) == len(targets)
-		})
-		if err != nil && wctx.Err() == nil {
-			return res, err
+			continue
 		}
+		break
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	for _, n := range slices.Sorted(maps.Keys(targets)) {
 		row, ok := got[n]
 		if !ok {
@@ -61,7 +76,7 @@ func (s *Service) fleetWait(ctx context.Context, f FleetBackend, object string, 
 		res.Rows = append(res.Rows, row)
 	}
 	s.calls.add(FleetCall{At: s.now().UTC(), FleetResult: res})
-	return res, nil
+	return res
 }
 
 // FleetCall is one fleet call's result as it ended, for the dashboard's

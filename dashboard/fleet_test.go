@@ -94,16 +94,15 @@ func (f *fakeFleet) PutUser(_ context.Context, u core.FleetUser, _ uint64) (uint
 
 func (f *fakeFleet) Statuses(context.Context, string) ([]core.NodeStatus, error) { return nil, nil }
 
-// WaitStatuses: n1 answers at once; n2 is down and stays silent.
-func (f *fakeFleet) WaitStatuses(ctx context.Context, object string, seen func(core.NodeStatus) bool) error {
+// WatchStatuses: n1 answers at once (to the write that follows); n2 is
+// down and stays silent.
+func (f *fakeFleet) WatchStatuses(ctx context.Context, object string) (<-chan core.NodeStatus, error) {
 	f.mu.Lock()
-	rev := f.rev
+	rev := f.rev + 1
 	f.mu.Unlock()
-	if seen(core.NodeStatus{Node: "n1", Object: object, Revision: rev, Outcome: core.FleetOK}) {
-		return nil
-	}
-	<-ctx.Done()
-	return nil
+	out := make(chan core.NodeStatus, 1)
+	out <- core.NodeStatus{Node: "n1", Object: object, Revision: rev, Outcome: core.FleetOK}
+	return out, nil
 }
 
 func (f *fakeFleet) setSeen(node string, at time.Time) {

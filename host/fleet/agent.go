@@ -5,20 +5,22 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 )
 
-// The agent converges this node to the desired state. It watches the
-// desired bucket for changes as they come, and it also resyncs on a
-// period: a watch's consumer sits on one peer and stalls for some seconds
-// when that peer dies, so convergence never rests on one watch staying
-// alive. A resync costs one request when nothing changed (the bucket's
+// The agent converges this node to the desired state. It follows the
+// desired bucket's changes as the stream republishes them (desiredFeed: a
+// plain subscription, no consumer, so nothing to stall when a peer dies),
+// and it also resyncs on a period, so a change the feed lost (published
+// while this node was disconnected, or dropped) is still applied. A resync costs one request when nothing changed (the bucket's
 // last revision), and otherwise reads the bucket once and applies only
 // what changed since this node last applied it, or failed.
 
@@ -182,16 +184,23 @@ func (ag *agent) loop(ctx context.Context) error {
 	actx, stopAnnounce := context.WithCancel(ctx)
 	defer stopAnnounce()
 	go ag.announcing(actx)
+	// The feed first, then the first pass: a change between the two is
+	// then read twice, never missed. The client resubscribes after a
+	// reconnect; what was published meanwhile the resync reads.
+	changes := make(chan *nats.Msg, feedBuffer)
+	sub, err := ag.rt.nc.ChanSubscribe(desiredFeed+".>", changes)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer sub.Unsubscribe()
 	if err := ag.resync(ctx, true); err != nil {
 		return err
 	}
-	updates := make(chan jetstream.KeyValueEntry)
-	go ag.watching(ctx, updates)
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-		case e := <-updates:
-			if err := ag.handle(ctx, e); err != nil {
+		case m := <-changes:
+			if err := ag.handle(ctx, m); err != nil {
 				return err
 			}
 		case <-resync.C:
@@ -203,79 +212,38 @@ func (ag *agent) loop(ctx context.Context) error {
 	return nil
 }
 
-// watching forwards the desired bucket's changes to out, from now on,
-// until ctx ends. It runs apart from the loop: making a watch is a request
-// to JetStream's metadata leader, which blocks while a new one is elected
-// (a node died), and the loop must go on resyncing meanwhile. A watch that
-// ends (its consumer's server died) is made again.
-func (ag *agent) watching(ctx context.Context, out chan<- jetstream.KeyValueEntry) {
-	wait := 250 * time.Millisecond
-	for ctx.Err() == nil {
-		kv, err := ag.rt.st.bucket(ctx, bucketDesired)
-		var w jetstream.KeyWatcher
-		if err == nil {
-			w, err = kv.WatchAll(ctx, jetstream.UpdatesOnly())
-		}
-		if err != nil {
-			ag.log.Debug("fleet: watch", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 5*time.Second)
-			continue
-		}
-		wait = 250 * time.Millisecond
-		forward(ctx, w, out)
-		w.Stop()
-	}
-}
+// feedBuffer is how many changes may wait for the loop; beyond it the
+// subscription drops them (a slow consumer), and the next resync reads
+// what was dropped.
+const feedBuffer = 1024
 
-// forward copies w's entries to out until w ends or ctx does.
-func forward(ctx context.Context, w jetstream.KeyWatcher, out chan<- jetstream.KeyValueEntry) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if e == nil {
-				continue
-			}
-			select {
-			case out <- e:
-			case <-ctx.Done():
-				return
-			}
-		}
+// handle applies one change the feed delivered.
+func (ag *agent) handle(ctx context.Context, m *nats.Msg) error {
+	key := strings.TrimPrefix(m.Subject, desiredFeed+".")
+	rev, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return nil // not a republished change: the resync reads the bucket
 	}
-}
-
-// handle applies one change the watch delivered.
-func (ag *agent) handle(ctx context.Context, e jetstream.KeyValueEntry) error {
-	defer ag.delivered(e.Revision())
-	if e.Operation() != jetstream.KeyValuePut {
-		if e.Key() == memberKey(ag.rt.m.Node) && ag.registered {
+	defer ag.delivered(rev)
+	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+		if key == memberKey(ag.rt.m.Node) && ag.registered {
 			return errEvicted
 		}
 		return nil
 	}
-	if strings.HasPrefix(e.Key(), "node.") {
+	if strings.HasPrefix(key, "node.") {
 		// A node's record: labels may have changed what is placed here,
 		// and the replica set where a restart finds the fleet.
 		return ag.resync(ctx, true)
 	}
-	ag.applyEntries(ctx, []entry{{Key: e.Key(), Revision: e.Revision(), Value: e.Value()}})
+	ag.applyEntries(ctx, []entry{{Key: key, Revision: rev, Value: m.Data}})
 	return nil
 }
 
-// delivered notes that the watch delivered (and handle applied) rev. This
+// delivered notes that the feed delivered (and handle applied) rev. This
 // node has then applied everything up to rev only when rev follows what
-// it had applied: a watch (made again, or made after the first resync)
-// misses what was written before it began, and a resync must still read
-// that.
+// it had applied: the feed misses what was published while this node was
+// disconnected, or what it dropped, and a resync must still read that.
 func (ag *agent) delivered(rev uint64) {
 	ag.mu.Lock()
 	if rev == ag.appliedSeq+1 {
@@ -289,7 +257,7 @@ func (ag *agent) delivered(rev uint64) {
 func (ag *agent) resync(ctx context.Context, force bool) error {
 	last, lerr := ag.rt.st.lastRevision(ctx, bucketDesired)
 	ag.mu.Lock()
-	// Unchanged: nothing written since the last pass, or the watch has
+	// Unchanged: nothing written since the last pass, or the feed has
 	// delivered (and this node applied) everything up to the last write.
 	// When the stream's leader does not answer (it may have just died),
 	// the entries are read anyway: any replica serves them.

@@ -154,60 +154,72 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 	return out, nil
 }
 
-// WaitStatuses calls seen with each status of object, those there now and
-// those written from now on, until seen says stop or ctx ends. Statuses
-// come as they are written by a plain subscription to the bucket's
-// subjects: no consumer is made, since making one is a request to
-// JetStream's metadata leader, which a dead node may have taken with it,
-// and on a busy fleet the slowest step of a call. Those already there, and
-// any the subscription missed (written before it began, while the replica
-// that answered the last read had not stored them yet), come by reads,
-// soon after the call and then every second; any replica answers them.
-func (f *Fleet) WaitStatuses(ctx context.Context, object string, seen func(core.NodeStatus) bool) error {
+// WatchStatuses follows the statuses of object by a plain subscription to
+// the bucket's subjects, made before it returns: a call subscribes, then
+// writes, so even the fastest node's status comes this way. No consumer is
+// made, since making one is a request to JetStream's metadata leader,
+// which a dead node may have taken with it, and on a busy fleet the
+// slowest step of a call. What the subscription misses (a status from a
+// node whose server had not heard of the subscription yet) comes by reads,
+// from shortly after the call and then every second; any replica answers.
+func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.NodeStatus, error) {
 	rt, err := f.running()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prefix := "$KV." + bucketStatus + "."
 	filter := "*." + desiredKey(object)
 	msgs := make(chan *nats.Msg, 256)
 	sub, err := rt.nc.ChanSubscribe(prefix+filter, msgs)
 	if err != nil {
-		return unavailable(err)
+		return nil, unavailable(err)
 	}
-	defer sub.Unsubscribe()
-	poll := time.NewTimer(0) // the statuses already there, at once
-	defer poll.Stop()
-	every := 50 * time.Millisecond
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-msgs:
-			if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
-				continue
-			}
+	out := make(chan core.NodeStatus)
+	go func() {
+		defer sub.Unsubscribe()
+		send := func(key string, data []byte) bool {
 			var st core.NodeStatus
-			key := strings.TrimPrefix(m.Subject, prefix)
-			if rt.st.open(bucketStatus, key, m.Data, &st) == nil && seen(st) {
-				return nil
+			if rt.st.open(bucketStatus, key, data, &st) != nil {
+				return true
 			}
-		case <-poll.C:
-			// One try per tick: a read retried for seconds while a leader
-			// is elected would eat the caller's whole wait.
-			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			entries, err := rt.st.listOnce(pctx, bucketStatus, filter)
-			cancel()
-			for _, e := range entries {
-				var st core.NodeStatus
-				if err == nil && rt.st.open(bucketStatus, e.Key, e.Value, &st) == nil && seen(st) {
-					return nil
-				}
+			select {
+			case out <- st:
+				return true
+			case <-ctx.Done():
+				return false
 			}
-			poll.Reset(every)
-			every = min(2*every, time.Second)
 		}
-	}
+		every := 100 * time.Millisecond
+		poll := time.NewTimer(every)
+		defer poll.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-msgs:
+				if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+					continue
+				}
+				if !send(strings.TrimPrefix(m.Subject, prefix), m.Data) {
+					return
+				}
+			case <-poll.C:
+				// One try per tick: a read retried for seconds while a
+				// leader is elected would eat the caller's whole wait.
+				pctx, cancel := context.WithTimeout(ctx, time.Second)
+				entries, err := rt.st.listOnce(pctx, bucketStatus, filter)
+				cancel()
+				for _, e := range entries {
+					if err == nil && !send(e.Key, e.Value) {
+						return
+					}
+				}
+				every = min(2*every, time.Second)
+				poll.Reset(every)
+			}
+		}
+	}()
+	return out, nil
 }
 
 // NewKeypair makes a user's ed25519 keypair: the authorized_keys line and

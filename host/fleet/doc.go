@@ -20,7 +20,7 @@
 //	state.go    the membership kept in the local state
 //	store.go    the buckets and their sealed, retried reads and writes
 //	join.go     fleet-init, fleet-join, the join handshake, eviction
-//	agent.go    the convergence loop: watch, periodic resync, statuses
+//	agent.go    the convergence loop: the desired feed, periodic resync, statuses
 //	announce.go announcements and the uid report
 //	ids.go      uid and gid allocation by compare-and-set
 //	ask.go      questions to every node (sessions) by request/reply

@@ -131,9 +131,17 @@ func (n *testNode) join(via *testNode, labels map[string]string) core.FleetInfo 
 // fleetOf starts k nodes: the first makes the fleet, the others join it.
 func fleetOf(t testing.TB, names ...string) []*testNode {
 	t.Helper()
+	return fleetWith(t, func(*testNode) {}, names...)
+}
+
+// fleetWith is fleetOf with setup run on each node before it starts.
+func fleetWith(t testing.TB, setup func(*testNode), names ...string) []*testNode {
+	t.Helper()
 	nodes := make([]*testNode, len(names))
 	for i, name := range names {
-		nodes[i] = newTestNode(t, name).start()
+		nodes[i] = newTestNode(t, name)
+		setup(nodes[i])
+		nodes[i].start()
 		if i == 0 {
 			nodes[i].initFleet()
 		} else {

@@ -32,6 +32,13 @@ const (
 	bucketIDs = "hc-ids"
 )
 
+// desiredFeed is where the desired bucket's stream republishes each change
+// once stored (DESIREDFEED.KEY, with its revision in the Nats-Sequence
+// header): every agent follows it with a plain subscription, so a change
+// crosses each route and leaf connection once however many nodes listen,
+// where a watch per node is a consumer per node on the stream's leader.
+const desiredFeed = "hcfleet.desired"
+
 // announceTTL is how long an announcement outlives its node.
 const announceTTL = time.Minute
 
@@ -61,7 +68,8 @@ func newStore(nc *nats.Conn, js jetstream.JetStream, api string, seal *Sealer, l
 // configs are the buckets' configurations at replicas r.
 func configs(r int) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
-		{Bucket: bucketDesired, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+		{Bucket: bucketDesired, History: 1, Replicas: r, Storage: jetstream.FileStorage,
+			RePublish: &jetstream.RePublish{Source: "$KV." + bucketDesired + ".>", Destination: desiredFeed + ".>"}},
 		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage},
 		{Bucket: bucketNodes, History: 1, Replicas: r, Storage: jetstream.FileStorage, TTL: announceTTL},
 		{Bucket: bucketIDs, History: 1, Replicas: r, Storage: jetstream.FileStorage},
@@ -93,17 +101,22 @@ func (s *store) ensure(ctx context.Context, r int) error {
 	return nil
 }
 
-// scale raises kv's replicas to cfg's.
+// scale raises kv's replicas to cfg's, and gives a bucket made by an
+// earlier version cfg's republishing.
 func (s *store) scale(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.KeyValueConfig) error {
 	st, err := kv.Status(ctx)
 	if err != nil {
 		return err
 	}
 	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
-	if info.Config.Replicas >= cfg.Replicas {
+	republish := cfg.RePublish != nil && (info.Config.RePublish == nil || *info.Config.RePublish != *cfg.RePublish)
+	if info.Config.Replicas >= cfg.Replicas && !republish {
 		return nil
 	}
-	s.log.Info("fleet: raising the store's replicas", "bucket", cfg.Bucket, "from", info.Config.Replicas, "to", cfg.Replicas)
+	if info.Config.Replicas < cfg.Replicas {
+		s.log.Info("fleet: raising the store's replicas", "bucket", cfg.Bucket, "from", info.Config.Replicas, "to", cfg.Replicas)
+	}
+	cfg.Replicas = max(cfg.Replicas, info.Config.Replicas)
 	_, err = s.js.UpdateKeyValue(ctx, cfg)
 	return err
 }
