@@ -21,6 +21,7 @@ import (
 	"github.com/threefoldtech/hero_codescalers/host/rpc"
 	"github.com/threefoldtech/hero_codescalers/host/sdnotify"
 	"github.com/threefoldtech/hero_codescalers/host/state"
+	"github.com/threefoldtech/hero_codescalers/sdk"
 )
 
 // Component is a part of the host that runs beside the JSON-RPC API for
@@ -55,6 +56,7 @@ func Run(ctx context.Context, cfg Config) error {
 	setMemoryLimit(log)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	go sdk.ReleaseWhenIdle(ctx)
 
 	ln, err := listen(cfg)
 	if err != nil {

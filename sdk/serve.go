@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ func serve(cfg Config, args []string, stdout, stderr *os.File) int {
 		return runCommand(m, args, stdout, stderr)
 	}
 	setMemoryLimit()
+	go ReleaseWhenIdle(context.Background())
 	logger := setupLogging(cfg, stderr)
 	if err := guardStdout(stderr); err != nil {
 		logger.Error("cannot guard stdout", "error", err)
