@@ -68,7 +68,17 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	if spec.UID != nil {
 		want = *spec.UID
 	}
+	// The nodes concerned are read while the uid is reserved: over a WAN
+	// each read is a round trip.
+	var targets map[string]bool
+	var terr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		targets, terr = s.fleetTargets(ctx, f, UserObject(spec.Name), sel.Matches)
+	}()
 	uid, err := f.AllocID(ctx, "uid", spec.Name, want)
+	<-read
 	if err != nil {
 		return FleetResult{}, err
 	}
@@ -82,7 +92,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 		Shell: spec.Shell, Placement: sel.String(), PublicKey: pub, PrivateKey: priv, ForgeToken: spec.ForgeToken,
 		Updated: s.now().UTC(),
 	}
-	targets, err := s.fleetTargets(ctx, f, UserObject(spec.Name), sel.Matches)
+	err = terr
 	var w *nodeWatch
 	if err == nil {
 		w, err = s.watchNodes(ctx, f, UserObject(spec.Name))

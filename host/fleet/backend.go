@@ -151,7 +151,7 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 			out = append(out, st)
 		}
 	}
-	return out, nil
+	return f.heard.merge(object, out), nil
 }
 
 // WatchStatuses follows the statuses of object by a plain subscription to
@@ -182,6 +182,7 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 			if rt.st.open(bucketStatus, key, data, &st) != nil {
 				return true
 			}
+			f.heard.note(st)
 			select {
 			case out <- st:
 				return true

@@ -201,7 +201,8 @@ func uidContention(t *testing.T, nodes []*testNode) {
 	wg.Wait()
 	rt, _ := nodes[0].f.running()
 	waitUntil(t, "each uid held by its owner in the store", 5*time.Second, func() bool {
-		held, err := nodes[0].f.reserved(ctx, rt, "uid")
+		entries, err := rt.st.list(ctx, bucketIDs, ">")
+		held := nodes[0].f.reserved(rt, entries, "uid")
 		for id, owner := range got {
 			if err != nil || held[id] != owner {
 				return false
@@ -209,7 +210,7 @@ func uidContention(t *testing.T, nodes []*testNode) {
 		}
 		return true
 	})
-	lo, hi := nodes[0].f.idRange(ctx, "uid")
+	lo, hi := nodes[0].f.localRange("uid")
 	if min := minKey(got); min < lo || min+len(got)-1 > hi {
 		t.Errorf("uids outside the policy's range %d..%d: %v", lo, hi, got)
 	}

@@ -38,7 +38,10 @@ type inUse struct {
 // lost try means another caller took that id, so the next is tried.
 const maxIDAttempts = 64
 
-// AllocID reserves an id of kind ("uid" or "gid") for owner.
+// AllocID reserves an id of kind ("uid" or "gid") for owner. It reads the
+// ids bucket once (both kinds' reservations and every node's report) while
+// the nodes' announcements are read beside it: over a WAN each read is a
+// round trip.
 func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int, error) {
 	if kind != "uid" && kind != "gid" {
 		return 0, core.InvalidField("kind", "must be uid or gid")
@@ -47,29 +50,41 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	if err != nil {
 		return 0, err
 	}
-	held, err := f.reserved(ctx, rt, kind)
+	pol := f.policy()
+	var ann map[string]core.NodeAnnounce
+	var annErr error
+	read := make(chan struct{})
+	if kind == "uid" {
+		go func() { defer close(read); ann, annErr = f.Announcements(ctx) }()
+	} else {
+		close(read)
+	}
+	entries, err := rt.st.list(ctx, bucketIDs, ">")
+	<-read
 	if err != nil {
 		return 0, err
 	}
+	other := map[string]string{"uid": "gid", "gid": "uid"}[kind]
+	held, otherHeld := f.reserved(rt, entries, kind), f.reserved(rt, entries, other)
 	for id, o := range held {
 		if o == owner && (want == 0 || want == id) {
 			return id, nil
 		}
 	}
-	other, err := f.reserved(ctx, rt, map[string]string{"uid": "gid", "gid": "uid"}[kind])
-	if err != nil {
-		return 0, err
-	}
-	for id, o := range other {
+	for id, o := range otherHeld {
 		if _, ok := held[id]; !ok {
 			held[id] = o
 		}
 	}
-	used, err := f.usedOnNodes(ctx, rt, kind)
-	if err != nil {
-		return 0, err
+	used := f.usedOnNodes(rt, entries, pol, kind)
+	lo, hi := idRange(pol, kind)
+	if kind == "uid" && annErr == nil {
+		for _, a := range ann {
+			if a.UIDMin > 0 && a.UIDMax >= a.UIDMin {
+				lo, hi = max(lo, a.UIDMin), min(hi, a.UIDMax)
+			}
+		}
 	}
-	lo, hi := f.idRange(ctx, kind)
 	if want != 0 {
 		if want < lo || want > hi {
 			return 0, core.InvalidField(kind, "%d is outside the fleet's range %d..%d", want, lo, hi)
@@ -121,37 +136,38 @@ func (f *Fleet) ReleaseID(ctx context.Context, kind string, id int, owner string
 	return rt.st.del(ctx, bucketIDs, key)
 }
 
-// reserved maps the reserved ids of kind to their holders.
-func (f *Fleet) reserved(ctx context.Context, rt *runtime, kind string) (map[int]string, error) {
-	entries, err := rt.st.list(ctx, bucketIDs, kind+".*")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]string, len(entries))
+// reserved maps the reserved ids of kind among the ids bucket's entries
+// to their holders.
+func (f *Fleet) reserved(rt *runtime, entries []entry, kind string) map[int]string {
+	out := map[int]string{}
 	for _, e := range entries {
-		id, err := strconv.Atoi(strings.TrimPrefix(e.Key, kind+"."))
+		rest, ok := strings.CutPrefix(e.Key, kind+".")
+		if !ok {
+			continue
+		}
+		id, err := strconv.Atoi(rest)
 		var rec idRecord
 		if err == nil && rt.st.open(bucketIDs, e.Key, e.Value, &rec) == nil {
 			out[id] = rec.Owner
 		}
 	}
-	return out, nil
+	return out
 }
 
-// usedOnNodes is the union of the ids of kind the nodes report in use,
-// and of this node's own, read now (its report may be seconds old).
-func (f *Fleet) usedOnNodes(ctx context.Context, rt *runtime, kind string) (map[int]bool, error) {
-	entries, err := rt.st.list(ctx, bucketIDs, "inuse.*")
-	if err != nil {
-		return nil, err
-	}
+// usedOnNodes is the union of the ids of kind the nodes report in use
+// (the ids bucket's inuse.NODE entries), and of this node's own, read now
+// (its report may be seconds old).
+func (f *Fleet) usedOnNodes(rt *runtime, entries []entry, pol policy.Policy, kind string) map[int]bool {
 	used := map[int]bool{}
-	if own, err := f.readInUse(); err == nil {
+	if own, err := f.readInUseWith(pol); err == nil {
 		for _, id := range map[bool][]int{true: own.UIDs, false: own.GIDs}[kind == "uid"] {
 			used[id] = true
 		}
 	}
 	for _, e := range entries {
+		if !strings.HasPrefix(e.Key, "inuse.") {
+			continue
+		}
 		var r inUse
 		if rt.st.open(bucketIDs, e.Key, e.Value, &r) != nil {
 			continue
@@ -164,52 +180,43 @@ func (f *Fleet) usedOnNodes(ctx context.Context, rt *runtime, kind string) (map[
 			used[id] = true
 		}
 	}
-	return used, nil
+	return used
 }
 
-// idRange is the range every node allows: this node's policy's,
-// narrowed by the ranges the nodes announce.
-func (f *Fleet) idRange(ctx context.Context, kind string) (int, int) {
-	lo, hi := f.localRange(kind)
-	if kind != "uid" {
-		return lo, hi
-	}
-	ann, err := f.Announcements(ctx)
-	if err != nil {
-		return lo, hi
-	}
-	for _, a := range ann {
-		if a.UIDMin > 0 && a.UIDMax >= a.UIDMin {
-			lo, hi = max(lo, a.UIDMin), min(hi, a.UIDMax)
-		}
-	}
-	return lo, hi
-}
-
-// localRange is this node's policy's range of kind.
-func (f *Fleet) localRange(kind string) (int, int) {
+// policy is this node's policy, or its defaults when it does not load.
+func (f *Fleet) policy() policy.Policy {
 	p, err := policy.Load()
 	if err != nil {
 		f.log.Warn("fleet: the policy does not load; using its defaults for the id range", "err", err)
 		p = policy.Defaults("/etc")
 	}
-	if kind == "gid" {
-		return int(p.GIDMin), int(p.GIDMax)
-	}
-	return int(p.UIDMin), int(p.UIDMax)
+	return p
 }
+
+// idRange is pol's range of kind.
+func idRange(pol policy.Policy, kind string) (int, int) {
+	if kind == "gid" {
+		return int(pol.GIDMin), int(pol.GIDMax)
+	}
+	return int(pol.UIDMin), int(pol.UIDMax)
+}
+
+// localRange is this node's policy's range of kind.
+func (f *Fleet) localRange(kind string) (int, int) { return idRange(f.policy(), kind) }
 
 // readInUse reads the ids this node's account files use, within the
 // policy's ranges: every account and group, managed or not, since a fleet
 // id must be free on every node.
-func (f *Fleet) readInUse() (inUse, error) {
+func (f *Fleet) readInUse() (inUse, error) { return f.readInUseWith(f.policy()) }
+
+func (f *Fleet) readInUseWith(pol policy.Policy) (inUse, error) {
 	var r inUse
 	var err error
-	lo, hi := f.localRange("uid")
+	lo, hi := idRange(pol, "uid")
 	if r.UIDs, err = idsOf(filepath.Join(f.opts.EtcDir, "passwd"), lo, hi); err != nil {
 		return r, err
 	}
-	lo, hi = f.localRange("gid")
+	lo, hi = idRange(pol, "gid")
 	r.GIDs, err = idsOf(filepath.Join(f.opts.EtcDir, "group"), lo, hi)
 	return r, err
 }

@@ -152,27 +152,68 @@ func unavailable(err error) error {
 // get opens the value at bucket/key into v and returns its revision. A
 // missing key is NotFound; a value that does not open is refused (and
 // logged). A store between leaders is waited for, as a write is.
+//
+// The stream's leader answers it, not any replica (a direct get): a get is
+// what an edit's compare-and-set starts from, and a replica that has not
+// stored the last write yet would say a user just made does not exist.
 func (s *store) get(ctx context.Context, bucket, key string, v any) (uint64, error) {
 	var data []byte
 	rev, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
-		kv, err := s.bucket(octx, bucket)
-		if err != nil {
-			return 0, err
-		}
-		e, err := kv.Get(octx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			return 0, &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
-		}
-		if err != nil {
-			return 0, err
-		}
-		data = e.Value()
-		return e.Revision(), nil
+		var rev uint64
+		var err error
+		data, rev, err = s.leaderGet(octx, bucket, key)
+		return rev, err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return rev, s.open(bucket, key, data, v)
+}
+
+// msgGetResponse is the JetStream API's answer to STREAM.MSG.GET.
+type msgGetResponse struct {
+	Message *struct {
+		Seq    uint64 `json:"seq"`
+		Header []byte `json:"hdrs"`
+		Data   []byte `json:"data"`
+	} `json:"message"`
+	Error *struct {
+		Code        int    `json:"code"`
+		ErrCode     int    `json:"err_code"`
+		Description string `json:"description"`
+	} `json:"error"`
+}
+
+// jsNoMessage is JetStream's error code for "no message found".
+const jsNoMessage = 10037
+
+// leaderGet asks the stream's leader for the last message of bucket/key.
+func (s *store) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint64, error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	msg, err := s.nc.RequestWithContext(ctx, s.api+"STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	var resp msgGetResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return nil, 0, err
+	}
+	notFound := &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == jsNoMessage:
+		return nil, 0, notFound
+	case resp.Error != nil:
+		return nil, 0, fmt.Errorf("get %s/%s: %s", bucket, key, resp.Error.Description)
+	case resp.Message == nil:
+		return nil, 0, fmt.Errorf("get %s/%s: an empty answer", bucket, key)
+	}
+	if len(resp.Message.Header) > 0 {
+		h, err := nats.DecodeHeadersMsg(resp.Message.Header)
+		if op := h.Get("KV-Operation"); err == nil && (op == "DEL" || op == "PURGE") {
+			return nil, 0, notFound
+		}
+	}
+	return resp.Message.Data, resp.Message.Seq, nil
 }
 
 // open opens one value, reporting a refusal.
