@@ -3,6 +3,7 @@ package fleet
 import (
 	"bufio"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,9 +35,16 @@ type inUse struct {
 	GIDs []int `json:"gids"`
 }
 
-// maxIDAttempts bounds the compare-and-set tries of one allocation: each
-// lost try means another caller took that id, so the next is tried.
-const maxIDAttempts = 64
+// An allocation goes down from the top of the range, skipping the ids its
+// read of the ids bucket shows taken; each compare-and-set it loses means
+// another call took that id meanwhile. The read may come from a replica a
+// step behind (during a burst of creates, by many ids), so it is read
+// again every rereadEvery lost tries, and the allocation gives up, as a
+// conflict to retry rather than a full range, after maxIDAttempts.
+const (
+	maxIDAttempts = 1024
+	rereadEvery   = 32
+)
 
 // AllocID reserves an id of kind ("uid" or "gid") for owner. It reads the
 // ids bucket once (both kinds' reservations and every node's report) while
@@ -98,9 +106,12 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	// from the bottom up, so a node's own accounts and the fleet's meet
 	// only when the range is nearly full.
 	tries := 0
-	for id := hi; id >= lo && tries < maxIDAttempts; id-- {
+	for id := hi; id >= lo; id-- {
 		if _, taken := held[id]; taken || used[id] {
 			continue
+		}
+		if tries == maxIDAttempts {
+			return 0, core.Errorf(core.FailedPrecondition, "could not reserve a %s: %d tries lost to concurrent calls; try again", kind, tries)
 		}
 		tries++
 		err := f.reserve(ctx, rt, kind, id, owner)
@@ -109,6 +120,16 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 		}
 		if !core.IsCode(err, core.AlreadyExists) {
 			return 0, err
+		}
+		if tries%rereadEvery == 0 {
+			if fresh, err := rt.st.list(ctx, bucketIDs, ">"); err == nil {
+				for _, k := range []string{kind, other} {
+					for id, o := range f.reserved(rt, fresh, k) {
+						held[id] = o
+					}
+				}
+				maps.Copy(used, f.usedOnNodes(rt, fresh, pol, kind))
+			}
 		}
 	}
 	return 0, core.Errorf(core.FailedPrecondition, "no free %s left in the fleet's range %d..%d", kind, lo, hi)
