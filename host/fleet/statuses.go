@@ -26,8 +26,9 @@ type heardStatus struct {
 
 // heardStatuses are the statuses heard lately, by object then node.
 type heardStatuses struct {
-	mu sync.Mutex
-	by map[string]map[string]heardStatus
+	mu    sync.Mutex
+	by    map[string]map[string]heardStatus
+	swept time.Time // the last time expired entries were dropped
 }
 
 // note remembers st as heard now.
@@ -38,14 +39,17 @@ func (h *heardStatuses) note(st core.NodeStatus) {
 	if h.by == nil {
 		h.by = map[string]map[string]heardStatus{}
 	}
-	for obj, nodes := range h.by {
-		for n, e := range nodes {
-			if now.Sub(e.at) > heardFor {
-				delete(nodes, n)
+	if now.Sub(h.swept) > heardFor/10 {
+		h.swept = now
+		for obj, nodes := range h.by {
+			for n, e := range nodes {
+				if now.Sub(e.at) > heardFor {
+					delete(nodes, n)
+				}
 			}
-		}
-		if len(nodes) == 0 {
-			delete(h.by, obj)
+			if len(nodes) == 0 {
+				delete(h.by, obj)
+			}
 		}
 	}
 	nodes := h.by[st.Object]
