@@ -228,6 +228,9 @@ type FleetBackend interface {
 	// Statuses reads every node's status of one object ("" for all
 	// objects), by node then object.
 	Statuses(ctx context.Context, object string) ([]NodeStatus, error)
+	// Status reads one node's status of object from the store's leader
+	// (NotFound when it has none).
+	Status(ctx context.Context, object, node string) (NodeStatus, error)
 	// WatchStatuses follows object's statuses: it returns once they are
 	// followed, so none written after it returns is missed, and sends them
 	// (those already there too, maybe more than once) until ctx ends.

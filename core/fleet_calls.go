@@ -75,7 +75,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		targets, terr = s.fleetTargets(ctx, f, UserObject(spec.Name), sel.Matches)
+		targets, terr = s.fleetTargets(ctx, f, UserObject(spec.Name), sel.Matches, nil)
 	}()
 	uid, err := f.AllocID(ctx, "uid", spec.Name, want)
 	<-read
@@ -225,11 +225,12 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 		if err != nil {
 			return FleetResult{}, err
 		}
+		before := u
 		if err := edit(&u); err != nil {
 			return FleetResult{}, err
 		}
 		u.Updated = s.now().UTC()
-		if targets, err = s.fleetTargets(ctx, f, UserObject(name), u.Placed); err != nil {
+		if targets, err = s.fleetTargets(ctx, f, UserObject(name), u.Placed, before.Placed); err != nil {
 			return FleetResult{}, err
 		}
 		rev, err = f.PutUser(ctx, u, u.Revision)

@@ -126,7 +126,7 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	}
 	d := FleetGroup{Name: g.Name, GID: gid, Description: g.Description, Members: g.Members, Shared: g.Shared,
 		QuotaBytes: g.QuotaBytes, Updated: s.now().UTC()}
-	targets, err := s.fleetTargets(ctx, f, GroupObject(g.Name), everyNode)
+	targets, err := s.fleetTargets(ctx, f, GroupObject(g.Name), everyNode, nil)
 	var w *nodeWatch
 	if err == nil {
 		w, err = s.watchNodes(ctx, f, GroupObject(g.Name))
@@ -275,7 +275,7 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 		if g.Deleted {
 			placed = noNode
 		}
-		if targets, err = s.fleetTargets(ctx, f, GroupObject(name), placed); err != nil {
+		if targets, err = s.fleetTargets(ctx, f, GroupObject(name), placed, everyNode); err != nil {
 			return FleetResult{}, err
 		}
 		rev, err = f.PutGroup(ctx, g, g.Revision)

@@ -116,8 +116,11 @@ func (s *Service) FleetRecentCalls() []FleetCall {
 
 // fleetTargets lists the nodes a change of object concerns: the members
 // it is placed on after the change, and those whose last status says they
-// carry it or tried to (they must remove it, or answer for it).
-func (s *Service) fleetTargets(ctx context.Context, f FleetBackend, object string, placed func(map[string]string) bool) (map[string]bool, error) {
+// carry it or tried to (they must remove it, or answer for it). The list
+// of statuses may come from a replica a step behind; a member the object
+// was placed on before the change (before: nil for none) whose status the
+// list lacks is asked for it from the store's leader.
+func (s *Service) fleetTargets(ctx context.Context, f FleetBackend, object string, placed, before func(map[string]string) bool) (map[string]bool, error) {
 	members, err := f.Members(ctx)
 	if err != nil {
 		return nil, err
@@ -125,6 +128,10 @@ func (s *Service) fleetTargets(ctx context.Context, f FleetBackend, object strin
 	sts, err := f.Statuses(ctx, object)
 	if err != nil {
 		return nil, err
+	}
+	listed := map[string]bool{}
+	for _, st := range sts {
+		listed[st.Node] = true
 	}
 	targets := map[string]bool{}
 	isMember := map[string]bool{}
@@ -135,6 +142,13 @@ func (s *Service) fleetTargets(ctx context.Context, f FleetBackend, object strin
 		isMember[m.Name] = true
 		if placed(m.Labels) {
 			targets[m.Name] = true
+		} else if before != nil && before(m.Labels) && !listed[m.Name] {
+			st, err := f.Status(ctx, object, m.Name)
+			if err == nil {
+				sts = append(sts, st)
+			} else if !IsCode(err, NotFound) {
+				return nil, err
+			}
 		}
 	}
 	for _, st := range sts {

@@ -94,6 +94,10 @@ func (f *fakeFleet) PutUser(_ context.Context, u core.FleetUser, _ uint64) (uint
 
 func (f *fakeFleet) Statuses(context.Context, string) ([]core.NodeStatus, error) { return nil, nil }
 
+func (f *fakeFleet) Status(context.Context, string, string) (core.NodeStatus, error) {
+	return core.NodeStatus{}, &core.Error{Code: core.NotFound, Message: "no status"}
+}
+
 // WatchStatuses: n1 answers at once (to the write that follows); n2 is
 // down and stays silent.
 func (f *fakeFleet) WatchStatuses(ctx context.Context, object string) (<-chan core.NodeStatus, error) {

@@ -154,6 +154,17 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 	return f.heard.merge(object, out), nil
 }
 
+// Status reads node's status of object from the status stream's leader.
+func (f *Fleet) Status(ctx context.Context, object, node string) (core.NodeStatus, error) {
+	rt, err := f.running()
+	if err != nil {
+		return core.NodeStatus{}, err
+	}
+	var st core.NodeStatus
+	_, err = rt.st.get(ctx, bucketStatus, statusKey(node, object), &st)
+	return st, err
+}
+
 // WatchStatuses follows the statuses of object by a plain subscription to
 // the bucket's subjects, made before it returns: a call subscribes, then
 // writes, so even the fastest node's status comes this way. No consumer is
