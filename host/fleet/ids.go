@@ -72,19 +72,12 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	if err != nil {
 		return 0, err
 	}
-	other := map[string]string{"uid": "gid", "gid": "uid"}[kind]
-	held, otherHeld := f.reserved(rt, entries, kind), f.reserved(rt, entries, other)
+	held, taken := f.readIDs(rt, entries, pol, kind)
 	for id, o := range held {
 		if o == owner && (want == 0 || want == id) {
 			return id, nil
 		}
 	}
-	for id, o := range otherHeld {
-		if _, ok := held[id]; !ok {
-			held[id] = o
-		}
-	}
-	used := f.usedOnNodes(rt, entries, pol, kind)
 	lo, hi := idRange(pol, kind)
 	if kind == "uid" && annErr == nil {
 		for _, a := range ann {
@@ -97,7 +90,7 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 		if want < lo || want > hi {
 			return 0, core.InvalidField(kind, "%d is outside the fleet's range %d..%d", want, lo, hi)
 		}
-		if _, taken := held[want]; taken || used[want] {
+		if taken[want] {
 			return 0, &core.Error{Code: core.AlreadyExists, Field: kind, Message: kind + " " + strconv.Itoa(want) + " is taken in the fleet"}
 		}
 		return want, f.reserve(ctx, rt, kind, want, owner)
@@ -107,7 +100,7 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	// only when the range is nearly full.
 	tries := 0
 	for id := hi; id >= lo; id-- {
-		if _, taken := held[id]; taken || used[id] {
+		if taken[id] {
 			continue
 		}
 		if tries == maxIDAttempts {
@@ -123,12 +116,8 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 		}
 		if tries%rereadEvery == 0 {
 			if fresh, err := rt.st.list(ctx, bucketIDs, ">"); err == nil {
-				for _, k := range []string{kind, other} {
-					for id, o := range f.reserved(rt, fresh, k) {
-						held[id] = o
-					}
-				}
-				maps.Copy(used, f.usedOnNodes(rt, fresh, pol, kind))
+				_, now := f.readIDs(rt, fresh, pol, kind)
+				maps.Copy(taken, now)
 			}
 		}
 	}
@@ -155,6 +144,21 @@ func (f *Fleet) ReleaseID(ctx context.Context, kind string, id int, owner string
 		return nil
 	}
 	return rt.st.del(ctx, bucketIDs, key)
+}
+
+// readIDs reads the ids bucket's entries for an allocation of kind: the
+// ids of kind reserved, by holder, and every id it must skip — reserved as
+// a uid or a gid (one space), or in use on a node.
+func (f *Fleet) readIDs(rt *runtime, entries []entry, pol policy.Policy, kind string) (map[int]string, map[int]bool) {
+	held := f.reserved(rt, entries, kind)
+	taken := f.usedOnNodes(rt, entries, pol, kind)
+	for id := range held {
+		taken[id] = true
+	}
+	for id := range f.reserved(rt, entries, map[string]string{"uid": "gid", "gid": "uid"}[kind]) {
+		taken[id] = true
+	}
+	return held, taken
 }
 
 // reserved maps the reserved ids of kind among the ids bucket's entries
