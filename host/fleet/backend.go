@@ -151,7 +151,7 @@ func (f *Fleet) Statuses(ctx context.Context, object string) ([]core.NodeStatus,
 			out = append(out, st)
 		}
 	}
-	return f.heard.merge(object, out), nil
+	return out, nil
 }
 
 // Status reads node's status of object from the status stream's leader.
@@ -193,7 +193,6 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 			if rt.st.open(bucketStatus, key, data, &st) != nil {
 				return true
 			}
-			f.heard.note(st)
 			select {
 			case out <- st:
 				return true

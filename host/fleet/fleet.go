@@ -69,8 +69,6 @@ type Fleet struct {
 	joining sync.Mutex
 	// agent is the running agent's state, for Info and the handshake.
 	agent *agent
-	// heard are the statuses this host's calls heard lately (statuses.go).
-	heard heardStatuses
 }
 
 var _ core.FleetBackend = (*Fleet)(nil)
