@@ -50,19 +50,19 @@ func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, targe
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	got := map[string]FleetRow{}
+waiting:
 	for len(got) < len(targets) {
-		var st NodeStatus
 		select {
 		case <-ctx.Done():
+			break waiting
 		case <-timeout.C:
-		case st = <-w.statuses:
+			break waiting
+		case st := <-w.statuses:
 			if _, seen := got[st.Node]; targets[st.Node] && st.Revision >= rev && !seen {
 				got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
 					TookMS: float64(time.Since(written).Microseconds()) / 1000}
 			}
-			continue
 		}
-		break
 	}
 	for _, n := range slices.Sorted(maps.Keys(targets)) {
 		row, ok := got[n]

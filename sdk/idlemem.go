@@ -24,9 +24,8 @@ const (
 
 // ReleaseWhenIdle runs until ctx ends: every second it reads how much the
 // process allocated, and after a burst followed by a quiet second it
-// returns the free heap to the OS (debug.FreeOSMemory: one collection,
-// about a millisecond on these heaps). The host and every plugin served by
-// Serve run it.
+// returns the free heap to the OS (debug.FreeOSMemory: one collection).
+// The host and every plugin served by Serve run it.
 func ReleaseWhenIdle(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	allocated := func() uint64 {

@@ -178,7 +178,6 @@ type msgGetResponse struct {
 		Data   []byte `json:"data"`
 	} `json:"message"`
 	Error *struct {
-		Code        int    `json:"code"`
 		ErrCode     int    `json:"err_code"`
 		Description string `json:"description"`
 	} `json:"error"`
