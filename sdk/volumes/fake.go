@@ -3,7 +3,6 @@ package volumes
 import (
 	"context"
 	"iter"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -27,11 +26,15 @@ type Fake struct {
 	// Kind is the kind of volume it reports; KindDirectory when empty.
 	Kind string
 
-	mu       sync.Mutex
-	vols     map[string]*fakeVolume
-	snaps    map[string]Snapshot
-	dirs     map[string]Owner
-	files    map[string]FakeFile
+	mu    sync.Mutex
+	vols  map[string]*fakeVolume
+	snaps map[string]Snapshot
+	dirs  map[string]Owner
+	files map[string]FakeFile
+	// below counts, for each directory above a volume, directory or file,
+	// the entries beneath it: Sync's "a directory holding one" and a
+	// volume's used bytes then need no walk of every path.
+	below    map[string]int
 	synced   []string
 	deferred []string
 }
@@ -54,7 +57,39 @@ var _ Volumes = (*Fake)(nil)
 // NewFake returns an empty Fake.
 func NewFake() *Fake {
 	return &Fake{vols: map[string]*fakeVolume{}, snaps: map[string]Snapshot{},
-		dirs: map[string]Owner{}, files: map[string]FakeFile{}}
+		dirs: map[string]Owner{}, files: map[string]FakeFile{}, below: map[string]int{}}
+}
+
+// placed counts path (newly in one of the maps) beneath each directory
+// above it; removed undoes that.
+func (f *Fake) placed(path string)  { f.countAbove(path, 1) }
+func (f *Fake) removed(path string) { f.countAbove(path, -1) }
+
+// filesBelow yields the files placed beneath the directory path.
+func (f *Fake) filesBelow(path string) iter.Seq2[string, FakeFile] {
+	return func(yield func(string, FakeFile) bool) {
+		if f.below[path] == 0 {
+			return
+		}
+		for p, file := range f.files {
+			if len(p) > len(path) && p[:len(path)+1] == path+"/" && !yield(p, file) {
+				return
+			}
+		}
+	}
+}
+
+func (f *Fake) countAbove(path string, by int) {
+	for dir := path; ; {
+		i := strings.LastIndexByte(dir, '/')
+		if i <= 0 {
+			break
+		}
+		dir = dir[:i]
+		if f.below[dir] += by; f.below[dir] <= 0 {
+			delete(f.below, dir)
+		}
+	}
 }
 
 // File returns the file placed at path.
@@ -102,10 +137,8 @@ func (f *Fake) VolumeOwner(path string) (Owner, bool) {
 func (f *Fake) view(path string) Volume {
 	v := f.vols[path]
 	var used uint64
-	for p, file := range f.files {
-		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
-			used += uint64(len(file.Data))
-		}
+	for _, file := range f.filesBelow(path) {
+		used += uint64(len(file.Data))
 	}
 	var uncovered []string
 	if v.quota > 0 {
@@ -142,6 +175,7 @@ func (f *Fake) CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error
 		return f.view(spec.Path), nil
 	}
 	f.vols[spec.Path] = &fakeVolume{owner: spec.Owner, quota: spec.QuotaBytes}
+	f.placed(spec.Path)
 	return f.view(spec.Path), nil
 }
 
@@ -152,15 +186,23 @@ func (f *Fake) DeleteVolume(_ context.Context, path string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.vols, path)
+	if _, ok := f.vols[path]; ok {
+		delete(f.vols, path)
+		f.removed(path)
+	}
+	if f.below[path] == 0 {
+		return nil
+	}
 	for p := range f.files {
 		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
 			delete(f.files, p)
+			f.removed(p)
 		}
 	}
 	for p := range f.dirs {
 		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
 			delete(f.dirs, p)
+			f.removed(p)
 		}
 	}
 	return nil
@@ -258,6 +300,9 @@ func (f *Fake) EnsureDir(_ context.Context, path string, owner Owner) error {
 	if _, ok := f.files[path]; ok {
 		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a file", path)
 	}
+	if _, ok := f.dirs[path]; !ok {
+		f.placed(path)
+	}
 	f.dirs[path] = owner
 	return nil
 }
@@ -272,6 +317,9 @@ func (f *Fake) WriteFile(ctx context.Context, path string, data []byte, owner Ow
 		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a directory", path)
 	}
 	f.noteDeferred(ctx, path)
+	if _, ok := f.files[path]; !ok {
+		f.placed(path)
+	}
 	f.files[path] = FakeFile{Data: slices.Clone(data), Owner: owner}
 	return nil
 }
@@ -300,15 +348,8 @@ func (f *Fake) known(path string) bool {
 	_, vol := f.vols[path]
 	_, dir := f.dirs[path]
 	_, file := f.files[path]
-	if vol || dir || file { // the common case, without a walk of every path
+	if vol || dir || file || f.below[path] > 0 {
 		return true
-	}
-	for _, keys := range []iter.Seq[string]{maps.Keys(f.vols), maps.Keys(f.dirs), maps.Keys(f.files)} {
-		for p := range keys {
-			if p == path || strings.HasPrefix(p, path+"/") {
-				return true
-			}
-		}
 	}
 	return f.Elsewhere != nil && f.Elsewhere(path)
 }
