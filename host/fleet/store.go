@@ -39,6 +39,12 @@ const (
 // where a watch per node is a consumer per node on the stream's leader.
 const desiredFeed = "hcfleet.desired"
 
+// statusFeed is where the status bucket's stream republishes each status
+// once stored: a fleet call waits on it, so a row it prints is a status
+// any later read of the leader finds (the status's own publication
+// reaches a subscriber before the stream has stored it).
+const statusFeed = "hcfleet.status"
+
 // announceTTL is how long an announcement outlives its node.
 const announceTTL = time.Minute
 
@@ -70,7 +76,8 @@ func configs(r int) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
 		{Bucket: bucketDesired, History: 1, Replicas: r, Storage: jetstream.FileStorage,
 			RePublish: &jetstream.RePublish{Source: "$KV." + bucketDesired + ".>", Destination: desiredFeed + ".>"}},
-		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage},
+		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage,
+			RePublish: &jetstream.RePublish{Source: "$KV." + bucketStatus + ".>", Destination: statusFeed + ".>"}},
 		{Bucket: bucketNodes, History: 1, Replicas: r, Storage: jetstream.FileStorage, TTL: announceTTL},
 		{Bucket: bucketIDs, History: 1, Replicas: r, Storage: jetstream.FileStorage},
 		// History 1 is what lets a list read the stream as the bucket: one
@@ -312,13 +319,20 @@ type entry struct {
 // subject wildcard such as "user.*"; ">" for all), in one pass of an
 // ordered consumer, retried while the store is between leaders.
 func (s *store) list(ctx context.Context, bucket, filter string) ([]entry, error) {
+	out, _, err := s.listUpTo(ctx, bucket, filter)
+	return out, err
+}
+
+// listUpTo is list that also says the highest revision read (listRead).
+func (s *store) listUpTo(ctx context.Context, bucket, filter string) ([]entry, uint64, error) {
 	var out []entry
+	var read uint64
 	_, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
 		var err error
-		out, err = s.listOnce(octx, bucket, filter)
+		out, read, err = s.listRead(octx, bucket, filter)
 		return 0, err
 	})
-	return out, err
+	return out, read, err
 }
 
 // listBatch is how many messages one direct get returns.
@@ -329,23 +343,39 @@ const listBatch = 256
 // is a metadata operation on every replica, which made each read cost the
 // whole cluster). With one revision kept per key, the stream's messages
 // are the bucket's current entries and its delete markers.
+//
+// The answers come on a channel sized for one batch: a synchronous
+// subscription's default queue (64k messages, half a megabyte allocated
+// per read) made each read of a busy fleet's agents cost a collection.
 func (s *store) listOnce(ctx context.Context, bucket, filter string) ([]entry, error) {
+	out, _, err := s.listRead(ctx, bucket, filter)
+	return out, err
+}
+
+// listRead is listOnce that also says the highest revision it read,
+// delete markers included: the last revision of the replica that
+// answered when filter is ">", since a bucket keeping one revision per
+// key keeps the last message written.
+func (s *store) listRead(ctx context.Context, bucket, filter string) ([]entry, uint64, error) {
 	inbox := s.nc.NewRespInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	msgs := make(chan *nats.Msg, listBatch+1) // a batch and its end
+	sub, err := s.nc.ChanSubscribe(inbox, msgs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer sub.Unsubscribe()
 	prefix := "$KV." + bucket + "."
 	var out []entry
+	var read uint64
 	for seq := uint64(1); ; {
 		req, _ := json.Marshal(map[string]any{"seq": seq, "next_by_subj": prefix + filter, "batch": listBatch})
 		if err := s.nc.PublishRequest(s.api+"DIRECT.GET.KV_"+bucket, inbox, req); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		last, pending, err := s.readBatch(ctx, sub, prefix, &out)
+		last, pending, err := s.readBatch(ctx, msgs, prefix, &out)
+		read = max(read, last)
 		if err != nil || pending == 0 || last == 0 {
-			return out, err
+			return out, read, err
 		}
 		seq = last + 1
 	}
@@ -353,12 +383,14 @@ func (s *store) listOnce(ctx context.Context, bucket, filter string) ([]entry, e
 
 // readBatch reads one batch's messages into out until its end (EOB); it
 // returns the last sequence read and how many messages remain.
-func (s *store) readBatch(ctx context.Context, sub *nats.Subscription, prefix string, out *[]entry) (uint64, uint64, error) {
+func (s *store) readBatch(ctx context.Context, msgs <-chan *nats.Msg, prefix string, out *[]entry) (uint64, uint64, error) {
 	var last uint64
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return 0, 0, err
+		var m *nats.Msg
+		select {
+		case m = <-msgs:
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
 		}
 		switch m.Header.Get("Status") {
 		case "":
