@@ -45,6 +45,7 @@ type agent struct {
 	appliedSeq uint64
 	drift      int
 	registered bool // this node's record was there (so its removal means eviction)
+	behind     bool // the last pass read a replica behind the leader
 	inUse      *inUse
 	// groups are the desired groups as last seen, for syncMembers.
 	groups map[string]core.FleetGroup
@@ -193,10 +194,25 @@ func (ag *agent) loop(ctx context.Context) error {
 		return unavailable(err)
 	}
 	defer sub.Unsubscribe()
-	if err := ag.resync(ctx, true); err != nil {
+	if err := ag.resync(ctx, true, nil); err != nil {
 		return err
 	}
+	// A pass that read a replica behind the leader is followed by
+	// another soon, not a period later.
+	again := time.NewTimer(time.Hour)
+	again.Stop()
+	wait, pending := behindRetry, false
 	for ctx.Err() == nil {
+		ag.mu.Lock()
+		behind := ag.behind
+		ag.mu.Unlock()
+		switch {
+		case !behind:
+			wait = behindRetry
+		case !pending:
+			again.Reset(wait)
+			pending, wait = true, min(2*wait, ag.f.opts.ResyncEvery)
+		}
 		select {
 		case <-ctx.Done():
 		case m := <-changes:
@@ -204,13 +220,22 @@ func (ag *agent) loop(ctx context.Context) error {
 				return err
 			}
 		case <-resync.C:
-			if err := ag.resync(ctx, false); err != nil {
+			if err := ag.resync(ctx, false, nil); err != nil {
+				return err
+			}
+		case <-again.C:
+			pending = false
+			if err := ag.resync(ctx, false, nil); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// behindRetry is how soon a pass that read a replica behind the leader is
+// made again (doubling up to the resync period).
+const behindRetry = 100 * time.Millisecond
 
 // feedBuffer is how many changes may wait for the loop; beyond it the
 // subscription drops them (a slow consumer), and the next resync reads
@@ -233,8 +258,10 @@ func (ag *agent) handle(ctx context.Context, m *nats.Msg) error {
 	}
 	if strings.HasPrefix(key, "node.") {
 		// A node's record: labels may have changed what is placed here,
-		// and the replica set where a restart finds the fleet.
-		return ag.resync(ctx, true)
+		// and the replica set where a restart finds the fleet. The pass
+		// reads the record as delivered, whatever the replica it lists
+		// has stored yet.
+		return ag.resync(ctx, true, &entry{Key: key, Revision: rev, Value: m.Data})
 	}
 	ag.applyEntries(ctx, []entry{{Key: key, Revision: rev, Value: m.Data}})
 	return nil
@@ -253,10 +280,22 @@ func (ag *agent) delivered(rev uint64) {
 }
 
 // resync reads the whole desired state when it changed since the last
-// pass (or force), and applies what this node has not.
-func (ag *agent) resync(ctx context.Context, force bool) error {
+// pass (or force), and applies what this node has not. fresh, when set, is
+// a record the feed delivered: it stands in for an older one listed.
+func (ag *agent) resync(ctx context.Context, force bool, fresh *entry) error {
 	last, lerr := ag.rt.st.lastRevision(ctx, bucketDesired)
 	ag.mu.Lock()
+	if lerr == nil && last < ag.lastSeq {
+		// The bucket went back: it was made anew (an external cluster
+		// reset, say). Its revisions start again; this node's count of
+		// what it applied means nothing there.
+		ag.lastSeq, ag.appliedSeq = 0, 0
+		for k, a := range ag.done {
+			a.rev = 0
+			ag.done[k] = a
+		}
+		force = true
+	}
 	// Unchanged: nothing written since the last pass, or the feed has
 	// delivered (and this node applied) everything up to the last write.
 	// When the stream's leader does not answer (it may have just died),
@@ -266,10 +305,19 @@ func (ag *agent) resync(ctx context.Context, force bool) error {
 	if unchanged && !force {
 		return nil
 	}
-	entries, err := ag.rt.st.list(ctx, bucketDesired, ">")
+	list := func(ctx context.Context, st *store) ([]entry, uint64, error) {
+		return st.listUpTo(ctx, bucketDesired, ">")
+	}
+	if ag.f.listDesired != nil {
+		list = ag.f.listDesired
+	}
+	entries, read, err := list(ctx, ag.rt.st)
 	if err != nil {
 		ag.setState(ag.describe(err))
 		return nil
+	}
+	if fresh != nil {
+		entries = overlay(entries, *fresh)
 	}
 	ag.setState("ok")
 	relabelled, err := ag.readMembers(ctx, entries)
@@ -287,20 +335,37 @@ func (ag *agent) resync(ctx context.Context, force bool) error {
 	}
 	ag.applyEntries(ctx, entries)
 	ag.mu.Lock()
-	if lerr != nil {
+	ag.behind = false
+	switch {
+	case lerr != nil:
 		// The leader did not say how far the bucket goes: count what was
 		// read, never beyond the last pass's, so the next pass that hears
 		// the leader reads again if anything was written meanwhile.
-		last = 0
-		for _, e := range entries {
-			last = max(last, e.Revision)
-		}
-		last = min(last, ag.lastSeq)
+		last = min(read, ag.lastSeq)
+	case read < last:
+		// The replica that answered had not stored the leader's last
+		// write yet (this node's own, say, catching up after a restart):
+		// what it lacked is not applied, and is read again soon. The feed
+		// may have missed it too, if it came before this node listened.
+		last, ag.behind = read, true
 	}
 	ag.lastSeq, ag.appliedSeq = last, max(ag.appliedSeq, last)
 	ag.mu.Unlock()
 	ag.countDrift(ctx, entries)
 	return nil
+}
+
+// overlay puts e in entries in place of an older revision of its key.
+func overlay(entries []entry, e entry) []entry {
+	for i := range entries {
+		if entries[i].Key == e.Key {
+			if entries[i].Revision < e.Revision {
+				entries[i] = e
+			}
+			return entries
+		}
+	}
+	return append(entries, e)
 }
 
 // retryDue reports whether a record failed here and is to be tried again.

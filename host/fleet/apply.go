@@ -18,8 +18,11 @@ const refused = "refused"
 // changed, or failed last time.
 func (ag *agent) need(key string, rev uint64) bool {
 	a, ok := ag.done[key]
-	if !ok || a.rev != rev {
+	if !ok || a.rev < rev {
 		return true
+	}
+	if a.rev > rev {
+		return false // an older version, from a replica a step behind
 	}
 	return a.outcome == core.FleetError || a.outcome == core.FleetClash || a.outcome == core.FleetConflict
 }

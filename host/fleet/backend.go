@@ -166,8 +166,9 @@ func (f *Fleet) Status(ctx context.Context, object, node string) (core.NodeStatu
 }
 
 // WatchStatuses follows the statuses of object by a plain subscription to
-// the bucket's subjects, made before it returns: a call subscribes, then
-// writes, so even the fastest node's status comes this way. No consumer is
+// the status bucket's feed (statusFeed: each status once stored), made
+// before it returns: a call subscribes, then writes, so even the fastest
+// node's status comes this way. No consumer is
 // made, since making one is a request to JetStream's metadata leader,
 // which a dead node may have taken with it, and on a busy fleet the
 // slowest step of a call. What the subscription misses (a status from a
@@ -178,7 +179,7 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 	if err != nil {
 		return nil, err
 	}
-	prefix := "$KV." + bucketStatus + "."
+	prefix := statusFeed + "."
 	filter := "*." + desiredKey(object)
 	msgs := make(chan *nats.Msg, 256)
 	sub, err := rt.nc.ChanSubscribe(prefix+filter, msgs)

@@ -69,6 +69,9 @@ type Fleet struct {
 	joining sync.Mutex
 	// agent is the running agent's state, for Info and the handshake.
 	agent *agent
+	// listDesired, when set (by a test), reads the desired bucket for the
+	// agent's passes in place of the store.
+	listDesired func(context.Context, *store) ([]entry, uint64, error)
 }
 
 var _ core.FleetBackend = (*Fleet)(nil)

@@ -58,6 +58,8 @@ type testNode struct {
 	done  chan struct{}
 	// resync and announce are the agent's periods (short in tests).
 	resync, announce time.Duration
+	// tweak, when set, is run on each new Fleet before it runs.
+	tweak func(*Fleet)
 }
 
 // newTestNode makes a node (not started) with its own state, data dir and
@@ -90,6 +92,9 @@ func (n *testNode) start() *testNode {
 		ResyncEvery: n.resync, AnnounceEvery: n.announce})
 	if err != nil {
 		n.t.Fatal(err)
+	}
+	if n.tweak != nil {
+		n.tweak(f)
 	}
 	n.f = f
 	n.svc = core.NewService(n.store, core.WithPlugins(n.fk), core.WithFleet(f), core.WithLogger(testLog(n.t)))
