@@ -271,3 +271,27 @@ func TestStatusesComeBackAfterTheWholeStoreRestarts(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisteringGivesUpWithItsContext: a node registering itself while
+// the store has no leader waits for one, but no longer than its caller
+// allows: the agent's start tries again every two seconds, and one try
+// that outlived its deadline by the whole write retry (12 s) had left a
+// restarted node silent well after the store was back. (The caller's time
+// is up from the start here: whether the store's reads still answer with
+// one replica gone depends on where its leader was.)
+func TestRegisteringGivesUpWithItsContext(t *testing.T) {
+	nodes := fleetOf(t, "n1", "n2")
+	nodes[1].kill() // two replicas: one alone has no quorum
+	rt, err := nodes[0].f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
+	began := time.Now()
+	err = nodes[0].f.registerSelf(ctx, rt, nil)
+	if took := time.Since(began); err == nil || took > time.Second {
+		t.Fatalf("registerSelf, its time up: %v after %v, want an error at once", err, took)
+	}
+}

@@ -256,9 +256,12 @@ func (f *Fleet) registerSelf(ctx context.Context, rt *runtime, labels map[string
 	for attempt := 0; attempt < 5; attempt++ {
 		var cur core.Member
 		rev, err := rt.st.get(ctx, bucketDesired, key, &cur)
-		if core.IsCode(err, core.Unavailable) && time.Now().Before(deadline) {
+		if core.IsCode(err, core.Unavailable) && time.Now().Before(deadline) && ctx.Err() == nil {
 			attempt-- // the store is between leaders: wait, as a write does
-			time.Sleep(250 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
 			continue
 		}
 		if err != nil && !core.IsCode(err, core.NotFound) {
