@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core/api"
 )
@@ -27,10 +31,14 @@ var unitDirs = []string{"/usr/lib/systemd/system", "/lib/systemd/system", "/etc/
 //
 //   - serve under systemd takes the RuntimeDirectory= and StateDirectory=
 //     systemd made and exported ($RUNTIME_DIRECTORY, $STATE_DIRECTORY);
-//   - any other command takes the user layout when that host's socket dir
-//     exists (the caller ran its own host), else the system layout when
-//     the system host's socket or the package's unit is there, else the
-//     user layout.
+//   - any other command takes, in this order: the user layout when a host
+//     of the caller's own answers on its socket; the system layout when
+//     the system host answers on its; the user layout when the caller's
+//     socket dir exists (its own host, stopped); the system layout when
+//     the system host's socket or the package's unit is there; else the
+//     user layout. A host that answers comes first, so a socket dir left
+//     by an earlier run of one's own (root's `make run`, say) does not hide
+//     the running system host.
 //
 // It fills f's RuntimeDir, StateDir and LayoutWhy.
 func (rt *runCtx) systemLayout(f *api.PathFlags, serving bool) {
@@ -51,14 +59,30 @@ func (rt *runCtx) systemLayout(f *api.PathFlags, serving bool) {
 	}
 	name := api.InstanceName(f.Instance)
 	user, err := api.ResolvePaths(api.PathFlags{Instance: f.Instance}, getenv)
-	if err == nil && exists(rt.expand(user.SocketDir)) {
-		f.LayoutWhy = "your own host's socket dir " + rt.expand(user.SocketDir) + " exists"
-		return
+	userDir, userSock := "", ""
+	if err == nil {
+		userDir, userSock = rt.expand(user.SocketDir), rt.expand(user.RPCSocket)
 	}
 	run := filepath.Join(systemRunBase, name)
+	sysSock := filepath.Join(run, "rpc.sock")
+	system := func(why string) {
+		f.RuntimeDir, f.StateDir, f.LayoutWhy = run, filepath.Join(systemStateBase, name), why
+	}
+	sys := probeSocket(sysSock)
+	switch {
+	case userSock != "" && probeSocket(userSock) == socketLive:
+		f.LayoutWhy = "your own host answers on " + userSock
+		return
+	case sys == socketLive:
+		system("the system host answers on " + sysSock)
+		return
+	case userDir != "" && exists(userDir):
+		f.LayoutWhy = "your own host's socket dir " + userDir + " exists"
+		return
+	}
 	why := ""
-	if isSocket(filepath.Join(run, "rpc.sock")) {
-		why = "the system host's socket " + filepath.Join(run, "rpc.sock") + " exists"
+	if sys == socketStale {
+		why = "the system host's socket " + sysSock + " exists"
 	} else if f.Instance == 0 {
 		for _, d := range unitDirs {
 			if exists(filepath.Join(d, unitName)) {
@@ -68,10 +92,37 @@ func (rt *runCtx) systemLayout(f *api.PathFlags, serving bool) {
 		}
 	}
 	if why == "" {
-		f.LayoutWhy = "no system host here (no " + filepath.Join(run, "rpc.sock") + ", no " + unitName + ")"
+		f.LayoutWhy = "no system host here (no " + sysSock + ", no " + unitName + ")"
 		return
 	}
-	f.RuntimeDir, f.StateDir, f.LayoutWhy = run, filepath.Join(systemStateBase, name), why
+	system(why)
+}
+
+// socketState is what probeSocket found at a host's socket path.
+type socketState int
+
+const (
+	socketNone  socketState = iota // no socket there
+	socketStale                    // a socket nobody listens on (its host stopped or died)
+	socketLive                     // a host listens, or one this user may not reach
+)
+
+// probeSocket tries to connect to the unix socket at path. A refusal
+// for want of permission counts as live: a host is there that this user
+// may not use (the command then says who may).
+func probeSocket(path string) socketState {
+	if !isSocket(path) {
+		return socketNone
+	}
+	c, err := net.DialTimeout("unix", path, 500*time.Millisecond)
+	switch {
+	case err == nil:
+		c.Close()
+		return socketLive
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return socketLive
+	}
+	return socketStale
 }
 
 // firstPath is the first of systemd's colon-separated directory list.

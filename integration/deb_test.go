@@ -66,9 +66,10 @@ func TestDebPackage(t *testing.T) {
 
 	h, journal := startAsUnit(t, parseUnit(t, unit))
 	hostLog := func() string { b, _ := os.ReadFile(journal); return string(b) }
+	home := "/root"
 	cli := func(args ...string) (string, string, int) {
 		cmd := exec.Command("/usr/bin/hero_codescalers", args...)
-		cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
+		cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
 		err := cmd.Run()
@@ -78,9 +79,25 @@ func TestDebPackage(t *testing.T) {
 		}
 		return o.String(), e.String(), code
 	}
-	if o, e, code := cli("status"); code != 0 || !strings.Contains(o, "system: the system host's socket") || !strings.Contains(o, "/run/hero_codescalers/rpc.sock") {
+	if o, e, code := cli("status"); code != 0 || !strings.Contains(o, "system: the system host answers on /run/hero_codescalers/rpc.sock") {
 		t.Fatalf("status of the installed host: exit %d\n%s%s\nhost log:\n%s", code, o, e, hostLog())
 	}
+	// A socket dir left by an own host run earlier (root's `make run`,
+	// stopped or killed, its socket file still there) does not hide the
+	// running system host.
+	home = t.TempDir()
+	stale := filepath.Join(home, "hero", "var", "sockets", "hero_codescalers")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := net.Listen("unix", filepath.Join(stale, "rpc.sock")); err == nil {
+		l.(*net.UnixListener).SetUnlinkOnClose(false)
+		l.Close()
+	}
+	if o, e, code := cli("status"); code != 0 || !strings.Contains(o, "system: the system host answers on") {
+		t.Fatalf("status beside a stale own socket dir: exit %d\n%s%s", code, o, e)
+	}
+	home = "/root"
 	if o, e, code := cli("user-create", "debuser", "--quota", "1G"); code != 0 || !strings.Contains(o, "created user debuser") {
 		t.Fatalf("user-create: exit %d\n%s%s\nhost log:\n%s", code, o, e, hostLog())
 	}
