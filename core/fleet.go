@@ -128,6 +128,9 @@ type NodeStatus struct {
 	Error    string    `json:"error,omitempty"`
 	At       time.Time `json:"at"`
 	TookMS   float64   `json:"took_ms"`
+	// Unconfirmed marks a status WatchStatuses saw as its node published
+	// it, before the store confirmed storing it.
+	Unconfirmed bool `json:"-"`
 }
 
 // UserObject and GroupObject name objects in statuses.
@@ -233,7 +236,9 @@ type FleetBackend interface {
 	Status(ctx context.Context, object, node string) (NodeStatus, error)
 	// WatchStatuses follows object's statuses: it returns once they are
 	// followed, so none written after it returns is missed, and sends them
-	// (those already there too, maybe more than once) until ctx ends.
+	// (those already there too, maybe more than once) until ctx ends. A
+	// status may come first Unconfirmed, as its node published it, and
+	// again once stored.
 	WatchStatuses(ctx context.Context, object string) (<-chan NodeStatus, error)
 	// Ask puts req to every live node and gathers the replies until all
 	// of nodes answered or timeout passed.

@@ -36,10 +36,18 @@ func (s *Service) watchNodes(ctx context.Context, f FleetBackend, object string)
 	return &nodeWatch{object: object, statuses: ch, stop: stop}, nil
 }
 
+// storeGrace is how long a call that has every node's answer waits for
+// the store to confirm storing them: an instant, but for a status stream
+// between leaders, which may take seconds to elect one.
+const storeGrace = time.Second
+
 // fleetWait waits, up to wait, for the status of the watched object at
 // revision rev (or later) from every node of targets (fleetTargets, taken
-// before the write). Each gets one row; a node silent until the end gets
-// "no answer within <wait>".
+// before the write). Each gets one row, from the node's answer as it
+// published it; a node silent until the end gets "no answer within
+// <wait>". With every answer in, the call returns once the store has
+// stored them (so the next call, reading the statuses, finds them), or
+// storeGrace later.
 func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, targets map[string]bool, wait time.Duration) FleetResult {
 	defer w.stop()
 	res := FleetResult{Object: w.object, Revision: rev, Rows: []FleetRow{}}
@@ -49,18 +57,32 @@ func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, targe
 	}
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
-	got := map[string]FleetRow{}
+	got, stored := map[string]FleetRow{}, map[string]bool{}
+	var grace <-chan time.Time
 waiting:
-	for len(got) < len(targets) {
+	for len(got) < len(targets) || len(stored) < len(got) {
+		if len(got) == len(targets) && grace == nil {
+			t := time.NewTimer(storeGrace)
+			defer t.Stop()
+			grace = t.C
+		}
 		select {
 		case <-ctx.Done():
 			break waiting
 		case <-timeout.C:
 			break waiting
+		case <-grace:
+			break waiting
 		case st := <-w.statuses:
-			if _, seen := got[st.Node]; targets[st.Node] && st.Revision >= rev && !seen {
+			if !targets[st.Node] || st.Revision < rev {
+				continue
+			}
+			if _, seen := got[st.Node]; !seen {
 				got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
 					TookMS: float64(time.Since(written).Microseconds()) / 1000}
+			}
+			if !st.Unconfirmed {
+				stored[st.Node] = true
 			}
 		}
 	}

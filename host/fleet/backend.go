@@ -165,35 +165,50 @@ func (f *Fleet) Status(ctx context.Context, object, node string) (core.NodeStatu
 	return st, err
 }
 
-// WatchStatuses follows the statuses of object by a plain subscription to
-// the status bucket's feed (statusFeed: each status once stored), made
-// before it returns: a call subscribes, then writes, so even the fastest
-// node's status comes this way. No consumer is
-// made, since making one is a request to JetStream's metadata leader,
-// which a dead node may have taken with it, and on a busy fleet the
-// slowest step of a call. What the subscription misses (a status from a
-// node whose server had not heard of the subscription yet) comes by reads,
-// from shortly after the call and then every second; any replica answers.
+// WatchStatuses follows the statuses of object by two plain subscriptions,
+// made before it returns (a call subscribes, then writes, so even the
+// fastest node's status comes this way): to the status bucket's subjects,
+// where a node's status comes as it publishes it (Unconfirmed), and to the
+// bucket's feed (statusFeed), where it comes again once stored. The first
+// keeps a call's answers coming while the status stream elects a leader
+// (seconds); the second tells the call its rows are there for the next
+// call to read. No consumer is made, since making one is a request to
+// JetStream's metadata leader, which a dead node may have taken with it,
+// and on a busy fleet the slowest step of a call. What the subscriptions
+// miss (a status from a node whose server had not heard of them yet) comes
+// by reads, from shortly after the call and then every second; any replica
+// answers.
 func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.NodeStatus, error) {
 	rt, err := f.running()
 	if err != nil {
 		return nil, err
 	}
-	prefix := statusFeed + "."
 	filter := "*." + desiredKey(object)
+	published, stored := "$KV."+bucketStatus+".", statusFeed+"."
 	msgs := make(chan *nats.Msg, 256)
-	sub, err := rt.nc.ChanSubscribe(prefix+filter, msgs)
-	if err != nil {
-		return nil, unavailable(err)
+	var subs []*nats.Subscription
+	unsubscribe := func() {
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+	}
+	for _, prefix := range []string{published, stored} {
+		sub, err := rt.nc.ChanSubscribe(prefix+filter, msgs)
+		if err != nil {
+			unsubscribe()
+			return nil, unavailable(err)
+		}
+		subs = append(subs, sub)
 	}
 	out := make(chan core.NodeStatus)
 	go func() {
-		defer sub.Unsubscribe()
-		send := func(key string, data []byte) bool {
+		defer unsubscribe()
+		send := func(key string, data []byte, unconfirmed bool) bool {
 			var st core.NodeStatus
 			if rt.st.open(bucketStatus, key, data, &st) != nil {
 				return true
 			}
+			st.Unconfirmed = unconfirmed
 			select {
 			case out <- st:
 				return true
@@ -212,7 +227,11 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 				if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
 					continue
 				}
-				if !send(strings.TrimPrefix(m.Subject, prefix), m.Data) {
+				key, fromFeed := strings.CutPrefix(m.Subject, stored)
+				if !fromFeed {
+					key = strings.TrimPrefix(m.Subject, published)
+				}
+				if !send(key, m.Data, !fromFeed) {
 					return
 				}
 			case <-poll.C:
@@ -222,7 +241,7 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 				entries, err := rt.st.listOnce(pctx, bucketStatus, filter)
 				cancel()
 				for _, e := range entries {
-					if err == nil && !send(e.Key, e.Value) {
+					if err == nil && !send(e.Key, e.Value, false) {
 						return
 					}
 				}
