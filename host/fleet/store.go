@@ -76,14 +76,7 @@ func configs(r int) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
 		{Bucket: bucketDesired, History: 1, Replicas: r, Storage: jetstream.FileStorage,
 			RePublish: &jetstream.RePublish{Source: "$KV." + bucketDesired + ".>", Destination: desiredFeed + ".>"}},
-		// The statuses are what the nodes observed, each node's to write
-		// again: they are kept in the replicas' memory (a status written
-		// costs no disk write on three nodes, about a fifth of its cost),
-		// survive any replica's restart as the other two hold them, and
-		// after a restart of the whole store each agent applies its
-		// records anew and writes them again. About 210 bytes each (as
-		// JetStream counts them): jsMaxMemory holds some 300,000.
-		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.MemoryStorage,
+		{Bucket: bucketStatus, History: 1, Replicas: r, Storage: jetstream.FileStorage,
 			RePublish: &jetstream.RePublish{Source: "$KV." + bucketStatus + ".>", Destination: statusFeed + ".>"}},
 		{Bucket: bucketNodes, History: 1, Replicas: r, Storage: jetstream.FileStorage, TTL: announceTTL},
 		{Bucket: bucketIDs, History: 1, Replicas: r, Storage: jetstream.FileStorage},
@@ -131,8 +124,7 @@ func (s *store) scale(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.
 		s.log.Info("fleet: raising the store's replicas", "bucket", cfg.Bucket, "from", info.Config.Replicas, "to", cfg.Replicas)
 	}
 	cfg.Replicas = max(cfg.Replicas, info.Config.Replicas)
-	// A stream keeps the storage it was made with (an earlier version
-	// kept statuses on disk).
+	// A stream keeps the storage it was made with.
 	cfg.Storage = info.Config.Storage
 	_, err = s.js.UpdateKeyValue(ctx, cfg)
 	return err
