@@ -68,11 +68,12 @@ func (rt *runCtx) systemLayout(f *api.PathFlags, serving bool) {
 	system := func(why string) {
 		f.RuntimeDir, f.StateDir, f.LayoutWhy = run, filepath.Join(systemStateBase, name), why
 	}
-	sys := probeSocket(sysSock)
-	switch {
-	case userSock != "" && probeSocket(userSock) == socketLive:
+	if userSock != "" && probeSocket(userSock) == socketLive {
 		f.LayoutWhy = "your own host answers on " + userSock
 		return
+	}
+	sys := probeSocket(sysSock)
+	switch {
 	case sys == socketLive:
 		system("the system host answers on " + sysSock)
 		return
