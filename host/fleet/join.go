@@ -252,18 +252,12 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 // name refuses the join.
 func (f *Fleet) registerSelf(ctx context.Context, rt *runtime, labels map[string]string) error {
 	key := memberKey(rt.m.Node)
-	deadline := time.Now().Add(writeRetry)
+	// The get and the put each wait, within ctx, while the store is
+	// between leaders (store.retry); the attempts are for lost
+	// compare-and-sets.
 	for attempt := 0; attempt < 5; attempt++ {
 		var cur core.Member
 		rev, err := rt.st.get(ctx, bucketDesired, key, &cur)
-		if core.IsCode(err, core.Unavailable) && time.Now().Before(deadline) && ctx.Err() == nil {
-			attempt-- // the store is between leaders: wait, as a write does
-			select {
-			case <-ctx.Done():
-			case <-time.After(250 * time.Millisecond):
-			}
-			continue
-		}
 		if err != nil && !core.IsCode(err, core.NotFound) {
 			return err
 		}
