@@ -124,8 +124,6 @@ func (s *store) scale(ctx context.Context, kv jetstream.KeyValue, cfg jetstream.
 		s.log.Info("fleet: raising the store's replicas", "bucket", cfg.Bucket, "from", info.Config.Replicas, "to", cfg.Replicas)
 	}
 	cfg.Replicas = max(cfg.Replicas, info.Config.Replicas)
-	// A stream keeps the storage it was made with.
-	cfg.Storage = info.Config.Storage
 	_, err = s.js.UpdateKeyValue(ctx, cfg)
 	return err
 }
