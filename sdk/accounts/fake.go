@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
@@ -13,18 +12,31 @@ import (
 // so a test against it exercises the same paths as one against a real
 // plugin. Fail makes a method fail, to test a caller's error handling.
 type Fake struct {
-	mu      sync.Mutex
-	users   map[string]*User // Groups is not kept here; see userView
-	groups  map[string]*Group
-	nextID  uint32
-	failing map[string]error
+	mu     sync.Mutex
+	users  map[string]*User // Groups is not kept here; see userView
+	groups map[string]*Group
+	// The indexes that spare a create a walk of every user and group (the
+	// fleet's agents bench runs 50 Fakes, each holding its users): the user
+	// of each uid, the group of each gid, and the names of the groups
+	// listing each user, sorted. The add, drop, join and leave methods keep
+	// them in step with users and groups.
+	byUID    map[uint32]*User
+	byGID    map[uint32]*Group
+	memberOf map[string][]string
+	nextID   uint32
+	// freeFrom is where allocID starts looking: every id from nextID up to
+	// it is taken.
+	freeFrom uint32
+	failing  map[string]error
 }
 
 var _ Accounts = (*Fake)(nil)
 
 // NewFake returns an empty Fake allocating ids from 1000.
 func NewFake() *Fake {
-	return &Fake{users: map[string]*User{}, groups: map[string]*Group{}, nextID: 1000, failing: map[string]error{}}
+	return &Fake{users: map[string]*User{}, groups: map[string]*Group{},
+		byUID: map[uint32]*User{}, byGID: map[uint32]*Group{}, memberOf: map[string][]string{},
+		nextID: 1000, freeFrom: 1000, failing: map[string]error{}}
 }
 
 // Fail makes every later call of method (e.g. "CreateUser") return err; a nil
@@ -50,37 +62,104 @@ func (f *Fake) lock(method string) (func(), error) {
 
 // allocID returns the lowest free id at or above nextID, as useradd does.
 func (f *Fake) allocID() uint32 {
-	for id := f.nextID; ; id++ {
-		if !f.idUsed(id) {
-			return id
-		}
+	for f.idUsed(f.freeFrom) {
+		f.freeFrom++
 	}
+	return f.freeFrom
 }
 
 func (f *Fake) idUsed(id uint32) bool {
-	for _, u := range f.users {
-		if u.UID == id {
-			return true
-		}
+	return f.byUID[id] != nil || f.byGID[id] != nil
+}
+
+// freed notes that id may be free again, for allocID to find.
+func (f *Fake) freed(id uint32) {
+	if id >= f.nextID && id < f.freeFrom {
+		f.freeFrom = id
 	}
-	for _, g := range f.groups {
-		if g.GID == id {
-			return true
-		}
+}
+
+func (f *Fake) addUser(u *User) {
+	f.users[u.Name], f.byUID[u.UID] = u, u
+}
+
+// dropUser removes u from the users and from every group listing it.
+func (f *Fake) dropUser(u *User) {
+	for _, name := range f.memberOf[u.Name] {
+		g := f.groups[name]
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == u.Name })
 	}
-	return false
+	delete(f.memberOf, u.Name)
+	delete(f.users, u.Name)
+	delete(f.byUID, u.UID)
+	f.freed(u.UID)
+}
+
+func (f *Fake) addGroup(g *Group) {
+	f.groups[g.Name], f.byGID[g.GID] = g, g
+}
+
+// dropGroup removes g, and with it the membership of its members.
+func (f *Fake) dropGroup(g *Group) {
+	for _, m := range g.Members {
+		f.unlist(m, g.Name)
+	}
+	delete(f.groups, g.Name)
+	delete(f.byGID, g.GID)
+	f.freed(g.GID)
+}
+
+// join adds user to g's members unless it is one.
+func (f *Fake) join(g *Group, user string) {
+	if f.list(user, g.Name) {
+		g.Members = append(g.Members, user)
+	}
+}
+
+// leave removes user from g's members.
+func (f *Fake) leave(g *Group, user string) {
+	if f.unlist(user, g.Name) {
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == user })
+	}
+}
+
+// inGroup reports whether the group named group lists user.
+func (f *Fake) inGroup(user, group string) bool {
+	_, in := slices.BinarySearch(f.memberOf[user], group)
+	return in
+}
+
+// list adds group to user's entry of memberOf, and reports whether it was
+// not there yet; unlist removes it, and reports whether it was there.
+func (f *Fake) list(user, group string) bool {
+	groups := f.memberOf[user]
+	i, in := slices.BinarySearch(groups, group)
+	if !in {
+		f.memberOf[user] = slices.Insert(groups, i, group)
+	}
+	return !in
+}
+
+func (f *Fake) unlist(user, group string) bool {
+	groups := f.memberOf[user]
+	i, in := slices.BinarySearch(groups, group)
+	switch {
+	case !in:
+	case len(groups) == 1:
+		delete(f.memberOf, user)
+	default:
+		f.memberOf[user] = slices.Delete(groups, i, i+1)
+	}
+	return in
 }
 
 // userView returns a copy of the user with its supplementary groups.
 func (f *Fake) userView(u *User) User {
 	out := *u
 	out.Groups = nil
-	for _, g := range f.groups {
-		if slices.Contains(g.Members, u.Name) {
-			out.Groups = append(out.Groups, g.Name)
-		}
+	if groups := f.memberOf[u.Name]; len(groups) > 0 {
+		out.Groups = slices.Clone(groups)
 	}
-	sort.Strings(out.Groups)
 	return out
 }
 
@@ -91,8 +170,7 @@ func (f *Fake) guard(name, markerGroup string) (*User, error) {
 		return nil, sdkerr.Errorf(sdkerr.NotFound, "user %q not found", name)
 	}
 	if markerGroup != "" {
-		g, ok := f.groups[markerGroup]
-		if !ok || !slices.Contains(g.Members, name) {
+		if _, ok := f.groups[markerGroup]; !ok || !f.inGroup(name, markerGroup) {
 			return nil, sdkerr.Errorf(sdkerr.PermissionDenied, "user %q is not in marker group %q", name, markerGroup)
 		}
 	}

@@ -33,7 +33,7 @@ func (f *Fake) CreateGroup(_ context.Context, name string, gid uint32) (Group, e
 		gid = f.allocID()
 	}
 	g := &Group{Name: name, GID: gid}
-	f.groups[name] = g
+	f.addGroup(g)
 	return cloneGroup(g), nil
 }
 
@@ -55,7 +55,7 @@ func (f *Fake) DeleteGroup(_ context.Context, name string) error {
 			return sdkerr.Errorf(sdkerr.FailedPrecondition, "group %q is the primary group of %q", name, u.Name)
 		}
 	}
-	delete(f.groups, name)
+	f.dropGroup(g)
 	return nil
 }
 
@@ -96,7 +96,13 @@ func (f *Fake) SetGroupMembers(_ context.Context, name string, members []string)
 			return Group{}, sdkerr.Errorf(sdkerr.NotFound, "user %q not found", m)
 		}
 	}
+	for _, m := range g.Members {
+		f.unlist(m, name)
+	}
 	g.Members = slices.Compact(slices.Sorted(slices.Values(members)))
+	for _, m := range g.Members {
+		f.list(m, name)
+	}
 	return cloneGroup(g), nil
 }
 

@@ -34,11 +34,14 @@ func (f *Fake) createUser(spec UserSpec) (User, error) {
 	if spec.UID != 0 && f.uidTaken(spec.UID) {
 		return User{}, sdkerr.Errorf(sdkerr.AlreadyExists, "uid %d is taken", spec.UID)
 	}
-	supp := append(slices.Clone(spec.Groups), spec.MarkerGroup)
-	for _, g := range supp {
-		if _, ok := f.groups[g]; g != "" && !ok {
+	// The supplementary groups are spec.Groups and the marker group.
+	for _, g := range spec.Groups {
+		if _, ok := f.groups[g]; !ok {
 			return User{}, sdkerr.Errorf(sdkerr.NotFound, "group %q not found", g)
 		}
+	}
+	if _, ok := f.groups[spec.MarkerGroup]; spec.MarkerGroup != "" && !ok {
+		return User{}, sdkerr.Errorf(sdkerr.NotFound, "group %q not found", spec.MarkerGroup)
 	}
 	uid := spec.UID
 	if uid == 0 {
@@ -53,23 +56,17 @@ func (f *Fake) createUser(spec UserSpec) (User, error) {
 		home = "/home/" + spec.Name
 	}
 	u := &User{Name: spec.Name, UID: uid, GID: primary.GID, Home: home, Shell: spec.Shell, GECOS: spec.GECOS}
-	f.users[spec.Name] = u
-	for _, g := range supp {
-		if g != "" && !slices.Contains(f.groups[g].Members, spec.Name) {
-			f.groups[g].Members = append(f.groups[g].Members, spec.Name)
-		}
+	f.addUser(u)
+	for _, g := range spec.Groups {
+		f.join(f.groups[g], spec.Name)
+	}
+	if spec.MarkerGroup != "" {
+		f.join(f.groups[spec.MarkerGroup], spec.Name)
 	}
 	return f.userView(u), nil
 }
 
-func (f *Fake) uidTaken(uid uint32) bool {
-	for _, u := range f.users {
-		if u.UID == uid {
-			return true
-		}
-	}
-	return false
-}
+func (f *Fake) uidTaken(uid uint32) bool { return f.byUID[uid] != nil }
 
 // primaryGroup finds the named primary group or makes the user's own one,
 // with gid = uid when that is free.
@@ -89,18 +86,11 @@ func (f *Fake) primaryGroup(spec UserSpec, uid uint32) (*Group, error) {
 		gid = f.allocID()
 	}
 	g := &Group{Name: spec.Name, GID: gid}
-	f.groups[g.Name] = g
+	f.addGroup(g)
 	return g, nil
 }
 
-func (f *Fake) gidTaken(gid uint32) bool {
-	for _, g := range f.groups {
-		if g.GID == gid {
-			return true
-		}
-	}
-	return false
-}
+func (f *Fake) gidTaken(gid uint32) bool { return f.byGID[gid] != nil }
 
 func (f *Fake) CreateUsers(_ context.Context, specs []UserSpec) ([]BatchResult, error) {
 	unlock, err := f.lock("CreateUsers")
@@ -130,12 +120,9 @@ func (f *Fake) DeleteUser(_ context.Context, name string, opts DeleteOptions) er
 	} else if err != nil {
 		return err
 	}
-	delete(f.users, name)
-	for _, g := range f.groups {
-		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == name })
-	}
+	f.dropUser(u)
 	if g, ok := f.groups[name]; ok && g.GID == u.GID {
-		delete(f.groups, name)
+		f.dropGroup(g)
 	}
 	return nil
 }
@@ -217,21 +204,20 @@ func (f *Fake) SetUserGroups(_ context.Context, name string, groups []string, ma
 	if err != nil {
 		return User{}, err
 	}
-	want := append(slices.Clone(groups), markerGroup)
 	for _, g := range groups {
 		if f.groups[g] == nil {
 			return User{}, sdkerr.Errorf(sdkerr.NotFound, "group %q not found", g)
 		}
 	}
-	for _, g := range f.groups {
-		in := slices.Contains(want, g.Name)
-		has := slices.Contains(g.Members, name)
-		switch {
-		case in && !has:
-			g.Members = append(g.Members, name)
-		case !in && has:
-			g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == name })
+	// The user leaves the groups listing it that are not wanted, and joins
+	// the wanted ones; guard found it in the marker group already.
+	for _, g := range slices.Clone(f.memberOf[name]) {
+		if g != markerGroup && !slices.Contains(groups, g) {
+			f.leave(f.groups[g], name)
 		}
+	}
+	for _, g := range groups {
+		f.join(f.groups[g], name)
 	}
 	return f.userView(u), nil
 }
