@@ -37,6 +37,9 @@ type Fake struct {
 	files      map[string]string          // the keys file of each user with keys
 	pairs      map[string]Keypair         // by dir
 	owners     map[string]string          // dir → user name
+	// held counts the keys files and keypair halves at each path, so
+	// Wrote (which a volumes Fake asks at each Sync) walks none of them.
+	held map[string]int
 }
 
 var _ SSHKeys = (*Fake)(nil)
@@ -44,7 +47,7 @@ var _ SSHKeys = (*Fake)(nil)
 // NewFake returns an empty Fake keeping keys in ~/.ssh/authorized_keys.
 func NewFake() *Fake {
 	return &Fake{authorized: map[string][]AuthorizedKey{}, files: map[string]string{},
-		pairs: map[string]Keypair{}, owners: map[string]string{}}
+		pairs: map[string]Keypair{}, owners: map[string]string{}, held: map[string]int{}}
 }
 
 // keysFile is where u's keys "live".
@@ -60,17 +63,23 @@ func (f *Fake) keysFile(u lifecycle.User) string {
 func (f *Fake) Wrote(p string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, kp := range f.pairs {
-		if p == kp.PrivatePath || p == kp.PublicPath {
-			return true
+	return f.held[p] > 0
+}
+
+// hold counts a file the Fake now holds at each of paths; release undoes
+// that.
+func (f *Fake) hold(paths ...string) {
+	for _, p := range paths {
+		f.held[p]++
+	}
+}
+
+func (f *Fake) release(paths ...string) {
+	for _, p := range paths {
+		if f.held[p]--; f.held[p] <= 0 {
+			delete(f.held, p)
 		}
 	}
-	for _, file := range f.files {
-		if p == file {
-			return true
-		}
-	}
-	return false
 }
 
 // Keys lists the keys the Fake holds for the user name, whoever asks.
@@ -98,6 +107,10 @@ func (f *Fake) GenerateKeypair(ctx context.Context, spec KeypairSpec) (Keypair, 
 	}
 	kp := Keypair{PublicKey: k.Line, Fingerprint: k.Fingerprint,
 		PrivatePath: path.Join(dir, "id_ed25519"), PublicPath: path.Join(dir, "id_ed25519.pub")}
+	if old, ok := f.pairs[dir]; ok {
+		f.release(old.PrivatePath, old.PublicPath)
+	}
+	f.hold(kp.PrivatePath, kp.PublicPath)
 	f.pairs[dir], f.owners[dir] = kp, spec.User.Name
 	if volumes.SyncDeferred(ctx) && !f.Synced {
 		kp.Unsynced = []string{kp.PrivatePath, kp.PublicPath}
@@ -115,7 +128,11 @@ func (f *Fake) AddAuthorizedKeys(ctx context.Context, u lifecycle.User, keys []s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	file := f.keysFile(u)
-	_, existed := f.files[u.Name]
+	old, existed := f.files[u.Name]
+	if existed {
+		f.release(old)
+	}
+	f.hold(file)
 	f.files[u.Name] = file // the file exists, maybe empty, as a plugin leaves it
 	added := 0
 	for _, line := range keys {
@@ -164,13 +181,17 @@ func (f *Fake) Forget(_ context.Context, u lifecycle.User) (lifecycle.Forgotten,
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out lifecycle.Forgotten
-	if file, ok := f.files[u.Name]; ok && f.Store != "" {
-		out.Removed = append(out.Removed, file)
+	if file, ok := f.files[u.Name]; ok {
+		if f.Store != "" {
+			out.Removed = append(out.Removed, file)
+		}
+		f.release(file)
 	}
 	delete(f.authorized, u.Name)
 	delete(f.files, u.Name)
 	for dir, owner := range f.owners {
 		if owner == u.Name {
+			f.release(f.pairs[dir].PrivatePath, f.pairs[dir].PublicPath)
 			delete(f.pairs, dir)
 			delete(f.owners, dir)
 		}
