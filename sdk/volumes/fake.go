@@ -2,7 +2,6 @@ package volumes
 
 import (
 	"context"
-	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -32,11 +31,18 @@ type Fake struct {
 	dirs  map[string]Owner
 	files map[string]FakeFile
 	// below counts, for each directory above a volume, directory or file,
-	// the entries beneath it: Sync's "a directory holding one" and a
-	// volume's used bytes then need no walk of every path.
-	below    map[string]int
+	// the entries beneath it and their bytes: Sync's "a directory holding
+	// one" and a volume's used bytes then need no walk of every path.
+	below    map[string]beneath
 	synced   []string
 	deferred []string
+}
+
+// beneath is what lies beneath a directory: how many volumes,
+// directories and files, and the bytes of those files.
+type beneath struct {
+	entries int
+	bytes   int
 }
 
 type fakeVolume struct {
@@ -57,37 +63,28 @@ var _ Volumes = (*Fake)(nil)
 // NewFake returns an empty Fake.
 func NewFake() *Fake {
 	return &Fake{vols: map[string]*fakeVolume{}, snaps: map[string]Snapshot{},
-		dirs: map[string]Owner{}, files: map[string]FakeFile{}, below: map[string]int{}}
+		dirs: map[string]Owner{}, files: map[string]FakeFile{}, below: map[string]beneath{}}
 }
 
-// placed counts path (newly in one of the maps) beneath each directory
-// above it; removed undoes that.
-func (f *Fake) placed(path string)  { f.countAbove(path, 1) }
-func (f *Fake) removed(path string) { f.countAbove(path, -1) }
+// placed counts path (newly in one of the maps, holding size bytes if a
+// file) beneath each directory above it; removed undoes that.
+func (f *Fake) placed(path string, size int)  { f.countAbove(path, 1, size) }
+func (f *Fake) removed(path string, size int) { f.countAbove(path, -1, -size) }
 
-// filesBelow yields the files placed beneath the directory path.
-func (f *Fake) filesBelow(path string) iter.Seq2[string, FakeFile] {
-	return func(yield func(string, FakeFile) bool) {
-		if f.below[path] == 0 {
-			return
-		}
-		for p, file := range f.files {
-			if len(p) > len(path) && p[:len(path)+1] == path+"/" && !yield(p, file) {
-				return
-			}
-		}
-	}
-}
-
-func (f *Fake) countAbove(path string, by int) {
+func (f *Fake) countAbove(path string, entries, bytes int) {
 	for dir := path; ; {
 		i := strings.LastIndexByte(dir, '/')
 		if i <= 0 {
 			break
 		}
 		dir = dir[:i]
-		if f.below[dir] += by; f.below[dir] <= 0 {
+		b := f.below[dir]
+		b.entries += entries
+		b.bytes += bytes
+		if b.entries <= 0 {
 			delete(f.below, dir)
+		} else {
+			f.below[dir] = b
 		}
 	}
 }
@@ -136,10 +133,7 @@ func (f *Fake) VolumeOwner(path string) (Owner, bool) {
 
 func (f *Fake) view(path string) Volume {
 	v := f.vols[path]
-	var used uint64
-	for _, file := range f.filesBelow(path) {
-		used += uint64(len(file.Data))
-	}
+	used := uint64(f.below[path].bytes)
 	var uncovered []string
 	if v.quota > 0 {
 		uncovered = slices.Clone(v.uncovered)
@@ -175,7 +169,7 @@ func (f *Fake) CreateVolume(ctx context.Context, spec VolumeSpec) (Volume, error
 		return f.view(spec.Path), nil
 	}
 	f.vols[spec.Path] = &fakeVolume{owner: spec.Owner, quota: spec.QuotaBytes}
-	f.placed(spec.Path)
+	f.placed(spec.Path, 0)
 	return f.view(spec.Path), nil
 }
 
@@ -188,21 +182,21 @@ func (f *Fake) DeleteVolume(_ context.Context, path string) error {
 	defer f.mu.Unlock()
 	if _, ok := f.vols[path]; ok {
 		delete(f.vols, path)
-		f.removed(path)
+		f.removed(path, 0)
 	}
-	if f.below[path] == 0 {
+	if f.below[path].entries == 0 {
 		return nil
 	}
-	for p := range f.files {
+	for p, file := range f.files {
 		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
 			delete(f.files, p)
-			f.removed(p)
+			f.removed(p, len(file.Data))
 		}
 	}
 	for p := range f.dirs {
 		if len(p) > len(path) && p[:len(path)+1] == path+"/" {
 			delete(f.dirs, p)
-			f.removed(p)
+			f.removed(p, 0)
 		}
 	}
 	return nil
@@ -301,7 +295,7 @@ func (f *Fake) EnsureDir(_ context.Context, path string, owner Owner) error {
 		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a file", path)
 	}
 	if _, ok := f.dirs[path]; !ok {
-		f.placed(path)
+		f.placed(path, 0)
 	}
 	f.dirs[path] = owner
 	return nil
@@ -317,8 +311,10 @@ func (f *Fake) WriteFile(ctx context.Context, path string, data []byte, owner Ow
 		return sdkerr.Errorf(sdkerr.FailedPrecondition, "%q is a directory", path)
 	}
 	f.noteDeferred(ctx, path)
-	if _, ok := f.files[path]; !ok {
-		f.placed(path)
+	if old, ok := f.files[path]; ok {
+		f.countAbove(path, 0, len(data)-len(old.Data))
+	} else {
+		f.placed(path, len(data))
 	}
 	f.files[path] = FakeFile{Data: slices.Clone(data), Owner: owner}
 	return nil
@@ -348,7 +344,7 @@ func (f *Fake) known(path string) bool {
 	_, vol := f.vols[path]
 	_, dir := f.dirs[path]
 	_, file := f.files[path]
-	if vol || dir || file || f.below[path] > 0 {
+	if vol || dir || file || f.below[path].entries > 0 {
 		return true
 	}
 	return f.Elsewhere != nil && f.Elsewhere(path)
