@@ -74,7 +74,7 @@ func AbsPath(field, p string) error {
 	case path.Clean(p) != p:
 		return sdkerr.Invalid(field, "%q is not clean (want %q)", p, path.Clean(p))
 	}
-	for _, elem := range strings.Split(p, "/") {
+	for elem := range strings.SplitSeq(p, "/") {
 		if elem == ".." {
 			return sdkerr.Invalid(field, "%q holds ..", p)
 		}
