@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -203,10 +204,16 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 	out := make(chan core.NodeStatus)
 	go func() {
 		defer unsubscribe()
+		// A status comes twice, as published and as stored, with the
+		// same sealed bytes: the second is opened only if they differ.
+		opened := map[string]sealedStatus{}
 		send := func(key string, data []byte, unconfirmed bool) bool {
-			var st core.NodeStatus
-			if rt.st.open(bucketStatus, key, data, &st) != nil {
-				return true
+			st, ok := opened[key].reuse(data)
+			if !ok {
+				if rt.st.open(bucketStatus, key, data, &st) != nil {
+					return true
+				}
+				opened[key] = sealedStatus{data, st}
 			}
 			st.Unconfirmed = unconfirmed
 			select {
@@ -251,6 +258,17 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 		}
 	}()
 	return out, nil
+}
+
+// sealedStatus is a status as opened from its sealed bytes.
+type sealedStatus struct {
+	data []byte
+	st   core.NodeStatus
+}
+
+// reuse is the status opened before, if data are the same bytes.
+func (s sealedStatus) reuse(data []byte) (core.NodeStatus, bool) {
+	return s.st, s.data != nil && bytes.Equal(s.data, data)
 }
 
 // NewKeypair makes a user's ed25519 keypair: the authorized_keys line and
