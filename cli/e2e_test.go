@@ -152,7 +152,7 @@ func TestE2ELifecycle(t *testing.T) {
 		t.Fatalf("status of nothing: %s", r.stdout)
 	}
 	r = e.must(3, "health")
-	if !strings.Contains(r.stderr, "is it running? start it with: hero_codescalers --start") {
+	if !strings.Contains(r.stderr, "is it running? start it with: "+e.bin+" --start") {
 		t.Fatalf("hint: %s", r.stderr)
 	}
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"syscall"
 	"time"
 
@@ -205,6 +207,8 @@ func writeStatus(w io.Writer, r statusReport, st pidState) {
 	kv(w, "data", r.Paths.DataDir)
 	if r.Paths.LogFile == "" {
 		kv(w, "log", "the journal: journalctl -u "+unitName)
+	} else if _, err := os.Stat(r.Paths.LogFile); errors.Is(err, fs.ErrNotExist) {
+		kv(w, "log", r.Paths.LogFile+" (none yet: --start writes it; a host run in the foreground logs to its terminal)")
 	} else {
 		kv(w, "log", r.Paths.LogFile)
 	}

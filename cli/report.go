@@ -37,7 +37,7 @@ func (rt *runCtx) describe(err error, code int) string {
 	if client.IsUnreachable(err) {
 		sock, _ := rt.socket()
 		return fmt.Sprintf("cannot reach hero_codescalers at %s: is it running? start it with: %s\n",
-			sock, strings.Join(append(append([]string{"hero_codescalers"}, rt.instanceArgs()...), "--start"), " "))
+			sock, strings.Join(append(append([]string{rt.selfCommand()}, rt.instanceArgs()...), "--start"), " "))
 	}
 	if client.IsPermissionDenied(err) {
 		sock, _ := rt.socket()

@@ -134,7 +134,7 @@ func (rt *runCtx) printReady(p api.Paths) {
 		}
 	}
 	if len(h.Dashboard.Listeners) > 1 && !h.Dashboard.Open {
-		fmt.Fprintln(rt.env.Stdout, "         over TCP only whitelisted addresses get pages: hero_codescalers whitelist-add ADDR")
+		fmt.Fprintf(rt.env.Stdout, "         over TCP only whitelisted addresses get pages: %s whitelist-add ADDR\n", rt.selfCommand())
 	}
 }
 
@@ -178,7 +178,8 @@ func sshTarget() string {
 // otherwise (start hands serve every path as a flag, which a user would not
 // want to retype).
 func (rt *runCtx) callPrefix(p api.Paths) string {
-	plain := "hero_codescalers"
+	self := rt.selfCommand()
+	plain := self
 	if p.Instance != 0 {
 		plain += " --instance " + strconv.Itoa(p.Instance)
 	}
@@ -186,7 +187,7 @@ func (rt *runCtx) callPrefix(p api.Paths) string {
 	if err == nil && rt.expand(def.RPCSocket) == p.RPCSocket {
 		return plain
 	}
-	return "hero_codescalers --server " + shellQuote(p.RPCSocket)
+	return self + " --server " + shellQuote(p.RPCSocket)
 }
 
 // pluginDirs are the --plugin-dir flags made absolute: the host and the

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -185,4 +186,41 @@ func findServer(self, pathEnv string) (string, error) {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// selfCommand is how the person at the terminal runs hero_codescalers, for
+// the hints this program prints: its bare name when $PATH finds the same
+// program, else its path — make run starts bin/hero_codescalers_server,
+// and the bin/hero_codescalers beside it is on no $PATH.
+func (rt *runCtx) selfCommand() string {
+	const name = "hero_codescalers"
+	self, err := os.Executable()
+	if err != nil {
+		return name
+	}
+	cli := filepath.Join(filepath.Dir(self), name)
+	fi, err := os.Stat(cli)
+	if err != nil || !isExecutable(cli) {
+		return name
+	}
+	for _, dir := range filepath.SplitList(rt.env.Getenv("PATH")) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		if on, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			if os.SameFile(fi, on) {
+				return name
+			}
+			break
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, cli); err == nil && filepath.IsLocal(rel) {
+			if !strings.ContainsRune(rel, filepath.Separator) {
+				rel = "." + string(filepath.Separator) + rel
+			}
+			return shellQuote(rel)
+		}
+	}
+	return shellQuote(cli)
 }
