@@ -34,7 +34,7 @@ func TestBenchAgents(t *testing.T) {
 	for _, g := range groups {
 		joinAgents(t, replicas[0], url, g.name, g.k)
 	}
-	const rounds = 21
+	const rounds = 41
 	for i := range rounds {
 		for j := range groups {
 			groups[(i+j)%2].round(t, replicas[0], i)
