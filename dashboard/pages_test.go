@@ -61,6 +61,7 @@ func TestUserLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantIn(t, fx.get("/users/alice"), "<dt>Limits</dt><dd>CPU 1.5 cores, memory 64")
+	wantIn(t, fx.get("/users?q=alice"), "<td>CPU 1.5 cores, memory 64.0 MiB</td>")
 
 	fx.post("/users/alice/quota", url.Values{"quota": {"2G"}})
 	if u, _ = fx.svc.UserGet(ctx, "alice"); u.QuotaBytes != 2<<30 {

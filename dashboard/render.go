@@ -70,7 +70,23 @@ var funcs = template.FuncMap{
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"duration": func(s int64) string { return (time.Duration(s) * time.Second).String() },
 	"outcome":  outcomeBadge,
-	"cores":    func(milli int) string { return strconv.FormatFloat(float64(milli)/1000, 'f', -1, 64) },
+	"limits":   limitsText,
+}
+
+// limitsText says a user's CPU and memory limits, as the Users list and
+// the user's page show them.
+func limitsText(l *core.Limits) string {
+	if l == nil || (l.MilliCPU == 0 && l.MemoryBytes == 0) {
+		return "none"
+	}
+	cpu, mem := "unlimited", "unlimited"
+	if l.MilliCPU > 0 {
+		cpu = strconv.FormatFloat(float64(l.MilliCPU)/1000, 'f', -1, 64) + " cores"
+	}
+	if l.MemoryBytes > 0 {
+		mem = humanBytes(l.MemoryBytes)
+	}
+	return "CPU " + cpu + ", memory " + mem
 }
 
 // parsePages parses the layout once and each page into its own copy of it.

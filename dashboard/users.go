@@ -62,7 +62,7 @@ func userRows(users []core.User) template.HTML {
 		name := esc(u.Name)
 		b.WriteString(`<tr><td><a href="/users/` + url.PathEscape(u.Name) + `">` + name + `</a></td><td>` + strconv.Itoa(u.UID) +
 			`</td><td><span class="badge ` + esc(string(u.State)) + `">` + esc(string(u.State)) + `</span></td><td>` +
-			esc(strings.Join(u.Groups, ", ")) + `</td><td>` + quota + `</td><td>` + strconv.Itoa(len(u.SSHKeys)) +
+			esc(strings.Join(u.Groups, ", ")) + `</td><td>` + quota + `</td><td>` + limitsText(u.Limits) + `</td><td>` + strconv.Itoa(len(u.SSHKeys)) +
 			`</td><td>` + u.Created.UTC().Format("2006-01-02 15:04:05Z") + "</td></tr>\n")
 	}
 	return template.HTML(b.String()) // every value above is escaped
