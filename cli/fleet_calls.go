@@ -102,11 +102,21 @@ type userPlaceCmd struct {
 	Name  string        `arg:"" help:"User name."`
 	Nodes string        `arg:"" optional:"" placeholder:"SELECTOR" help:"The nodes to carry the user, by label: zone=eu,role=gpu (k!=v, k, !k also); none: every node."`
 	Wait  time.Duration `default:"30s" placeholder:"DURATION" help:"How long to wait for the nodes' answers."`
+	// What an admin used to user-create --fleet --nodes types here too.
+	NodesFlag *string `name:"nodes" placeholder:"SELECTOR" help:"The SELECTOR argument as user-create takes it (--nodes zone=eu)."`
+	Fleet     bool    `help:"Accepted and implied: user-place is a fleet call."`
 }
 
 func (p *userPlaceCmd) Run(rt *runCtx) error {
+	nodes := p.Nodes
+	if p.NodesFlag != nil {
+		if p.Nodes != "" && p.Nodes != *p.NodesFlag {
+			return usageErrorf("user-place: the selector is given twice (%q and --nodes %q): give one", p.Nodes, *p.NodesFlag)
+		}
+		nodes = *p.NodesFlag
+	}
 	return rt.fleetRun(fleetFlags{Fleet: true, Wait: p.Wait}, "placed "+p.Name, func(c *client.Client) (api.FleetResult, error) {
-		return c.FleetUserPlace(rt.ctx, api.FleetUserPlaceParams{Name: p.Name, Nodes: p.Nodes, WaitSecs: p.Wait.Seconds()})
+		return c.FleetUserPlace(rt.ctx, api.FleetUserPlaceParams{Name: p.Name, Nodes: nodes, WaitSecs: p.Wait.Seconds()})
 	})
 }
 

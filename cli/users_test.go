@@ -234,3 +234,29 @@ func TestFormatters(t *testing.T) {
 		}
 	}
 }
+
+// TestUserPlaceTakesNodesFlag: user-place takes its selector as the
+// argument, or as --nodes the way user-create --fleet does (with --fleet
+// accepted), and refuses two different ones before calling the host.
+func TestUserPlaceTakesNodesFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		nodes string
+	}{
+		{[]string{"alice", "zone=eu"}, `"nodes":"zone=eu"`},
+		{[]string{"alice", "--nodes", "zone=eu", "--fleet"}, `"nodes":"zone=eu"`},
+		{[]string{"alice", "zone=eu", "--nodes", "zone=eu"}, `"nodes":"zone=eu"`},
+	} {
+		f := newFakeHost(t, answers{api.MFleetUserPlace: fixed(core.FleetResult{})})
+		r := runCLI(t, nil, append([]string{"--server", f.socket, "user-place"}, tc.args...)...)
+		calls, params := f.record()
+		if r.code != ExitOK || len(calls) != 1 || !strings.Contains(params[0], tc.nodes) {
+			t.Errorf("%v: exit %d %s; sent %v %v", tc.args, r.code, r.stderr, calls, params)
+		}
+	}
+	f := newFakeHost(t, answers{api.MFleetUserPlace: fixed(core.FleetResult{})})
+	r := runCLI(t, nil, "--server", f.socket, "user-place", "alice", "zone=eu", "--nodes", "zone=us")
+	if calls, _ := f.record(); r.code != ExitUsage || len(calls) != 0 || !strings.Contains(r.stderr, "given twice") {
+		t.Errorf("two selectors: exit %d %s; calls %v", r.code, r.stderr, calls)
+	}
+}
