@@ -206,14 +206,20 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 		defer unsubscribe()
 		// A status comes twice, as published and as stored, with the
 		// same sealed bytes: the second is opened only if they differ.
-		opened := map[string]sealedStatus{}
+		type sealed struct {
+			data []byte
+			st   core.NodeStatus
+		}
+		opened := map[string]sealed{}
 		send := func(key string, data []byte, unconfirmed bool) bool {
-			st, ok := opened[key].reuse(data)
-			if !ok {
+			prev, seen := opened[key]
+			st := prev.st
+			if !seen || !bytes.Equal(prev.data, data) {
+				st = core.NodeStatus{}
 				if rt.st.open(bucketStatus, key, data, &st) != nil {
 					return true
 				}
-				opened[key] = sealedStatus{data, st}
+				opened[key] = sealed{data, st}
 			}
 			st.Unconfirmed = unconfirmed
 			select {
@@ -258,17 +264,6 @@ func (f *Fleet) WatchStatuses(ctx context.Context, object string) (<-chan core.N
 		}
 	}()
 	return out, nil
-}
-
-// sealedStatus is a status as opened from its sealed bytes.
-type sealedStatus struct {
-	data []byte
-	st   core.NodeStatus
-}
-
-// reuse is the status opened before, if data are the same bytes.
-func (s sealedStatus) reuse(data []byte) (core.NodeStatus, bool) {
-	return s.st, s.data != nil && bytes.Equal(s.data, data)
 }
 
 // NewKeypair makes a user's ed25519 keypair: the authorized_keys line and
