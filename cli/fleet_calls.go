@@ -13,7 +13,7 @@ import (
 // fleetFlags are the flags of a command that can act on the whole fleet
 // instead of this host alone.
 type fleetFlags struct {
-	Fleet bool          `help:"Act on the fleet: every node that carries the user (or group); one row per node, exit 1 if any node failed or did not answer."`
+	Fleet bool          `help:"Act on the fleet: every node that carries the user (or group); one row per node, exit 8 (partial) if any node failed or did not answer."`
 	Wait  time.Duration `default:"30s" placeholder:"DURATION" help:"With --fleet: how long to wait for the nodes' answers."`
 }
 
@@ -30,7 +30,7 @@ func (f fleetFlags) check() error {
 
 // fleetRun runs a fleet call and prints its rows: one per node, with the
 // outcome, how long the node took to answer and its error. The exit code
-// is 1 when any node failed or did not answer, naming which and why.
+// is 8 (partial) when any node failed or did not answer, naming which and why.
 func (rt *runCtx) fleetRun(f fleetFlags, what string, call func(*client.Client) (api.FleetResult, error)) error {
 	if err := f.check(); err != nil {
 		return err
@@ -99,12 +99,11 @@ func firstNonEmpty(s ...string) string {
 
 // userPlaceCmd changes where a fleet user lives.
 type userPlaceCmd struct {
-	Name  string        `arg:"" help:"User name."`
-	Nodes string        `arg:"" optional:"" placeholder:"SELECTOR" help:"The nodes to carry the user, by label: zone=eu,role=gpu (k!=v, k, !k also); none: every node."`
-	Wait  time.Duration `default:"30s" placeholder:"DURATION" help:"How long to wait for the nodes' answers."`
+	Name  string `arg:"" help:"User name."`
+	Nodes string `arg:"" optional:"" placeholder:"SELECTOR" help:"The nodes to carry the user, by label: zone=eu,role=gpu (k!=v, k, !k also); none: every node."`
 	// What an admin used to user-create --fleet --nodes types here too.
-	NodesFlag *string `name:"nodes" placeholder:"SELECTOR" help:"The SELECTOR argument as user-create takes it (--nodes zone=eu)."`
-	Fleet     bool    `help:"Accepted and implied: user-place is a fleet call."`
+	NodesFlag  *string `name:"nodes" placeholder:"SELECTOR" help:"The SELECTOR argument as user-create takes it (--nodes zone=eu)."`
+	fleetFlags         // --fleet is implied: user-place is always a fleet call
 }
 
 func (p *userPlaceCmd) Run(rt *runCtx) error {
@@ -115,8 +114,9 @@ func (p *userPlaceCmd) Run(rt *runCtx) error {
 		}
 		nodes = *p.NodesFlag
 	}
-	return rt.fleetRun(fleetFlags{Fleet: true, Wait: p.Wait}, "placed "+p.Name, func(c *client.Client) (api.FleetResult, error) {
-		return c.FleetUserPlace(rt.ctx, api.FleetUserPlaceParams{Name: p.Name, Nodes: nodes, WaitSecs: p.Wait.Seconds()})
+	p.Fleet = true
+	return rt.fleetRun(p.fleetFlags, "placed "+p.Name, func(c *client.Client) (api.FleetResult, error) {
+		return c.FleetUserPlace(rt.ctx, api.FleetUserPlaceParams{Name: p.Name, Nodes: nodes, WaitSecs: p.waitSecs()})
 	})
 }
 
