@@ -144,6 +144,9 @@ type statusReport struct {
 	Paths      api.Paths `json:"paths"`
 	// Dashboard is where the dashboard listens, as the host says.
 	Dashboard *api.DashboardInfo `json:"dashboard,omitempty"`
+	// noLog: the log file is not there (a host run in the foreground
+	// logs to its terminal).
+	noLog bool
 }
 
 // status says whether the host runs: exit 0 running, 3 stopped, 1 when a
@@ -160,6 +163,10 @@ func (rt *runCtx) status() error {
 		return failf("%v", err)
 	}
 	r := statusReport{Instance: p.Instance, Running: st.live, Paths: p}
+	if p.LogFile != "" {
+		_, err := os.Stat(p.LogFile)
+		r.noLog = errors.Is(err, fs.ErrNotExist)
+	}
 	if st.live {
 		r.PID = st.pid
 	}
@@ -207,7 +214,7 @@ func writeStatus(w io.Writer, r statusReport, st pidState) {
 	kv(w, "data", r.Paths.DataDir)
 	if r.Paths.LogFile == "" {
 		kv(w, "log", "the journal: journalctl -u "+unitName)
-	} else if _, err := os.Stat(r.Paths.LogFile); errors.Is(err, fs.ErrNotExist) {
+	} else if r.noLog {
 		kv(w, "log", r.Paths.LogFile+" (none yet: --start writes it; a host run in the foreground logs to its terminal)")
 	} else {
 		kv(w, "log", r.Paths.LogFile)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 // TestStatusAndStopWhenStopped: status of a stopped host is exit 3 and
@@ -45,5 +47,46 @@ func TestStopRefusesForeignPID(t *testing.T) {
 	r := runCLI(t, map[string]string{"HOME": home}, "--stop")
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "not a hero_codescalers serve process; not signalling it") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestStatusSaysWhenNoLogIsWritten: status names the log file, and says
+// when there is none (a host run in the foreground logs to its terminal).
+func TestStatusSaysWhenNoLogIsWritten(t *testing.T) {
+	for _, noLog := range []bool{false, true} {
+		var b strings.Builder
+		writeStatus(&b, statusReport{Running: true, Paths: api.Paths{LogFile: "/var/x/host.log"}, noLog: noLog}, pidState{})
+		hinted := strings.Contains(b.String(), "/var/x/host.log (none yet:")
+		if !strings.Contains(b.String(), "/var/x/host.log") || hinted != noLog {
+			t.Errorf("noLog %v:\n%s", noLog, b.String())
+		}
+	}
+}
+
+// TestCommandFor: the hints name the CLI by its bare name only when $PATH
+// finds that same program; else by its path from the working directory
+// (bin/hero_codescalers after make run), or whole when it lies elsewhere.
+func TestCommandFor(t *testing.T) {
+	repo := t.TempDir()
+	bin := filepath.Join(repo, "bin")
+	os.MkdirAll(bin, 0o755)
+	self := filepath.Join(bin, ServerName)
+	cli := filepath.Join(bin, "hero_codescalers")
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "hero_codescalers"), []byte("#!/bin/sh\n"), 0o755)
+	if got := commandFor(self, repo, bin); got != "hero_codescalers" {
+		t.Errorf("no CLI beside the server: %q", got)
+	}
+	os.WriteFile(cli, []byte("#!/bin/sh\n"), 0o755)
+	for _, tc := range []struct{ wd, path, want string }{
+		{repo, "/usr/bin:" + bin, "hero_codescalers"},
+		{repo, "relative/dir:/usr/bin", "bin/hero_codescalers"},
+		{repo, other + ":" + bin, "bin/hero_codescalers"}, // $PATH finds another one first
+		{bin, "", "./hero_codescalers"},
+		{other, "", cli},
+	} {
+		if got := commandFor(self, tc.wd, tc.path); got != tc.want {
+			t.Errorf("wd %s PATH %s: %q, want %q", tc.wd, tc.path, got, tc.want)
+		}
 	}
 }

@@ -163,13 +163,8 @@ func findServer(self, pathEnv string) (string, error) {
 			return p, nil
 		}
 	}
-	for _, dir := range append(filepath.SplitList(pathEnv), LibDir) {
-		if !filepath.IsAbs(dir) {
-			continue
-		}
-		if p := filepath.Join(dir, ServerName); isExecutable(p) {
-			return p, nil
-		}
+	if p := lookPath(ServerName, append(filepath.SplitList(pathEnv), LibDir)); p != "" {
+		return p, nil
 	}
 	where := "beside this program"
 	if beside != "" {
@@ -182,6 +177,18 @@ func findServer(self, pathEnv string) (string, error) {
 		ServerName, where, pathEnv)
 }
 
+// lookPath is the first program name in the absolute directories of dirs
+// ($PATH's, split), or "" (relative ones are skipped, as os/exec refuses
+// them).
+func lookPath(name string, dirs []string) string {
+	for _, dir := range dirs {
+		if p := filepath.Join(dir, name); filepath.IsAbs(dir) && isExecutable(p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // isExecutable reports whether path is a regular file someone may run.
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
@@ -189,38 +196,45 @@ func isExecutable(path string) bool {
 }
 
 // selfCommand is how the person at the terminal runs hero_codescalers, for
-// the hints this program prints: its bare name when $PATH finds the same
-// program, else its path — make run starts bin/hero_codescalers_server,
-// and the bin/hero_codescalers beside it is on no $PATH.
+// the hints this program prints (see commandFor).
 func (rt *runCtx) selfCommand() string {
-	const name = "hero_codescalers"
 	self, err := os.Executable()
 	if err != nil {
-		return name
+		return "hero_codescalers"
 	}
+	wd, _ := os.Getwd()
+	return commandFor(self, wd, rt.env.Getenv("PATH"))
+}
+
+// commandFor is how to run the hero_codescalers beside the program self
+// from the directory wd: its bare name when pathEnv finds that same
+// program (or there is none beside self), else its path — make run starts
+// bin/hero_codescalers_server, and the bin/hero_codescalers beside it is
+// on no $PATH.
+func commandFor(self, wd, pathEnv string) string {
+	const name = "hero_codescalers"
 	cli := filepath.Join(filepath.Dir(self), name)
-	fi, err := os.Stat(cli)
-	if err != nil || !isExecutable(cli) {
+	if !isExecutable(cli) {
 		return name
 	}
-	for _, dir := range filepath.SplitList(rt.env.Getenv("PATH")) {
-		if !filepath.IsAbs(dir) {
-			continue
-		}
-		if on, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			if os.SameFile(fi, on) {
-				return name
-			}
-			break
-		}
+	if on := lookPath(name, filepath.SplitList(pathEnv)); on != "" && sameFile(on, cli) {
+		return name
 	}
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, cli); err == nil && filepath.IsLocal(rel) {
-			if !strings.ContainsRune(rel, filepath.Separator) {
-				rel = "." + string(filepath.Separator) + rel
-			}
-			return shellQuote(rel)
+	if rel, err := filepath.Rel(wd, cli); err == nil && filepath.IsAbs(wd) && filepath.IsLocal(rel) {
+		if !strings.ContainsRune(rel, filepath.Separator) {
+			rel = "." + string(filepath.Separator) + rel
 		}
+		return shellQuote(rel)
 	}
 	return shellQuote(cli)
+}
+
+// sameFile reports whether paths a and b name one file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
