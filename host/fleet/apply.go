@@ -161,28 +161,26 @@ func (ag *agent) record(ctx context.Context, statuses []core.NodeStatus) {
 // statusWriters bounds the status writes in flight.
 const statusWriters = 8
 
-// writeStatuses writes statuses, a few at a time; the one status of a
-// single change is written by the agent itself, not handed to a writer
-// (a fresh goroutine grows its stack decoding the store's answer: 10 µs
-// a write, which 50 agents pay at once).
+// writeStatuses writes statuses, a few at a time, the agent itself one of
+// the writers: the one status of a single change starts no goroutine (a
+// fresh one grows its stack decoding the store's answer, 10 µs a write
+// that 50 agents pay at once).
 func (ag *agent) writeStatuses(ctx context.Context, sts []core.NodeStatus) {
-	if len(sts) == 1 {
-		ag.writeStatus(ctx, sts[0])
-		return
-	}
-	work := make(chan core.NodeStatus)
-	var wg sync.WaitGroup
-	for range min(statusWriters, len(sts)) {
-		wg.Go(func() {
-			for st := range work {
-				ag.writeStatus(ctx, st)
-			}
-		})
-	}
+	work := make(chan core.NodeStatus, len(sts))
 	for _, st := range sts {
 		work <- st
 	}
 	close(work)
+	drain := func() {
+		for st := range work {
+			ag.writeStatus(ctx, st)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(statusWriters, len(sts)) - 1 {
+		wg.Go(drain)
+	}
+	drain()
 	wg.Wait()
 }
 
