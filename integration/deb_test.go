@@ -127,6 +127,45 @@ func TestDebPackage(t *testing.T) {
 			t.Errorf("%s survived the purge", gone)
 		}
 	}
+	debOverAdminDriver(t, deb)
+}
+
+// debOverAdminDriver installs the package where the admin already has a
+// driver account, made without a home (useradd's default on Debian): the
+// install uses it as it is, makes the host's state dir for it, and the
+// purge keeps the account, which the install did not make.
+func debOverAdminDriver(t *testing.T, deb string) {
+	t.Helper()
+	if exec.Command("id", "-u", "--", "driver").Run() != nil {
+		mustRun(t, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--", "driver")
+		t.Cleanup(func() { _ = exec.Command("userdel", "--", "driver").Run() })
+	}
+	os.RemoveAll("/var/lib/hero_codescalers")
+	before := machineState(t)
+	out := mustRun(t, "dpkg", "-i", deb)
+	if !strings.Contains(out, "account driver exists") {
+		t.Errorf("postinst over an existing driver:\n%s", out)
+	}
+	fi, err := os.Stat("/var/lib/hero_codescalers")
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o750 {
+		t.Fatalf("the host's state dir after the install: %v %v", fi, err)
+	}
+	if u, err := user.Lookup("driver"); err != nil || strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid)) != u.Uid {
+		t.Errorf("the state dir is not the driver's: %v", err)
+	}
+	if made, _ := os.ReadFile("/var/lib/hero_codescalers/.made-by-package"); strings.Contains(string(made), "driver") {
+		t.Errorf("the install claims the admin's driver account: %q", made)
+	}
+	mustRun(t, "dpkg", "--purge", "hero-codescalers")
+	if exec.Command("id", "-u", "--", "driver").Run() != nil {
+		t.Error("the purge removed the admin's driver account")
+	}
+	after := machineState(t)
+	for _, f := range []string{"passwd", "shadow", "group", "gshadow"} {
+		if after[f] != before[f] {
+			t.Errorf("purge left /etc/%s changed:\n--- before\n%s\n--- after\n%s", f, before[f], after[f])
+		}
+	}
 }
 
 // checkInstalledPlugins: dpkg installed the built-in plugins as one
