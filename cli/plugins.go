@@ -74,6 +74,7 @@ type setupCmd struct {
 // global --home-root is the policy's home root.
 type setupDriverCmd struct {
 	User          string   `default:"driver" help:"The account the host runs as."`
+	Home          string   `placeholder:"DIR" help:"The account's home when setup creates it: an absolute path (default /var/lib/hero_codescalers, the system host's state dir). An existing account keeps its own."`
 	MarkerGroup   string   `placeholder:"GROUP" help:"The policy's marker group: the group every managed account is in (default codescalers)."`
 	AllowGroup    []string `placeholder:"GROUP" help:"An existing group managed users may join, besides those group-create makes (repeatable; written into a new policy)."`
 	RewritePolicy bool     `help:"Replace an existing policy (by default it is kept: an admin may have edited it)."`
@@ -91,7 +92,7 @@ func (s *setupDriverCmd) Run(rt *runCtx) error {
 	if rt.srv == nil {
 		return rt.handOver()
 	}
-	req := DriverSetup{User: s.User, PluginDirs: dirs, Out: rt.env.Stdout, MarkerGroup: s.MarkerGroup,
+	req := DriverSetup{User: s.User, Home: s.Home, PluginDirs: dirs, Out: rt.env.Stdout, MarkerGroup: s.MarkerGroup,
 		AllowGroups: s.AllowGroup, RewritePolicy: s.RewritePolicy, Check: s.Check}
 	if rt.g.HomeRoot != "" {
 		req.HomeRoots = []string{rt.g.HomeRoot}

@@ -94,6 +94,7 @@ type CheckResult struct{ Name, Status, Reason string }
 // DriverSetup is a `setup driver` request.
 type DriverSetup struct {
 	User       string
+	Home       string   // the account's home if setup creates it; "" is the default
 	PluginDirs []string // the --plugin-dir flags, absolute
 	Out        io.Writer
 	// What a new policy holds: home roots, marker group, the groups a

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,8 +31,9 @@ func TestSetupDriverCheck(t *testing.T) {
 	os.Remove(filepath.Join("/", setup.SudoersFile))
 	const user = "hcsetup"
 	t.Cleanup(func() { exec.Command("userdel", "--", user).Run() })
+	home := filepath.Join(t.TempDir(), "home")
 	run := func(args ...string) (string, int) {
-		cmd := exec.Command(filepath.Join(tree, "hero_codescalers"), append([]string{"setup", "driver", "--user", user}, args...)...)
+		cmd := exec.Command(filepath.Join(tree, "hero_codescalers"), append([]string{"setup", "driver", "--user", user, "--home", home}, args...)...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
@@ -52,6 +54,9 @@ func TestSetupDriverCheck(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "wrote "+policy.Path+": home roots /home, marker group codescalers") ||
 		!strings.Contains(out, "joinable groups hcsetupok, driver "+user) {
 		t.Fatalf("setup: exit %d\n%s", code, out)
+	}
+	if u, err := osuser.Lookup(user); err != nil || u.HomeDir != home {
+		t.Errorf("the account's home: %+v %v, want %s (--home)", u, err, home)
 	}
 	p, err := policy.Load()
 	if err != nil || p.Driver != user || len(p.Groups) != 1 || p.Groups[0] != "hcsetupok" {

@@ -150,8 +150,9 @@ func TestGuideWalkthrough(t *testing.T) {
 	keepFile(t, filepath.Join("/", setup.SudoersFile))
 	const driver = "hcwalk"
 	t.Cleanup(func() { _ = exec.Command("userdel", "--", driver).Run() })
+	driverHome := filepath.Join(t.TempDir(), "home")
 	setupDriver := func(args ...string) (string, int) {
-		return runCode(t, filepath.Join(tree, "hero_codescalers"), append([]string{"setup", "driver", "--user", driver, "--plugin-dir", dir}, args...)...)
+		return runCode(t, filepath.Join(tree, "hero_codescalers"), append([]string{"setup", "driver", "--user", driver, "--home", driverHome, "--plugin-dir", dir}, args...)...)
 	}
 	if out, code := setupDriver(); code != 0 {
 		t.Fatalf("setup driver: exit %d\n%s", code, out)

@@ -135,7 +135,7 @@ func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginR
 // plugin in the host's plugin dirs and the policy; with req.Check it
 // reports whether they are in place instead.
 func (Server) SetupDriver(_ context.Context, req cli.DriverSetup) error {
-	opts := setup.Options{User: req.User, Dirs: plugins.DefaultDirs(req.PluginDirs...), Out: req.Out,
+	opts := setup.Options{User: req.User, Home: req.Home, Dirs: plugins.DefaultDirs(req.PluginDirs...), Out: req.Out,
 		Policy: setup.PolicySettings{HomeRoots: req.HomeRoots, MarkerGroup: req.MarkerGroup, Groups: req.AllowGroups, Rewrite: req.RewritePolicy}}
 	if req.Check {
 		if findings := setup.Check(opts); setup.Failed(findings) {

@@ -41,6 +41,15 @@ func ensureAccount(opts Options) (bool, error) {
 	return true, nil
 }
 
+// checkHome refuses a home useradd would misread or place somewhere
+// else than it says: it must be an absolute, clean path.
+func checkHome(home string) error {
+	if !filepath.IsAbs(home) || filepath.Clean(home) != home || strings.ContainsAny(home, ":\n") {
+		return fmt.Errorf("setup: the driver's home %q must be an absolute, clean path (no .., no trailing /, no ':')", home)
+	}
+	return nil
+}
+
 // accountExists looks in root's /etc/passwd, and, for the machine itself,
 // in NSS too (an account from LDAP counts).
 func accountExists(root, name string) (bool, error) {

@@ -102,6 +102,9 @@ type Report struct {
 func Driver(opts Options) (Report, error) {
 	opts.fill()
 	var rep Report
+	if err := checkHome(opts.Home); err != nil {
+		return rep, err
+	}
 	if _, err := newPolicy(opts); err != nil {
 		return rep, err // bad settings change nothing
 	}

@@ -114,6 +114,30 @@ func TestDriverCreatesAccount(t *testing.T) {
 	}
 }
 
+// --home places the account's home; a home useradd would misread is
+// refused before anything runs or is written.
+func TestDriverHome(t *testing.T) {
+	root, plugin := sandbox(t, "root:x:0:0::/root:/bin/sh\n")
+	r := &runner{}
+	if _, err := Driver(Options{Root: root, Home: "/srv/hc-driver", Dirs: []string{filepath.Dir(plugin)}, Out: &bytes.Buffer{}, Run: r.run}); err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.Index(r.calls[0], "--home-dir"); i < 0 || r.calls[0][i+1] != "/srv/hc-driver" {
+		t.Errorf("useradd call %q", r.calls[0])
+	}
+	for _, bad := range []string{"var/lib/x", "/var/lib/../etc", "/var/lib/x/", "/a:b", "/a\nb"} {
+		root, plugin := sandbox(t, "root:x:0:0::/root:/bin/sh\n")
+		r := &runner{}
+		_, err := Driver(Options{Root: root, Home: bad, Dirs: []string{filepath.Dir(plugin)}, Out: &bytes.Buffer{}, Run: r.run})
+		if err == nil || !strings.Contains(err.Error(), "must be an absolute, clean path") || len(r.calls) != 0 {
+			t.Errorf("home %q: err %v, calls %q", bad, err, r.calls)
+		}
+		if _, err := os.Stat(filepath.Join(root, SudoersFile)); err == nil {
+			t.Errorf("home %q: sudoers written", bad)
+		}
+	}
+}
+
 // A file visudo rejects never replaces the one in place.
 func TestDriverKeepsOldFileWhenVisudoRejects(t *testing.T) {
 	root, plugin := sandbox(t, "driver:x:998:998::/x:/bin/false\n")

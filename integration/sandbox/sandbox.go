@@ -1,7 +1,9 @@
 // Package sandbox runs a test binary inside a private mount namespace in
 // which /etc is a bind-mounted copy of the machine's /etc and /home is a fresh
 // btrfs filesystem on a loop device, so tests can create and delete real
-// accounts and subvolumes without ever touching the machine's own.
+// accounts and subvolumes without ever touching the machine's own; /run
+// and /var/log are fresh tmpfs and /var/lib an overlay whose writes stay in
+// the sandbox.
 //
 // TestMain calls Main; it re-executes the test binary under
 // `unshare --mount --propagation private --pid --fork --mount-proc`, sets
@@ -130,7 +132,7 @@ func setUp() (string, error) {
 	if err := run("mount", "-o", "loop", img, HomeRoot); err != nil {
 		return dir, err
 	}
-	return dir, privateRunAndLogs()
+	return dir, privateRunAndLogs(dir)
 }
 
 // privateRunAndLogs puts fresh tmpfs over /run and /var/log, so sshd's
@@ -139,7 +141,7 @@ func setUp() (string, error) {
 // only (ShowMachineSystemd): the tests run against /run as the machine
 // has it — a stale /run/systemd/seats without logind, say — not only
 // against an empty one.
-func privateRunAndLogs() error {
+func privateRunAndLogs(dir string) error {
 	if err := openMachineSystemd(); err != nil {
 		return err
 	}
@@ -148,6 +150,7 @@ func privateRunAndLogs() error {
 			return err
 		}
 	}
+	privateVarLib(dir)
 	for _, f := range []string{"/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp"} {
 		if err := os.WriteFile(f, nil, 0o664); err != nil {
 			return err
@@ -160,6 +163,25 @@ func privateRunAndLogs() error {
 		return err
 	}
 	return ShowMachineSystemd()
+}
+
+// privateVarLib puts an overlay over /var/lib whose writes land in the
+// sandbox's dir: a test that runs `setup driver` (whose account's home
+// defaults to /var/lib/hero_codescalers), or a tool keeping state there
+// (sudo's lecture records), never writes the machine's /var/lib. Without
+// overlayfs the tests still run, with a warning: none of them needs to
+// write there.
+func privateVarLib(dir string) {
+	upper, work := filepath.Join(dir, "varlib", "upper"), filepath.Join(dir, "varlib", "work")
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "sandbox: warning: no private /var/lib:", err)
+			return
+		}
+	}
+	if err := run("mount", "-t", "overlay", "-o", "lowerdir=/var/lib,upperdir="+upper+",workdir="+work, "overlay", "/var/lib"); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox: warning: no private /var/lib (overlayfs):", err)
+	}
 }
 
 // machineSystemd is the machine's /run/systemd, opened (O_PATH) before
@@ -201,7 +223,7 @@ func ShowMachineSystemd() error {
 
 func tearDown(dir string) error {
 	var first error
-	for _, mnt := range []string{"/var/log", "/run", HomeRoot, "/etc"} {
+	for _, mnt := range []string{"/var/lib", "/var/log", "/run", HomeRoot, "/etc"} {
 		if isMountOf(mnt, dir) {
 			if err := run("umount", "-l", mnt); err != nil && first == nil {
 				first = err
