@@ -35,7 +35,7 @@ func (f *Files) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]a
 	}
 	defs := etcdb.LoginDefs(f.Etc)
 	for _, i := range made {
-		resetLogs(out[i].User.UID, defs)
+		resetLogs(f.Etc, out[i].User.UID, defs)
 	}
 	for i, s := range specs {
 		if out[i].Err == nil && s.CreateHome {

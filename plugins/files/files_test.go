@@ -1,12 +1,14 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -536,5 +538,45 @@ func TestBackupInPlace(t *testing.T) {
 	}
 	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("gshadow-: %v %v, want 0640", fi.Mode(), err)
+	}
+}
+
+// A create zeroes the new uid's lastlog and faillog records, as useradd
+// does, in the var/log beside the account files' etc (/var/log for /etc):
+// never the machine's while the files are a copy elsewhere.
+func TestResetsLogsBesideEtc(t *testing.T) {
+	size := lastlogSize()
+	if size == 0 {
+		t.Skipf("lastlog's record size on %s is not known", runtime.GOARCH)
+	}
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc")
+	f := newTestWith(t, fixture)
+	if err := os.Rename(f.Etc, etc); err != nil {
+		t.Fatal(err)
+	}
+	f.Etc, f.Fence = etc, etcdb.NewFence(testPolicy(etc))
+	logs := filepath.Join(root, "var", "log")
+	os.MkdirAll(logs, 0o755)
+	full := func(name string, n int64) {
+		if err := os.WriteFile(filepath.Join(logs, name), bytes.Repeat([]byte{0xff}, int(n)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full("lastlog", 1100*size)
+	full("faillog", 1100*faillogSize)
+	u, err := f.CreateUser(context.Background(), accounts.UserSpec{Name: "alice", Home: "/home/alice", MarkerGroup: "hc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, rec := range map[string]int64{"lastlog": size, "faillog": faillogSize} {
+		b, _ := os.ReadFile(filepath.Join(logs, name))
+		off := int64(u.UID) * rec
+		if !bytes.Equal(b[off:off+rec], make([]byte, rec)) {
+			t.Errorf("%s: uid %d's record not zeroed", name, u.UID)
+		}
+		if bytes.Count(b, []byte{0}) != int(rec) {
+			t.Errorf("%s: %d bytes zeroed, want only the record's %d", name, bytes.Count(b, []byte{0}), rec)
+		}
 	}
 }

@@ -37,20 +37,27 @@ func unhonoured(etc string) string {
 	if fi, err := os.Stat(filepath.Join(etc, "tcb")); err == nil && fi.IsDir() {
 		return filepath.Join(etc, "tcb") + " exists (tcb shadow files)"
 	}
-	if lastlogSize() == 0 && exists(lastlogFile) {
-		return lastlogFile + " exists and its record size on " + runtime.GOARCH + " is not known here"
+	if lastlog := logFile(etc, lastlogName); lastlogSize() == 0 && exists(lastlog) {
+		return lastlog + " exists and its record size on " + runtime.GOARCH + " is not known here"
 	}
 	return ""
 }
 
 // The records useradd zeroes for a new uid, so that a former owner's last
-// login or failures do not show for the new user.
+// login or failures do not show for the new user: var/log's lastlog and
+// faillog beside the account files' etc (/var/log for /etc, as useradd
+// --root finds them; a test's etc copy has its own, or none).
 const (
-	lastlogFile = "/var/log/lastlog"
-	faillogFile = "/var/log/faillog"
+	lastlogName = "lastlog"
+	faillogName = "faillog"
 	// faillogSize is sizeof(struct faillog) on 64-bit Linux.
 	faillogSize = 32
 )
+
+// logFile is the log name of the root whose etc is etc.
+func logFile(etc, name string) string {
+	return filepath.Join(filepath.Dir(filepath.Clean(etc)), "var", "log", name)
+}
 
 // lastlogSize is sizeof(struct lastlog) in glibc: a 32-bit time on
 // x86-64 (__WORDSIZE_TIME64_COMPAT32), a 64-bit one on arm64; 0 unknown.
@@ -68,15 +75,15 @@ func lastlogSize() int64 {
 // lastlog's record (up to LASTLOG_UID_MAX) is written as zeros when the
 // file exists, faillog's only when the file already reaches past it. A
 // failure is not the create's: the account is made.
-func resetLogs(uid uint32, defs map[string]string) {
+func resetLogs(etc string, uid uint32, defs map[string]string) {
 	maxUID := uint64(0xFFFFFFFF)
 	if v, err := strconv.ParseUint(defs["LASTLOG_UID_MAX"], 10, 32); err == nil {
 		maxUID = v
 	}
 	if size := lastlogSize(); size > 0 && uint64(uid) <= maxUID {
-		zeroRecord(lastlogFile, int64(uid)*size, size, false)
+		zeroRecord(logFile(etc, lastlogName), int64(uid)*size, size, false)
 	}
-	zeroRecord(faillogFile, int64(uid)*faillogSize, faillogSize, true)
+	zeroRecord(logFile(etc, faillogName), int64(uid)*faillogSize, faillogSize, true)
 }
 
 func zeroRecord(path string, off, size int64, onlyWithin bool) {

@@ -37,7 +37,7 @@ func (f *Files) CreateUser(ctx context.Context, spec accounts.UserSpec) (account
 		return accounts.User{}, err
 	}
 	if fresh {
-		resetLogs(u.UID, etcdb.LoginDefs(f.Etc))
+		resetLogs(f.Etc, u.UID, etcdb.LoginDefs(f.Etc))
 	}
 	if spec.CreateHome {
 		if err := makeHome(u.Home, u.UID, u.GID, d.HomeMode); err != nil {
