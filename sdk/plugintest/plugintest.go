@@ -14,9 +14,9 @@
 // Run as root, the kit starts the plugin only inside a private mount
 // namespace: /etc is a scratch copy whose policy's only root is the
 // scratch directory and whose account files hold the managed account the
-// checks give files to, and /home, /root, /tmp, /var/tmp and the
-// machine policy's roots are empty tmpfs; so a plugin that ignores the
-// policy still cannot reach the machine. Run as another user, the plugin
+// checks give files to, and /home, /root, /tmp, /var/tmp, /var/log, the
+// mail spools and the machine policy's roots are empty tmpfs; so a plugin
+// that ignores the policy still cannot reach the machine. Run as another user, the plugin
 // has no privilege to harm the machine and runs without a sandbox, under
 // the machine's own policy; the report says which.
 package plugintest

@@ -107,11 +107,11 @@ func TestUnfencedPluginFails(t *testing.T) {
 }
 
 // TestSandboxKeepsThePluginOffTheMachine: as root, a plugin that ignores
-// its policy and writes into /etc, /root and /home writes into its sandbox
-// only. The test itself runs in a namespace of its own, made with
+// its policy and writes into /etc, /root, /home, /var/log and /var/mail
+// writes into its sandbox only. The test itself runs in a namespace of its own, made with
 // unshare(1) and mount(8) rather than the kit's code, so that a broken
 // sandbox fails the test without touching the machine: /etc is an overlay
-// there, /root and /home are tmpfs.
+// there, /root, /home, /var/log and /var/mail are tmpfs.
 func TestSandboxKeepsThePluginOffTheMachine(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the sandbox needs root (CI runs as root); without it the plugin has no privilege to write there")
@@ -134,6 +134,8 @@ mkdir "$1/upper" "$1/work"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
 mount -t tmpfs tmpfs /root
 mount -t tmpfs tmpfs /home
+mount -t tmpfs tmpfs /var/log
+mount -t tmpfs tmpfs /var/mail
 shift
 exec "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", up,
@@ -162,7 +164,7 @@ func escapeInsideOuter(t *testing.T) {
 	if res, _ := rep.Result("probe"); res.Status != plugintest.Pass {
 		t.Fatalf("the escaping probe did not run: %+v\n%s", res, rep)
 	}
-	for _, dir := range []string{"/etc", "/root", "/home"} {
+	for _, dir := range []string{"/etc", "/root", "/home", "/var/log", "/var/mail"} {
 		if _, err := os.Lstat(dir + "/hero_codescalers-ptest-escape"); err == nil {
 			t.Errorf("the plugin reached %s outside its sandbox", dir)
 		}

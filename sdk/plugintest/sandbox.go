@@ -21,9 +21,11 @@ import (
 const sandboxEnv = "HERO_CODESCALERS_PLUGINTEST_SANDBOX"
 
 // coverDirs are hidden under a fresh tmpfs in the plugin's namespace,
-// besides the machine policy's roots: homes, root's home and the
-// world-writable temporary directories.
-var coverDirs = []string{"/home", "/root", "/tmp", "/var/tmp"}
+// besides the machine policy's roots: homes, root's home, the
+// world-writable temporary directories, and the logs and mail spools an
+// account tool writes beside the account files (useradd zeroes a new
+// uid's lastlog and faillog records, and may make its mailbox).
+var coverDirs = []string{"/home", "/root", "/tmp", "/var/tmp", "/var/log", "/var/mail", "/var/spool/mail"}
 
 // sandboxSpec is what the helper mounts. The scratch /etc is an overlay:
 // the machine's /etc below, a fresh copy of Upper (the changed account
@@ -261,9 +263,18 @@ func sandboxMounts(spec sandboxSpec) error {
 	if err := scratchEtc(spec); err != nil {
 		return err
 	}
+	covered := map[string]bool{}
 	for _, c := range spec.Cover {
 		if fi, err := os.Stat(c); err != nil || !fi.IsDir() {
 			continue
+		}
+		// One tmpfs a directory: /var/spool/mail is a link to /var/mail
+		// on Debian.
+		if real, err := filepath.EvalSymlinks(c); err == nil {
+			if covered[real] {
+				continue
+			}
+			covered[real] = true
 		}
 		mode := "0755"
 		switch c {

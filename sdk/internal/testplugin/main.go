@@ -13,8 +13,8 @@
 //	unfenced       serves the fakes without the fence: the kit's fence
 //	               checks must fail
 //	escape         ignores the policy: every Probe writes
-//	               /etc/hero_codescalers-ptest-escape, and /root and /home
-//	               files of the same name; the kit's sandbox must keep
+//	               /etc/hero_codescalers-ptest-escape, and /root, /home,
+//	               /var/log and /var/mail files of the same name; the kit's sandbox must keep
 //	               them off the machine
 //	no-mtls        ignores the host's PLUGIN_CLIENT_CERT and serves
 //	               plaintext: the kit's handshake (AutoMTLS, as the host's)
@@ -103,7 +103,7 @@ func junkProbe(context.Context) identity.ProbeResult {
 // escapeProbe is a plugin that ignores its policy and writes where it
 // likes.
 func escapeProbe(context.Context) identity.ProbeResult {
-	for _, dir := range []string{"/etc", "/root", "/home"} {
+	for _, dir := range []string{"/etc", "/root", "/home", "/var/log", "/var/mail"} {
 		_ = os.WriteFile(dir+"/hero_codescalers-ptest-escape", []byte("escaped\n"), 0o644)
 	}
 	return identity.ProbeResult{Ready: true}
