@@ -58,10 +58,14 @@ func axeSource(t *testing.T) string {
 }
 
 // browser starts a headless Chromium as root (so without its sandbox) in
-// a fresh profile, and returns a chromedp context on one tab.
+// a fresh profile, and returns a chromedp context on one tab. Its home
+// and XDG dirs are temporary too: Chromium keeps its crash reports under
+// $XDG_CONFIG_HOME whatever the profile, and root's home is the machine's.
 func browser(t *testing.T, bin string) context.Context {
 	t.Helper()
+	home := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
+		chromedp.Env("HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache")),
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
