@@ -132,7 +132,8 @@ func setUp() (string, error) {
 	if err := run("mount", "-o", "loop", img, HomeRoot); err != nil {
 		return dir, err
 	}
-	return dir, privateRunAndLogs(dir)
+	privateVarLib(dir)
+	return dir, privateRunAndLogs()
 }
 
 // privateRunAndLogs puts fresh tmpfs over /run and /var/log, so sshd's
@@ -141,7 +142,7 @@ func setUp() (string, error) {
 // only (ShowMachineSystemd): the tests run against /run as the machine
 // has it — a stale /run/systemd/seats without logind, say — not only
 // against an empty one.
-func privateRunAndLogs(dir string) error {
+func privateRunAndLogs() error {
 	if err := openMachineSystemd(); err != nil {
 		return err
 	}
@@ -150,7 +151,6 @@ func privateRunAndLogs(dir string) error {
 			return err
 		}
 	}
-	privateVarLib(dir)
 	for _, f := range []string{"/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp"} {
 		if err := os.WriteFile(f, nil, 0o664); err != nil {
 			return err
