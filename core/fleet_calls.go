@@ -99,8 +99,9 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	}
 	if err == nil {
 		var rev uint64
+		sent := time.Now()
 		if rev, err = f.PutUser(ctx, d, old.Revision); err == nil {
-			res := s.fleetWait(ctx, w, rev, targets, wait)
+			res := s.fleetWait(ctx, w, rev, sent, targets, wait)
 			res.PublicKey, res.UID = pub, uid
 			return res, nil
 		}
@@ -217,6 +218,7 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 	defer w.stop()
 	var rev uint64
 	var targets map[string]bool
+	var sent time.Time
 	for attempt := 0; ; attempt++ {
 		u, err := f.User(ctx, name)
 		if err == nil && u.Deleted {
@@ -233,6 +235,7 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 		if targets, err = s.fleetTargets(ctx, f, UserObject(name), u.Placed, before.Placed); err != nil {
 			return FleetResult{}, err
 		}
+		sent = time.Now()
 		rev, err = f.PutUser(ctx, u, u.Revision)
 		if err == nil {
 			break
@@ -241,7 +244,7 @@ func (s *Service) fleetUserEdit(ctx context.Context, name string, wait time.Dura
 			return FleetResult{}, err
 		}
 	}
-	return s.fleetWait(ctx, w, rev, targets, wait), nil
+	return s.fleetWait(ctx, w, rev, sent, targets, wait), nil
 }
 
 // FleetUserList lists the fleet's users as the API shows them: no secret,

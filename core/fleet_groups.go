@@ -133,8 +133,9 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	}
 	if err == nil {
 		var rev uint64
+		sent := time.Now()
 		if rev, err = f.PutGroup(ctx, d, old.Revision); err == nil {
-			return s.fleetWait(ctx, w, rev, targets, wait), nil
+			return s.fleetWait(ctx, w, rev, sent, targets, wait), nil
 		}
 		w.stop()
 	}
@@ -259,6 +260,7 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 	defer w.stop()
 	var rev uint64
 	var targets map[string]bool
+	var sent time.Time
 	for attempt := 0; ; attempt++ {
 		g, err := f.Group(ctx, name)
 		if err == nil && g.Deleted {
@@ -278,6 +280,7 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 		if targets, err = s.fleetTargets(ctx, f, GroupObject(name), placed, everyNode); err != nil {
 			return FleetResult{}, err
 		}
+		sent = time.Now()
 		rev, err = f.PutGroup(ctx, g, g.Revision)
 		if err == nil {
 			break
@@ -286,5 +289,5 @@ func (s *Service) fleetGroupEdit(ctx context.Context, name string, wait time.Dur
 			return FleetResult{}, err
 		}
 	}
-	return s.fleetWait(ctx, w, rev, targets, wait), nil
+	return s.fleetWait(ctx, w, rev, sent, targets, wait), nil
 }

@@ -44,14 +44,14 @@ const storeGrace = time.Second
 // fleetWait waits, up to wait, for the status of the watched object at
 // revision rev (or later) from every node of targets (fleetTargets, taken
 // before the write). Each gets one row, from the node's answer as it
-// published it; a node silent until the end gets "no answer within
-// <wait>". With every answer in, the call returns once the store has
+// published it, its took counted from sent, when the write was sent (a
+// near node answers before the write's acknowledgement is back); a node
+// silent until the end gets "no answer within <wait>". With every answer in, the call returns once the store has
 // stored them (so the next call, reading the statuses, finds them), or
 // storeGrace later.
-func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, targets map[string]bool, wait time.Duration) FleetResult {
+func (s *Service) fleetWait(ctx context.Context, w *nodeWatch, rev uint64, sent time.Time, targets map[string]bool, wait time.Duration) FleetResult {
 	defer w.stop()
 	res := FleetResult{Object: w.object, Revision: rev, Rows: []FleetRow{}}
-	written := time.Now()
 	if wait <= 0 {
 		wait = DefaultFleetWait
 	}
@@ -79,7 +79,7 @@ waiting:
 			}
 			if _, seen := got[st.Node]; !seen {
 				got[st.Node] = FleetRow{Node: st.Node, Outcome: st.Outcome, Error: st.Error,
-					TookMS: float64(time.Since(written).Microseconds()) / 1000}
+					TookMS: float64(time.Since(sent).Microseconds()) / 1000}
 			}
 			if !st.Unconfirmed {
 				stored[st.Node] = true
@@ -90,7 +90,7 @@ waiting:
 		row, ok := got[n]
 		if !ok {
 			row = FleetRow{Node: n, Outcome: FleetNoAnswer, Error: fmt.Sprintf("no answer within %s", wait),
-				TookMS: float64(time.Since(written).Microseconds()) / 1000}
+				TookMS: float64(time.Since(sent).Microseconds()) / 1000}
 		}
 		if row.Outcome != FleetOK && row.Outcome != FleetRemoved {
 			res.Failed++

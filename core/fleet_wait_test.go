@@ -21,7 +21,7 @@ func TestFleetWaitRowsAsPublishedThenStored(t *testing.T) {
 		}
 		w := &nodeWatch{object: "user/alice", statuses: ch, stop: func() {}}
 		began := time.Now()
-		res := s.fleetWait(context.Background(), w, 7, targets, wait)
+		res := s.fleetWait(context.Background(), w, 7, began, targets, wait)
 		return res, time.Since(began)
 	}
 	ok := func(node string, unconfirmed bool) NodeStatus {

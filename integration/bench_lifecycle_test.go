@@ -304,12 +304,8 @@ func (s lcSteps) table() string {
 	}
 	fmt.Fprintf(&b, "%-8s %9s %9s %7s  %s\n", "other", "-", ms(s.host["other"], true), "-", "nothing: name check, journal, record, audit, RPC")
 	if nativeFloor > 0 {
-		verdict := "MET"
-		if nativeHost >= nativeFloor {
-			verdict = "MISSED"
-		}
 		fmt.Fprintf(&b, "  goal: below the floor where native calls replace forks (volume, layout, acl, keys): %.2fms vs %.2fms, %.2f× — %s\n",
-			nativeHost, nativeFloor, nativeHost/nativeFloor, verdict)
+			nativeHost, nativeFloor, nativeHost/nativeFloor, met(nativeHost < nativeFloor))
 	}
 	return b.String()
 }
@@ -639,22 +635,16 @@ func lcTable(rows []lcRow, cliServer time.Duration) string {
 			(cliServer / time.Duration(cli.n)).Round(100*time.Microsecond),
 			(cli.perUser() - cliServer/time.Duration(cli.n)).Round(100*time.Microsecond))
 	}
-	goal := func(ok bool) string {
-		if ok {
-			return "MET"
-		}
-		return "MISSED"
-	}
 	var goals []string
 	if floor != nil && cli != nil {
 		r := float64(cli.perUser()) / float64(floor.perUser())
-		goals = append(goals, fmt.Sprintf("goal: CLI within 1.2× of the bash floor: %.2f× — %s", r, goal(r <= 1.2)))
+		goals = append(goals, fmt.Sprintf("goal: CLI within 1.2× of the bash floor: %.2f× — %s", r, met(r <= 1.2)))
 		goals = append(goals, fmt.Sprintf("goal (issue 15): single create at most 0.6× the bash floor: %s vs %s per user, %.2f× — %s",
-			cli.perUser().Round(10*time.Microsecond), floor.perUser().Round(10*time.Microsecond), r, goal(r <= 0.6)))
+			cli.perUser().Round(10*time.Microsecond), floor.perUser().Round(10*time.Microsecond), r, met(r <= 0.6)))
 	}
 	if cli != nil && ans != nil && ans.took > 0 && !ans.failed {
 		r := float64(ans.perUser()) / float64(cli.perUser())
-		goals = append(goals, fmt.Sprintf("goal: CLI at least 20× faster than Ansible: %.1f× — %s", r, goal(r >= 20)))
+		goals = append(goals, fmt.Sprintf("goal: CLI at least 20× faster than Ansible: %.1f× — %s", r, met(r >= 20)))
 	} else if ans != nil {
 		goals = append(goals, "goal: CLI at least 20× faster than Ansible: not measured ("+ans.note+")")
 	}
@@ -663,7 +653,7 @@ func lcTable(rows []lcRow, cliServer time.Duration) string {
 			r := float64(p[1].perUser()) / float64(p[0].perUser())
 			goals = append(goals, fmt.Sprintf("goal (issue 15): %s: per user at %d no worse than at %d: %s vs %s, %.2f× — %s",
 				strings.TrimPrefix(name, "hero_codescalers "), p[1].n, p[0].n, p[1].perUser().Round(10*time.Microsecond),
-				p[0].perUser().Round(10*time.Microsecond), r, goal(r <= 1.0)))
+				p[0].perUser().Round(10*time.Microsecond), r, met(r <= 1.0)))
 		}
 	}
 	for _, g := range goals {

@@ -19,9 +19,10 @@ import (
 // port, as a host with --nats-url does). Both groups are in the fleet
 // throughout and their rounds alternate, so both pay the same fleet's
 // upkeep (announcements, resyncs) and the same noise; a round starts once
-// the last one's statuses are stored. The times: the convergence's, from
-// the call's write to the last agent's status (the rows' took), and the
-// whole call's (the uid's allocation, the targets, the write, the wait).
+// the last one's statuses are stored. The times: the whole call's (the
+// uid's allocation, the targets, the write, the wait for every status,
+// stored), the goal's measure, and the fan-out's, from the write sent to
+// the last agent's answer (the rows' took).
 //
 //	HC_BENCH=1 go test -count=1 -run TestBenchAgents -v ./host/fleet/
 func TestBenchAgents(t *testing.T) {
@@ -41,20 +42,22 @@ func TestBenchAgents(t *testing.T) {
 		}
 	}
 	one, many := groups[0].row(), groups[1].row()
-	fmt.Printf("%-44s %10s %10s %12s\n", "one change converging on", "median", "p90", "whole call")
-	fmt.Printf("%-44s %10s %10s %12s\n", "1 agent", ms(one.median), ms(one.p90), ms(one.call))
-	fmt.Printf("%-44s %10s %10s %12s\n", "50 agents (one process, fake plugins)", ms(many.median), ms(many.p90), ms(many.call))
-	fmt.Printf("%-44s %10.2fx %23.2fx (goal <= 2x)\n", "50 agents / 1 agent", float64(many.median)/float64(one.median),
-		float64(many.call)/float64(one.call))
-	fmt.Printf("(%d alternating rounds; the 50 agents share this machine's cores: each applies the change and writes its status, work a real fleet spreads over 50 machines)\n", rounds)
+	ratio := float64(many.call) / float64(one.call)
+	fmt.Printf("%-52s %10s %10s\n", "one change (a create) placed on the agents", "whole call", "fan-out")
+	fmt.Printf("%-52s %10s %10s\n", "1 agent", ms(one.call), ms(one.median))
+	fmt.Printf("%-52s %10s %10s\n", "50 agents (one process, fake plugins)", ms(many.call), ms(many.median))
+	fmt.Printf("%-52s %9.2fx %9.2fx\n", "50 agents / 1 agent", ratio, float64(many.median)/float64(one.median))
+	fmt.Printf("  goal (issue 11): the whole call on 50 agents <= 2x the call on 1: %.2fx — %s\n", ratio, map[bool]string{true: "MET", false: "MISSED"}[ratio <= 2])
+	fmt.Printf("(medians of %d alternating rounds. whole call: what the admin waits for, from the call to every status stored. fan-out: from the write sent\n"+
+		" to the last agent's answer, the part that grows with the agents; no goal of its own. The 50 agents share this machine's cores with the three\n"+
+		" servers: each applies the change and writes its status, work a real fleet spreads over 50 machines)\n", rounds)
 }
 
 func ms(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
 
-// agentsRow is one row of the agents bench: the convergence's median and
-// p90 (from the write to the last agent's status), and the whole call's
-// median.
-type agentsRow struct{ median, p90, call time.Duration }
+// agentsRow is one row of the agents bench: the fan-out's median (from
+// the write sent to the last agent's answer), and the whole call's.
+type agentsRow struct{ median, call time.Duration }
 
 // agentsGroup is k agents labelled group=name, and their rounds' times.
 type agentsGroup struct {
@@ -112,5 +115,5 @@ func (g *agentsGroup) row() agentsRow {
 	slices.Sort(g.converged)
 	slices.Sort(g.calls)
 	n := len(g.calls)
-	return agentsRow{g.converged[n/2], g.converged[n*9/10], g.calls[n/2]}
+	return agentsRow{g.converged[n/2], g.calls[n/2]}
 }
