@@ -15,7 +15,9 @@ import (
 // from the policy's gid range, any other gid must lie in it and be no
 // group's. An existing group is returned when hero_codescalers made it (or
 // it is the marker group) and the gid agrees or none was asked; any other
-// existing group is refused.
+// existing group is refused. The group is on the pending-groups record
+// from before its commit until it is on the managed-groups record, so a
+// crash in between leaves a group the host's rollback can delete.
 func (f *Files) CreateGroup(ctx context.Context, name string, gid uint32) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
@@ -34,38 +36,61 @@ func (f *Files) CreateGroup(ctx context.Context, name string, gid uint32) (accou
 		if err := createGroupIn(j.DB, d, name, gid); err != nil {
 			return err
 		}
+		if g, err = j.DB.Group(name); err != nil {
+			return err
+		}
+		if j.Recorded(name) {
+			if err := etcdb.PendGroup(f.Etc, name, g.GID); err != nil {
+				return err
+			}
+		}
 		made = true
-		g, err = j.DB.Group(name)
-		return err
+		return nil
 	}, func(j *etcdb.Judge) error {
 		if !made || !j.Recorded(name) {
 			return nil
 		}
-		return j.Record(name, true)
+		if err := j.Record(name, true); err != nil {
+			return err
+		}
+		_ = etcdb.UnpendGroup(f.Etc, name)
+		return nil
 	})
 	if err != nil && made {
-		// Written but not recorded: take it back, under the locks again.
+		// Written (or begun) but not recorded: take it back, under the
+		// locks again.
 		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
 			if cur, gerr := j.DB.Group(name); gerr == nil && cur.GID == g.GID && !j.M.GroupManaged(name) {
 				deleteGroupIn(j.DB, name)
 			}
-			return nil
+			return etcdb.UnpendGroup(f.Etc, name)
 		})
 	}
 	return g, err
 }
 
-// DeleteGroup removes a group hero_codescalers made, dropping it from the
-// record first; a missing group is success, any other group is refused,
-// and a user's primary group is FailedPrecondition.
+// DeleteGroup removes a group hero_codescalers made, or one a crashed
+// create or delete left on the pending-groups record
+// (etcdb.Judge.DeletableGroup), with what of it a crash left in gshadow;
+// a managed group goes on that record before it comes off the
+// managed-groups record. A missing group is success, any other group is
+// refused, and a user's primary group is FailedPrecondition.
 func (f *Files) DeleteGroup(ctx context.Context, name string) error {
 	if err := check.Name("name", name); err != nil {
 		return err
 	}
 	dropped := false
-	err := f.mutate(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
-		g, err := j.ManagedGroup(name)
+	err := f.mutateThen(ctx, func(j *etcdb.Judge, _ etcdb.Defs) error {
+		pend, err := etcdb.ReadPendingGroups(f.Etc)
+		if err != nil {
+			return err
+		}
+		g, err := j.DeletableGroup(name, pend)
 		if sdkerr.Is(err, sdkerr.NotFound) {
+			if _, ok := pend[name]; ok {
+				// a crash between the group and gshadow commits
+				deleteGroupIn(j.DB, name)
+			}
 			return nil
 		} else if err != nil {
 			return err
@@ -76,20 +101,27 @@ func (f *Files) DeleteGroup(ctx context.Context, name string) error {
 				return sdkerr.Errorf(sdkerr.FailedPrecondition, "group %q is the primary group of user %q", name, u.Name)
 			}
 		}
-		deleteGroupIn(j.DB, name)
-		if err := j.Record(name, false); err != nil {
-			return err
+		if j.M.GroupManaged(name) {
+			if err := etcdb.PendGroup(f.Etc, name, g.GID); err != nil {
+				return err
+			}
+			if err := j.Record(name, false); err != nil {
+				return err
+			}
+			dropped = true
 		}
-		dropped = true
+		deleteGroupIn(j.DB, name)
 		return nil
-	})
+	}, func(*etcdb.Judge) error { return etcdb.UnpendGroup(f.Etc, name) })
 	if err != nil && dropped {
 		// Not written: the group is still there, and still ours.
 		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
 			if j.DB.HasGroup(name) {
-				return j.Record(name, true)
+				if err := j.Record(name, true); err != nil {
+					return err
+				}
 			}
-			return nil
+			return etcdb.UnpendGroup(f.Etc, name)
 		})
 	}
 	return err

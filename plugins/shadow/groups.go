@@ -6,17 +6,21 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
 	"github.com/threefoldtech/hero_codescalers/sdk/check"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
 
 // CreateGroup runs groupadd and puts the group on the managed-groups
-// record; gid 0 lets groupadd allocate from the policy's gid range, any
-// other gid must lie in it and be no group's. An existing group of that
-// name is returned when hero_codescalers made it (or it is the marker
-// group) and the gid agrees or none was asked; any other existing group is
-// refused.
+// record; gid 0 takes the gid groupadd would (etcdb.DB.NextGID), any other
+// gid must lie in the policy's range and be no group's. An existing group
+// of that name is returned when hero_codescalers made it (or it is the
+// marker group) and the gid agrees or none was asked; any other existing
+// group is refused. The group is on the pending-groups record from before
+// groupadd until it is on the managed-groups record, so a crash in between
+// leaves a group the host's rollback can delete (DeleteGroup).
 func (s *Shadow) CreateGroup(ctx context.Context, name string, gid uint32) (accounts.Group, error) {
 	if err := check.Name("name", name); err != nil {
 		return accounts.Group{}, err
@@ -26,38 +30,78 @@ func (s *Shadow) CreateGroup(ctx context.Context, name string, gid uint32) (acco
 		return accounts.Group{}, err
 	}
 	defer unlock()
+	for attempt := 1; ; attempt++ {
+		g, again, err := s.createGroup(ctx, name, gid)
+		if !again || attempt == gidAttempts {
+			return g, err
+		}
+	}
+}
+
+// gidAttempts bounds CreateGroup's tries when another process takes the
+// gid it chose before its groupadd runs.
+const gidAttempts = 3
+
+// createGroup is one try of CreateGroup; again when the gid it chose
+// itself was taken meanwhile by another process.
+func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32) (_ accounts.Group, again bool, _ error) {
 	j, d, err := s.judged()
 	if err != nil {
-		return accounts.Group{}, err
+		return accounts.Group{}, false, err
 	}
 	if g, found, err := j.ExistingGroup(name, gid); found || err != nil {
-		return g, err
+		return g, false, err
 	}
 	if err := j.NewGroup(name, gid); err != nil {
-		return accounts.Group{}, err
+		return accounts.Group{}, false, err
 	}
-	argv := append([]string{"groupadd"}, gidRange(d)...)
-	if gid != 0 {
-		argv = append(argv, "-g", strconv.FormatUint(uint64(gid), 10))
+	pick := gid
+	if pick == 0 {
+		if pick, err = j.DB.NextGID(d, 0); err != nil {
+			return accounts.Group{}, false, err
+		}
 	}
-	if _, err := s.run(ctx, append(argv, "--", name), nil); err != nil {
+	recorded := j.Recorded(name)
+	if recorded {
+		if err := etcdb.PendGroup(s.Etc, name, pick); err != nil {
+			return accounts.Group{}, false, err
+		}
+	}
+	argv := []string{"groupadd", "-g", strconv.FormatUint(uint64(pick), 10), "--", name}
+	if _, err := s.run(ctx, argv, nil); err != nil {
 		if sdkerr.Is(err, sdkerr.AlreadyExists) {
-			// made meanwhile by another process: ours only if on the record
+			// groupadd refused before writing anything: the name or the
+			// gid is another's (made meanwhile by another process), and
+			// the record must not claim it.
+			if recorded {
+				_ = etcdb.UnpendGroup(s.Etc, name)
+			}
 			if j, _, jerr := s.judged(); jerr == nil {
 				if g, found, gerr := j.ExistingGroup(name, gid); found {
-					return g, gerr
+					return g, false, gerr // ours only if on the record
 				}
 			}
+			return accounts.Group{}, gid == 0, err // the gid chosen was taken meanwhile
 		}
-		return accounts.Group{}, err
+		// Failed after writing the group (it is there with the gid asked
+		// for): it stays pending, for the host's rollback to delete.
+		if now, gerr := s.group(name); recorded && (gerr != nil || now.GID != pick) {
+			_ = etcdb.UnpendGroup(s.Etc, name)
+		}
+		return accounts.Group{}, false, err
 	}
-	if j.Recorded(name) {
+	failpoint.Point("accounts.groupadd.after")
+	if recorded {
 		if err := j.Record(name, true); err != nil {
-			_, _ = s.run(context.WithoutCancel(ctx), []string{"groupdel", "--", name}, nil)
-			return accounts.Group{}, err
+			if _, derr := s.run(context.WithoutCancel(ctx), []string{"groupdel", "--", name}, nil); derr == nil {
+				_ = etcdb.UnpendGroup(s.Etc, name)
+			}
+			return accounts.Group{}, false, err
 		}
+		_ = etcdb.UnpendGroup(s.Etc, name)
 	}
-	return s.group(name)
+	g, err := s.group(name)
+	return g, false, err
 }
 
 func (s *Shadow) group(name string) (accounts.Group, error) {
@@ -68,9 +112,12 @@ func (s *Shadow) group(name string) (accounts.Group, error) {
 	return db.Group(name)
 }
 
-// DeleteGroup runs groupdel on a group hero_codescalers made, dropping it
-// from the record first; a missing group is success, any other group is
-// refused, and the primary group of a user is FailedPrecondition.
+// DeleteGroup runs groupdel on a group hero_codescalers made, or on one a
+// crashed create or delete left on the pending-groups record
+// (etcdb.Judge.DeletableGroup); a managed group goes on that record before
+// it comes off the managed-groups record, so a crash before its groupdel
+// leaves it deletable still. A missing group is success, any other group
+// is refused, and the primary group of a user is FailedPrecondition.
 func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	if err := check.Name("name", name); err != nil {
 		return err
@@ -84,20 +131,34 @@ func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := j.ManagedGroup(name); sdkerr.Is(err, sdkerr.NotFound) {
-		return nil
+	pend, err := etcdb.ReadPendingGroups(s.Etc)
+	if err != nil {
+		return err
+	}
+	g, err := j.DeletableGroup(name, pend)
+	if sdkerr.Is(err, sdkerr.NotFound) {
+		return etcdb.UnpendGroup(s.Etc, name)
 	} else if err != nil {
 		return err
 	}
-	if err := j.Record(name, false); err != nil {
-		return err
+	managed := j.M.GroupManaged(name)
+	if managed {
+		if err := etcdb.PendGroup(s.Etc, name, g.GID); err != nil {
+			return err
+		}
+		if err := j.Record(name, false); err != nil {
+			return err
+		}
 	}
+	failpoint.Point("accounts.groupdel.before")
 	_, err = s.run(ctx, []string{"groupdel", "--", name}, nil)
 	switch {
 	case err == nil, sdkerr.Is(err, sdkerr.NotFound):
-		return nil
-	case s.stillThere(name):
-		_ = j.Record(name, true) // still ours
+		return etcdb.UnpendGroup(s.Etc, name)
+	case s.stillThere(name) && managed:
+		if j.Record(name, true) == nil { // still ours
+			_ = etcdb.UnpendGroup(s.Etc, name)
+		}
 	}
 	return err
 }

@@ -294,16 +294,11 @@ func TestFenceAllows(t *testing.T) {
 	s, fr := newTest(t)
 	ctx := context.Background()
 	fr.respond = func(argv []string, _ []byte) error {
-		if argv[0] == "groupadd" {
-			edit(t, s, "group", func(tb *etcdb.Table) { tb.Put([]string{argv[len(argv)-1], "x", "3000", ""}) })
-		}
-		if argv[0] == "groupdel" {
-			edit(t, s, "group", func(tb *etcdb.Table) { tb.Delete(argv[len(argv)-1]) })
-		}
+		playGroupTools(t, s, argv)
 		return nil
 	}
-	if _, err := s.CreateGroup(ctx, "ops", 0); err != nil {
-		t.Fatal(err)
+	if g, err := s.CreateGroup(ctx, "ops", 0); err != nil || g.GID != 2001 {
+		t.Fatalf("create ops: %+v %v, want gid 2001 (one above devs', as groupadd gives)", g, err)
 	}
 	if _, err := s.CreateGroup(ctx, "ops", 0); err != nil {
 		t.Fatalf("repeated create of a group we made: %v", err)
@@ -328,7 +323,7 @@ func TestFenceAllows(t *testing.T) {
 		t.Fatalf("delete eve, keeping her home: %v", err)
 	}
 	want := []string{
-		"groupadd -K GID_MIN=1000 -K GID_MAX=60000 -- ops",
+		"groupadd -g 2001 -- ops",
 		"gpasswd -M alice -- ops",
 		"groupdel -- ops",
 		"usermod -G devs,hc -- alice",
@@ -336,6 +331,25 @@ func TestFenceAllows(t *testing.T) {
 	}
 	if !slices.Equal(fr.tools(), want) {
 		t.Errorf("ran %q\nwant %q", fr.tools(), want)
+	}
+	if pend, err := etcdb.ReadPendingGroups(s.Etc); err != nil || len(pend) != 0 {
+		t.Errorf("pending groups after a create and a delete: %v %v, want none", pend, err)
+	}
+}
+
+// playGroupTools plays groupadd (with the -g it is given) and groupdel on
+// the fixture.
+func playGroupTools(t *testing.T, s *Shadow, argv []string) {
+	name := argv[len(argv)-1]
+	switch argv[0] {
+	case "groupadd":
+		gid := "3000"
+		if i := slices.Index(argv, "-g"); i >= 0 {
+			gid = argv[i+1]
+		}
+		edit(t, s, "group", func(tb *etcdb.Table) { tb.Put([]string{name, "x", gid, ""}) })
+	case "groupdel":
+		edit(t, s, "group", func(tb *etcdb.Table) { tb.Delete(name) })
 	}
 }
 

@@ -3,7 +3,6 @@ package etcdb
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -49,24 +48,12 @@ type Pending struct {
 // writable by group or others) is refused, FailedPrecondition: it would
 // let a delete through.
 func ReadPending(dir string) (map[string]Pending, error) {
-	path := filepath.Join(dir, PendingFile)
-	data, st, err := fsutil.ReadFileNoFollow(path, maxFile)
-	if fsutil.IsNotFound(err) {
-		return map[string]Pending{}, nil
-	}
+	lines, err := readRecord(dir, PendingFile, 3)
 	if err != nil {
 		return nil, err
 	}
-	if (st.Uid != 0 && int(st.Uid) != os.Geteuid()) || st.Mode&0o022 != 0 {
-		return nil, sdkerr.Errorf(sdkerr.FailedPrecondition,
-			"the pending-accounts record %s is not protected (owner uid %d, mode %#o; want root's, writable by nobody else): refusing to trust it", path, st.Uid, st.Mode&0o7777)
-	}
 	out := map[string]Pending{}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		f := strings.SplitN(line, "\t", 3)
-		if len(f) != 3 {
-			continue
-		}
+	for _, f := range lines {
 		uid, err := strconv.ParseUint(f[1], 10, 32)
 		if err != nil || uid == 0 {
 			continue
@@ -80,8 +67,47 @@ func ReadPending(dir string) (map[string]Pending, error) {
 // its directory are fsynced), or removes it when m is empty. The caller
 // holds Serialize.
 func WritePending(dir string, m map[string]Pending) error {
-	path := filepath.Join(dir, PendingFile)
-	if len(m) == 0 {
+	lines := make([][]string, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		p := m[name]
+		lines = append(lines, []string{p.Name, strconv.FormatUint(uint64(p.UID), 10), p.Home})
+	}
+	return writeRecord(dir, PendingFile, lines)
+}
+
+// readRecord reads a record a plugin keeps beside the account files:
+// lines of n tab-separated fields (others are skipped). None is empty; a
+// record someone else could have written (not root's or the plugin's
+// user's, or writable by group or others) is refused, FailedPrecondition;
+// it is never read through a link.
+func readRecord(dir, file string, n int) ([][]string, error) {
+	path := filepath.Join(dir, file)
+	data, st, err := fsutil.ReadFileNoFollow(path, maxFile)
+	if fsutil.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if (st.Uid != 0 && int(st.Uid) != os.Geteuid()) || st.Mode&0o022 != 0 {
+		return nil, sdkerr.Errorf(sdkerr.FailedPrecondition,
+			"the record %s is not protected (owner uid %d, mode %#o; want root's, writable by nobody else): refusing to trust it", path, st.Uid, st.Mode&0o7777)
+	}
+	var out [][]string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if f := strings.SplitN(line, "\t", n); len(f) == n {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// writeRecord replaces a record of dir with lines, durably (the file and
+// its directory are fsynced), or removes it when there are none. A field
+// with a tab or newline is refused. The caller holds Serialize.
+func writeRecord(dir, file string, lines [][]string) error {
+	path := filepath.Join(dir, file)
+	if len(lines) == 0 {
 		err := os.Remove(path)
 		if err != nil && !os.IsNotExist(err) {
 			return sdkerr.Wrap(err, sdkerr.Internal, "remove %s: %v", path, err)
@@ -89,12 +115,13 @@ func WritePending(dir string, m map[string]Pending) error {
 		return nil
 	}
 	var buf bytes.Buffer
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		p := m[name]
-		if strings.ContainsAny(p.Name+p.Home, "\t\n") {
-			return sdkerr.Invalid("name", "%q: a tab or newline cannot be recorded", p.Name)
+	for _, f := range lines {
+		for _, v := range f {
+			if strings.ContainsAny(v, "\t\n") {
+				return sdkerr.Invalid("name", "%q: a tab or newline cannot be recorded", v)
+			}
 		}
-		fmt.Fprintf(&buf, "%s\t%d\t%s\n", p.Name, p.UID, p.Home)
+		buf.WriteString(strings.Join(f, "\t") + "\n")
 	}
 	if err := makeRecordDir(filepath.Dir(path)); err != nil {
 		return err
