@@ -41,10 +41,11 @@ func newStopper(log hclog.Logger, grace time.Duration, stdio *os.File) *stopper 
 
 // newServer is go-plugin's ServeConfig.GRPCServer: the server it makes is
 // the one stop stops. Its calls also get the host's volumes.DeferSync
-// mark back on their context.
+// mark back on their context, and its connection a fixed Window.
 func (s *stopper) newServer(opts []grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.ChainUnaryInterceptor(s.unary, volumesgrpc.DeferSyncServerInterceptor),
 		grpc.ChainStreamInterceptor(s.stream))
+	opts = append(opts, ServerWindow()...)
 	srv := grpc.NewServer(opts...)
 	s.mu.Lock()
 	s.srv = srv

@@ -161,7 +161,8 @@ func startChild(path string) (func(), error) {
 }
 
 // rawProbe is a Probe through go-plugin alone (no manager, no TLS) to the
-// test plugin's accounts copy: the manager's own cost is the difference.
+// test plugin's accounts copy, its client with the sdk's window as the
+// manager's: the manager's own cost is the difference.
 func rawProbe(testDir string) (func() error, func(), error) {
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
@@ -169,6 +170,7 @@ func rawProbe(testDir string) (func() error, func(), error) {
 		Cmd:              exec.Command(filepath.Join(testDir, "bench-"+sdk.ConcernAccounts)),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Logger:           hclog.NewNullLogger(),
+		GRPCDialOptions:  sdk.ClientWindow(),
 	})
 	rpc, err := client.Client()
 	if err != nil {

@@ -132,8 +132,8 @@ func New(opts Options) (*Manager, error) {
 	}
 	opts.fill()
 	m := &Manager{opts: opts, log: opts.Logger.With("component", "plugins"), mode: opts.Mode.resolve(),
-		routes: map[string]*route{}, dial: []grpc.DialOption{
-			grpc.WithChainUnaryInterceptor(noteTransport, volumesgrpc.DeferSyncClientInterceptor)}}
+		routes: map[string]*route{}, dial: append(sdk.ClientWindow(),
+			grpc.WithChainUnaryInterceptor(noteTransport, volumesgrpc.DeferSyncClientInterceptor))}
 	m.clients = m.routedClients()
 	m.env = pluginEnv(m.log.Enabled(context.Background(), slog.LevelDebug), opts.Env)
 	if m.mode == ModeSudo {

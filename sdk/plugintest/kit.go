@@ -110,7 +110,7 @@ func (k *kit) handshake(ctx context.Context) error {
 		SyncStdout:       &k.stdio,
 		SyncStderr:       io.Discard,
 		// As the host's: the volumes.DeferSync mark travels.
-		GRPCDialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor)},
+		GRPCDialOptions: append(sdk.ClientWindow(), grpc.WithChainUnaryInterceptor(volumesgrpc.DeferSyncClientInterceptor)),
 		// As the host's too: the plugin gets PLUGIN_CLIENT_CERT and must
 		// answer with a certificate of its own and serve mutual TLS.
 		AutoMTLS: true,
