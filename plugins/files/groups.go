@@ -58,13 +58,14 @@ func (f *Files) CreateGroup(ctx context.Context, name string, gid uint32) (accou
 	})
 	if err != nil && made {
 		// Written (or begun) but not recorded: take it back, under the
-		// locks again.
-		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
+		// locks again; it leaves the pending record only once that is
+		// written.
+		_ = f.mutateThen(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
 			if cur, gerr := j.DB.Group(name); gerr == nil && cur.GID == g.GID && !j.M.GroupManaged(name) {
 				deleteGroupIn(j.DB, name)
 			}
-			return etcdb.UnpendGroup(f.Etc, name)
-		})
+			return nil
+		}, func(*etcdb.Judge) error { return etcdb.UnpendGroup(f.Etc, name) })
 	}
 	return g, err
 }
