@@ -14,8 +14,9 @@ import (
 )
 
 // CreateGroup runs groupadd and puts the group on the managed-groups
-// record; gid 0 takes the gid groupadd would (etcdb.DB.NextGID), any other
-// gid must lie in the policy's range and be no group's. An existing group
+// record; gid 0 takes the gid groupadd would (one above the highest in
+// the policy's range), passing over any groupadd refused as taken; any
+// other gid must lie in the policy's range and be no group's. An existing group
 // of that name is returned when hero_codescalers made it (or it is the
 // marker group) and the gid agrees or none was asked; any other existing
 // group is refused. The group is on the pending-groups record from before
@@ -30,21 +31,23 @@ func (s *Shadow) CreateGroup(ctx context.Context, name string, gid uint32) (acco
 		return accounts.Group{}, err
 	}
 	defer unlock()
+	taken := map[uint32]bool{}
 	for attempt := 1; ; attempt++ {
-		g, again, err := s.createGroup(ctx, name, gid)
+		g, again, err := s.createGroup(ctx, name, gid, taken)
 		if !again || attempt == gidAttempts {
 			return g, err
 		}
 	}
 }
 
-// gidAttempts bounds CreateGroup's tries when another process takes the
-// gid it chose before its groupadd runs.
-const gidAttempts = 3
+// gidAttempts bounds CreateGroup's tries when the gid it chose is taken:
+// by another process meanwhile, or by a group the local files do not
+// show (NSS: LDAP, say), which groupadd sees and refuses.
+const gidAttempts = 8
 
 // createGroup is one try of CreateGroup; again when the gid it chose
-// itself was taken meanwhile by another process.
-func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32) (_ accounts.Group, again bool, _ error) {
+// itself was taken, which it adds to taken for the next try to skip.
+func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32, taken map[uint32]bool) (_ accounts.Group, again bool, _ error) {
 	j, d, err := s.judged()
 	if err != nil {
 		return accounts.Group{}, false, err
@@ -57,7 +60,11 @@ func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32) (_ ac
 	}
 	pick := gid
 	if pick == 0 {
-		if pick, err = j.DB.NextGID(d, 0); err != nil {
+		used := j.DB.UsedGIDs()
+		for id := range taken {
+			used[id] = true
+		}
+		if pick, err = etcdb.NextID(used, d.GIDMin, d.GIDMax); err != nil {
 			return accounts.Group{}, false, err
 		}
 	}
@@ -81,7 +88,8 @@ func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32) (_ ac
 					return g, false, gerr // ours only if on the record
 				}
 			}
-			return accounts.Group{}, gid == 0, err // the gid chosen was taken meanwhile
+			taken[pick] = true
+			return accounts.Group{}, gid == 0, err // the gid chosen was taken
 		}
 		// Failed after writing the group (it is there with the gid asked
 		// for): it stays pending, for the host's rollback to delete.

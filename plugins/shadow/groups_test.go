@@ -110,7 +110,7 @@ func TestGroupCrashWindows(t *testing.T) {
 // TestGroupaddRefusedLeavesNoClaim: a groupadd that finds the name or the
 // gid taken meanwhile (another process was faster) wrote nothing, and the
 // pending record must not claim the other's group; a gid CreateGroup
-// chose itself is chosen again.
+// chose itself is chosen again, past any groupadd refused.
 func TestGroupaddRefusedLeavesNoClaim(t *testing.T) {
 	s, fr := newTest(t)
 	ctx := context.Background()
@@ -149,5 +149,19 @@ func TestGroupaddRefusedLeavesNoClaim(t *testing.T) {
 	}
 	if pend, err := etcdb.ReadPendingGroups(s.Etc); err != nil || len(pend) != 0 {
 		t.Errorf("pending groups: %v %v, want none", pend, err)
+	}
+
+	// gids the local files do not show (NSS: LDAP groups) that groupadd
+	// refuses: passed over, not chosen again
+	nss := map[string]bool{"2005": true, "2006": true, "2007": true}
+	fr.respond = func(argv []string, _ []byte) error {
+		if argv[0] == "groupadd" && nss[argv[2]] {
+			return withCode(os.ErrExist, sdkerr.AlreadyExists)
+		}
+		playGroupTools(t, s, argv)
+		return nil
+	}
+	if g, err := s.CreateGroup(ctx, "ldapnear", 0); err != nil || g.GID != 2008 {
+		t.Errorf("create next to gids only NSS has: %+v %v, want gid 2008", g, err)
 	}
 }
