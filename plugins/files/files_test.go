@@ -85,6 +85,17 @@ func read(t *testing.T, f *Files, name string) string {
 	return string(data)
 }
 
+// sameFiles checks the account files are as before.
+func sameFiles(t *testing.T, f *Files, before map[string]string) {
+	t.Helper()
+	after := snapshot(t, f)
+	for _, n := range accountFiles {
+		if after[n] != before[n] {
+			t.Errorf("%s differs:\n%s\nwant\n%s", n, after[n], before[n])
+		}
+	}
+}
+
 func snapshot(t *testing.T, f *Files) map[string]string {
 	out := map[string]string{}
 	for _, n := range accountFiles {
@@ -495,12 +506,7 @@ func TestCrashMidCommitLeavesDeletable(t *testing.T) {
 			t.Fatalf("rollback of %s: %v", s.Name, err)
 		}
 	}
-	after := snapshot(t, f)
-	for _, n := range accountFiles {
-		if after[n] != before[n] {
-			t.Errorf("%s differs after the rollback:\n%s\nwant\n%s", n, after[n], before[n])
-		}
-	}
+	sameFiles(t, f, before)
 	if pend, err := etcdb.ReadPending(f.Etc); err != nil || len(pend) != 0 {
 		t.Errorf("pending after the rollback: %+v %v", pend, err)
 	}

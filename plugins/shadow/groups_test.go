@@ -8,32 +8,10 @@ import (
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/plugins/internal/etcdb"
-	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint"
+	"github.com/threefoldtech/hero_codescalers/plugins/internal/failpoint/failpointtest"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
 )
-
-// crashAt runs fn, stopping it at the named failpoint as a crash of the
-// plugin there would (the panic unwinds its locks, as the process's end
-// frees them).
-func crashAt(t *testing.T, point string, fn func()) {
-	t.Helper()
-	hit := false
-	restore := failpoint.SetHook(func(name string) {
-		if name == point {
-			hit = true
-			panic("crash at " + name)
-		}
-	})
-	defer restore()
-	func() {
-		defer func() { _ = recover() }()
-		fn()
-	}()
-	if !hit {
-		t.Fatalf("the call never reached %s", point)
-	}
-}
 
 // TestGroupCrashWindows: a plugin that dies between groupadd and the
 // managed-groups record, or between taking a group off that record and
@@ -52,7 +30,7 @@ func TestGroupCrashWindows(t *testing.T) {
 		return string(b)
 	}
 
-	crashAt(t, "accounts.groupadd.after", func() { _, _ = s.CreateGroup(ctx, "ops", 0) })
+	failpointtest.CrashAt(t, "accounts.groupadd.after", func() { _, _ = s.CreateGroup(ctx, "ops", 0) })
 	if g, err := s.GetGroup(ctx, "ops"); err != nil || strings.Contains(managed(), "ops") {
 		t.Fatalf("setup: want ops made and off the record: %+v %v\n%s", g, err, managed())
 	}
@@ -66,7 +44,7 @@ func TestGroupCrashWindows(t *testing.T) {
 		t.Errorf("ops survived its rollback: %v", err)
 	}
 
-	crashAt(t, "accounts.groupdel.before", func() { _ = s.DeleteGroup(ctx, "devs") })
+	failpointtest.CrashAt(t, "accounts.groupdel.before", func() { _ = s.DeleteGroup(ctx, "devs") })
 	if strings.Contains(managed(), "devs") {
 		t.Fatalf("setup: want devs off the record:\n%s", managed())
 	}
