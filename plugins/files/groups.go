@@ -50,11 +50,7 @@ func (f *Files) CreateGroup(ctx context.Context, name string, gid uint32) (accou
 		if !made || !j.Recorded(name) {
 			return nil
 		}
-		if err := j.Record(name, true); err != nil {
-			return err
-		}
-		_ = etcdb.UnpendGroup(f.Etc, name)
-		return nil
+		return j.Record(name, true)
 	})
 	if err != nil && made {
 		// Written (or begun) but not recorded: take it back, under the
@@ -103,9 +99,6 @@ func (f *Files) DeleteGroup(ctx context.Context, name string) error {
 			}
 		}
 		if j.M.GroupManaged(name) {
-			if err := etcdb.PendGroup(f.Etc, name, g.GID); err != nil {
-				return err
-			}
 			if err := j.Record(name, false); err != nil {
 				return err
 			}
@@ -118,9 +111,7 @@ func (f *Files) DeleteGroup(ctx context.Context, name string) error {
 		// Not written: the group is still there, and still ours.
 		_ = f.mutate(context.WithoutCancel(ctx), func(j *etcdb.Judge, _ etcdb.Defs) error {
 			if j.DB.HasGroup(name) {
-				if err := j.Record(name, true); err != nil {
-					return err
-				}
+				return j.Record(name, true)
 			}
 			return etcdb.UnpendGroup(f.Etc, name)
 		})

@@ -106,7 +106,6 @@ func (s *Shadow) createGroup(ctx context.Context, name string, gid uint32, taken
 			}
 			return accounts.Group{}, false, err
 		}
-		_ = etcdb.UnpendGroup(s.Etc, name)
 	}
 	g, err := s.group(name)
 	return g, false, err
@@ -143,7 +142,7 @@ func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	g, err := j.DeletableGroup(name, pend)
+	_, err = j.DeletableGroup(name, pend)
 	if sdkerr.Is(err, sdkerr.NotFound) {
 		return etcdb.UnpendGroup(s.Etc, name)
 	} else if err != nil {
@@ -151,9 +150,6 @@ func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	}
 	managed := j.M.GroupManaged(name)
 	if managed {
-		if err := etcdb.PendGroup(s.Etc, name, g.GID); err != nil {
-			return err
-		}
 		if err := j.Record(name, false); err != nil {
 			return err
 		}
@@ -164,9 +160,7 @@ func (s *Shadow) DeleteGroup(ctx context.Context, name string) error {
 	case err == nil, sdkerr.Is(err, sdkerr.NotFound):
 		return etcdb.UnpendGroup(s.Etc, name)
 	case s.stillThere(name) && managed:
-		if j.Record(name, true) == nil { // still ours
-			_ = etcdb.UnpendGroup(s.Etc, name)
-		}
+		_ = j.Record(name, true) // still ours
 	}
 	return err
 }

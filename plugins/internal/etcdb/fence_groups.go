@@ -85,10 +85,25 @@ func (j *Judge) Members(g accounts.Group, want []string) error {
 // beside the account files. A plugin records a group right after it made
 // it and drops it right before it deletes it: a crash in between leaves a
 // group off the record, which no call may then touch (the safe side),
-// never a record naming a group someone else may make later.
+// never a record naming a group someone else may make later. Record keeps
+// the pending-groups record with it: a group it records leaves that
+// record, and a group it drops goes on it first, with its gid, so a crash
+// before its removal leaves it deletable (DeletableGroup); the plugin
+// takes it off (UnpendGroup) once the group is gone, and puts a group it
+// is about to make on it (PendGroup).
 func (j *Judge) Record(name string, add bool) error {
+	if !add {
+		if g, err := j.DB.Group(name); err == nil {
+			if err := PendGroup(j.DB.Dir, name, g.GID); err != nil {
+				return err
+			}
+		}
+	}
 	if err := j.M.RecordManagedGroup(j.DB.Dir, name, add); err != nil {
 		return sdkerr.Wrap(err, sdkerr.Internal, "update the managed-groups record in %s: %v", j.DB.Dir, err)
+	}
+	if add {
+		_ = UnpendGroup(j.DB.Dir, name) // a record that cannot be rewritten only keeps it longer
 	}
 	return nil
 }
