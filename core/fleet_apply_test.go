@@ -2,7 +2,9 @@ package core_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -140,5 +142,69 @@ func TestApplyFleetUsersBatch(t *testing.T) {
 	}
 	if u, err := svc.UserGet(ctx, "u4"); err != nil || u.State != core.UserLocked || u.UID != 2004 {
 		t.Errorf("u4: %+v %v", u, err)
+	}
+}
+
+// batchSizes wraps an accounts plugin and records the size of each batch
+// create it serves and how many ran at once at most.
+type batchSizes struct {
+	accounts.Accounts
+	mu             sync.Mutex
+	sizes          []int
+	open, mostOpen int
+}
+
+func (b *batchSizes) CreateUsers(ctx context.Context, specs []accounts.UserSpec) ([]accounts.BatchResult, error) {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(specs))
+	b.open++
+	b.mostOpen = max(b.mostOpen, b.open)
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.open--
+		b.mu.Unlock()
+	}()
+	return b.Accounts.CreateUsers(ctx, specs)
+}
+
+// TestApplyFleetUsersChunks: a node converging onto 250 desired users
+// creates them in batches of at most 100, two at most at once (as
+// user-create --from sends them), and every status lands in its own
+// place: a conflict in the last chunk stays that user's alone.
+func TestApplyFleetUsersChunks(t *testing.T) {
+	svc, f, _ := newUserService(t)
+	counted := &batchSizes{Accounts: f.a}
+	f.acc = counted
+	ctx := context.Background()
+	if _, err := f.a.CreateUser(ctx, accounts.UserSpec{Name: "u0240", UID: 900, Home: "/home/u0240"}); err != nil {
+		t.Fatal(err)
+	}
+	var ds []core.FleetUser
+	for i := range 250 {
+		ds = append(ds, desired(fmt.Sprintf("u%04d", i), 20000+i, uint64(i+1)))
+	}
+	sts := svc.ApplyFleetUsers(ctx, nil, ds)
+	for i, st := range sts {
+		want := core.FleetOK
+		if i == 240 {
+			want = core.FleetConflict
+		}
+		if st.Outcome != want || st.Object != "user/"+ds[i].Name || st.Revision != ds[i].Revision {
+			t.Errorf("%s: %+v, want %s", ds[i].Name, st, want)
+		}
+	}
+	total := 0
+	for _, n := range counted.sizes {
+		if n > 100 {
+			t.Errorf("a batch of %d users (at most 100)", n)
+		}
+		total += n
+	}
+	if total != 249 || counted.mostOpen > 2 {
+		t.Errorf("batches %v (%d users), %d at once; want 249 users, at most 2 at once", counted.sizes, total, counted.mostOpen)
+	}
+	if u, err := svc.UserGet(ctx, "u0249"); err != nil || u.UID != 20249 {
+		t.Errorf("u0249: %+v %v", u, err)
 	}
 }

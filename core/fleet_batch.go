@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -28,13 +29,35 @@ func (s *Service) ApplyFleetUsers(ctx context.Context, labels map[string]string,
 	if len(creates) == 0 {
 		return out
 	}
-	for len(creates) > 0 {
-		n := min(len(creates), MaxBatch)
-		s.applyCreates(ctx, ds, creates[:n], out, began)
-		creates = creates[n:]
+	// Chunks, a few open at once, the way user-create --from sends them
+	// (cli/userbatch.go): a chunk's accounts are one serial step of the
+	// accounts plugin, its homes are made on a pool, and with two chunks
+	// open the next chunk's accounts are made while this one's homes are.
+	// One batch made every account before any home: on the fleet bench's
+	// joining node, 1,022 users took 8.4 s (accounts 1.9 s, then homes
+	// 6.5 s) where --from took 6.6 s; in chunks, 5.4 s where --from took
+	// 4.9 s.
+	slots := make(chan struct{}, fleetChunksInFlight)
+	var wg sync.WaitGroup
+	for start := 0; start < len(creates); start += fleetChunk {
+		part := creates[start:min(start+fleetChunk, len(creates))]
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			s.applyCreates(ctx, ds, part, out, began)
+		})
 	}
+	wg.Wait()
 	return out
 }
+
+// fleetChunk is how many users ApplyFleetUsers creates in one batch, and
+// fleetChunksInFlight how many such batches it runs at once: the sizes
+// user-create --from uses by default.
+const (
+	fleetChunk          = 100
+	fleetChunksInFlight = 2
+)
 
 // applyCreates creates the users ds[idx...] through UserCreateBatch and
 // fills their statuses.
