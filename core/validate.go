@@ -129,8 +129,9 @@ func ValidateLabels(field string, labels map[string]string) error {
 // ("[400::1]:5000", "10.0.0.1:5000"), or a host name, optionally with a
 // port ("node-1.example:5300"). A bare IPv6 address has no port (its
 // colons are the address's): it means the default port. Refused: a port
-// outside 1..65535, an IPv6 zone ("fe80::1%eth0": a link-local address
-// reaches nothing beyond its link), a host name with an empty label
+// outside 1..65535, an IPv6 zone or link-local address ("fe80::1%eth0":
+// it reaches nothing beyond its link), the unspecified ("::", "0.0.0.0"),
+// a multicast or the broadcast address, a host name with an empty label
 // ("a..b"), anything else.
 func ValidateNodeAddress(field, addr string) error {
 	_, _, err := SplitNodeAddress(field, addr)
@@ -147,8 +148,8 @@ func SplitNodeAddress(field, addr string) (host string, port int, err error) {
 		return "", 0, InvalidField(field, "is required")
 	}
 	if a, err := netip.ParseAddr(addr); err == nil {
-		if a.Zone() != "" {
-			return bad("has an IPv6 zone: give an address that routes beyond one link")
+		if why := notANode(a); why != "" {
+			return bad(why)
 		}
 		return a.String(), 0, nil
 	}
@@ -167,8 +168,8 @@ func SplitNodeAddress(field, addr string) (host string, port int, err error) {
 		port = p
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		if a.Zone() != "" {
-			return bad("has an IPv6 zone: give an address that routes beyond one link")
+		if why := notANode(a); why != "" {
+			return bad(why)
 		}
 		if a.Is6() && !strings.HasPrefix(addr, "[") {
 			return bad("is an IPv6 address with a port: write it [ADDRESS]:PORT")
@@ -179,6 +180,24 @@ func SplitNodeAddress(field, addr string) (host string, port int, err error) {
 		return bad("is neither an IP address nor a host name")
 	}
 	return host, port, nil
+}
+
+// notANode says why a is no node's address, or "" when it can be one:
+// the unspecified address, a multicast or the broadcast address name no
+// node, and an IPv6 link-local address (zone or not) reaches nothing
+// beyond one link.
+func notANode(a netip.Addr) string {
+	switch u := a.Unmap(); {
+	case a.Zone() != "":
+		return "has an IPv6 zone: give an address that routes beyond one link"
+	case u.IsUnspecified():
+		return "is the unspecified address: it names no node"
+	case u.IsMulticast() || u == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "is a multicast or broadcast address, not a node's"
+	case u.Is6() && u.IsLinkLocalUnicast():
+		return "is an IPv6 link-local address: give an address that routes beyond one link"
+	}
+	return ""
 }
 
 // validHostName checks a DNS name: labels of 1-63 letters, digits and

@@ -140,6 +140,10 @@ func TestNodeValidation(t *testing.T) {
 		"": false, "a b": false, "http://x": false, "a..b": false, "[::1]:0": false, "fe80::1%eth0": false,
 		"[fe80::1%eth0]:5000": false, "400::1:5000:x": false, "-a.example": false, "a-.example": false,
 		"host:99999": false, "host:": false, ":5000": false, "[400::1]": false, "10.0.0.1:0": false,
+		"::": false, "[::]:5300": false, "0.0.0.0": false, "0.0.0.0:5300": false, "::ffff:0.0.0.0": false,
+		"ff02::1": false, "[ff05::2]:5300": false, "224.0.0.1:5300": false, "255.255.255.255": false,
+		"fe80::1": false, "[fe80::1]:5300": false, "127.0.0.1:5300": true, "::1": true, "[::1]:5300": true,
+		"169.254.10.1:5300": true,
 	} {
 		if err := ValidateNodeAddress("address", addr); (err == nil) != ok {
 			t.Errorf("ValidateNodeAddress(%q) = %v want ok=%v", addr, err, ok)
