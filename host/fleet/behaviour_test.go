@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ func TestFleetBehaviour(t *testing.T) {
 	t.Run("sessions are asked of every node", func(t *testing.T) { sessionsAsked(t, nodes) })
 	t.Run("a fleet group and its members, one gid", func(t *testing.T) { fleetGroups(t, nodes) })
 	t.Run("one uid fleet-wide under contention", func(t *testing.T) { uidContention(t, nodes) })
+	t.Run("each node's view of the ids follows the store", func(t *testing.T) { idsFollow(t, nodes) })
 	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
 	t.Run("a wrong secret gets nothing", func(t *testing.T) { wrongSecret(t, nodes) })
 	t.Run("an evicted node leaves, keeping its accounts", func(t *testing.T) { evicted(t, nodes) })
@@ -201,10 +203,10 @@ func uidContention(t *testing.T, nodes []*testNode) {
 	wg.Wait()
 	rt, _ := nodes[0].f.running()
 	waitUntil(t, "each uid held by its owner in the store", 5*time.Second, func() bool {
-		entries, err := rt.st.list(ctx, bucketIDs, ">")
-		held := nodes[0].f.reserved(rt, entries, "uid")
+		var store idsView // read whole: what the store holds
+		err := store.refresh(ctx, rt.st)
 		for id, owner := range got {
-			if err != nil || held[id] != owner {
+			if held, _ := store.owner("uid", id); err != nil || held != owner {
 				return false
 			}
 		}
@@ -217,6 +219,61 @@ func uidContention(t *testing.T, nodes []*testNode) {
 	for id, owner := range got {
 		_ = nodes[0].f.ReleaseID(ctx, "uid", id, owner)
 	}
+}
+
+// idsFollow: a node's view of the ids bucket, read in part at each
+// allocation, takes in the other nodes' reservations and releases: an id
+// another node took is skipped, one it released is given again (the
+// allocation goes down from the top), and a retried call of a holder gets
+// its own id back.
+func idsFollow(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	alloc := func(n *testNode, owner string) int {
+		t.Helper()
+		id, err := n.f.AllocID(ctx, "uid", owner, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", owner, err)
+		}
+		return id
+	}
+	// Each node reads its own replica, which may be a step behind: a
+	// release is awaited there before the view is put to the test.
+	released := func(n *testNode, id int) {
+		t.Helper()
+		rt, _ := n.f.running()
+		waitUntil(t, "uid "+strconv.Itoa(id)+" released on "+n.name+"'s replica", 5*time.Second, func() bool {
+			var whole idsView
+			if whole.refresh(ctx, rt.st) != nil {
+				return false
+			}
+			_, held := whole.owner("uid", id)
+			return !held
+		})
+	}
+	a := alloc(nodes[0], "va")
+	b := alloc(nodes[1], "vb")
+	if b != a-1 {
+		t.Fatalf("vb got %d after va's %d on another node; want %d", b, a, a-1)
+	}
+	if err := nodes[1].f.ReleaseID(ctx, "uid", b, "vb"); err != nil {
+		t.Fatal(err)
+	}
+	released(nodes[0], b)
+	if c := alloc(nodes[0], "vc"); c != b {
+		t.Errorf("vc got %d; want %d, which vb released", c, b)
+	}
+	if again := alloc(nodes[0], "vc"); again != b {
+		t.Errorf("vc again got %d; want its own %d", again, b)
+	}
+	if err := nodes[0].f.ReleaseID(ctx, "uid", a, "va"); err != nil {
+		t.Fatal(err)
+	}
+	released(nodes[1], a)
+	if d := alloc(nodes[1], "vd"); d != a {
+		t.Errorf("vd got %d; want %d, which va released (the node saw va take it)", d, a)
+	}
+	_ = nodes[0].f.ReleaseID(ctx, "uid", b, "vc")
+	_ = nodes[0].f.ReleaseID(ctx, "uid", a, "vd")
 }
 
 func minKey(m map[int]string) int {

@@ -3,7 +3,6 @@ package fleet
 import (
 	"bufio"
 	"context"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,10 +45,10 @@ const (
 	rereadEvery   = 32
 )
 
-// AllocID reserves an id of kind ("uid" or "gid") for owner. It reads the
-// ids bucket once (both kinds' reservations and every node's report) while
-// the nodes' announcements are read beside it: over a WAN each read is a
-// round trip.
+// AllocID reserves an id of kind ("uid" or "gid") for owner. It brings
+// this node's view of the ids bucket up to date (both kinds' reservations
+// and every node's report: idsView) while the nodes' announcements are
+// read beside it: over a WAN each read is a round trip.
 func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int, error) {
 	if kind != "uid" && kind != "gid" {
 		return 0, core.InvalidField("kind", "must be uid or gid")
@@ -67,17 +66,32 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	} else {
 		close(read)
 	}
-	entries, err := rt.st.list(ctx, bucketIDs, ">")
+	err = rt.ids.refresh(ctx, rt.st)
 	<-read
 	if err != nil {
 		return 0, err
 	}
-	held, taken := f.readIDs(rt, entries, pol, kind)
-	for id, o := range held {
-		if o == owner && (want == 0 || want == id) {
+	if id, ok := rt.ids.holder(kind, owner); ok && (want == 0 || want == id) {
+		// Held already (a call retried): the store, not the view, says
+		// whether it still is; one released meanwhile is taken again.
+		var rec idRecord
+		_, err := rt.st.get(ctx, bucketIDs, kind+"."+strconv.Itoa(id), &rec)
+		if err == nil && rec.Owner == owner {
+			return id, nil
+		}
+		if core.IsCode(err, core.NotFound) && f.reserve(ctx, rt, kind, id, owner) == nil {
 			return id, nil
 		}
 	}
+	// This node's own ids in use are read now (its report may be seconds
+	// old).
+	own := map[int]bool{}
+	if r, err := f.readInUseWith(pol); err == nil {
+		for _, id := range map[bool][]int{true: r.UIDs, false: r.GIDs}[kind == "uid"] {
+			own[id] = true
+		}
+	}
+	taken := func(id int) bool { return own[id] || rt.ids.taken(kind, id) }
 	lo, hi := idRange(pol, kind)
 	if kind == "uid" && annErr == nil {
 		for _, a := range ann {
@@ -90,7 +104,7 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 		if want < lo || want > hi {
 			return 0, core.InvalidField(kind, "%d is outside the fleet's range %d..%d", want, lo, hi)
 		}
-		if taken[want] {
+		if taken(want) {
 			return 0, &core.Error{Code: core.AlreadyExists, Field: kind, Message: kind + " " + strconv.Itoa(want) + " is taken in the fleet"}
 		}
 		return want, f.reserve(ctx, rt, kind, want, owner)
@@ -100,7 +114,7 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	// only when the range is nearly full.
 	tries := 0
 	for id := hi; id >= lo; id-- {
-		if taken[id] {
+		if taken(id) {
 			continue
 		}
 		if tries == maxIDAttempts {
@@ -115,10 +129,7 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 			return 0, err
 		}
 		if tries%rereadEvery == 0 {
-			if fresh, err := rt.st.list(ctx, bucketIDs, ">"); err == nil {
-				_, now := f.readIDs(rt, fresh, pol, kind)
-				maps.Copy(taken, now)
-			}
+			_ = rt.ids.refresh(ctx, rt.st) // taken reads the view as it is now
 		}
 	}
 	return 0, core.Errorf(core.FailedPrecondition, "no free %s left in the fleet's range %d..%d", kind, lo, hi)
@@ -126,6 +137,9 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 
 func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, owner string) error {
 	_, err := rt.st.put(ctx, bucketIDs, kind+"."+strconv.Itoa(id), idRecord{Owner: owner}, newKey)
+	if err == nil {
+		rt.ids.note(kind, id, owner)
+	}
 	return err
 }
 
@@ -143,69 +157,11 @@ func (f *Fleet) ReleaseID(ctx context.Context, kind string, id int, owner string
 	if rec.Owner != owner {
 		return nil
 	}
-	return rt.st.del(ctx, bucketIDs, key)
-}
-
-// readIDs reads the ids bucket's entries for an allocation of kind: the
-// ids of kind reserved, by holder, and every id it must skip — reserved as
-// a uid or a gid (one space), or in use on a node.
-func (f *Fleet) readIDs(rt *runtime, entries []entry, pol policy.Policy, kind string) (map[int]string, map[int]bool) {
-	held := f.reserved(rt, entries, kind)
-	taken := f.usedOnNodes(rt, entries, pol, kind)
-	for id := range held {
-		taken[id] = true
+	if err := rt.st.del(ctx, bucketIDs, key); err != nil {
+		return err
 	}
-	for id := range f.reserved(rt, entries, map[string]string{"uid": "gid", "gid": "uid"}[kind]) {
-		taken[id] = true
-	}
-	return held, taken
-}
-
-// reserved maps the reserved ids of kind among the ids bucket's entries
-// to their holders.
-func (f *Fleet) reserved(rt *runtime, entries []entry, kind string) map[int]string {
-	out := map[int]string{}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Key, kind+".")
-		if !ok {
-			continue
-		}
-		id, err := strconv.Atoi(rest)
-		var rec idRecord
-		if err == nil && rt.st.open(bucketIDs, e.Key, e.Value, &rec) == nil {
-			out[id] = rec.Owner
-		}
-	}
-	return out
-}
-
-// usedOnNodes is the union of the ids of kind the nodes report in use
-// (the ids bucket's inuse.NODE entries), and of this node's own, read now
-// (its report may be seconds old).
-func (f *Fleet) usedOnNodes(rt *runtime, entries []entry, pol policy.Policy, kind string) map[int]bool {
-	used := map[int]bool{}
-	if own, err := f.readInUseWith(pol); err == nil {
-		for _, id := range map[bool][]int{true: own.UIDs, false: own.GIDs}[kind == "uid"] {
-			used[id] = true
-		}
-	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Key, "inuse.") {
-			continue
-		}
-		var r inUse
-		if rt.st.open(bucketIDs, e.Key, e.Value, &r) != nil {
-			continue
-		}
-		ids := r.UIDs
-		if kind == "gid" {
-			ids = r.GIDs
-		}
-		for _, id := range ids {
-			used[id] = true
-		}
-	}
-	return used
+	rt.ids.note(kind, id, "")
+	return nil
 }
 
 // policy is this node's policy, or its defaults when it does not load.

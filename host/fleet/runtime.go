@@ -31,6 +31,8 @@ type runtime struct {
 	ports Ports
 	// peers counts the fleet's replica nodes now.
 	peers func() int
+	// ids is this node's view of the ids bucket, for AllocID.
+	ids idsView
 }
 
 // crypto derives what the runtime needs from the master key.

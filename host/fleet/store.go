@@ -357,6 +357,13 @@ func (s *store) listOnce(ctx context.Context, bucket, filter string) ([]entry, e
 // answered when filter is ">", since a bucket keeping one revision per
 // key keeps the last message written.
 func (s *store) listRead(ctx context.Context, bucket, filter string) ([]entry, uint64, error) {
+	return s.readFrom(ctx, bucket, filter, 1, false)
+}
+
+// readFrom reads bucket's messages matching filter from stream sequence
+// from on, with delete markers (Deleted) when markers is set, and the
+// highest sequence read.
+func (s *store) readFrom(ctx context.Context, bucket, filter string, from uint64, markers bool) ([]entry, uint64, error) {
 	inbox := s.nc.NewRespInbox()
 	msgs := make(chan *nats.Msg, listBatch+1) // a batch and its end
 	sub, err := s.nc.ChanSubscribe(inbox, msgs)
@@ -367,12 +374,20 @@ func (s *store) listRead(ctx context.Context, bucket, filter string) ([]entry, u
 	prefix := "$KV." + bucket + "."
 	var out []entry
 	var read uint64
-	for seq := uint64(1); ; {
-		req, _ := json.Marshal(map[string]any{"seq": seq, "next_by_subj": prefix + filter, "batch": listBatch})
+	for seq := from; ; {
+		ask := map[string]any{"seq": seq, "batch": listBatch}
+		if filter != ">" {
+			// A bucket's stream holds its keys only: the whole of it is
+			// asked for without a subject, which the server reads by
+			// sequence. With one ("$KV.B.>") it looked up the subjects:
+			// 2-3 ms a read at 5,000 keys, however few came back.
+			ask["next_by_subj"] = prefix + filter
+		}
+		req, _ := json.Marshal(ask)
 		if err := s.nc.PublishRequest(s.api+"DIRECT.GET.KV_"+bucket, inbox, req); err != nil {
 			return nil, 0, err
 		}
-		last, pending, err := s.readBatch(ctx, msgs, prefix, &out)
+		last, pending, err := s.readBatch(ctx, msgs, prefix, &out, markers)
 		read = max(read, last)
 		if err != nil || pending == 0 || last == 0 {
 			return out, read, err
@@ -381,9 +396,10 @@ func (s *store) listRead(ctx context.Context, bucket, filter string) ([]entry, u
 	}
 }
 
-// readBatch reads one batch's messages into out until its end (EOB); it
-// returns the last sequence read and how many messages remain.
-func (s *store) readBatch(ctx context.Context, msgs <-chan *nats.Msg, prefix string, out *[]entry) (uint64, uint64, error) {
+// readBatch reads one batch's messages into out until its end (EOB), delete
+// markers too when markers is set; it returns the last sequence read and
+// how many messages remain.
+func (s *store) readBatch(ctx context.Context, msgs <-chan *nats.Msg, prefix string, out *[]entry, markers bool) (uint64, uint64, error) {
 	var last uint64
 	for {
 		var m *nats.Msg
@@ -404,10 +420,13 @@ func (s *store) readBatch(ctx context.Context, msgs <-chan *nats.Msg, prefix str
 		}
 		seq, _ := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
 		last = seq
+		key := strings.TrimPrefix(m.Header.Get("Nats-Subject"), prefix)
 		if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			if markers {
+				*out = append(*out, entry{Key: key, Revision: seq, Deleted: true})
+			}
 			continue
 		}
-		key := strings.TrimPrefix(m.Header.Get("Nats-Subject"), prefix)
 		*out = append(*out, entry{Key: key, Revision: seq, Value: m.Data})
 	}
 }
