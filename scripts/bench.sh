@@ -82,8 +82,8 @@ else
   section "Lifecycle benchmark skipped: needs root (runs in the integration sandbox)"
 fi
 
-section "Fleet: 50 node agents vs one converging on one change (issue 11; one process, fake plugins, real embedded NATS)"
-HC_BENCH=1 go test -count=1 -run 'TestBenchAgents' -v -timeout 10m ./host/fleet/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
+section "Fleet: 50 node agents vs one converging on one change; a fleet uid with 5,000 users in the fleet (issue 11; one process, fake plugins, real embedded NATS)"
+HC_BENCH=1 go test -count=1 -run 'TestBenchAgents|TestBenchAllocID' -v -timeout 10m ./host/fleet/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )'
 
 if [ "$(id -u)" = 0 ]; then
   section "Fleet on real hosts: --fleet create on 3 hosts vs one, 1,000 desired users vs the batch path, idle footprint (issue 11)"
