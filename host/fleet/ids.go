@@ -129,7 +129,10 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 			return 0, err
 		}
 		if tries%rereadEvery == 0 {
-			_ = rt.ids.refresh(ctx, rt.st) // taken reads the view as it is now
+			// Read whole: a view this far behind may follow a bucket that
+			// was made anew. taken reads the view as it is now.
+			rt.ids.forget()
+			_ = rt.ids.refresh(ctx, rt.st)
 		}
 	}
 	return 0, core.Errorf(core.FailedPrecondition, "no free %s left in the fleet's range %d..%d", kind, lo, hi)

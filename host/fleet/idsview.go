@@ -68,6 +68,13 @@ func (v *idsView) refresh(ctx context.Context, st *store) error {
 	return nil
 }
 
+// forget makes the next refresh read the bucket whole.
+func (v *idsView) forget() {
+	v.mu.Lock()
+	v.loaded = time.Time{}
+	v.mu.Unlock()
+}
+
 // apply takes one message of the bucket into the view: a value that does
 // not open counts as no value.
 func (v *idsView) apply(st *store, e entry) {
