@@ -161,8 +161,6 @@ func (s *Service) batchAccounts(ctx context.Context, specs []CreateSpec, out []B
 // ends the runs that got through them together (finishCreates).
 func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out []BatchOutcome, progress func(int)) {
 	ctx = s.syncCtx(ctx)
-	work := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
 	report := func() {
@@ -172,28 +170,20 @@ func (s *Service) batchFinish(ctx context.Context, runs map[int]*createRun, out 
 		}
 	}
 	var ready []int // steps done, to be finished together
-	for range batchWorkers {
-		wg.Go(func() {
-			for i := range work {
-				err := s.continueCreate(ctx, runs[i], runs[i].journal, s.createSteps()[1:])
-				mu.Lock()
-				if err != nil {
-					out[i].Err = err
-					report()
-				} else {
-					ready = append(ready, i)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for i := range out {
-		if runs[i] != nil {
-			work <- i
+	onPool(batchWorkers, len(out), func(i int) {
+		if runs[i] == nil {
+			return
 		}
-	}
-	close(work)
-	wg.Wait()
+		err := s.continueCreate(ctx, runs[i], runs[i].journal, s.createSteps()[1:])
+		mu.Lock()
+		if err != nil {
+			out[i].Err = err
+			report()
+		} else {
+			ready = append(ready, i)
+		}
+		mu.Unlock()
+	})
 	slices.Sort(ready)
 	finishing := make([]*createRun, len(ready))
 	for k, i := range ready {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -37,17 +36,9 @@ func (s *Service) ApplyFleetUsers(ctx context.Context, labels map[string]string,
 	// joining node, 1,022 users took 8.4 s (accounts 1.9 s, then homes
 	// 6.5 s) where --from took 6.6 s; in chunks, 5.4 s where --from took
 	// 4.9 s.
-	slots := make(chan struct{}, fleetChunksInFlight)
-	var wg sync.WaitGroup
-	for start := 0; start < len(creates); start += fleetChunk {
-		part := creates[start:min(start+fleetChunk, len(creates))]
-		slots <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			s.applyCreates(ctx, ds, part, out, began)
-		})
-	}
-	wg.Wait()
+	onPool(fleetChunksInFlight, (len(creates)+fleetChunk-1)/fleetChunk, func(k int) {
+		s.applyCreates(ctx, ds, creates[k*fleetChunk:min((k+1)*fleetChunk, len(creates))], out, began)
+	})
 	return out
 }
 

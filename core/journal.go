@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -160,20 +159,7 @@ func (s *Service) Recover(ctx context.Context) ([]Recovery, error) {
 		return nil, err
 	}
 	done := make([]*Recovery, len(entries))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(recoverWorkers, len(entries)) {
-		wg.Go(func() {
-			for i := range work {
-				done[i] = s.recoverOne(ctx, entries[i].User)
-			}
-		})
-	}
-	for i := range entries {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	onPool(recoverWorkers, len(entries), func(i int) { done[i] = s.recoverOne(ctx, entries[i].User) })
 	out := make([]Recovery, 0, len(entries))
 	for _, r := range done {
 		if r != nil {
