@@ -206,7 +206,7 @@ func uidContention(t *testing.T, nodes []*testNode) {
 		var store idsView // read whole: what the store holds
 		err := store.refresh(ctx, rt.st)
 		for id, owner := range got {
-			if held, _ := store.owner("uid", id); err != nil || held != owner {
+			if err != nil || store.held["uid"][id] != owner {
 				return false
 			}
 		}
@@ -246,7 +246,7 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 			if whole.refresh(ctx, rt.st) != nil {
 				return false
 			}
-			_, held := whole.owner("uid", id)
+			_, held := whole.held["uid"][id]
 			return !held
 		})
 	}

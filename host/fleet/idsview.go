@@ -32,34 +32,33 @@ type idsView struct {
 // idsReread is how often the view is read whole.
 const idsReread = time.Minute
 
-// refresh brings the view up to date with st.
+// refresh brings the view up to date with st: what was written after the
+// last sequence it read, or the whole bucket (from sequence 1, on fresh
+// maps) at first and every idsReread.
 func (v *idsView) refresh(ctx context.Context, st *store) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.loaded.IsZero() || time.Since(v.loaded) > idsReread {
-		entries, read, err := st.listUpTo(ctx, bucketIDs, ">")
-		if err != nil {
-			return err
-		}
-		v.held = map[string]map[int]string{"uid": {}, "gid": {}}
-		v.owned = map[string]map[string]int{"uid": {}, "gid": {}}
-		v.used = map[string]map[int]int{"uid": {}, "gid": {}}
-		v.inuse = map[string]inUse{}
-		for _, e := range entries {
-			v.apply(st, e)
-		}
-		v.seq, v.loaded = read, time.Now()
-		return nil
+	whole := v.loaded.IsZero() || time.Since(v.loaded) > idsReread
+	from := v.seq + 1
+	if whole {
+		from = 1
 	}
 	var entries []entry
 	var read uint64
 	_, err := st.retry(ctx, func(octx context.Context) (uint64, error) {
 		var err error
-		entries, read, err = st.readFrom(octx, bucketIDs, ">", v.seq+1, true)
+		entries, read, err = st.readFrom(octx, bucketIDs, ">", from, true)
 		return 0, err
 	})
 	if err != nil {
 		return err
+	}
+	if whole {
+		v.held = map[string]map[int]string{"uid": {}, "gid": {}}
+		v.owned = map[string]map[string]int{"uid": {}, "gid": {}}
+		v.used = map[string]map[int]int{"uid": {}, "gid": {}}
+		v.inuse = map[string]inUse{}
+		v.seq, v.loaded = 0, time.Now()
 	}
 	for _, e := range entries {
 		v.apply(st, e)
@@ -151,14 +150,6 @@ func (v *idsView) holder(kind, owner string) (int, bool) {
 	defer v.mu.Unlock()
 	id, ok := v.owned[kind][owner]
 	return id, ok
-}
-
-// owner is who holds id of kind, as far as the view knows.
-func (v *idsView) owner(kind string, id int) (string, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	o, ok := v.held[kind][id]
-	return o, ok
 }
 
 // taken reports whether an allocation of kind must skip id: reserved as a

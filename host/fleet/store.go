@@ -380,7 +380,8 @@ func (s *store) readFrom(ctx context.Context, bucket, filter string, from uint64
 			// A bucket's stream holds its keys only: the whole of it is
 			// asked for without a subject, which the server reads by
 			// sequence. With one ("$KV.B.>") it looked up the subjects:
-			// 2-3 ms a read at 5,000 keys, however few came back.
+			// at 5,000 keys, an AllocID that read nothing new took
+			// 2.5-3.8 ms with it, 0.9-1.0 ms without.
 			ask["next_by_subj"] = prefix + filter
 		}
 		req, _ := json.Marshal(ask)
