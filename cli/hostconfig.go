@@ -279,7 +279,7 @@ func natsURLs(v any) ([]string, error) {
 	for _, one := range strings.Split(s, ",") {
 		u, err := url.Parse(strings.TrimSpace(one))
 		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
-			return nil, fmt.Errorf("%q: want nats://HOST:PORT or tls://HOST:PORT, comma-separated", s)
+			return nil, fmt.Errorf("want nats://HOST:PORT or tls://HOST:PORT, comma-separated (the value is not shown: it may carry a password)")
 		}
 	}
 	return []string{s}, nil

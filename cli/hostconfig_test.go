@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -127,5 +130,36 @@ func TestHostFlagsRefusedOnClients(t *testing.T) {
 	}
 	if _, r := showConfig(t, nil, "--admin-group", "x", "--log-format", "json"); r.code != 0 {
 		t.Errorf("config show with host flags: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestNATSURLPasswordHidden: a NATS URL's password is never shown (config
+// show, a bad value's error), and --start hands the URL to the host in
+// its environment, not on its command line, which every local user can
+// read in /proc.
+func TestNATSURLPasswordHidden(t *testing.T) {
+	const url = "nats://hc:s3cret-pw@10.0.0.1:4222, nats://hc:s3cret-pw@10.0.0.2:4222"
+	rep, r := showConfig(t, nil, "--nats-url", url)
+	if got := settingOf(rep, "nats_url"); r.code != 0 || strings.Contains(r.stdout, "s3cret") || !strings.Contains(got.Value, "10.0.0.2:4222") {
+		t.Errorf("config show: exit %d, %q\n%s", r.code, got.Value, r.stdout)
+	}
+	path := writeConfig(t, "nats_url = \"http://hc:s3cret-pw@10.0.0.1\"\n")
+	if _, r := showConfig(t, nil, "--config", path); r.code != ExitUsage || strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "nats_url") {
+		t.Errorf("a bad file value: exit %d:\n%s", r.code, r.stderr)
+	}
+
+	var cli CLI
+	parser, err := newParser(&cli, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, err := parser.Parse([]string{"--nats-url", url, "health"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &runCtx{env: Env{Getenv: func(string) string { return "" }}, g: &cli.Globals, kctx: kctx}
+	args, env := rt.serveArgs(api.Paths{SocketDir: "/s/hc", DataDir: "/d"}), rt.serveEnv()
+	if strings.Contains(strings.Join(args, " "), "s3cret") || !slices.Contains(env, api.EnvNATSURL+"="+url) {
+		t.Errorf("the host's arguments %q, environment %q", args, env)
 	}
 }

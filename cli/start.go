@@ -107,6 +107,9 @@ func (rt *runCtx) spawn(p api.Paths) (*child, error) {
 	off, _ := log.Seek(0, io.SeekEnd)
 	fmt.Fprintf(log, "--- %s: hero_codescalers start, instance %d\n", time.Now().Format(time.RFC3339), p.Instance)
 	cmd := exec.Command(bin, rt.serveArgs(p)...)
+	if extra := rt.serveEnv(); len(extra) > 0 {
+		cmd.Env = append(os.Environ(), extra...)
+	}
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -152,7 +155,8 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 	add("--log-level", g.LogLevel)
 	add("--log-format", g.LogFormat)
 	add("--node-name", g.NodeName)
-	add("--nats-url", g.NATSURL)
+	// --nats-url goes by the environment (serveEnv): a URL may carry a
+	// password.
 	if !rt.fileFlags["plugin-dir"] {
 		for _, d := range g.PluginDir {
 			args = append(args, "--plugin-dir", d)
@@ -183,6 +187,17 @@ func (rt *runCtx) serveArgs(p api.Paths) []string {
 		}
 	}
 	return args
+}
+
+// serveEnv is what the child gets in its environment beside start's own:
+// --nats-url, which may carry a password, so it stays off the command line
+// (the environment of a process only its owner reads). The child's
+// precedence is the same: a flag and the environment both beat the file.
+func (rt *runCtx) serveEnv() []string {
+	if rt.g.NATSURL != "" && !rt.fileFlags["nats-url"] {
+		return []string{api.EnvNATSURL + "=" + rt.g.NATSURL}
+	}
+	return nil
 }
 
 // errExited says the child ended before it answered.

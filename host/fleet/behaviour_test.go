@@ -353,7 +353,14 @@ func TestExternalNATS(t *testing.T) {
 	if err != nil || info.Role != roleExternal || info.ClientNkey != publicKey(keys.ClientNkey()) || info.ClientPort != 0 {
 		t.Fatalf("init: %+v %v", info, err)
 	}
-	if _, err := b.svc.FleetJoin(ctx, core.FleetJoinSpec{Secret: testSecret, NATSURL: url}); err != nil {
+	// b is given the cluster as a list, its first server down: the
+	// client tries the next.
+	dead := freePorts(t).Client
+	list := "nats://" + hostPort("127.0.0.1", dead) + ", " + url
+	if _, err := b.svc.FleetJoin(ctx, core.FleetJoinSpec{Secret: testSecret, NATSURL: "nats://x:1,,nats://y:2"}); !core.IsCode(err, core.Invalid) {
+		t.Errorf("a list with an empty item: %v", err)
+	}
+	if _, err := b.svc.FleetJoin(ctx, core.FleetJoinSpec{Secret: testSecret, NATSURL: list}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "both nodes live", 10*time.Second, func() bool {
@@ -366,5 +373,22 @@ func TestExternalNATS(t *testing.T) {
 	}
 	if _, err := a.svc.UserGet(ctx, "alice"); err != nil {
 		t.Error(err)
+	}
+	// b learnt the fleet's id from the store: the nodes hear each
+	// other's questions.
+	if bst, err := b.svc.FleetStatusGet(ctx); err != nil || bst.Info.FleetID != info.FleetID {
+		t.Errorf("b is in fleet %q, a in %q: %v", bst.Info.FleetID, info.FleetID, err)
+	}
+	replies, err := b.svc.FleetSessions(ctx, "", 5*time.Second)
+	if err != nil || len(replies) != 2 {
+		t.Errorf("sessions asked from b: %+v %v", replies, err)
+	}
+	// A second fleet-init on the same NATS is refused: join it instead.
+	c := newTestNode(t, "ec").start()
+	if _, err := c.svc.FleetInit(ctx, core.FleetInitSpec{Secret: testSecret, NATSURL: url}); !core.IsCode(err, core.AlreadyExists) {
+		t.Errorf("a second init: %v", err)
+	}
+	if _, err := c.svc.FleetJoin(ctx, core.FleetJoinSpec{Secret: testSecret, NATSURL: url}); err != nil {
+		t.Errorf("then a join: %v", err)
 	}
 }

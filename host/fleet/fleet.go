@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -267,20 +268,34 @@ func (f *Fleet) address(ctx context.Context) (netip.Addr, error) {
 	return found.Addr, nil
 }
 
-// parseURL checks a NATS URL.
-func parseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
-		return nil, core.InvalidField("nats_url", "must be nats://HOST:PORT or tls://HOST:PORT")
+// parseURLs checks a NATS URL, or a comma-separated list of them (the
+// seed servers of an external cluster, tried in turn, as the nats tools
+// take them). Credentials go on every URL or on none: without them the
+// host presents the fleet's nkey.
+func parseURLs(s string) ([]*url.URL, error) {
+	var out []*url.URL
+	for item := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(item))
+		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+			return nil, core.InvalidField("nats_url", "must be nats://HOST:PORT or tls://HOST:PORT, or several of them separated by commas")
+		}
+		if len(out) > 0 && (u.User == nil) != (out[0].User == nil) {
+			return nil, core.InvalidField("nats_url", "give the credentials on every URL of the list, or on none")
+		}
+		out = append(out, u)
 	}
-	return u, nil
+	return out, nil
 }
 
-// redactURL hides a URL's password.
+// redactURL hides the passwords of a NATS URL or list of them.
 func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(invalid url)"
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(item))
+		if err != nil {
+			return "(invalid url)"
+		}
+		out = append(out, u.Redacted())
 	}
-	return u.Redacted()
+	return strings.Join(out, ",")
 }

@@ -54,6 +54,11 @@ func (f *Fleet) Init(ctx context.Context, spec core.FleetInitSpec) (core.FleetIn
 		return core.FleetInfo{}, err
 	}
 	natsURL := firstNonEmpty(spec.NATSURL, f.opts.NATSURL)
+	if natsURL != "" {
+		if _, err := parseURLs(natsURL); err != nil {
+			return core.FleetInfo{}, err
+		}
+	}
 	if spec.Replicas == 0 {
 		// An external cluster's size is its operator's: one replica
 		// unless asked, which any JetStream can hold.
@@ -107,6 +112,14 @@ func (f *Fleet) initExternal(ctx context.Context, m membership) (core.FleetInfo,
 		rt.close()
 		return core.FleetInfo{}, unavailable(err)
 	}
+	_, err = rt.st.put(ctx, bucketDesired, fleetKey, fleetRecord{ID: m.FleetID, Replicas: m.Replicas}, newKey)
+	if core.IsCode(err, core.AlreadyExists) {
+		err = core.Errorf(core.AlreadyExists, "%s already holds a fleet: join it with fleet-join --nats-url", redactURL(m.NATSURL))
+	}
+	if err != nil {
+		rt.close()
+		return core.FleetInfo{}, err
+	}
 	if err := f.registerSelf(ctx, rt, nil); err != nil {
 		rt.close()
 		return core.FleetInfo{}, err
@@ -146,8 +159,14 @@ func (f *Fleet) Join(ctx context.Context, spec core.FleetJoinSpec) (core.FleetIn
 	if err := needSecret(spec.Secret); err != nil {
 		return core.FleetInfo{}, err
 	}
+	natsURL := firstNonEmpty(spec.NATSURL, f.opts.NATSURL)
+	if natsURL != "" && spec.Address == "" {
+		if _, err := parseURLs(natsURL); err != nil {
+			return core.FleetInfo{}, err
+		}
+	}
 	m := membership{Node: f.name, NodeID: f.nodeID, Master: DeriveMaster(spec.Secret), Joined: time.Now().UTC()}
-	if natsURL := firstNonEmpty(spec.NATSURL, f.opts.NATSURL); natsURL != "" && spec.Address == "" {
+	if natsURL != "" && spec.Address == "" {
 		m.Role, m.NATSURL = roleExternal, natsURL
 		return f.joinExternal(ctx, m, spec.Labels)
 	}
@@ -235,6 +254,20 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 		rt.close()
 		return core.FleetInfo{}, core.Wrap(err, core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first): %v", redactURL(m.NATSURL), err)
 	}
+	// The fleet's id names the subject its nodes ask each other on.
+	var fr fleetRecord
+	if _, err := rt.st.get(ctx, bucketDesired, fleetKey, &fr); err != nil {
+		rt.close()
+		switch {
+		case core.IsCode(err, core.NotFound):
+			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first)", redactURL(m.NATSURL))
+		case core.IsCode(err, core.FailedPrecondition):
+			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "the fleet on %s was made with another SECRET_CODESCALERS", redactURL(m.NATSURL))
+		}
+		return core.FleetInfo{}, err
+	}
+	m.FleetID, m.Replicas = fr.ID, fr.Replicas
+	rt.m.FleetID, rt.m.Replicas = fr.ID, fr.Replicas
 	if err := f.registerSelf(ctx, rt, labels); err != nil {
 		rt.close()
 		return core.FleetInfo{}, err
@@ -244,6 +277,17 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 		return core.FleetInfo{}, err
 	}
 	return f.Info(ctx), nil
+}
+
+// fleetKey is the desired bucket's record of a fleet made on an external
+// NATS: its id (which names the subject of its questions) and the replicas
+// its buckets want. A node joining through --nats-url learns them there;
+// one joining an embedded fleet learns them in the join handshake.
+const fleetKey = "fleet"
+
+type fleetRecord struct {
+	ID       string `json:"id"`
+	Replicas int    `json:"replicas"`
 }
 
 // registerSelf writes this node's member record: a new one, or the one

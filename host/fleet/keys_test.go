@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/threefoldtech/hero_codescalers/core"
 )
 
 // TestKeysAreDerivedFromTheSecretAlone: two nodes with the same secret
@@ -86,5 +89,25 @@ func TestSealing(t *testing.T) {
 		if err := try(); !errors.Is(err, ErrTampered) {
 			t.Errorf("%s: %v, want ErrTampered", name, err)
 		}
+	}
+}
+
+// TestNATSURLs: --nats-url takes one URL or a comma-separated list, with
+// credentials on every URL or on none, and never shows a password.
+func TestNATSURLs(t *testing.T) {
+	for _, ok := range []string{"nats://127.0.0.1:4222", "tls://nats.example:4222", "nats://[400::1]:4222",
+		"nats://a:4222, nats://b:4222,nats://[::1]:4222", "nats://u:p@a:1,nats://u:p@b:2", "nats://a"} {
+		if us, err := parseURLs(ok); err != nil || len(us) != strings.Count(ok, ",")+1 {
+			t.Errorf("%q: %v %v", ok, us, err)
+		}
+	}
+	for _, bad := range []string{"", "a:4222", "http://a:80", "nats://", "nats://a:1,", "nats://a:1,,nats://b:2",
+		"nats://u:p@a:1,nats://b:2", "nats://a:1,nats://u:p@b:2"} {
+		if _, err := parseURLs(bad); !core.IsCode(err, core.Invalid) {
+			t.Errorf("%q was taken: %v", bad, err)
+		}
+	}
+	if got := redactURL("nats://u:secret1@a:1, nats://u:secret2@b:2"); strings.Contains(got, "secret") || strings.Count(got, "xxxxx") != 2 {
+		t.Errorf("redacted: %q", got)
 	}
 }

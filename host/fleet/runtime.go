@@ -98,9 +98,9 @@ func (rt *runtime) connect(url string, log *slog.Logger) error {
 			log.Debug("fleet: nats client", "err", err)
 		}),
 	}
-	if u, err := parseURL(url); err != nil {
+	if us, err := parseURLs(url); err != nil {
 		return err
-	} else if u.User == nil {
+	} else if us[0].User == nil {
 		kp := rt.keys.ClientNkey()
 		opts = append(opts, nats.Nkey(publicKey(kp), kp.Sign))
 	}
