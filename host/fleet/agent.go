@@ -138,6 +138,12 @@ func (ag *agent) ready(ctx context.Context) error {
 		if err := rt.st.ensure(ctx, rt.bucketReplicas()); err != nil {
 			return err
 		}
+		if rt.m.FleetID != "" {
+			_, err := rt.st.put(ctx, bucketDesired, fleetKey, fleetRecord{ID: rt.m.FleetID}, newKey)
+			if err != nil && !core.IsCode(err, core.AlreadyExists) {
+				return err
+			}
+		}
 	} else if _, err := rt.st.bucket(ctx, bucketDesired); err != nil {
 		return err
 	}

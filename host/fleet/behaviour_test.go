@@ -392,3 +392,28 @@ func TestExternalNATS(t *testing.T) {
 		t.Errorf("then a join: %v", err)
 	}
 }
+
+// TestNATSURLIntoEmbeddedFleet: a host given an embedded fleet's client
+// port as --nats-url (as the agents bench joins its 50 agents) learns the
+// fleet's id from the store, which the replicas wrote, so it hears the
+// fleet's questions and is heard.
+func TestNATSURLIntoEmbeddedFleet(t *testing.T) {
+	nodes := fleetOf(t, "r1", "r2")
+	ctx := context.Background()
+	x := newTestNode(t, "x").start()
+	url := "nats://" + hostPort("127.0.0.1", nodes[0].ports.Client)
+	info, err := x.svc.FleetJoin(ctx, core.FleetJoinSpec{Secret: testSecret, NATSURL: url})
+	want, _ := nodes[0].svc.FleetStatusGet(ctx)
+	if err != nil || info.FleetID == "" || info.FleetID != want.Info.FleetID {
+		t.Fatalf("joined fleet %q, want %q: %v", info.FleetID, want.Info.FleetID, err)
+	}
+	waitUntil(t, "x live", 10*time.Second, func() bool {
+		list, err := nodes[0].svc.FleetNodes(ctx)
+		return err == nil && len(list) == 3 && list[2].Live
+	})
+	for _, asker := range []*testNode{x, nodes[1]} {
+		if replies, err := asker.svc.FleetSessions(ctx, "", 5*time.Second); err != nil || len(replies) != 3 {
+			t.Errorf("sessions asked from %s: %d replies, %v", asker.name, len(replies), err)
+		}
+	}
+}

@@ -112,7 +112,7 @@ func (f *Fleet) initExternal(ctx context.Context, m membership) (core.FleetInfo,
 		rt.close()
 		return core.FleetInfo{}, unavailable(err)
 	}
-	_, err = rt.st.put(ctx, bucketDesired, fleetKey, fleetRecord{ID: m.FleetID, Replicas: m.Replicas}, newKey)
+	_, err = rt.st.put(ctx, bucketDesired, fleetKey, fleetRecord{ID: m.FleetID}, newKey)
 	if core.IsCode(err, core.AlreadyExists) {
 		err = core.Errorf(core.AlreadyExists, "%s already holds a fleet: join it with fleet-join --nats-url", redactURL(m.NATSURL))
 	}
@@ -254,9 +254,16 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 		rt.close()
 		return core.FleetInfo{}, core.Wrap(err, core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first): %v", redactURL(m.NATSURL), err)
 	}
-	// The fleet's id names the subject its nodes ask each other on.
+	// The fleet's id names the subject its nodes ask each other on. An
+	// embedded fleet's replicas write it once their store answers.
 	var fr fleetRecord
-	if _, err := rt.st.get(ctx, bucketDesired, fleetKey, &fr); err != nil {
+	deadline := time.Now().Add(15 * time.Second)
+	_, err = rt.st.get(ctx, bucketDesired, fleetKey, &fr)
+	for core.IsCode(err, core.NotFound) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(250 * time.Millisecond)
+		_, err = rt.st.get(ctx, bucketDesired, fleetKey, &fr)
+	}
+	if err != nil {
 		rt.close()
 		switch {
 		case core.IsCode(err, core.NotFound):
@@ -266,8 +273,7 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 		}
 		return core.FleetInfo{}, err
 	}
-	m.FleetID, m.Replicas = fr.ID, fr.Replicas
-	rt.m.FleetID, rt.m.Replicas = fr.ID, fr.Replicas
+	m.FleetID, rt.m.FleetID = fr.ID, fr.ID
 	if err := f.registerSelf(ctx, rt, labels); err != nil {
 		rt.close()
 		return core.FleetInfo{}, err
@@ -279,15 +285,16 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 	return f.Info(ctx), nil
 }
 
-// fleetKey is the desired bucket's record of a fleet made on an external
-// NATS: its id (which names the subject of its questions) and the replicas
-// its buckets want. A node joining through --nats-url learns them there;
-// one joining an embedded fleet learns them in the join handshake.
+// fleetKey is the desired bucket's record of the fleet: its id, which
+// names the subject of its questions. fleet-init on an external NATS
+// writes it (a second init there is then refused), an embedded fleet's
+// replicas once their store answers; a node joining through --nats-url
+// reads it (one joining through a leaf port learns the id in the join
+// handshake).
 const fleetKey = "fleet"
 
 type fleetRecord struct {
-	ID       string `json:"id"`
-	Replicas int    `json:"replicas"`
+	ID string `json:"id"`
 }
 
 // registerSelf writes this node's member record: a new one, or the one
