@@ -23,7 +23,8 @@ func TestUsageExitCodes(t *testing.T) {
 		{"lifecycle flag with a command", []string{"--start", "health"}, "--start cannot be combined with the health command"},
 		{"two lifecycle flags", []string{"--start", "--stop"}, "--start and --stop can't be used together"},
 		{"unknown shell", []string{"completion", "tcsh"}, "must be one of \"bash\",\"zsh\",\"fish\""},
-		{"params not JSON", []string{"rpc", "node.get", "{name"}, "JSON-PARAMS must be a JSON object or array"},
+		{"params not JSON", []string{"rpc", "node.get", "{name"}, "JSON-PARAMS is not valid JSON"},
+		{"params not JSON, not echoed", []string{"rpc", "user.create", `{"name":"bob","forge_token":"tok-s3cret",}`}, "a syntax error at byte"},
 		{"params a scalar", []string{"rpc", "node.get", "42"}, "JSON-PARAMS must be a JSON object or array"},
 		{"server with start", []string{"--server", "/x.sock", "start"}, "--server names a socket to call"},
 		{"server with serve", []string{"--server", "/x.sock", "serve"}, "--server names a socket to call"},
@@ -40,6 +41,9 @@ func TestUsageExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Fatalf("stderr does not say %q:\n%s", tc.want, r.stderr)
+			}
+			if strings.Contains(r.stderr+r.stdout, "s3cret") {
+				t.Fatalf("the params were echoed:\n%s", r.stderr)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -147,7 +146,7 @@ func (rt *runCtx) effective(key string, p api.Paths) string {
 	case "node_name":
 		return orDefault(g.NodeName, "the host name (_N for instance N)")
 	case "nats_url":
-		return orDefault(redactURLs(rt.natsURL()), "none: the embedded server, once in a fleet")
+		return orDefault(api.RedactURLs(rt.natsURL()), "none: the embedded server, once in a fleet")
 	}
 	if concern, ok := strings.CutPrefix(key, "plugins."); ok {
 		for _, pin := range g.Plugin {
@@ -171,20 +170,4 @@ func nonZero(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
-}
-
-// redactURLs hides the passwords of a comma-separated list of URLs.
-func redactURLs(s string) string {
-	if s == "" {
-		return ""
-	}
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		u, err := url.Parse(strings.TrimSpace(item))
-		if err != nil {
-			return "(not a valid URL)"
-		}
-		out = append(out, u.Redacted())
-	}
-	return strings.Join(out, ",")
 }

@@ -37,7 +37,7 @@ type Globals struct {
 	NoPlugins   bool     `group:"Host (serve, start)" help:"Run without plugins: state only; account methods answer PluginUnavailable."`
 	Adopt       bool     `group:"Host (serve, start)" help:"Import the machine's managed users (members of the marker group, as reconcile finds them) into the state at start: how a host whose data dir was lost starts again."`
 	NodeName    string   `placeholder:"NAME" group:"Host (serve, start)" help:"This host's name in a fleet (default the host name, _N for instance N)."`
-	NATSURL     string   `name:"nats-url" placeholder:"URL" group:"Host (serve, start)" help:"Use an external NATS cluster for the fleet instead of the embedded server: one URL, or a comma-separated list of its servers (env HERO_CODESCALERS_NATS_URL)."`
+	NATSURL     string   `name:"nats-url" placeholder:"URL" group:"Host (serve, start)" help:"Use an external NATS cluster for the fleet instead of the embedded server: one URL, or a comma-separated list of its servers (env HERO_CODESCALERS_NATS_URL, better for a URL with a password: a command line is readable by every local user)."`
 
 	RPCMaxConns     int    `placeholder:"N" group:"Host (serve, start)" help:"Most connections rpc.sock holds at once; near it the idlest are closed (env HERO_CODESCALERS_RPC_MAX_CONNS, default from the open-file limit)."`
 	AuditMaxAge     string `placeholder:"AGE" group:"Host (serve, start)" help:"Prune audit records older than this, e.g. 90d or 36h (env HERO_CODESCALERS_AUDIT_MAX_AGE, default 90d)."`

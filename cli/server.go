@@ -125,8 +125,43 @@ func (rt *runCtx) handOver() error {
 	if err != nil {
 		return err
 	}
-	err = execve(bin, append([]string{bin}, rt.env.Args...), rt.env.environ())
+	args, env := natsURLToEnv(rt.env.Args, rt.env.environ())
+	err = execve(bin, append([]string{bin}, args...), env)
 	return failf("run %s: %v", bin, err)
+}
+
+// natsURLToEnv moves --nats-url from args into env: the host keeps its
+// command line for its whole life, where every local user can read it in
+// /proc, and the URL may carry a password. The host takes the environment
+// as it takes the flag (both beat the config file).
+func natsURLToEnv(args, env []string) ([]string, []string) {
+	out := make([]string, 0, len(args))
+	url, found := "", false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			out = append(out, args[i:]...)
+			i = len(args)
+		case a == "--nats-url" && i+1 < len(args):
+			url, found = args[i+1], true
+			i++
+		case strings.HasPrefix(a, "--nats-url="):
+			url, found = strings.TrimPrefix(a, "--nats-url="), true
+		default:
+			out = append(out, a)
+		}
+	}
+	if !found {
+		return args, env
+	}
+	kept := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, api.EnvNATSURL+"=") {
+			kept = append(kept, kv)
+		}
+	}
+	return out, append(kept, api.EnvNATSURL+"="+url)
 }
 
 // hostBinary is the program start runs as `serve`: this one when it is the

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 // fakeServer puts an executable hero_codescalers_server in a fresh
@@ -72,6 +74,25 @@ func TestHandOverToServer(t *testing.T) {
 				t.Fatalf("environment not handed over: %q", c.envv)
 			}
 		})
+	}
+}
+
+// TestHandOverMovesNATSURL: serve --nats-url hands the URL to the host in
+// its environment, off the command line it keeps for its whole life.
+func TestHandOverMovesNATSURL(t *testing.T) {
+	dir := fakeServer(t)
+	const url = "nats://hc:pw-s3cret@10.0.0.1:4222"
+	for _, args := range [][]string{{"serve", "--nats-url", url, "--no-plugins"}, {"--nats-url=" + url, "serve"}} {
+		calls := recordExec(t)
+		runCLI(t, map[string]string{"PATH": dir, api.EnvNATSURL: "nats://old:1"}, args...)
+		if len(*calls) != 1 {
+			t.Fatalf("%v: %d execs", args, len(*calls))
+		}
+		c := (*calls)[0]
+		if strings.Contains(strings.Join(c.argv, " "), "s3cret") || !slices.Contains(c.envv, api.EnvNATSURL+"="+url) ||
+			slices.Contains(c.envv, api.EnvNATSURL+"=nats://old:1") || !slices.Contains(c.argv, "serve") {
+			t.Errorf("%v: exec %q with %q", args, c.argv, c.envv)
+		}
 	}
 }
 

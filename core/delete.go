@@ -173,7 +173,8 @@ func (s *Service) deletedPath(name string, at time.Time) string {
 
 // retireVolume deletes the volume at path. With keepAs it first takes a
 // read-only snapshot there, or, where the volume plugin has no snapshots,
-// leaves the volume where it is. A volume already gone is no error, and a
+// leaves the volume where it is, its top directory root's and closed
+// (mode 0700). A volume already gone is no error, and a
 // snapshot already taken (a delete run again) is kept.
 func (s *Service) retireVolume(ctx context.Context, path, keepAs string) error {
 	v := s.plugins.Volumes()
@@ -182,7 +183,15 @@ func (s *Service) retireVolume(ctx context.Context, path, keepAs string) error {
 		switch perr := FromPluginError(err); {
 		case perr == nil, IsCode(perr, AlreadyExists):
 		case IsCode(perr, FailedPrecondition):
-			s.log.Info("volume plugin has no snapshots; volume kept in place", "path", path)
+			// Kept where it is, it must not stay its old owner's: the
+			// accounts plugin may give that uid to the next account,
+			// which would then read the forge token and the private key
+			// inside. Root takes the top directory, closed to all.
+			err := FromPluginError(v.EnsureDir(ctx, path, volumes.Owner{UID: 0, GID: 0, Mode: 0o700}))
+			if err != nil && !IsCode(err, NotFound) {
+				return err
+			}
+			s.log.Info("volume plugin has no snapshots; home kept in place, closed to all but root", "path", path)
 			return nil
 		case IsCode(perr, NotFound):
 			return nil

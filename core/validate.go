@@ -147,6 +147,10 @@ func SplitNodeAddress(field, addr string) (host string, port int, err error) {
 	if addr == "" {
 		return "", 0, InvalidField(field, "is required")
 	}
+	if strings.Contains(addr, "://") || strings.Contains(addr, "@") {
+		// Not echoed: a URL may carry a password.
+		return "", 0, InvalidField(field, "is a URL, not HOST:PORT (an external NATS is given with --nats-url)")
+	}
 	if a, err := netip.ParseAddr(addr); err == nil {
 		if why := notANode(a); why != "" {
 			return bad(why)

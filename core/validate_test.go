@@ -149,6 +149,9 @@ func TestNodeValidation(t *testing.T) {
 			t.Errorf("ValidateNodeAddress(%q) = %v want ok=%v", addr, err, ok)
 		}
 	}
+	if err := ValidateNodeAddress("address", "nats://hc:pw-s3cret@10.0.0.1:4222"); err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "--nats-url") {
+		t.Errorf("a NATS URL as a node address: %v", err)
+	}
 	for addr, want := range map[string][2]any{"400::1": {"400::1", 0}, "[411::2]:5300": {"411::2", 5300}, "n1.example:7": {"n1.example", 7}} {
 		host, port, err := SplitNodeAddress("address", addr)
 		if err != nil || host != want[0] || port != want[1] {

@@ -5,7 +5,9 @@ package integration
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -141,5 +143,52 @@ func userGone(t *testing.T, h *hostUnderTest, name string) {
 	}
 	if e := h.call(api.MUserGet, api.NameParams{Name: name}, nil); e == nil || e.Code != api.CodeNotFound {
 		t.Errorf("user.get %s: %+v", name, e)
+	}
+}
+
+// TestKeptHomeInPlaceIsClosed: on the dir volumes plugin (no snapshots)
+// user-delete --keep-home leaves the home where it is, with what it held,
+// but its top directory root's and closed (0700): the next account may
+// be given the same uid, and must not read the forge token and the
+// private key inside.
+func TestKeptHomeInPlaceIsClosed(t *testing.T) {
+	sandbox.Require(t)
+	ensureDriver(t)
+	bin := buildTree(t, "")
+	h := newHost(t, bin)
+	h.args = []string{"--plugin", "volumes=dir"}
+	h.start()
+	defer h.stop()
+	var u api.User
+	if e := h.call(api.MUserCreate, api.UserCreateParams{Name: "keeper", ForgeToken: "tok-kept-s3cret"}, &u); e != nil {
+		t.Fatalf("create: %+v", e)
+	}
+	home := "/home/keeper"
+	defer os.RemoveAll(home)
+	if e := h.call(api.MUserDelete, api.UserDeleteParams{Name: "keeper", KeepHome: true}, nil); e != nil {
+		t.Fatalf("delete --keep-home: %+v", e)
+	}
+	st, err := os.Stat(home)
+	if err != nil {
+		t.Fatalf("the kept home: %v", err)
+	}
+	if sys := st.Sys().(*syscall.Stat_t); sys.Uid != 0 || sys.Gid != 0 || st.Mode().Perm() != 0o700 {
+		t.Errorf("the kept home is %d:%d %v, want root's, 0700", sys.Uid, sys.Gid, st.Mode())
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "hero/cfg/hero_cfg.toml")); err != nil || !strings.Contains(string(b), "tok-kept-s3cret") {
+		t.Errorf("what the home held: %v", err)
+	}
+	// The next account, whatever its uid, is refused at the door.
+	var next api.User
+	if e := h.call(api.MUserCreate, api.UserCreateParams{Name: "next"}, &next); e != nil {
+		t.Fatalf("create next: %+v", e)
+	}
+	cmd := exec.Command("cat", filepath.Join(home, "hero/cfg/hero_cfg.toml"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID)}}
+	if out, err := cmd.CombinedOutput(); err == nil || strings.Contains(string(out), "s3cret") {
+		t.Errorf("uid %d (keeper's, next's %d) read the kept token: %s", u.UID, next.UID, out)
+	}
+	if e := h.call(api.MUserDelete, api.UserDeleteParams{Name: "next"}, nil); e != nil {
+		t.Errorf("delete next: %+v", e)
 	}
 }

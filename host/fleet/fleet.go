@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api"
 	"github.com/threefoldtech/hero_codescalers/host/mycelium"
 )
 
@@ -287,15 +288,5 @@ func parseURLs(s string) ([]*url.URL, error) {
 	return out, nil
 }
 
-// redactURL hides the passwords of a NATS URL or list of them.
-func redactURL(s string) string {
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		u, err := url.Parse(strings.TrimSpace(item))
-		if err != nil {
-			return "(invalid url)"
-		}
-		out = append(out, u.Redacted())
-	}
-	return strings.Join(out, ",")
-}
+// redactURL hides the credentials of a NATS URL or list of them.
+func redactURL(s string) string { return api.RedactURLs(s) }

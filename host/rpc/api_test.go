@@ -137,6 +137,12 @@ func TestPrivilege(t *testing.T) {
 	if len(events) != 1 || events[0].Outcome != core.OutcomeError || events[0].Target != "n1" || !strings.Contains(events[0].Error, "needs root") {
 		t.Fatalf("audit of the refusal: %+v", events)
 	}
+	// A URL given as fleet-join's address: its password is not recorded.
+	call(t, c, api.MFleetJoin, map[string]any{"address": "nats://hc:pw-s3cret@10.0.0.1:4222", "secret": "a long fleet passphrase"})
+	events, _, _ = svc.AuditList(context.Background(), core.AuditFilter{})
+	if len(events) != 2 || events[0].Method != api.MFleetJoin || events[0].Target != "nats://hc:xxxxx@10.0.0.1:4222" {
+		t.Fatalf("audit of fleet.join with a URL: %+v", events)
+	}
 	// Without SO_PEERCRED (not a Unix socket) nobody is privileged.
 	s2, _ := newAPIServer(t, allowAll, Info{}, nil)
 	out := s2.handle(s2.withCaller(context.Background()), []byte(`{"jsonrpc":"2.0","method":"node.remove","params":["x"],"id":1}`), nil)

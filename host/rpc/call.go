@@ -128,7 +128,9 @@ func target(m *method, params any) string {
 	}
 	v := reflect.ValueOf(params).FieldByIndex(m.target)
 	if v.Kind() == reflect.String {
-		return clip(v.String())
+		// A URL given where a name or address belongs may carry a
+		// password (fleet-join nats://user:pw@host).
+		return clip(api.RedactURLs(v.String()))
 	}
 	return clip(fmt.Sprint(v.Interface()))
 }
