@@ -84,7 +84,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	}
 	pub, priv, err := f.NewKeypair(spec.Name + "@fleet")
 	if err != nil {
-		_ = f.ReleaseID(context.WithoutCancel(ctx), "uid", uid, spec.Name)
+		releaseID(ctx, f, "uid", uid, spec.Name)
 		return FleetResult{}, err
 	}
 	d := FleetUser{
@@ -107,7 +107,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 		}
 		w.stop()
 	}
-	_ = f.ReleaseID(context.WithoutCancel(ctx), "uid", uid, spec.Name)
+	releaseID(ctx, f, "uid", uid, spec.Name)
 	return FleetResult{}, err
 }
 
@@ -123,7 +123,7 @@ func (s *Service) FleetUserDelete(ctx context.Context, name string, keepHome boo
 	})
 	if err == nil {
 		if f, ferr := s.needFleet(ctx); ferr == nil {
-			_ = f.ReleaseID(ctx, "uid", uid, name)
+			releaseID(ctx, f, "uid", uid, name)
 		}
 	}
 	return res, err
@@ -271,4 +271,30 @@ func (s *Service) FleetUserList(ctx context.Context) ([]FleetUser, error) {
 func (d FleetUser) Public() FleetUser {
 	d.PrivateKey, d.ForgeToken = "", ""
 	return d
+}
+
+// releaseID gives back an id a call reserved for owner, unless owner's
+// desired record holds it: a concurrent call of the same name shares the
+// reservation (an allocation finds it held by that name), and the call
+// that lost the race to write the record, or a delete that a re-create
+// overtook, must not take the winner's id from under it. When the record
+// cannot be read the id stays reserved: one id kept costs less than one
+// given twice.
+func releaseID(ctx context.Context, f FleetBackend, kind string, id int, owner string) {
+	ctx = context.WithoutCancel(ctx)
+	var held bool
+	var err error
+	if kind == "uid" {
+		var u FleetUser
+		u, err = f.User(ctx, owner)
+		held = err == nil && !u.Deleted && u.UID == id
+	} else {
+		var g FleetGroup
+		g, err = f.Group(ctx, owner)
+		held = err == nil && !g.Deleted && g.GID == id
+	}
+	if held || (err != nil && !IsCode(err, NotFound)) {
+		return
+	}
+	_ = f.ReleaseID(ctx, kind, id, owner)
 }

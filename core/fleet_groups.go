@@ -139,7 +139,7 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 		}
 		w.stop()
 	}
-	_ = f.ReleaseID(context.WithoutCancel(ctx), "gid", gid, g.Name)
+	releaseID(ctx, f, "gid", gid, g.Name)
 	return FleetResult{}, err
 }
 
@@ -213,7 +213,7 @@ func (s *Service) FleetGroupDelete(ctx context.Context, name string, keepData bo
 	})
 	if err == nil {
 		if f, ferr := s.needFleet(ctx); ferr == nil {
-			_ = f.ReleaseID(ctx, "gid", gid, name)
+			releaseID(ctx, f, "gid", gid, name)
 		}
 	}
 	return res, err

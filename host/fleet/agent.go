@@ -149,8 +149,8 @@ func (ag *agent) ready(ctx context.Context) error {
 	}
 	var me core.Member
 	_, err := rt.st.get(ctx, bucketDesired, memberKey(rt.m.Node), &me)
-	if deleted, derr := ag.memberDeleted(ctx); derr == nil && deleted {
-		return errEvicted
+	if errors.Is(err, errKeyDeleted) {
+		return errEvicted // removed while this node was away: never re-registered here, only by fleet-join
 	}
 	if err == nil && me.ID == rt.m.NodeID && me.Address == rt.m.Address && me.Role == rt.m.Role {
 		ag.labels = me.Labels
@@ -163,22 +163,19 @@ func (ag *agent) ready(ctx context.Context) error {
 }
 
 // memberDeleted reports whether this node's record carries a delete
-// marker: node-remove evicted it.
+// marker: node-remove evicted it (while this node was away, too). The
+// stream's leader says so, from the marker itself: a message on the feed
+// is no proof, since anything that may publish there could forge one.
 func (ag *agent) memberDeleted(ctx context.Context) (bool, error) {
-	kv, err := ag.rt.st.bucket(ctx, bucketDesired)
-	if err != nil {
-		return false, err
-	}
-	octx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	_, err = kv.Get(octx, memberKey(ag.rt.m.Node))
-	if errors.Is(err, jetstream.ErrKeyDeleted) {
+	var m core.Member
+	_, err := ag.rt.st.get(ctx, bucketDesired, memberKey(ag.rt.m.Node), &m)
+	switch {
+	case errors.Is(err, errKeyDeleted):
 		return true, nil
+	case err == nil, core.IsCode(err, core.NotFound):
+		return false, nil
 	}
-	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return false, err
-	}
-	return false, nil
+	return false, err
 }
 
 // loop is the agent's main loop.
@@ -258,7 +255,9 @@ func (ag *agent) handle(ctx context.Context, m *nats.Msg) error {
 	defer ag.delivered(rev)
 	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
 		if key == memberKey(ag.rt.m.Node) && ag.registered {
-			return errEvicted
+			if deleted, err := ag.memberDeleted(ctx); err == nil && deleted {
+				return errEvicted
+			}
 		}
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
@@ -30,6 +32,7 @@ func TestFleetBehaviour(t *testing.T) {
 	t.Run("a fleet group and its members, one gid", func(t *testing.T) { fleetGroups(t, nodes) })
 	t.Run("one uid fleet-wide under contention", func(t *testing.T) { uidContention(t, nodes) })
 	t.Run("each node's view of the ids follows the store", func(t *testing.T) { idsFollow(t, nodes) })
+	t.Run("two creates of one name keep the winner's uid", func(t *testing.T) { twinCreates(t, nodes) })
 	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
 	t.Run("a wrong secret gets nothing", func(t *testing.T) { wrongSecret(t, nodes) })
 	t.Run("an evicted node leaves, keeping its accounts", func(t *testing.T) { evicted(t, nodes) })
@@ -297,6 +300,64 @@ func nameTaken(t *testing.T, nodes []*testNode) {
 	}
 }
 
+// twinCreates: two admins create one name at once on two nodes, both
+// past the check that the name is free (each allocation waits for the
+// other). Both share the name's uid reservation; the call that loses the
+// race to write the record must not give that uid back from under the
+// winner.
+func twinCreates(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	rt, err := nodes[0].f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var both sync.WaitGroup
+	both.Add(2)
+	one := &sync.Mutex{}
+	svcs := make([]*core.Service, 2)
+	for k, n := range nodes[:2] {
+		svcs[k] = core.NewService(n.store, core.WithPlugins(n.fk), core.WithFleet(allocBarrier{n.f, one, &both}), core.WithLogger(testLog(t)))
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for k := range svcs {
+		wg.Go(func() { _, errs[k] = svcs[k].FleetUserCreate(ctx, core.CreateSpec{Name: "twin"}, "", 15*time.Second) })
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || !(core.IsCode(errs[0], core.AlreadyExists) || core.IsCode(errs[1], core.AlreadyExists)) {
+		t.Fatalf("%v / %v, want one create and one AlreadyExists", errs[0], errs[1])
+	}
+	u, err := nodes[0].f.User(ctx, "twin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec idRecord
+	if _, err := rt.st.get(ctx, bucketIDs, "uid."+strconv.Itoa(u.UID), &rec); err != nil || rec.Owner != "twin" {
+		t.Errorf("twin's uid %d after the losing create: reservation %+v %v", u.UID, rec, err)
+	}
+	if _, err := nodes[0].svc.FleetUserDelete(ctx, "twin", false, 15*time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// allocBarrier is a node's backend whose allocations run one at a time
+// (the second finds the first's reservation) and each return once all of
+// a group have allocated.
+type allocBarrier struct {
+	*Fleet
+	one *sync.Mutex
+	all *sync.WaitGroup
+}
+
+func (b allocBarrier) AllocID(ctx context.Context, kind, owner string, want int) (int, error) {
+	b.one.Lock()
+	id, err := b.Fleet.AllocID(ctx, kind, owner, want)
+	b.one.Unlock()
+	b.all.Done()
+	b.all.Wait()
+	return id, err
+}
+
 func wrongSecret(t *testing.T, nodes []*testNode) {
 	eve := newTestNode(t, "eve").start()
 	_, err := eve.svc.FleetJoin(context.Background(), core.FleetJoinSpec{Secret: "not the fleet's passphrase", Address: nodes[0].leafAddr()})
@@ -307,9 +368,44 @@ func wrongSecret(t *testing.T, nodes []*testNode) {
 
 func evicted(t *testing.T, nodes []*testNode) {
 	ctx := context.Background()
+	// A node removed while it is down leaves when it comes back: it
+	// finds its record's delete marker, and does not register again.
+	away := newTestNode(t, "n5").start()
+	away.join(nodes[0], nil)
+	waitUntil(t, "n5 listed", 10*time.Second, func() bool {
+		list, err := nodes[0].svc.FleetNodes(ctx)
+		return err == nil && slices.ContainsFunc(list, func(n core.Node) bool { return n.Name == "n5" && n.Live })
+	})
+	away.kill()
+	if err := nodes[0].svc.NodeRemove(ctx, "n5"); err != nil {
+		t.Fatal(err)
+	}
+	away.start()
+	waitUntil(t, "n5, removed while down, leaves when back", 20*time.Second, func() bool { return !away.f.Info(ctx).InFleet })
+	if list, _ := nodes[0].svc.FleetNodes(ctx); slices.ContainsFunc(list, func(n core.Node) bool { return n.Name == "n5" }) {
+		t.Error("n5 registered itself again")
+	}
 	leaf := nodes[3]
 	if _, err := leaf.svc.UserGet(ctx, "pia"); err != nil {
 		t.Fatalf("the leaf lacks pia: %v", err)
+	}
+	// A delete marker forged on the feed (anything that may publish there
+	// could) evicts nobody: the store is asked.
+	forged := nats.NewMsg(desiredFeed + ".node.n4")
+	forged.Header.Set("KV-Operation", "DEL")
+	forged.Header.Set(jetstream.SequenceHeader, "999999")
+	rt, err := nodes[0].f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.nc.PublishMsg(forged); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing to wait for: n4 must stay, so it is watched for a while.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if !leaf.f.Info(ctx).InFleet {
+			t.Fatal("a forged delete marker on the feed evicted n4")
+		}
 	}
 	if err := nodes[0].svc.NodeRemove(ctx, "n4"); err != nil {
 		t.Fatal(err)

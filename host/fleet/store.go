@@ -205,6 +205,7 @@ func (s *store) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint
 		return nil, 0, err
 	}
 	notFound := &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
+	deleted := &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet", Err: errKeyDeleted}
 	switch {
 	case resp.Error != nil && resp.Error.ErrCode == jsNoMessage:
 		return nil, 0, notFound
@@ -216,11 +217,16 @@ func (s *store) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint
 	if len(resp.Message.Header) > 0 {
 		h, err := nats.DecodeHeadersMsg(resp.Message.Header)
 		if op := h.Get("KV-Operation"); err == nil && (op == "DEL" || op == "PURGE") {
-			return nil, 0, notFound
+			return nil, 0, deleted
 		}
 	}
 	return resp.Message.Data, resp.Message.Seq, nil
 }
+
+// errKeyDeleted is the cause of a get's NotFound when the key's last
+// message is a delete marker (nats.go's KeyValue.Get reports it as not
+// found, without a difference).
+var errKeyDeleted = errors.New("deleted")
 
 // open opens one value, reporting a refusal.
 func (s *store) open(bucket, key string, data []byte, v any) error {
