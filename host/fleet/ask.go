@@ -18,11 +18,21 @@ import (
 // on the asker's inbox. Both are sealed, so a client of a shared external
 // NATS that does not hold the secret can neither ask nor answer.
 
-// askMsg is a sealed question, with an id its answers carry back.
+// askMsg is a sealed question, with an id its answers carry back and the
+// time it was first put. A node acts on one id once: the asker puts its
+// question again every second until every node answered, and a repeat
+// gets the first answer (a session-kill repeated would end the sessions
+// opened since). A question from outside askWindow is refused, so one
+// captured off the wire cannot be played again once its id is forgotten.
 type askMsg struct {
 	ID  string            `json:"id"`
+	At  time.Time         `json:"at"`
 	Req core.FleetRequest `json:"req"`
 }
+
+// askWindow is how far a question's time may be from a node's clock, and
+// how long a node remembers the ids it answered.
+const askWindow = 15 * time.Minute
 
 // answerMsg is one node's sealed answer.
 type answerMsg struct {
@@ -75,7 +85,7 @@ func (f *Fleet) Ask(ctx context.Context, req core.FleetRequest, nodes []string, 
 		return nil, unavailable(err)
 	}
 	defer sub.Unsubscribe()
-	data, err := rt.seal.Seal("msg", "ask", askMsg{ID: id, Req: req})
+	data, err := rt.seal.Seal("msg", "ask", askMsg{ID: id, At: time.Now().UTC(), Req: req})
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +130,39 @@ func allIn(want map[string]bool, got map[string]core.FleetReply) bool {
 	return true
 }
 
-// serveAsk answers the fleet's questions with this node's own answers.
+// serveAsk answers the fleet's questions with this node's own answers,
+// acting on each question once (askMsg).
 func (f *Fleet) serveAsk(ctx context.Context, rt *runtime, svc *core.Service) (*nats.Subscription, error) {
+	var mu sync.Mutex
+	done := map[string]*answered{}
 	return rt.nc.Subscribe(askSubject(rt.m.FleetID), func(msg *nats.Msg) {
 		var q askMsg
 		if err := rt.seal.Open("msg", "ask", msg.Data, &q); err != nil {
 			f.log.Warn("fleet: refused a question not sealed with this fleet's key")
+			return
+		}
+		now := time.Now()
+		if d := now.Sub(q.At); d > askWindow || d < -askWindow {
+			f.log.Warn("fleet: refused a question from another time (played again, or a clock off by more than 15 minutes)", "at", q.At)
+			return
+		}
+		mu.Lock()
+		for id, a := range done {
+			if now.Sub(a.at) > askWindow {
+				delete(done, id)
+			}
+		}
+		a, seen := done[q.ID]
+		if !seen {
+			a = &answered{at: now}
+			done[q.ID] = a
+		}
+		data := a.data
+		mu.Unlock()
+		if seen {
+			if data != nil { // else the first is still being answered
+				_ = msg.Respond(data)
+			}
 			return
 		}
 		go func() {
@@ -133,6 +170,9 @@ func (f *Fleet) serveAsk(ctx context.Context, rt *runtime, svc *core.Service) (*
 			r.Node = rt.m.Node
 			data, err := rt.seal.Seal("msg", "answer", answerMsg{ID: q.ID, Reply: r})
 			if err == nil {
+				mu.Lock()
+				a.data = data
+				mu.Unlock()
 				err = msg.Respond(data)
 			}
 			if err != nil {
@@ -140,4 +180,10 @@ func (f *Fleet) serveAsk(ctx context.Context, rt *runtime, svc *core.Service) (*
 			}
 		}()
 	})
+}
+
+// answered is a question a node acted on, and its sealed answer once made.
+type answered struct {
+	at   time.Time
+	data []byte
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 )
 
 // TestFleetBehaviour runs one fleet of three replicas and a leaf node
@@ -177,6 +178,45 @@ func sessionsAsked(t *testing.T, nodes []*testNode) {
 	for _, r := range replies {
 		if (r.Node == "n2") != strings.Contains(r.Error, "no answer within 6s") {
 			t.Errorf("%+v", r)
+		}
+	}
+	// With n2 silent the question is put again every second; each node
+	// acts on it once: a session opened after the kill survives it.
+	n1 := nodes[0]
+	if _, err := n1.svc.UserGet(ctx, "pia"); err != nil {
+		t.Fatalf("n1 lacks pia: %v", err)
+	}
+	n1.fk.ss.Add(sessions.Session{ID: "s-before", User: "pia"})
+	done := make(chan error, 1)
+	go func() {
+		_, err := n1.svc.FleetSessionKill(ctx, "pia", "", 4*time.Second)
+		done <- err
+	}()
+	waitUntil(t, "the kill reached n1", 5*time.Second, func() bool { return slices.Contains(n1.fk.ss.Killed(), "s-before") })
+	n1.fk.ss.Add(sessions.Session{ID: "s-after", User: "pia"})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(n1.fk.ss.Killed(), "s-after") {
+		t.Error("the kill was done again when the question was put again")
+	}
+	// A question from outside the window (one captured and played again
+	// later) is not answered; the same one put now is.
+	rt, err := n1.f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at     time.Time
+		answer bool
+	}{{time.Now().Add(-time.Hour), false}, {time.Now(), true}} {
+		data, err := rt.seal.Seal("msg", "ask", askMsg{ID: "replay-" + strconv.FormatBool(tc.answer), At: tc.at, Req: core.FleetRequest{Op: "sessions.list"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rt.nc.Request(askSubject(rt.m.FleetID), data, time.Second)
+		if (err == nil) != tc.answer {
+			t.Errorf("a question of %s: answered %v (%v)", tc.at.Format(time.TimeOnly), err == nil, err)
 		}
 	}
 }
