@@ -79,10 +79,13 @@ func (ca *CA) Leaf(node string, ips []net.IP) (tls.Certificate, error) {
 		Subject:      pkix.Name{CommonName: node},
 		DNSNames:     []string{ServerName},
 		IPAddresses:  ips,
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		// Valid since the CA is: a node whose clock runs ahead of its
+		// peers' (a hardware clock kept in local time, hours off) must
+		// not find every route and leaf connection refused.
+		NotBefore:   caNotBefore,
+		NotAfter:    now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key)
 	if err != nil {

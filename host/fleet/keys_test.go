@@ -48,9 +48,13 @@ func TestKeysAreDerivedFromTheSecretAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(leaf.Certificate[0])
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: caA.pool, DNSName: ServerName, CurrentTime: time.Now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
-		t.Errorf("a certificate minted on one node is not trusted by another: %v", err)
+	// Trusted by another node, and by one whose clock is a day behind
+	// (the minting node's runs ahead).
+	for _, at := range []time.Time{time.Now(), time.Now().Add(-24 * time.Hour)} {
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: caA.pool, DNSName: ServerName, CurrentTime: at,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			t.Errorf("a certificate minted on one node is not trusted by another at %s: %v", at.Format(time.DateTime), err)
+		}
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: caC.pool, DNSName: ServerName}); err == nil {
 		t.Error("a node with another secret trusts this fleet's certificate")
