@@ -408,6 +408,14 @@ func wrongSecret(t *testing.T, nodes []*testNode) {
 
 func evicted(t *testing.T, nodes []*testNode) {
 	ctx := context.Background()
+	// A replica is removed from a replica node: a leaf node's server
+	// cannot take it out of the store's replica set.
+	if err := nodes[3].svc.NodeRemove(ctx, "n3"); !core.IsCode(err, core.FailedPrecondition) || !strings.Contains(err.Error(), "n1") {
+		t.Errorf("n3 removed from the leaf node: %v", err)
+	}
+	if list, _ := nodes[0].svc.FleetNodes(ctx); !slices.ContainsFunc(list, func(n core.Node) bool { return n.Name == "n3" }) {
+		t.Error("n3 is gone after a refused removal")
+	}
 	// A node removed while it is down leaves when it comes back: it
 	// finds its record's delete marker, and does not register again.
 	away := newTestNode(t, "n5").start()

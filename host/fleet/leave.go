@@ -51,6 +51,19 @@ func (f *Fleet) RemoveMember(ctx context.Context, name string) error {
 	if _, err := rt.st.get(ctx, bucketDesired, memberKey(name), &m); err != nil {
 		return err
 	}
+	if m.Role == roleReplica && m.ID != "" && rt.m.Role == roleLeaf {
+		// Taking a server out of the store's replica set is a request to
+		// JetStream's system account, which a leaf node's server does not
+		// reach: removed from here, the dead replica would stay in the
+		// streams' peers for good.
+		var others []string
+		for _, p := range rt.m.Peers {
+			if p.Name != name {
+				others = append(others, p.Name)
+			}
+		}
+		return core.Errorf(core.FailedPrecondition, "%s is a replica node: run node-remove on a replica node (%s)", name, strings.Join(others, ", "))
+	}
 	if m.Role == roleReplica && m.ID != "" {
 		if err := f.removePeer(ctx, rt, name); err != nil {
 			f.log.Warn("fleet: the replica was not taken out of the store's replica set", "node", name, "err", err)
