@@ -122,19 +122,41 @@ func (s *Service) applyCreate(ctx context.Context, d FleetUser) (string, error) 
 		}
 		return FleetError, err
 	}
-	if d.Locked {
-		if _, err := s.UserLock(ctx, d.Name); err != nil {
-			return FleetError, err
-		}
+	if err := s.lockThenKeys(ctx, d); err != nil {
+		return FleetError, err
 	}
 	return FleetOK, nil
+}
+
+// lockThenKeys finishes the create of a locked desired user: it was made
+// without its SSH keys (fleetSpec), which it gets once locked, so that it
+// cannot log in between its create and its lock. When the lock fails the
+// user stays without keys (and without a password): the next pass locks
+// it and adds them.
+func (s *Service) lockThenKeys(ctx context.Context, d FleetUser) error {
+	if !d.Locked {
+		return nil
+	}
+	if _, err := s.UserLock(ctx, d.Name); err != nil {
+		return err
+	}
+	if len(d.SSHKeys) > 0 {
+		if _, err := s.UserKeyAdd(ctx, d.Name, d.SSHKeys); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fleetSpec is the create spec of a desired user.
 func fleetSpec(d FleetUser) CreateSpec {
 	uid := d.UID
+	keys := d.SSHKeys
+	if d.Locked {
+		keys = nil // given once locked (lockThenKeys)
+	}
 	return CreateSpec{
-		Name: d.Name, UID: &uid, SSHKeys: d.SSHKeys, ForgeToken: d.ForgeToken, QuotaBytes: d.QuotaBytes,
+		Name: d.Name, UID: &uid, SSHKeys: keys, ForgeToken: d.ForgeToken, QuotaBytes: d.QuotaBytes,
 		Groups: d.Groups, Shell: d.Shell, Keypair: &Keypair{Public: d.PublicKey, Private: d.PrivateKey}, Fleet: true,
 		Limits: d.limits(),
 	}

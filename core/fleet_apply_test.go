@@ -208,3 +208,36 @@ func TestApplyFleetUsersChunks(t *testing.T) {
 		t.Errorf("u0249: %+v %v", u, err)
 	}
 }
+
+// TestApplyLockedFleetUser: a locked desired user new to a node gets its
+// keys only once locked, on the single and the batch path: when the lock
+// fails it has none (no way in), and the next pass locks it and adds
+// them.
+func TestApplyLockedFleetUser(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		svc, f, _ := newUserService(t)
+		ctx := context.Background()
+		d := desired("lena", 2002, 3)
+		d.Locked = true
+		f.a.Fail("LockUser", fmt.Errorf("the lock failed"))
+		apply := func() core.NodeStatus {
+			if batch {
+				return svc.ApplyFleetUsers(ctx, nil, []core.FleetUser{d, desired("other", 2003, 4)})[0]
+			}
+			return svc.ApplyFleetUser(ctx, nil, d)
+		}
+		if st := apply(); st.Outcome != core.FleetError {
+			t.Fatalf("batch %v: a failed lock: %+v", batch, st)
+		}
+		if u, err := svc.UserGet(ctx, "lena"); err != nil || len(u.SSHKeys) != 0 {
+			t.Errorf("batch %v: unlocked lena has keys: %+v %v", batch, u.SSHKeys, err)
+		}
+		f.a.Fail("LockUser", nil)
+		if st := apply(); st.Outcome != core.FleetOK {
+			t.Fatalf("batch %v: the next pass: %+v", batch, st)
+		}
+		if u, err := svc.UserGet(ctx, "lena"); err != nil || len(u.SSHKeys) != 1 || u.State != core.UserLocked {
+			t.Errorf("batch %v: after the next pass: %+v %v", batch, u, err)
+		}
+	}
+}

@@ -81,8 +81,8 @@ func (s *Service) applyCreates(ctx context.Context, ds []FleetUser, idx []int, o
 			itemErr = err
 		case res[k].Err != nil:
 			itemErr = res[k].Err
-		case d.Locked:
-			_, itemErr = s.UserLock(ctx, d.Name)
+		default:
+			itemErr = s.lockThenKeys(ctx, d)
 		}
 		outcome := FleetOK
 		if itemErr != nil {
