@@ -13,9 +13,11 @@ import (
 
 // masterSalt is the fleet's Argon2id salt. It is fixed, not random: every
 // node must derive the same keys from the passphrase alone, before it can
-// reach any other node to learn a salt. It still makes a precomputed
-// table useless (it is this program's own), and Argon2id's cost is what a
-// guesser pays per guess.
+// reach any other node to learn a salt. So it does not keep a guesser
+// from testing one guess against every fleet at once (each fleet's public
+// nkey and certificates follow from its passphrase): what protects a
+// fleet is its passphrase's strength (at least 12 characters are asked;
+// give a long random one) and Argon2id's cost per guess.
 const masterSalt = "hero_codescalers fleet v1"
 
 // The Argon2id cost of the master key: RFC 9106's second recommended
