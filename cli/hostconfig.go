@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -136,6 +138,12 @@ func (rt *runCtx) configPath() (path string, optional bool) {
 func (rt *runCtx) applyConfig() error {
 	path, optional := rt.configPath()
 	f, err := config.Load(path, optional, settingKeys())
+	if err != nil && optional && !rt.isHostCommand() && errors.Is(err, fs.ErrPermission) {
+		// The system file may be kept from other users (0640, for a
+		// nats_url with a password): a client run by one of them takes
+		// the defaults and the environment. The host must read it.
+		f, err = nil, nil
+	}
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
