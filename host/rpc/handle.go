@@ -47,9 +47,16 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, appendError(nil, nullID, msg))
 		return
 	}
-	out := outPool.Get().(*[]byte)
 	ctx := s.withCaller(r.Context())
+	release, err := s.inflight.take(ctx)
+	if err != nil {
+		writeJSON(w, http.StatusTooManyRequests, appendError(nil, nullID, api.FromError(err)))
+		return
+	}
+	defer release()
+	out := outPool.Get().(*[]byte)
 	resp := s.handle(ctx, in.Bytes(), (*out)[:0])
+	answerWithin(w)
 	if len(resp) == 0 {
 		w.WriteHeader(http.StatusNoContent)
 	} else {
@@ -143,7 +150,14 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	ctx := s.withCaller(r.Context())
+	release, err := s.inflight.take(ctx)
+	if err != nil {
+		writeJSON(w, http.StatusTooManyRequests, appendError(nil, nullID, api.FromError(err)))
+		return
+	}
+	defer release()
 	res, err := s.invoke(ctx, m, m.params.zero)
+	answerWithin(w)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, appendError(nil, nullID, api.FromError(err)))
 		return

@@ -71,6 +71,7 @@ type Server struct {
 	maxBody  int64
 	maxBatch int
 	observe  func(method, outcome string, d time.Duration)
+	inflight inFlight
 }
 
 var _ http.Handler = (*Server)(nil)
