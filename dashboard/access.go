@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -136,6 +137,12 @@ func (d *Dashboard) refusePeer(c *gin.Context, addr netip.Addr, why string) {
 	if why == "the whitelist is empty" {
 		text = "The dashboard's whitelist is empty, so it serves nothing over TCP."
 	}
+	// The connection ends with the answer: net/http would otherwise read
+	// the rest of a body the peer announced (up to 256 KiB, for up to the
+	// read timeout), so a refused peer sending one byte a while could hold
+	// every connection slot.
+	c.Header("Connection", "close")
+	_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now())
 	d.refuse(c, http.StatusForbidden, text)
 }
 

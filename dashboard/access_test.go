@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -311,5 +313,69 @@ func TestEventsStream(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no change event within 5s")
+	}
+}
+
+// TestRefusedPeerConnectionCloses: a refused TCP peer that announces a
+// body and sends it slowly gets its 403 and its connection closed at
+// once; it cannot hold a connection slot for the read timeout.
+func TestRefusedPeerConnectionCloses(t *testing.T) {
+	fx := newFixture(t)
+	srv := httptest.NewUnstartedServer(fx.d.Handler(TCP))
+	srv.Config.ReadTimeout = 30 * time.Second
+	srv.Start()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /users HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nn")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("%v %v", resp, err)
+	}
+	began := time.Now()
+	_, err = io.Copy(io.Discard, resp.Body)
+	var buf [1]byte
+	if _, rerr := conn.Read(buf[:]); err != nil || rerr == nil || time.Since(began) > 3*time.Second {
+		t.Errorf("the refused connection stayed open: body %v, then %v after %s", err, rerr, time.Since(began))
+	}
+}
+
+// TestUnixRefusalsAreFolded: a caller who is not an admin repeating a
+// refused change over admin.sock leaves one audit record, as over
+// rpc.sock, not one per try; an admin's changes are each recorded.
+func TestUnixRefusalsAreFolded(t *testing.T) {
+	fx := newFixture(t)
+	if _, err := fx.svc.UserCreate(context.Background(), core.CreateSpec{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if w := fx.do(req{uid: 1234, path: "/users/alice/lock", form: url.Values{}}); w.Code != http.StatusForbidden {
+			t.Fatalf("a non-admin's lock: %d", w.Code)
+		}
+	}
+	fx.do(req{uid: 1000, path: "/users/alice/lock", form: url.Values{}})
+	fx.do(req{uid: 1000, path: "/users/alice/unlock", form: url.Values{}})
+	byUID := map[int]int{}
+	for _, e := range fx.audit() {
+		byUID[e.ActorUID]++
+	}
+	if byUID[1234] != 1 || byUID[1000] < 2 {
+		t.Errorf("audit records by uid: %v, want one for 1234 and each of 1000's", byUID)
+	}
+}
+
+// TestBackLinkStaysHere: a refusal page's Back link never leads to another
+// host, whatever path the request named.
+func TestBackLinkStaysHere(t *testing.T) {
+	fx := newFixture(t)
+	for _, p := range []string{"//evil.example/x", "//evil.example/users/x", "/\\evil.example/x"} {
+		w := fx.do(req{path: p, form: url.Values{}, header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
+		if body := w.Body.String(); strings.Contains(body, `href="//`) || strings.Contains(body, "evil.example\"") {
+			t.Errorf("POST %s: %d links away:\n%s", p, w.Code, body)
+		}
 	}
 }

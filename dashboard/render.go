@@ -158,16 +158,21 @@ func tabOf(path string) string {
 	return "overview"
 }
 
-// back is where a message page links back to: the page the form was on.
+// back is where a message page links back to: the page the form was on,
+// always on this dashboard (a path such as //evil.example/x would make it
+// a link to another host).
 func back(c *gin.Context) string {
-	if c.Request.Method == http.MethodPost {
-		p := c.Request.URL.Path
-		if i := strings.LastIndexByte(p, '/'); i > 0 && !strings.HasSuffix(p, "/users") && !strings.HasSuffix(p, "/groups") {
-			return p[:i]
-		}
-		return p
+	if c.Request.Method != http.MethodPost {
+		return "/"
 	}
-	return "/"
+	p := c.Request.URL.Path
+	if i := strings.LastIndexByte(p, '/'); i > 0 && !strings.HasSuffix(p, "/users") && !strings.HasSuffix(p, "/groups") {
+		p = p[:i]
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return "/"
+	}
+	return p
 }
 
 // statusOf maps a core error code to an HTTP status.
@@ -269,6 +274,13 @@ func (d *Dashboard) record(c *gin.Context, w who, method, target string, callErr
 	if callErr != nil {
 		ev.Outcome = core.OutcomeError
 		ev.Error = api.FromError(callErr).Message
+	}
+	// A caller who is not an admin, refused over admin.sock, is folded
+	// into counted records as over rpc.sock: one repeating a refused form
+	// must not push the admins' records out of the log.
+	if w.transport == Unix && !w.caller.Privileged && core.IsCode(callErr, core.Forbidden) &&
+		!d.cfg.Refusals.Admit("uid "+strconv.Itoa(w.caller.UID), ev) {
+		return
 	}
 	if _, err := d.svc.AuditRecord(context.WithoutCancel(c.Request.Context()), ev); err != nil {
 		d.log.Error("dashboard: cannot record an audit event", "method", method, "source", ev.Source, "err", err)

@@ -41,6 +41,9 @@ type dashServer struct {
 	srv  *http.Server
 	ln   net.Listener
 	lim  *netlimit.Limiter
+	// tls, when set, is put over the limited listener: net/http then sees
+	// a *tls.Conn, and a request its TLS state (the pages' HSTS header).
+	tls *tls.Config
 }
 
 // Connection budgets of the dashboard's listeners (netlimit: near the cap
@@ -101,6 +104,9 @@ func newDashboard(ctx context.Context, cfg Config, svc *core.Service, mgr *plugi
 		s.srv = dashHTTPServer(h, s.name == "unix", log)
 		s.lim.Attach(s.srv)
 		s.ln = s.lim.Listener(s.ln)
+		if s.tls != nil {
+			s.ln = tls.NewListener(s.ln, s.tls)
+		}
 	}
 	c.announce(ctx, cfg, svc)
 	return c, nil
@@ -139,6 +145,7 @@ func (c *dashComponent) listenTCP(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("dashboard: listen on %s: %w", ap, err)
 	}
 	l := api.Listener{Kind: "http", Address: ap.String(), URL: "http://" + ap.String() + "/"}
+	var tlsCfg *tls.Config
 	if !mycelium.PlainHTTPOK(addr) {
 		cert, fp, made, err := dashboardCert(cfg.Dashboard.TLSCert, cfg.Dashboard.TLSKey, cfg.Paths.VarDir, addr)
 		if err != nil {
@@ -148,10 +155,11 @@ func (c *dashComponent) listenTCP(ctx context.Context, cfg Config) error {
 		if made {
 			c.log.Info("dashboard: generated a self-signed certificate", "address", addr, "sha256", fp, "dir", cfg.Paths.VarDir)
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		l.Kind, l.URL, l.Fingerprint = "https", "https://"+ap.String()+"/", fp
 	}
-	c.servers = append(c.servers, dashServer{name: "tcp", ln: ln, lim: netlimit.New(tcpConns, netlimit.Options{Name: "dashboard " + ap.String(), Logger: c.log})})
+	c.servers = append(c.servers, dashServer{name: "tcp", ln: ln, tls: tlsCfg,
+		lim: netlimit.New(tcpConns, netlimit.Options{Name: "dashboard " + ap.String(), Logger: c.log})})
 	c.info.Listeners = append(c.info.Listeners, l)
 	return nil
 }

@@ -89,6 +89,17 @@ func (l *Limiter) Listener(ln net.Listener) net.Listener {
 // with a request in flight, or hijacked, may not.
 func (l *Limiter) ConnState(nc net.Conn, s http.ConnState) {
 	c, ok := nc.(*conn)
+	for range 4 { // under a TLS layer (tls.Conn) or another wrapper
+		if ok {
+			break
+		}
+		inner, wraps := nc.(interface{ NetConn() net.Conn })
+		if !wraps {
+			break
+		}
+		nc = inner.NetConn()
+		c, ok = nc.(*conn)
+	}
 	if !ok || c.l != l {
 		return
 	}
