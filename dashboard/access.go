@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -72,6 +73,12 @@ func (d *Dashboard) checkHost(c *gin.Context) {
 	c.Abort()
 }
 
+// unixInFlight is how many requests (a live-update stream is one) a
+// caller who is not an admin may have in flight on admin.sock: a few
+// browser tabs' worth, and far from the socket's connection budget, so
+// one socket-group member cannot hold every connection or stream.
+const unixInFlight = 8
+
 // admit decides who the request is from and whether it may see anything
 // at all: on admin.sock everyone the socket's mode lets in; over TCP only
 // a whitelisted peer (or anyone under --dashboard-open).
@@ -83,6 +90,13 @@ func (d *Dashboard) admit(c *gin.Context) {
 			return
 		}
 		caller.Privileged = d.cfg.Policy.Privileged(caller)
+		release, ok := d.unixBudget.Take(caller)
+		if !ok {
+			d.refuse(c, http.StatusTooManyRequests, fmt.Sprintf(
+				"uid %d has %d requests in flight (live updates included), the most a caller who is not an admin may have.", caller.UID, unixInFlight))
+			return
+		}
+		defer release()
 		c.Set(whoKey, who{transport: Unix, caller: caller})
 		c.Next()
 		return

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -377,5 +378,33 @@ func TestBackLinkStaysHere(t *testing.T) {
 		if body := w.Body.String(); strings.Contains(body, `href="//`) || strings.Contains(body, "evil.example\"") {
 			t.Errorf("POST %s: %d links away:\n%s", p, w.Code, body)
 		}
+	}
+}
+
+// TestUnixBudgetPerCaller: a socket-group member who is not an admin has
+// at most unixInFlight requests in flight on admin.sock (live-update
+// streams included); the next is refused at once, an admin still gets in,
+// and the member's room comes back as the streams end.
+func TestUnixBudgetPerCaller(t *testing.T) {
+	fx := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range unixInFlight {
+		wg.Go(func() {
+			hr := httptest.NewRequest(http.MethodGet, "/events", nil).WithContext(core.WithCaller(ctx, core.Caller{UID: 1234, GID: 1234, PID: 1}))
+			hr.Host = "localhost"
+			fx.d.Handler(Unix).ServeHTTP(httptest.NewRecorder(), hr)
+		})
+	}
+	waitFor(t, "the streams in flight", func() bool {
+		return fx.do(req{uid: 1234, path: "/users"}).Code == http.StatusTooManyRequests
+	})
+	if w := fx.do(req{uid: 1000, path: "/users"}); w.Code != http.StatusOK {
+		t.Errorf("an admin beside them: %d", w.Code)
+	}
+	cancel()
+	wg.Wait()
+	if w := fx.do(req{uid: 1234, path: "/users"}); w.Code != http.StatusOK {
+		t.Errorf("once the streams ended: %d", w.Code)
 	}
 }

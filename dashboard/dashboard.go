@@ -92,14 +92,16 @@ const maxForm = 1 << 20
 
 // Dashboard serves the pages. It is safe for concurrent use.
 type Dashboard struct {
-	cfg    Config
-	svc    *core.Service
-	log    *slog.Logger
-	engine *gin.Engine
-	pages  map[string]*template.Template
-	flash  *flashes
-	hub    *hub
-	cop    *http.CrossOriginProtection
+	// unixBudget bounds a non-admin's requests in flight on admin.sock.
+	unixBudget core.CallerBudget
+	cfg        Config
+	svc        *core.Service
+	log        *slog.Logger
+	engine     *gin.Engine
+	pages      map[string]*template.Template
+	flash      *flashes
+	hub        *hub
+	cop        *http.CrossOriginProtection
 }
 
 // New builds the dashboard.
@@ -130,6 +132,7 @@ func New(cfg Config) (*Dashboard, error) {
 		cfg: cfg, svc: cfg.Service, log: cfg.Logger.With("component", "dashboard"),
 		pages: pages, flash: newFlashes(), cop: http.NewCrossOriginProtection(),
 	}
+	d.unixBudget.Max = unixInFlight
 	d.hub = newHub(d, cfg.Poll, cfg.MaxStreams)
 	d.engine = d.routes()
 	return d, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -25,40 +24,22 @@ const (
 	writeWithin = 15 * time.Second
 )
 
-// inFlight counts the calls in flight per unprivileged uid.
-type inFlight struct {
-	mu    sync.Mutex
-	byUID map[int]int
-}
+// inFlight is rpc.sock's budget of calls in flight per caller.
+type inFlight struct{ budget core.CallerBudget }
 
-// take counts a call of ctx's caller, or refuses it when that caller, not
-// an admin, already has maxInFlight calls in flight. release uncounts it.
+// take counts a call of ctx's caller, or refuses it (Unavailable, saying
+// why) when that caller, not an admin, already has maxInFlight in flight.
 func (f *inFlight) take(ctx context.Context) (release func(), err error) {
 	c, ok := core.CallerFrom(ctx)
-	if ok && c.Privileged {
-		return func() {}, nil
+	if !ok {
+		c = unknownCaller
 	}
-	uid := -1
-	if ok {
-		uid = c.UID
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.byUID == nil {
-		f.byUID = map[int]int{}
-	}
-	if f.byUID[uid] >= maxInFlight {
+	release, ok = f.budget.Take(c)
+	if !ok {
 		return nil, &core.Error{Code: core.Unavailable, Message: fmt.Sprintf(
-			"uid %d has %d calls in flight, the most a caller who is not an admin may have; wait for their answers", uid, maxInFlight)}
+			"uid %d has %d calls in flight, the most a caller who is not an admin may have; wait for their answers", c.UID, maxInFlight)}
 	}
-	f.byUID[uid]++
-	return func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.byUID[uid]--; f.byUID[uid] <= 0 {
-			delete(f.byUID, uid)
-		}
-	}, nil
+	return release, nil
 }
 
 // answerWithin bounds the writing of the answer (writeWithin from now).

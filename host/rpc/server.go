@@ -88,6 +88,7 @@ func NewServer(o Options) (*Server, error) {
 		methods: map[string]*method{}, policy: o.Policy, auditor: o.Auditor, log: o.Logger,
 		maxBody: o.MaxBody, maxBatch: o.MaxBatch, observe: o.Observe,
 	}
+	s.inflight.budget.Max = maxInFlight
 	if s.log == nil {
 		s.log = slog.Default()
 	}
