@@ -23,6 +23,7 @@ const (
 // is one or a few store transactions, so a reconcile loop can call the same
 // methods the JSON-RPC server does.
 type Service struct {
+	walks   usageWalks // volume usage reads (usage.go)
 	store   Store
 	now     func() time.Time
 	log     *slog.Logger
