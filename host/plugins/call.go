@@ -3,6 +3,7 @@ package plugins
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -25,18 +26,55 @@ const goneWait = 500 * time.Millisecond
 type callNote struct {
 	transport bool
 	msg       string
+	// late is set when the call ran out of its own time (callLimit), not
+	// the caller's.
+	late time.Duration
+}
+
+// A plugin call the caller gave no sooner deadline ends after callLimit:
+// a plugin that never answers (a bug, a hung tool) must not hold a
+// request, and the lock of the user it is about, for ever.
+var (
+	// readLimit bounds the reads that answer from what the plugin has at
+	// hand: lists, gets, its probe.
+	readLimit = 30 * time.Second
+	// workLimit bounds the rest: a home's removal, a usage walk, a batch
+	// of accounts.
+	workLimit = 10 * time.Minute
+)
+
+// callLimit is the time a plugin method may take.
+func callLimit(method string) time.Duration {
+	name := method[strings.LastIndexByte(method, '/')+1:]
+	switch {
+	case name == "GetUsage":
+		return workLimit
+	case strings.HasPrefix(name, "List"), strings.HasPrefix(name, "Get"), name == "Probe", name == "Describe":
+		return readLimit
+	}
+	return workLimit
 }
 
 type noteKey struct{}
 
 // noteTransport is a gRPC client interceptor on every plugin connection.
 func noteTransport(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	err := invoker(ctx, method, req, reply, cc, opts...)
+	limit := callLimit(method)
+	cctx := ctx
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > limit {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	err := invoker(cctx, method, req, reply, cc, opts...)
 	if err == nil {
 		return nil
 	}
 	if n, ok := ctx.Value(noteKey{}).(*callNote); ok && isTransport(err) {
 		n.transport, n.msg = true, status.Convert(err).Message()
+		if ctx.Err() == nil && cctx.Err() == context.DeadlineExceeded {
+			n.late = limit
+		}
 	}
 	return err
 }
@@ -74,6 +112,10 @@ func (p *proc) invoke(ctx context.Context, concern string, inst *instance, fn fu
 	}
 	if ctx.Err() != nil {
 		return unavailable(p.name, concern, "call abandoned: "+ctx.Err().Error(), err)
+	}
+	if note.late > 0 {
+		p.log.Warn("plugin: a call went unanswered", "concern", concern, "within", note.late.String())
+		return unavailable(p.name, concern, "no answer within "+note.late.String(), err)
 	}
 	return unavailable(p.name, concern, p.lostReason(inst, note.msg), err)
 }

@@ -141,6 +141,32 @@ func TestInFlightCallOfDeadPlugin(t *testing.T) {
 	}
 }
 
+// A call its plugin never answers ends after the call's own time limit
+// (the caller gave none), with Unavailable saying so: a hung plugin must
+// not hold a request for ever.
+func TestUnansweredCallEnds(t *testing.T) {
+	defer plugins.SetCallLimits(time.Second, time.Second)()
+	dir := pluginDir(t)
+	install(t, dir, binary(t, "fakeplugin"), "tp-sessions")
+	h := start(t, dir)
+	ready(t, h.Manager)
+	errc := make(chan error, 1)
+	go func() { errc <- h.Sessions().KillSession(context.Background(), "slow", time.Minute) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the unanswered call is still waiting")
+	}
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != core.Unavailable || !strings.Contains(ce.Message, "no answer within 1s") {
+		t.Fatalf("unanswered call: %#v", err)
+	}
+	if _, err := h.Sessions().ListSessions(context.Background(), ""); err != nil {
+		t.Errorf("the plugin after: %v", err)
+	}
+}
+
 // A binary changed after the lock recorded it is refused with a clear
 // error, no process of it starts, and Approve lets it run.
 func TestTamperedBinaryRefused(t *testing.T) {
