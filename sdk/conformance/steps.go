@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr"
+	"github.com/threefoldtech/hero_codescalers/sdk/sdkerr/sdkerrgrpc"
 )
 
 // Steps runs calls in order under one timeout each, stopping at the first
@@ -48,6 +49,11 @@ func (s *Steps) Err() error { return s.err }
 func (s *Steps) Verdict() error {
 	if s.err == nil {
 		return nil
+	}
+	if sdkerrgrpc.FromTransport(s.err) {
+		// Not the plugin saying it cannot work here: it did not answer
+		// within the call's timeout, or its process died.
+		return fmt.Errorf("the plugin did not answer (it hung past the call's timeout, or its process died): %w", s.err)
 	}
 	switch sdkerr.CodeOf(s.err) {
 	case sdkerr.FailedPrecondition, sdkerr.PermissionDenied, sdkerr.Unavailable:

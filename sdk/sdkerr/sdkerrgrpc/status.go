@@ -136,7 +136,26 @@ func FromStatus(err error) error {
 			return FromDetail(detail)
 		}
 	}
-	return &sdkerr.Error{Code: fromGRPC(st.Code()), Message: st.Message()}
+	return &sdkerr.Error{Code: fromGRPC(st.Code()), Message: st.Message(), Err: err}
+}
+
+// FromTransport reports whether err (from FromStatus) came from the call's
+// transport — the plugin did not answer in time, its process died, the
+// connection broke — rather than from the plugin, whose own errors carry
+// the sdk's detail.
+func FromTransport(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if _, ok := e.(interface{ GRPCStatus() *status.Status }); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func hasError(err error) bool {
