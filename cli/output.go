@@ -6,9 +6,12 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // emit prints a result: as indented JSON under --json (the value exactly as
@@ -40,6 +43,8 @@ func row(w io.Writer, cells ...string) {
 	for i, c := range cells {
 		if c == "" {
 			cells[i] = "-"
+		} else {
+			cells[i] = printable(c)
 		}
 	}
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
@@ -50,7 +55,37 @@ func kv(w io.Writer, key, value string) {
 	if value == "" {
 		value = "-"
 	}
-	fmt.Fprintf(w, "%s:\t%s\n", key, value)
+	fmt.Fprintf(w, "%s:\t%s\n", key, printable(value))
+}
+
+// printable makes a cell one line of plain text: line breaks and tabs
+// become spaces, and any other control character is shown escaped (\x1b),
+// so what a plugin or a peer answered (a session's tty, an error) can
+// neither break the table nor drive the terminal.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r) || r == utf8.RuneError:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // fmtTime shows a timestamp in local time to the second; the zero time

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -24,9 +25,26 @@ type captureRunner struct {
 	stderr io.ReadCloser
 	after  *lockedBuffer
 	eof    chan struct{}
+	// errTail keeps the start of the plugin's stderr, for Diagnose: a
+	// plugin that fails before its handshake says why there.
+	errTail lockedBuffer
 }
 
 var _ runner.Runner = (*captureRunner)(nil)
+
+// teeReader copies what is read into a bounded buffer.
+type teeReader struct {
+	r   io.ReadCloser
+	buf *lockedBuffer
+}
+
+func (t teeReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf.Write(p[:n])
+	return n, err
+}
+
+func (t teeReader) Close() error { return t.r.Close() }
 
 func newCaptureRunner(argv []string, dir string, spec *exec.Cmd, env []string, after *lockedBuffer) (*captureRunner, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -40,14 +58,22 @@ func newCaptureRunner(argv []string, dir string, spec *exec.Cmd, env []string, a
 	if err != nil {
 		return nil, err
 	}
-	r := &captureRunner{cmd: cmd, stderr: errPipe, after: after, eof: make(chan struct{})}
+	r := &captureRunner{cmd: cmd, after: after, eof: make(chan struct{})}
+	r.stderr = teeReader{errPipe, &r.errTail}
 	r.stdout = &teeAfterFirstLine{r: out, after: after, eof: r.eof}
 	return r, nil
 }
 
 func (r *captureRunner) Start(context.Context) error { return r.cmd.Start() }
 func (r *captureRunner) Diagnose(context.Context) string {
-	return "the plugin did not print a go-plugin handshake line first on stdout"
+	msg := "the plugin did not print a go-plugin handshake line first on stdout"
+	r.errTail.mu.Lock()
+	said := strings.Join(strings.Fields(strings.ToValidUTF8(r.errTail.buf.String(), "?")), " ")
+	r.errTail.mu.Unlock()
+	if said != "" {
+		msg += "; its stderr: " + said
+	}
+	return msg
 }
 func (r *captureRunner) Stdout() io.ReadCloser      { return r.stdout }
 func (r *captureRunner) Stderr() io.ReadCloser      { return r.stderr }
