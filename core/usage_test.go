@@ -2,12 +2,14 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"github.com/threefoldtech/hero_codescalers/sdk/volumes"
 )
 
@@ -74,5 +76,32 @@ func TestUsageReadsBounded(t *testing.T) {
 	wg.Wait()
 	if most, calls := slow.most.Load(), slow.calls.Load(); most > 2 || calls >= 20 {
 		t.Errorf("%d reads at once (want at most 2), %d reads for %d callers of %d volumes", most, calls, 20, len(names))
+	}
+}
+
+// TestSessionListChecksThePlugin: what the sessions plugin lists is
+// checked, not trusted: a session of an account the host does not manage
+// (root's), of another user than the one asked for, or without an id is
+// not shown, and a time or pid that would not encode is left out.
+func TestSessionListChecksThePlugin(t *testing.T) {
+	svc, f, _ := newUserService(t)
+	ctx := context.Background()
+	for _, n := range []string{"alice", "bob"} {
+		if _, err := svc.UserCreate(ctx, core.CreateSpec{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.ss.Add(sessions.Session{ID: "s-root", User: "root"})
+	f.ss.Add(sessions.Session{ID: "s-alice", User: "alice", Started: time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), Idle: -time.Hour, PIDs: []int{-5, 42}})
+	f.ss.Add(sessions.Session{ID: "s-bob", User: "bob"})
+	all, err := svc.SessionList(ctx, "")
+	if err != nil || len(all) != 2 || all[0].ID != "s-alice" || all[1].ID != "s-bob" {
+		t.Fatalf("all: %+v %v", all, err)
+	}
+	if a := all[0]; !a.Started.IsZero() || a.IdleSecs != 0 || len(a.PIDs) != 1 || a.PIDs[0] != 42 {
+		t.Errorf("alice's session as shown: %+v", a)
+	}
+	if _, err := json.Marshal(all); err != nil {
+		t.Errorf("the list does not encode: %v", err)
 	}
 }

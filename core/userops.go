@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"github.com/threefoldtech/hero_codescalers/sdk/sessions"
 	"slices"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/sdk/sshkeys"
 )
@@ -106,12 +108,52 @@ func (s *Service) SessionList(ctx context.Context, user string) ([]Session, erro
 	if err != nil {
 		return nil, FromPluginError(err)
 	}
+	// The plugin's answer is checked, not trusted: a session of an
+	// account this host does not manage (root's, say), of another user
+	// than the one asked for, or without a valid id is not shown; and
+	// what would not encode (a time outside years 1..9999, a negative pid
+	// or idle time) is left out of the session.
+	managed := map[string]bool{}
+	err = s.store.View(func(tx Tx) error {
+		seen := map[string]bool{}
+		for _, ss := range list {
+			if ss.User == "" || seen[ss.User] {
+				continue
+			}
+			seen[ss.User] = true
+			if _, err := tx.Get(keyUser + ss.User); err == nil {
+				managed[ss.User] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Session, 0, len(list))
+	dropped := 0
 	for _, ss := range list {
+		if !managed[ss.User] || (user != "" && ss.User != user) || sessions.ValidateID(ss.ID) != nil {
+			dropped++
+			continue
+		}
+		started := ss.Started
+		if y := started.Year(); y < 1 || y > 9999 {
+			started = time.Time{}
+		}
+		pids := make([]int, 0, len(ss.PIDs))
+		for _, p := range ss.PIDs {
+			if p > 0 {
+				pids = append(pids, p)
+			}
+		}
 		out = append(out, Session{
 			ID: ss.ID, User: ss.User, TTY: ss.TTY, RemoteHost: ss.RemoteHost,
-			Started: ss.Started, IdleSecs: int64(ss.Idle.Seconds()), PIDs: ss.PIDs,
+			Started: started, IdleSecs: max(0, int64(ss.Idle.Seconds())), PIDs: pids,
 		})
+	}
+	if dropped > 0 {
+		s.log.Warn("the sessions plugin listed sessions not shown: not of a managed user, not of the user asked for, or without a valid id", "count", dropped)
 	}
 	return out, nil
 }

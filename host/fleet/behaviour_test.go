@@ -279,17 +279,20 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 		}
 		return id
 	}
-	// Each node reads its own replica, which may be a step behind: a
-	// release is awaited there before the view is put to the test.
+	// A node's reads may be answered by a replica a step behind (any
+	// replica answers a direct get): a release is awaited in the node's
+	// own view, as its next allocation refreshes it, before the view is
+	// put to the test.
 	released := func(n *testNode, id int) {
 		t.Helper()
 		rt, _ := n.f.running()
-		waitUntil(t, "uid "+strconv.Itoa(id)+" released on "+n.name+"'s replica", 5*time.Second, func() bool {
-			var whole idsView
-			if whole.refresh(ctx, rt.st) != nil {
+		waitUntil(t, "uid "+strconv.Itoa(id)+" released in "+n.name+"'s view", 5*time.Second, func() bool {
+			if rt.ids.refresh(ctx, rt.st) != nil {
 				return false
 			}
-			_, held := whole.held["uid"][id]
+			rt.ids.mu.Lock()
+			defer rt.ids.mu.Unlock()
+			_, held := rt.ids.held["uid"][id]
 			return !held
 		})
 	}
