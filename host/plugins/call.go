@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
@@ -61,10 +63,16 @@ type noteKey struct{}
 func noteTransport(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	limit := callLimit(method)
 	cctx := ctx
+	var w *watched
 	if d, ok := ctx.Deadline(); !ok || time.Until(d) > limit {
+		// Not a deadline on the call: gRPC would send it and both sides
+		// would arm a timer per call (a tenth of a plugin round trip);
+		// the watchdog cancels the few calls that run too long.
 		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, limit)
+		cctx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		w = overdue.watch(cancel, limit)
+		defer overdue.done(w)
 	}
 	err := invoker(cctx, method, req, reply, cc, opts...)
 	if err == nil {
@@ -72,11 +80,65 @@ func noteTransport(ctx context.Context, method string, req, reply any, cc *grpc.
 	}
 	if n, ok := ctx.Value(noteKey{}).(*callNote); ok && isTransport(err) {
 		n.transport, n.msg = true, status.Convert(err).Message()
-		if ctx.Err() == nil && cctx.Err() == context.DeadlineExceeded {
+		if w != nil && w.late.Load() {
 			n.late = limit
 		}
 	}
 	return err
+}
+
+// overdue cancels the plugin calls that outlive their callLimit.
+var overdue watchdog
+
+// watchEvery is how often the watchdog looks: a call ends at most this
+// long after its limit.
+const watchEvery = time.Second
+
+type watchdog struct {
+	once  sync.Once
+	mu    sync.Mutex
+	calls map[*watched]struct{}
+}
+
+// watched is one call in flight under the watchdog.
+type watched struct {
+	cancel context.CancelFunc
+	until  time.Time
+	late   atomic.Bool
+}
+
+func (w *watchdog) watch(cancel context.CancelFunc, limit time.Duration) *watched {
+	w.once.Do(func() {
+		w.calls = map[*watched]struct{}{}
+		go w.run()
+	})
+	c := &watched{cancel: cancel, until: time.Now().Add(limit)}
+	w.mu.Lock()
+	w.calls[c] = struct{}{}
+	w.mu.Unlock()
+	return c
+}
+
+func (w *watchdog) done(c *watched) {
+	w.mu.Lock()
+	delete(w.calls, c)
+	w.mu.Unlock()
+}
+
+func (w *watchdog) run() {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for now := range t.C {
+		w.mu.Lock()
+		for c := range w.calls {
+			if now.After(c.until) {
+				c.late.Store(true)
+				c.cancel()
+				delete(w.calls, c)
+			}
+		}
+		w.mu.Unlock()
+	}
 }
 
 // isTransport reports whether err is a gRPC failure without the plugin's

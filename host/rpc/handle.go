@@ -56,7 +56,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	out := outPool.Get().(*[]byte)
 	resp := s.handle(ctx, in.Bytes(), (*out)[:0])
-	answerWithin(w)
+	answerWithin(ctx, w)
 	if len(resp) == 0 {
 		w.WriteHeader(http.StatusNoContent)
 	} else {
@@ -157,7 +157,7 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	defer release()
 	res, err := s.invoke(ctx, m, m.params.zero)
-	answerWithin(w)
+	answerWithin(ctx, w)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, appendError(nil, nullID, api.FromError(err)))
 		return
