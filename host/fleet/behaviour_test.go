@@ -280,21 +280,20 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 		return id
 	}
 	// A node's reads may be answered by a replica a step behind (any
-	// replica answers a direct get): a release is awaited in the node's
-	// own view, as its next allocation refreshes it, before the view is
-	// put to the test.
-	released := func(n *testNode, id int) {
+	// replica answers a direct get), so a released id comes back within
+	// moments, not at once: an allocation that got another id gives it
+	// back and tries again, until the deadline.
+	allocBack := func(n *testNode, owner string, want int) int {
 		t.Helper()
-		rt, _ := n.f.running()
-		waitUntil(t, "uid "+strconv.Itoa(id)+" released in "+n.name+"'s view", 5*time.Second, func() bool {
-			if rt.ids.refresh(ctx, rt.st) != nil {
-				return false
+		var got int
+		waitUntil(t, owner+" given "+strconv.Itoa(want)+" on "+n.name, 10*time.Second, func() bool {
+			got = alloc(n, owner)
+			if got != want {
+				_ = n.f.ReleaseID(ctx, "uid", got, owner)
 			}
-			rt.ids.mu.Lock()
-			defer rt.ids.mu.Unlock()
-			_, held := rt.ids.held["uid"][id]
-			return !held
+			return got == want
 		})
+		return got
 	}
 	a := alloc(nodes[0], "va")
 	b := alloc(nodes[1], "vb")
@@ -304,20 +303,14 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 	if err := nodes[1].f.ReleaseID(ctx, "uid", b, "vb"); err != nil {
 		t.Fatal(err)
 	}
-	released(nodes[0], b)
-	if c := alloc(nodes[0], "vc"); c != b {
-		t.Errorf("vc got %d; want %d, which vb released", c, b)
-	}
+	allocBack(nodes[0], "vc", b)
 	if again := alloc(nodes[0], "vc"); again != b {
 		t.Errorf("vc again got %d; want its own %d", again, b)
 	}
 	if err := nodes[0].f.ReleaseID(ctx, "uid", a, "va"); err != nil {
 		t.Fatal(err)
 	}
-	released(nodes[1], a)
-	if d := alloc(nodes[1], "vd"); d != a {
-		t.Errorf("vd got %d; want %d, which va released (the node saw va take it)", d, a)
-	}
+	allocBack(nodes[1], "vd", a)
 	_ = nodes[0].f.ReleaseID(ctx, "uid", b, "vc")
 	_ = nodes[0].f.ReleaseID(ctx, "uid", a, "vd")
 }
