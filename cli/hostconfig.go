@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -284,11 +283,8 @@ func natsURLs(v any) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, one := range strings.Split(s, ",") {
-		u, err := url.Parse(strings.TrimSpace(one))
-		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
-			return nil, fmt.Errorf("want nats://HOST:PORT or tls://HOST:PORT, comma-separated (the value is not shown: it may carry a password)")
-		}
+	if _, err := api.ParseNATSURLs(s); err != nil {
+		return nil, fmt.Errorf("%v (the value is not shown: it may carry a password)", err)
 	}
 	return []string{s}, nil
 }

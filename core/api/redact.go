@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 )
@@ -31,4 +32,23 @@ func RedactURLs(s string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// ParseNATSURLs checks a NATS URL, or a comma-separated list of them (the
+// seed servers of a cluster, tried in turn, as the nats tools take them):
+// each nats:// or tls:// with a host, and credentials on every URL or on
+// none. An error never quotes the value: it may carry a password.
+func ParseNATSURLs(s string) ([]*url.URL, error) {
+	var out []*url.URL
+	for item := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(item))
+		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+			return nil, errors.New("must be nats://HOST:PORT or tls://HOST:PORT, or several of them separated by commas")
+		}
+		if len(out) > 0 && (u.User == nil) != (out[0].User == nil) {
+			return nil, errors.New("give the credentials on every URL of the list, or on none")
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

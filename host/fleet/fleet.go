@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -239,7 +238,7 @@ func (f *Fleet) Info(ctx context.Context) core.FleetInfo {
 // replica's leaf port, or the external NATS URL.
 func joinCommand(m *membership, p Ports) string {
 	if m.Role == roleExternal {
-		return "hero_codescalers fleet-join --nats-url " + redactURL(m.NATSURL)
+		return "hero_codescalers fleet-join --nats-url " + api.RedactURLs(m.NATSURL)
 	}
 	for _, pr := range m.Peers {
 		if pr.Name == m.Node {
@@ -269,24 +268,11 @@ func (f *Fleet) address(ctx context.Context) (netip.Addr, error) {
 	return found.Addr, nil
 }
 
-// parseURLs checks a NATS URL, or a comma-separated list of them (the
-// seed servers of an external cluster, tried in turn, as the nats tools
-// take them). Credentials go on every URL or on none: without them the
-// host presents the fleet's nkey.
+// parseURLs checks --nats-url (api.ParseNATSURLs) as the nats_url field.
 func parseURLs(s string) ([]*url.URL, error) {
-	var out []*url.URL
-	for item := range strings.SplitSeq(s, ",") {
-		u, err := url.Parse(strings.TrimSpace(item))
-		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
-			return nil, core.InvalidField("nats_url", "must be nats://HOST:PORT or tls://HOST:PORT, or several of them separated by commas")
-		}
-		if len(out) > 0 && (u.User == nil) != (out[0].User == nil) {
-			return nil, core.InvalidField("nats_url", "give the credentials on every URL of the list, or on none")
-		}
-		out = append(out, u)
+	us, err := api.ParseNATSURLs(s)
+	if err != nil {
+		return nil, core.InvalidField("nats_url", "%s", err.Error())
 	}
-	return out, nil
+	return us, nil
 }
-
-// redactURL hides the credentials of a NATS URL or list of them.
-func redactURL(s string) string { return api.RedactURLs(s) }

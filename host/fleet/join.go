@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 // Replicas a fleet wants by default, and the most it may ask for.
@@ -114,7 +115,7 @@ func (f *Fleet) initExternal(ctx context.Context, m membership) (core.FleetInfo,
 	}
 	_, err = rt.st.put(ctx, bucketDesired, fleetKey, fleetRecord{ID: m.FleetID}, newKey)
 	if core.IsCode(err, core.AlreadyExists) {
-		err = core.Errorf(core.AlreadyExists, "%s already holds a fleet: join it with fleet-join --nats-url", redactURL(m.NATSURL))
+		err = core.Errorf(core.AlreadyExists, "%s already holds a fleet: join it with fleet-join --nats-url", api.RedactURLs(m.NATSURL))
 	}
 	if err != nil {
 		rt.close()
@@ -252,7 +253,7 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 	}
 	if err := rt.waitStore(ctx, 15*time.Second, false); err != nil {
 		rt.close()
-		return core.FleetInfo{}, core.Wrap(err, core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first): %v", redactURL(m.NATSURL), err)
+		return core.FleetInfo{}, core.Wrap(err, core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first): %v", api.RedactURLs(m.NATSURL), err)
 	}
 	// The fleet's id names the subject its nodes ask each other on. An
 	// embedded fleet's replicas write it once their store answers.
@@ -267,9 +268,9 @@ func (f *Fleet) joinExternal(ctx context.Context, m membership, labels map[strin
 		rt.close()
 		switch {
 		case core.IsCode(err, core.NotFound):
-			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first)", redactURL(m.NATSURL))
+			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "no fleet on %s (run fleet-init --nats-url there first)", api.RedactURLs(m.NATSURL))
 		case core.IsCode(err, core.FailedPrecondition):
-			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "the fleet on %s was made with another SECRET_CODESCALERS", redactURL(m.NATSURL))
+			return core.FleetInfo{}, core.Errorf(core.FailedPrecondition, "the fleet on %s was made with another SECRET_CODESCALERS", api.RedactURLs(m.NATSURL))
 		}
 		return core.FleetInfo{}, err
 	}

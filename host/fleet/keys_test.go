@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
+	"github.com/threefoldtech/hero_codescalers/core/api"
 )
 
 // TestKeysAreDerivedFromTheSecretAlone: two nodes with the same secret
@@ -111,7 +112,7 @@ func TestNATSURLs(t *testing.T) {
 			t.Errorf("%q was taken: %v", bad, err)
 		}
 	}
-	if got := redactURL("nats://u:secret1@a:1, nats://u:secret2@b:2"); strings.Contains(got, "secret") || strings.Count(got, "xxxxx") != 2 {
+	if got := api.RedactURLs("nats://u:secret1@a:1, nats://u:secret2@b:2"); strings.Contains(got, "secret") || strings.Count(got, "xxxxx") != 2 {
 		t.Errorf("redacted: %q", got)
 	}
 }
