@@ -38,6 +38,10 @@ func New(socketPath string) *Client {
 			if err != nil {
 				return nil, &DialError{Socket: socketPath, Err: err}
 			}
+			if err := checkPeer(conn, socketPath); err != nil {
+				conn.Close()
+				return nil, err
+			}
 			return conn, nil
 		},
 		MaxIdleConns:        256,

@@ -187,3 +187,31 @@ func (d *Dir) Close() error { return d.f.Close() }
 // takes a path (bind(2)); the dir is checked, so no one else can have put
 // a link there.
 func (d *Dir) Join(name string) string { return filepath.Join(d.path, name) }
+
+// OnlyWritableBy checks, for a client about to talk to the process on a
+// socket in dir, that dir and every directory above it are root's or
+// uid's and writable by no one else, sticky bit or not: then the socket
+// was put there by root or by uid, and not by another user who created
+// the directory first (as anyone can under /tmp). The path's links are
+// resolved first: what is checked is where the socket really is.
+func OnlyWritableBy(dir string, uid uint32) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	for d := real; ; d = filepath.Dir(d) {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(d, &st); err != nil {
+			return fmt.Errorf("check %s: %w", d, err)
+		}
+		switch {
+		case st.Uid != 0 && st.Uid != uid:
+			return fmt.Errorf("%s belongs to uid %d", d, st.Uid)
+		case st.Mode&0o022 != 0:
+			return fmt.Errorf("%s is writable by other users (mode %04o)", d, st.Mode&0o7777)
+		}
+		if d == "/" {
+			return nil
+		}
+	}
+}
