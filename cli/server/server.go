@@ -113,8 +113,15 @@ func hostConfig(cfg cli.ServeConfig) (host.Config, error) {
 	}, nil
 }
 
-// CheckPlugin runs the conformance kit; the kit's own report is what
-// --json prints.
+// checkJSON is what `plugin check --json` prints: the kit's report and
+// whether it passed, so a script need not count the failures itself.
+type checkJSON struct {
+	*plugintest.Report
+	Passed bool `json:"passed"`
+}
+
+// CheckPlugin runs the conformance kit; the kit's own report, with
+// passed, is what --json prints.
 func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginReport, error) {
 	rep, err := plugintest.Check(ctx, req.Path, plugintest.Options{
 		ScratchDir: req.Scratch, Destructive: req.Destructive, Keep: req.Keep, Timeout: req.Timeout,
@@ -123,7 +130,7 @@ func (Server) CheckPlugin(ctx context.Context, req cli.PluginCheck) (cli.PluginR
 		return cli.PluginReport{}, err
 	}
 	out := cli.PluginReport{
-		Report: rep, Name: rep.Info.Name, Version: rep.Info.Version, Binary: rep.Binary, Passed: rep.Passed(),
+		Report: checkJSON{rep, rep.Passed()}, Name: rep.Info.Name, Version: rep.Info.Version, Binary: rep.Binary, Passed: rep.Passed(),
 	}
 	for _, r := range rep.Results {
 		out.Results = append(out.Results, cli.CheckResult{Name: r.Name, Status: string(r.Status), Reason: r.Reason})

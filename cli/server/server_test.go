@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/threefoldtech/hero_codescalers/cli"
 	"github.com/threefoldtech/hero_codescalers/host"
+	"github.com/threefoldtech/hero_codescalers/sdk/plugintest"
 )
 
 // result is one in-process run of the server's command line.
@@ -143,5 +145,35 @@ func TestServeHandsOverLimits(t *testing.T) {
 	}
 	if got.RPCMaxConns != 64 || got.Audit.MaxAge != 7*24*time.Hour || got.Audit.MaxRecords != 50 {
 		t.Fatalf("limits %d %+v, want 64 and 168h, 50", got.RPCMaxConns, got.Audit)
+	}
+}
+
+// TestCheckJSON: `plugin check --json` prints snake_case keys, each
+// check's took_ms, and whether the plugin passed.
+func TestCheckJSON(t *testing.T) {
+	rep := &plugintest.Report{Binary: "/p", Results: []plugintest.Result{
+		{Name: "handshake", Status: plugintest.Pass, Duration: 1500 * time.Microsecond},
+		{Name: "probe", Status: plugintest.Fail, Reason: "no answer"},
+	}}
+	raw, err := json.Marshal(checkJSON{rep, rep.Passed()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Binary  string `json:"binary"`
+		Passed  *bool  `json:"passed"`
+		Results []map[string]any
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Passed == nil || *got.Passed || got.Binary != "/p" || len(got.Results) != 2 {
+		t.Fatalf("%s", raw)
+	}
+	if r := got.Results[0]; r["name"] != "handshake" || r["status"] != "pass" || r["took_ms"] != 1.5 {
+		t.Errorf("first result: %s", raw)
+	}
+	if r := got.Results[1]; r["reason"] != "no answer" || r["status"] != "fail" {
+		t.Errorf("second result: %s", raw)
 	}
 }

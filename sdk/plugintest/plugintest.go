@@ -23,6 +23,7 @@ package plugintest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/user"
@@ -68,17 +69,27 @@ const (
 
 // Result is one named check's outcome.
 type Result struct {
-	Name     string
-	Status   Status
-	Reason   string
-	Duration time.Duration
+	Name     string        `json:"name"`
+	Status   Status        `json:"status"`
+	Reason   string        `json:"reason,omitempty"`
+	Duration time.Duration `json:"-"`
+}
+
+// MarshalJSON writes the result with its duration as took_ms, as the
+// CLI's other reports do.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		TookMS float64 `json:"took_ms"`
+	}{plain(r), float64(r.Duration.Microseconds()) / 1000})
 }
 
 // Report is the outcome of a conformance run.
 type Report struct {
-	Binary  string
-	Info    identity.Info
-	Results []Result
+	Binary  string        `json:"binary"`
+	Info    identity.Info `json:"info"`
+	Results []Result      `json:"results"`
 }
 
 // Passed reports whether no check failed.
