@@ -6,8 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/threefoldtech/hero_codescalers/core/api/sockdir"
 )
@@ -41,10 +40,10 @@ func checkPeer(conn net.Conn, socket string) error {
 	if err != nil {
 		return err
 	}
-	var cred *unix.Ucred
+	var cred *syscall.Ucred
 	var credErr error
 	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+		cred, credErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
 	}); err != nil {
 		return err
 	}
