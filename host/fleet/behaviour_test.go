@@ -31,7 +31,7 @@ func TestFleetBehaviour(t *testing.T) {
 	t.Run("an unsealed value is refused by every node", func(t *testing.T) { unsealed(t, nodes) })
 	t.Run("sessions are asked of every node", func(t *testing.T) { sessionsAsked(t, nodes) })
 	t.Run("a fleet group and its members, one gid", func(t *testing.T) { fleetGroups(t, nodes) })
-	t.Run("one uid fleet-wide under contention", func(t *testing.T) { uidContention(t, nodes) })
+	t.Run("one id fleet-wide under contention, uids and gids", func(t *testing.T) { idContention(t, nodes) })
 	t.Run("each node's view of the ids follows the store", func(t *testing.T) { idsFollow(t, nodes) })
 	t.Run("two creates of one name keep the winner's uid", func(t *testing.T) { twinCreates(t, nodes) })
 	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
@@ -221,46 +221,52 @@ func sessionsAsked(t *testing.T, nodes []*testNode) {
 	}
 }
 
-func uidContention(t *testing.T, nodes []*testNode) {
+// idContention: uids and gids allocated at once on three nodes are all
+// different numbers, a uid and a gid included (they are one space: a
+// user's own group takes its uid's number).
+func idContention(t *testing.T, nodes []*testNode) {
 	ctx := context.Background()
+	type held struct{ kind, owner string }
 	var mu sync.Mutex
-	got := map[int]string{}
+	got := map[int]held{}
 	var wg sync.WaitGroup
 	for i := range 24 {
 		wg.Go(func() {
 			n := nodes[i%3]
-			owner := "c" + string(rune('a'+i))
-			id, err := n.f.AllocID(ctx, "uid", owner, 0)
+			h := held{[]string{"uid", "gid"}[i/3%2], "c" + string(rune('a'+i))}
+			id, err := n.f.AllocID(ctx, h.kind, h.owner, 0)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				t.Errorf("%s: %v", owner, err)
+				t.Errorf("%s %s: %v", h.kind, h.owner, err)
 				return
 			}
 			if other, dup := got[id]; dup {
-				t.Errorf("uid %d given to %s and %s", id, other, owner)
+				t.Errorf("%d given as %s to %s and as %s to %s", id, other.kind, other.owner, h.kind, h.owner)
 			}
-			got[id] = owner
+			got[id] = h
 		})
 	}
 	wg.Wait()
 	rt, _ := nodes[0].f.running()
-	waitUntil(t, "each uid held by its owner in the store", 5*time.Second, func() bool {
+	waitUntil(t, "each id held by its owner in the store, as one kind", 5*time.Second, func() bool {
 		var store idsView // read whole: what the store holds
 		err := store.refresh(ctx, rt.st)
-		for id, owner := range got {
-			if err != nil || store.held["uid"][id] != owner {
+		for id, h := range got {
+			other := map[string]string{"uid": "gid", "gid": "uid"}[h.kind]
+			if _, both := store.held[other][id]; err != nil || store.held[h.kind][id] != h.owner || both {
 				return false
 			}
 		}
 		return true
 	})
-	lo, hi := nodes[0].f.localRange("uid")
-	if min := minKey(got); min < lo || min+len(got)-1 > hi {
-		t.Errorf("uids outside the policy's range %d..%d: %v", lo, hi, got)
+	for id, h := range got {
+		if lo, hi := nodes[0].f.localRange(h.kind); id < lo || id > hi {
+			t.Errorf("%s %d outside the policy's range %d..%d", h.kind, id, lo, hi)
+		}
 	}
-	for id, owner := range got {
-		_ = nodes[0].f.ReleaseID(ctx, "uid", id, owner)
+	for id, h := range got {
+		_ = nodes[0].f.ReleaseID(ctx, h.kind, id, h.owner)
 	}
 }
 
@@ -313,16 +319,6 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 	allocBack(nodes[1], "vd", a)
 	_ = nodes[0].f.ReleaseID(ctx, "uid", b, "vc")
 	_ = nodes[0].f.ReleaseID(ctx, "uid", a, "vd")
-}
-
-func minKey(m map[int]string) int {
-	lo := -1
-	for k := range m {
-		if lo < 0 || k < lo {
-			lo = k
-		}
-	}
-	return lo
 }
 
 func nameTaken(t *testing.T, nodes []*testNode) {

@@ -138,10 +138,37 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	return 0, core.Errorf(core.FailedPrecondition, "no free %s left in the fleet's range %d..%d", kind, lo, hi)
 }
 
+// reserve takes id of kind for owner by creating its key, which only one
+// caller can do.
+//
+// Uids and gids are one space, but uid.N and gid.N are two keys: a user's
+// create and a group's, at the same moment, could each win its own. So a
+// reservation that won its key then asks the stream's leader for the
+// other kind's key of the same number. Each of two such calls wrote its
+// key before it asked, and the leader applies writes and reads in one
+// order, so at least one of them sees the other's key; whoever sees it
+// gives its own back and goes on to another id. (Both may: then both try
+// again, and neither keeps a shared number.)
 func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, owner string) error {
-	_, err := rt.st.put(ctx, bucketIDs, kind+"."+strconv.Itoa(id), idRecord{Owner: owner}, newKey)
-	if err == nil {
+	key := kind + "." + strconv.Itoa(id)
+	if _, err := rt.st.put(ctx, bucketIDs, key, idRecord{Owner: owner}, newKey); err != nil {
+		return err
+	}
+	other := map[string]string{"uid": "gid", "gid": "uid"}[kind]
+	var rec idRecord
+	_, err := rt.st.get(ctx, bucketIDs, other+"."+strconv.Itoa(id), &rec)
+	switch {
+	case core.IsCode(err, core.NotFound):
 		rt.ids.note(kind, id, owner)
+		return nil
+	case err == nil:
+		rt.ids.note(other, id, rec.Owner)
+		err = &core.Error{Code: core.AlreadyExists, Field: kind, Message: strconv.Itoa(id) + " is taken in the fleet as a " + other}
+	}
+	// Taken as the other kind meanwhile, or the check did not answer:
+	// the key just written is this call's own, and goes back.
+	if derr := rt.st.del(ctx, bucketIDs, key); derr != nil {
+		f.log.Warn("fleet: could not give back an id reserved by a call that then failed; it stays held until its owner is deleted", "id", key, "owner", owner, "err", derr)
 	}
 	return err
 }
