@@ -18,6 +18,13 @@ const DefaultRefusalWindow = 10 * time.Second
 // such bound, and the ones past this share one run per method.
 const maxRefusalRuns = 4096
 
+// maxFreshRefusals bounds the peers whose first refusal is recorded in
+// full within one window, all peers together. Over TCP a peer is a /64,
+// and whoever can make mycelium identities can come from any number of
+// them: past this, a new peer's refusals are counted in the shared run
+// of its method, recorded once per window, as beyond maxRefusalRuns.
+const maxFreshRefusals = 64
+
 // refusals folds repeated refused calls into counted audit records, so a
 // caller hammering a method it may not call leaves a few records, not one
 // per call. The first refusal of a peer and method is recorded at once
@@ -32,6 +39,10 @@ type refusals struct {
 	mu     sync.Mutex
 	runs   map[refusalKey]*refusalRun
 	closed bool // flushed for good: record every refusal at once
+	// fresh counts the peers recorded in full since freshSince, for
+	// maxFreshRefusals.
+	fresh      int
+	freshSince time.Time
 }
 
 // refusalKey is a peer and a method. The peer is the caller's uid, not
@@ -74,11 +85,17 @@ func (r *refusals) admitPeer(peer string, uid int, ev core.AuditEvent) bool {
 		return true
 	}
 	run := r.runs[key]
-	if run == nil && len(r.runs) >= maxRefusalRuns {
+	if now := time.Now(); now.Sub(r.freshSince) >= r.window {
+		r.fresh, r.freshSince = 0, now
+	}
+	if run == nil && (len(r.runs) >= maxRefusalRuns || r.fresh >= maxFreshRefusals) {
 		key.peer = "others"
 		run = r.runs[key]
 	}
 	if run == nil {
+		if key.peer != "others" {
+			r.fresh++
+		}
 		r.open(key, &refusalRun{})
 		return true
 	}

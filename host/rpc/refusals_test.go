@@ -196,3 +196,25 @@ func TestRefusalFolderForTCPPeers(t *testing.T) {
 		t.Fatalf("counted records %+v", got)
 	}
 }
+
+// TestRefusalsOfManyPeersAreCapped: peers that each come once (an
+// attacker with many /64s) get at most maxFreshRefusals full records in a
+// window; the rest are counted in one shared record per method.
+func TestRefusalsOfManyPeersAreCapped(t *testing.T) {
+	var got []core.AuditEvent
+	f := NewRefusalFolder(time.Hour, func(ev core.AuditEvent) { got = append(got, ev) })
+	now := 0
+	for i := range 1000 {
+		src := fmt.Sprintf("4%02x:%x::1", i/256, i%256)
+		if f.Admit(src+"/64", core.AuditEvent{ActorUID: -1, Source: src, Method: "dashboard.refused", Target: "/", Outcome: core.OutcomeError, Error: "not in the whitelist"}) {
+			now++
+		}
+	}
+	f.Flush()
+	if now != maxFreshRefusals+1 {
+		t.Errorf("%d of 1000 peers' refusals recorded at once, want %d and the shared run's first", now, maxFreshRefusals+1)
+	}
+	if len(got) != 1 || got[0].Count != 1000-maxFreshRefusals-1 || got[0].Source != "others" {
+		t.Fatalf("counted records: %+v", got)
+	}
+}
