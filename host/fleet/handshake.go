@@ -106,11 +106,85 @@ func askJoin(ctx context.Context, rt *runtime, req joinRequest, seal *Sealer) (j
 	}
 }
 
-// joins tracks the replica places this node handed out that are not yet
-// in the store, so two nodes joining at once do not both take the last.
+// joins tracks the replica places this node handed out while the store
+// did not answer (a fleet starting), so two nodes joining at once through
+// it do not both take the last.
 type joins struct {
 	mu      sync.Mutex
 	pending map[string]time.Time
+}
+
+// placeClaim is how long a replica place handed out stays claimed for a
+// node that has not yet written its record as a replica node.
+const placeClaim = time.Minute
+
+// claim gives name a replica place if fewer than max are held or
+// claimed.
+func (j *joins) claim(name string, held map[string]bool, max int) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return takePlace(j.pending, name, held, max, time.Now())
+}
+
+// takePlace is the decision of a claim: pending (name → when claimed) is
+// updated in place; claims that expired or were taken up are dropped.
+func takePlace(pending map[string]time.Time, name string, held map[string]bool, max int, now time.Time) bool {
+	places := len(held)
+	for n, t := range pending {
+		switch {
+		case now.Sub(t) > placeClaim || held[n]:
+			delete(pending, n)
+		case n != name:
+			places++
+		}
+	}
+	if _, again := pending[name]; !again && places >= max {
+		return false
+	}
+	pending[name] = now
+	return true
+}
+
+// placesKey is the ids bucket's record of the replica places handed out
+// and not yet taken up. Each replica node answers joins, so the claim is
+// a compare-and-set there: two nodes joining at once through two replica
+// nodes cannot both be given the last place.
+const placesKey = "places"
+
+// placesRecord is the claimed places, by node name.
+type placesRecord struct {
+	Pending map[string]time.Time `json:"pending"`
+}
+
+// claimPlace claims a replica place for name in the store; false means
+// none is left. An error is a store that did not answer.
+func claimPlace(ctx context.Context, st *store, name string, held map[string]bool, max int) (bool, error) {
+	for range 16 {
+		var rec placesRecord
+		rev, err := st.get(ctx, bucketIDs, placesKey, &rec)
+		switch {
+		case core.IsCode(err, core.NotFound):
+			rev = newKey
+		case err != nil:
+			return false, err
+		}
+		if rec.Pending == nil {
+			rec.Pending = map[string]time.Time{}
+		}
+		if !takePlace(rec.Pending, name, held, max, time.Now()) {
+			return false, nil
+		}
+		_, err = st.put(ctx, bucketIDs, placesKey, rec, rev)
+		switch {
+		case err == nil:
+			return true, nil
+		case core.IsCode(err, core.AlreadyExists), core.IsCode(err, core.FailedPrecondition):
+			continue // another claim came first: read again
+		default:
+			return false, err
+		}
+	}
+	return false, errors.New("lost every try to claim a replica place to other joins")
 }
 
 // answerJoin is a replica node's answer to a joining node.
@@ -130,29 +204,33 @@ func (f *Fleet) answerJoin(ctx context.Context, rt *runtime, req joinRequest, j 
 		return joinReply{Error: "a node named " + req.Name + " is already in the fleet: start the joining host with another --node-name"}
 	}
 	peers := f.replicaPeers(members, rt)
+	held := map[string]bool{}
+	for _, p := range peers {
+		held[p.Name] = true
+	}
 	role := roleLeaf
-	j.mu.Lock()
-	for n, t := range j.pending {
-		if time.Since(t) > time.Minute {
-			delete(j.pending, n)
+	switch {
+	case held[req.Name]:
+		role = roleReplica // a replica rejoining keeps its place
+	case err == nil:
+		// The store answers: the place is claimed there, whichever
+		// replica node answers the other joins.
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		got, cerr := claimPlace(cctx, rt.st, req.Name, held, rt.m.Replicas)
+		cancel()
+		if cerr == nil {
+			if got {
+				role = roleReplica
+			}
+			break
+		}
+		f.log.Warn("fleet: could not claim a replica place in the store; deciding alone", "node", req.Name, "err", cerr)
+		fallthrough
+	default:
+		if j.claim(req.Name, held, rt.m.Replicas) {
+			role = roleReplica
 		}
 	}
-	places := map[string]bool{}
-	for _, p := range peers {
-		places[p.Name] = true
-	}
-	for n := range j.pending {
-		places[n] = true
-	}
-	taken := len(places)
-	if places[req.Name] {
-		role, taken = roleReplica, -1 // a replica rejoining (or asking again) keeps its place
-	}
-	if taken >= 0 && taken < rt.m.Replicas {
-		role = roleReplica
-		j.pending[req.Name] = time.Now()
-	}
-	j.mu.Unlock()
 	out := make([]peer, 0, len(peers))
 	for _, p := range peers {
 		if p.Name != req.Name {
