@@ -64,6 +64,9 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	case err != nil && !IsCode(err, NotFound):
 		return FleetResult{}, err
 	}
+	if err := nameFreeOfGroup(ctx, f, spec.Name); err != nil {
+		return FleetResult{}, err
+	}
 	want := 0
 	if spec.UID != nil {
 		want = *spec.UID

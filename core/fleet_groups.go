@@ -120,6 +120,13 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	case err != nil && !IsCode(err, NotFound):
 		return FleetResult{}, err
 	}
+	switch u, err := f.User(ctx, g.Name); {
+	case err == nil && !u.Deleted:
+		return FleetResult{}, &Error{Code: AlreadyExists, Field: "name",
+			Message: "fleet user " + g.Name + " has a group of that name on every node it is on (its own): choose another name for the fleet group"}
+	case err != nil && !IsCode(err, NotFound):
+		return FleetResult{}, err
+	}
 	gid, err := f.AllocID(ctx, "gid", g.Name, 0)
 	if err != nil {
 		return FleetResult{}, err
@@ -141,6 +148,20 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	}
 	releaseID(ctx, f, "gid", gid, g.Name)
 	return FleetResult{}, err
+}
+
+// nameFreeOfGroup refuses a fleet user named like a live fleet group: the
+// user's own group would take the group's name on every node it is on.
+func nameFreeOfGroup(ctx context.Context, f FleetBackend, name string) error {
+	g, err := f.Group(ctx, name)
+	switch {
+	case err == nil && !g.Deleted:
+		return &Error{Code: AlreadyExists, Field: "name",
+			Message: "fleet group " + name + " exists: a user of that name would have its own group of that name too; choose another name for the user"}
+	case err != nil && !IsCode(err, NotFound):
+		return err
+	}
+	return nil
 }
 
 // validateFleetGroup checks a group as GroupCreate does, and that its

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,26 @@ func fleetGroups(t *testing.T, nodes []*testNode) {
 		gid = g.GID
 		if u, err := n.fk.a.GetUser(ctx, "gus"); err != nil || !slices.Contains(u.Groups, "devs") {
 			t.Errorf("%s: gus %+v %v, want a member of devs", n.name, u, err)
+		}
+	}
+	// A user and a fleet group may not share a name: the user's own
+	// group would be named like the fleet group on every node.
+	if _, err := nodes[0].svc.FleetUserCreate(ctx, core.CreateSpec{Name: "devs"}, "", 15*time.Second); !core.IsCode(err, core.AlreadyExists) || !strings.Contains(err.Error(), "fleet group devs exists") {
+		t.Errorf("a fleet user named like the fleet group devs: %v", err)
+	}
+	if _, err := nodes[0].svc.FleetGroupCreate(ctx, core.Group{Name: "gus"}, 15*time.Second); !core.IsCode(err, core.AlreadyExists) || !strings.Contains(err.Error(), "fleet user gus") {
+		t.Errorf("a fleet group named like the fleet user gus: %v", err)
+	}
+	for _, key := range []string{"user.devs", "group.gus"} {
+		kind, name, _ := strings.Cut(key, ".")
+		var err error
+		if kind == "user" {
+			_, err = nodes[0].f.User(ctx, name)
+		} else {
+			_, err = nodes[0].f.Group(ctx, name)
+		}
+		if !core.IsCode(err, core.NotFound) {
+			t.Errorf("%s was written: %v", key, err)
 		}
 	}
 	if _, err := nodes[0].svc.GroupCreate(ctx, core.Group{Name: "n1only"}); err != nil {
