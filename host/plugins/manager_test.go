@@ -3,6 +3,7 @@ package plugins_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -261,4 +262,24 @@ func TestOptionalConcernAbsent(t *testing.T) {
 			t.Errorf("limits without a plugin: %v", err)
 		}
 	}
+}
+
+// TestHangingProbeIsShown: a plugin whose probe goes unanswered is shown
+// as not ready, saying so, not as "starting"; once it answers again it is
+// ready.
+func TestHangingProbeIsShown(t *testing.T) {
+	dir := pluginDir(t)
+	path := install(t, dir, binary(t, "fakeplugin"), "tp-sessions")
+	if err := os.WriteFile(path+".hang", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, dir, func(o *plugins.Options) { o.ProbeTimeout = 300 * time.Millisecond })
+	waitFor(t, 10*time.Second, "the unanswered probe shown", func() bool {
+		i := info(h.Manager, "sessions")
+		return i.State == core.PluginNotReady && strings.Contains(i.LastError, "probe: no answer within 300ms")
+	})
+	os.Remove(path + ".hang")
+	waitFor(t, 20*time.Second, "the plugin ready once it answers", func() bool {
+		return info(h.Manager, "sessions").State == core.PluginReady
+	})
 }

@@ -162,6 +162,13 @@ func (p *proc) probe(ctx context.Context, inst *instance) error {
 	switch {
 	case err != nil && note.transport:
 		p.log.Warn("plugin probe failed", "error", err)
+		// Shown as such, not as the state before (a plugin whose first
+		// probe hangs would read "starting" until it is restarted).
+		why := "probe: " + err.Error()
+		if ctx.Err() != nil {
+			why = "probe: no answer within " + p.m.opts.ProbeTimeout.String()
+		}
+		p.set(core.PluginNotReady, why+fmt.Sprintf(" (restarted after %d unanswered in a row)", deadProbes))
 		return err
 	case err != nil:
 		p.set(core.PluginNotReady, "probe: "+err.Error())

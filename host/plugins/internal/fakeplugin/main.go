@@ -8,7 +8,7 @@
 //   - each start appends its pid to <path>.starts, so a test can prove a
 //     refused binary never ran;
 //   - Probe answers not ready, with the file's text as the reason, while
-//     <path>.notready exists;
+//     <path>.notready exists, and does not answer while <path>.hang does;
 //   - sessions.KillSession("slow", grace) logs "slow call started" and
 //     blocks for grace or until cancelled, to hold a call in flight;
 //   - volumes.WriteFile of a file named "deferred" fails with
@@ -94,7 +94,11 @@ func recordStart(self string) {
 }
 
 func probe(self string) func(context.Context) identity.ProbeResult {
-	return func(context.Context) identity.ProbeResult {
+	return func(ctx context.Context) identity.ProbeResult {
+		if _, err := os.Stat(self + ".hang"); err == nil {
+			<-ctx.Done()
+			return identity.ProbeResult{Ready: false, Reason: "hung"}
+		}
 		if why, err := os.ReadFile(self + ".notready"); err == nil {
 			return identity.ProbeResult{Ready: false, Reason: strings.TrimSpace(string(why))}
 		}
