@@ -104,6 +104,13 @@ func (rt *runtime) connect(url string, log *slog.Logger) error {
 		kp := rt.keys.ClientNkey()
 		opts = append(opts, nats.Nkey(publicKey(kp), kp.Sign))
 	}
+	if rt.srv != nil {
+		// The host's own server runs in this process: its client talks
+		// to it through an in-process pipe, not loopback TCP (no system
+		// call per message each way). The server authenticates it as
+		// any client, by its nkey.
+		opts = append(opts, nats.InProcessServer(rt.srv))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("connect to the fleet's NATS: %w", err)
