@@ -88,7 +88,7 @@ func (cfg serverConfig) clientURL() string {
 // writes the replicas' buckets, an anonymous client is refused, and a
 // server with another secret gets no route.
 func TestTopology(t *testing.T) {
-	_, c1 := testServer(t, "n1", "s3cret", roleReplica, nil)
+	s1, c1 := testServer(t, "n1", "s3cret", roleReplica, nil)
 	_, c2 := testServer(t, "n2", "s3cret", roleReplica, []peer{c1.peer()})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -121,6 +121,16 @@ func TestTopology(t *testing.T) {
 	})
 	if _, err := nats.Connect(c1.clientURL()); err == nil {
 		t.Error("an anonymous client was admitted")
+	}
+	// The host's own in-process connection is authenticated too.
+	if _, err := nats.Connect("", nats.InProcessServer(s1)); err == nil {
+		t.Error("an anonymous in-process client was admitted")
+	}
+	kp := c1.Keys.ClientNkey()
+	if nc, err := nats.Connect("", nats.InProcessServer(s1), nats.Nkey(publicKey(kp), kp.Sign)); err != nil {
+		t.Errorf("the host's nkey in-process: %v", err)
+	} else {
+		nc.Close()
 	}
 	_, bad := testServer(t, "n5", "other", roleLeaf, []peer{c1.peer()})
 	jsb := jsOf(t, connectTest(t, bad))
