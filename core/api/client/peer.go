@@ -1,7 +1,6 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -54,10 +53,6 @@ func checkPeer(conn net.Conn, socket string) error {
 		return nil
 	}
 	if err := sockdir.OnlyWritableBy(filepath.Dir(socket), cred.Uid); err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return &UntrustedPeerError{Socket: socket, UID: cred.Uid, Why: "its socket dir cannot be checked: " + err.Error()}
-		}
 		return &UntrustedPeerError{Socket: socket, UID: cred.Uid, Why: err.Error()}
 	}
 	return nil

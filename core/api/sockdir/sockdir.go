@@ -156,17 +156,27 @@ func checkChain(base *os.File) error {
 		real = base.Name()
 	}
 	me := uint32(os.Geteuid())
-	for dir := real; ; dir = filepath.Dir(dir) {
+	return eachUp(real, func(dir string, st *syscall.Stat_t) error {
+		switch {
+		case st.Uid != 0 && st.Uid != me:
+			return fmt.Errorf("%s belongs to uid %d: it could replace what the host keeps beneath it; choose a PATH_SOCKET under directories only root or you own", dir, st.Uid)
+		case st.Mode&0o022 != 0 && st.Mode&syscall.S_ISVTX == 0:
+			return fmt.Errorf("%s is writable by other users (mode %04o) without the sticky bit: any of them could replace the socket dir; choose a PATH_SOCKET only you can write, or one under a sticky directory like /tmp", dir, st.Mode&0o7777)
+		}
+		return nil
+	})
+}
+
+// eachUp runs check on dir and every directory above it, up to /, each
+// as lstat(2) finds it, and stops at the first error.
+func eachUp(dir string, check func(string, *syscall.Stat_t) error) error {
+	for ; ; dir = filepath.Dir(dir) {
 		var st syscall.Stat_t
 		if err := syscall.Lstat(dir, &st); err != nil {
 			return fmt.Errorf("check %s: %w", dir, err)
 		}
-		sticky := st.Mode&syscall.S_ISVTX != 0
-		switch {
-		case st.Uid != 0 && st.Uid != me:
-			return fmt.Errorf("%s belongs to uid %d: it could replace what the host keeps beneath it; choose a PATH_SOCKET under directories only root or you own", dir, st.Uid)
-		case st.Mode&0o022 != 0 && !sticky:
-			return fmt.Errorf("%s is writable by other users (mode %04o) without the sticky bit: any of them could replace the socket dir; choose a PATH_SOCKET only you can write, or one under a sticky directory like /tmp", dir, st.Mode&0o7777)
+		if err := check(dir, &st); err != nil {
+			return err
 		}
 		if dir == "/" {
 			return nil
@@ -197,21 +207,15 @@ func (d *Dir) Join(name string) string { return filepath.Join(d.path, name) }
 func OnlyWritableBy(dir string, uid uint32) error {
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s cannot be checked: %w", dir, err)
 	}
-	for d := real; ; d = filepath.Dir(d) {
-		var st syscall.Stat_t
-		if err := syscall.Lstat(d, &st); err != nil {
-			return fmt.Errorf("check %s: %w", d, err)
-		}
+	return eachUp(real, func(d string, st *syscall.Stat_t) error {
 		switch {
 		case st.Uid != 0 && st.Uid != uid:
 			return fmt.Errorf("%s belongs to uid %d", d, st.Uid)
 		case st.Mode&0o022 != 0:
 			return fmt.Errorf("%s is writable by other users (mode %04o)", d, st.Mode&0o7777)
 		}
-		if d == "/" {
-			return nil
-		}
-	}
+		return nil
+	})
 }
