@@ -87,7 +87,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	}
 	pub, priv, err := f.NewKeypair(spec.Name + "@fleet")
 	if err != nil {
-		releaseID(ctx, f, "uid", uid, spec.Name)
+		releaseID(ctx, f, "uid", uid, spec.Name, false)
 		return FleetResult{}, err
 	}
 	d := FleetUser{
@@ -100,6 +100,7 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 	if err == nil {
 		w, err = s.watchNodes(ctx, f, UserObject(spec.Name))
 	}
+	wrote := false
 	if err == nil {
 		var rev uint64
 		sent := time.Now()
@@ -108,9 +109,10 @@ func (s *Service) FleetUserCreate(ctx context.Context, spec CreateSpec, placemen
 			res.PublicKey, res.UID = pub, uid
 			return res, nil
 		}
+		wrote = true
 		w.stop()
 	}
-	releaseID(ctx, f, "uid", uid, spec.Name)
+	releaseID(ctx, f, "uid", uid, spec.Name, wrote)
 	return FleetResult{}, err
 }
 
@@ -126,7 +128,7 @@ func (s *Service) FleetUserDelete(ctx context.Context, name string, keepHome boo
 	})
 	if err == nil {
 		if f, ferr := s.needFleet(ctx); ferr == nil {
-			releaseID(ctx, f, "uid", uid, name)
+			releaseID(ctx, f, "uid", uid, name, false)
 		}
 	}
 	return res, err
@@ -276,28 +278,49 @@ func (d FleetUser) Public() FleetUser {
 	return d
 }
 
-// releaseID gives back an id a call reserved for owner, unless owner's
-// desired record holds it: a concurrent call of the same name shares the
-// reservation (an allocation finds it held by that name), and the call
-// that lost the race to write the record, or a delete that a re-create
-// overtook, must not take the winner's id from under it. When the record
-// cannot be read the id stays reserved: one id kept costs less than one
-// given twice.
-func releaseID(ctx context.Context, f FleetBackend, kind string, id int, owner string) {
+// releaseID gives back the id a call reserved for owner (its own: a
+// reservation is never shared between calls), unless owner's live record
+// holds it: a call whose write of the record failed may still have
+// written it (an answer lost, then a retry refused as a duplicate of
+// itself). When the record cannot be read the id stays reserved: one id
+// kept costs less than one given twice, and a later call of the name
+// takes it over.
+//
+// A call that tried to write the record (wrote) waits up to recordShows
+// for the record while there is none, or only a tombstone: a write that
+// lost a race to another call's write in flight sees the winner's record
+// a moment later, and its own write, should that be the one in flight,
+// likewise.
+func releaseID(ctx context.Context, f FleetBackend, kind string, id int, owner string, wrote bool) {
 	ctx = context.WithoutCancel(ctx)
-	var held bool
-	var err error
-	if kind == "uid" {
-		var u FleetUser
-		u, err = f.User(ctx, owner)
-		held = err == nil && !u.Deleted && u.UID == id
-	} else {
-		var g FleetGroup
-		g, err = f.Group(ctx, owner)
-		held = err == nil && !g.Deleted && g.GID == id
+	deadline := time.Now().Add(recordShows)
+	for {
+		var live bool
+		var held int
+		var err error
+		if kind == "uid" {
+			var u FleetUser
+			u, err = f.User(ctx, owner)
+			live, held = err == nil && !u.Deleted, u.UID
+		} else {
+			var g FleetGroup
+			g, err = f.Group(ctx, owner)
+			live, held = err == nil && !g.Deleted, g.GID
+		}
+		switch {
+		case err != nil && !IsCode(err, NotFound), live && held == id:
+			return
+		case live || !wrote || time.Now().After(deadline):
+			_ = f.ReleaseID(ctx, kind, id, owner)
+			return
+		}
+		time.Sleep(recordPoll)
 	}
-	if held || (err != nil && !IsCode(err, NotFound)) {
-		return
-	}
-	_ = f.ReleaseID(ctx, kind, id, owner)
 }
+
+// How long, and how often, a call whose write failed looks for the
+// record that beat it (see releaseID).
+const (
+	recordShows = 3 * time.Second
+	recordPoll  = 20 * time.Millisecond
+)

@@ -138,15 +138,17 @@ func (s *Service) FleetGroupCreate(ctx context.Context, g Group, wait time.Durat
 	if err == nil {
 		w, err = s.watchNodes(ctx, f, GroupObject(g.Name))
 	}
+	wrote := false
 	if err == nil {
 		var rev uint64
 		sent := time.Now()
 		if rev, err = f.PutGroup(ctx, d, old.Revision); err == nil {
 			return s.fleetWait(ctx, w, rev, sent, targets, wait), nil
 		}
+		wrote = true
 		w.stop()
 	}
-	releaseID(ctx, f, "gid", gid, g.Name)
+	releaseID(ctx, f, "gid", gid, g.Name, wrote)
 	return FleetResult{}, err
 }
 
@@ -234,7 +236,7 @@ func (s *Service) FleetGroupDelete(ctx context.Context, name string, keepData bo
 	})
 	if err == nil {
 		if f, ferr := s.needFleet(ctx); ferr == nil {
-			releaseID(ctx, f, "gid", gid, name)
+			releaseID(ctx, f, "gid", gid, name, false)
 		}
 	}
 	return res, err

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ func TestFleetBehaviour(t *testing.T) {
 	t.Run("one id fleet-wide under contention, uids and gids", func(t *testing.T) { idContention(t, nodes) })
 	t.Run("each node's view of the ids follows the store", func(t *testing.T) { idsFollow(t, nodes) })
 	t.Run("two creates of one name keep the winner's uid", func(t *testing.T) { twinCreates(t, nodes) })
+	t.Run("an orphaned reservation is taken over by its name", func(t *testing.T) { orphans(t, nodes) })
 	t.Run("a second node of a taken name is refused", func(t *testing.T) { nameTaken(t, nodes) })
 	t.Run("a wrong secret gets nothing", func(t *testing.T) { wrongSecret(t, nodes) })
 	t.Run("an evicted node leaves, keeping its accounts", func(t *testing.T) { evicted(t, nodes) })
@@ -168,7 +170,14 @@ func sessionsAsked(t *testing.T, nodes []*testNode) {
 		}
 	}
 	nodes[1].kill()
-	defer nodes[1].start()
+	defer func() {
+		// The tests after this one use n2: they start once it runs again.
+		nodes[1].start()
+		waitUntil(t, "n2 running again", 30*time.Second, func() bool {
+			_, err := nodes[1].f.running()
+			return err == nil
+		})
+	}()
 	// A leaf node connected through n2 reconnects through another replica
 	// within a few seconds; the question waits that long.
 	replies, err = nodes[0].svc.FleetSessions(ctx, "pia", 6*time.Second)
@@ -273,8 +282,8 @@ func idContention(t *testing.T, nodes []*testNode) {
 // idsFollow: a node's view of the ids bucket, read in part at each
 // allocation, takes in the other nodes' reservations and releases: an id
 // another node took is skipped, one it released is given again (the
-// allocation goes down from the top), and a retried call of a holder gets
-// its own id back.
+// allocation goes down from the top), and a second call of a holder's
+// name gets an id of its own.
 func idsFollow(t *testing.T, nodes []*testNode) {
 	ctx := context.Background()
 	alloc := func(n *testNode, owner string) int {
@@ -288,13 +297,16 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 	// A node's reads may be answered by a replica a step behind (any
 	// replica answers a direct get), so a released id comes back within
 	// moments, not at once: an allocation that got another id gives it
-	// back and tries again, until the deadline.
+	// back and tries again, until the deadline, which outlasts a stream
+	// leader's failover (a loaded machine can miss a heartbeat).
 	allocBack := func(n *testNode, owner string, want int) int {
 		t.Helper()
 		var got int
-		waitUntil(t, owner+" given "+strconv.Itoa(want)+" on "+n.name, 10*time.Second, func() bool {
+		waitUntil(t, owner+" given "+strconv.Itoa(want)+" on "+n.name, 30*time.Second, func() bool {
+			start := time.Now()
 			got = alloc(n, owner)
 			if got != want {
+				t.Logf("%s got %d, not %d, in %v; %s's view of %d: %s", owner, got, want, time.Since(start), n.name, want, viewOf(n, want))
 				_ = n.f.ReleaseID(ctx, "uid", got, owner)
 			}
 			return got == want
@@ -302,16 +314,15 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 		return got
 	}
 	a := alloc(nodes[0], "va")
-	b := alloc(nodes[1], "vb")
-	if b != a-1 {
-		t.Fatalf("vb got %d after va's %d on another node; want %d", b, a, a-1)
-	}
+	b := allocBack(nodes[1], "vb", a-1)
 	if err := nodes[1].f.ReleaseID(ctx, "uid", b, "vb"); err != nil {
 		t.Fatal(err)
 	}
 	allocBack(nodes[0], "vc", b)
-	if again := alloc(nodes[0], "vc"); again != b {
-		t.Errorf("vc again got %d; want its own %d", again, b)
+	if again := alloc(nodes[0], "vc"); again == b {
+		t.Errorf("a second call of vc got the first call's %d", b)
+	} else if err := nodes[0].f.ReleaseID(ctx, "uid", again, "vc"); err != nil {
+		t.Error(err)
 	}
 	if err := nodes[0].f.ReleaseID(ctx, "uid", a, "va"); err != nil {
 		t.Fatal(err)
@@ -319,6 +330,61 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 	allocBack(nodes[1], "vd", a)
 	_ = nodes[0].f.ReleaseID(ctx, "uid", b, "vc")
 	_ = nodes[0].f.ReleaseID(ctx, "uid", a, "vd")
+}
+
+// orphans: a reservation no call can still be using (older than
+// orphanAfter) and no record holds is taken over by its name's next call;
+// a young one, or one the name's live record holds, is not.
+func orphans(t *testing.T, nodes []*testNode) {
+	ctx := context.Background()
+	n := nodes[0]
+	alloc := func(owner string) int {
+		t.Helper()
+		id, err := n.f.AllocID(ctx, "uid", owner, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", owner, err)
+		}
+		return id
+	}
+	first := alloc("vo")
+	young := alloc("vo")
+	if young == first {
+		t.Fatalf("a second call of vo took the first call's %d, made a moment ago", first)
+	}
+	if _, err := n.svc.FleetUserCreate(ctx, core.CreateSpec{Name: "vl"}, "", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	u, err := n.f.User(ctx, "vl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(d time.Duration) { orphanAfter = d }(orphanAfter)
+	orphanAfter = 0
+	if got := alloc("vo"); got != young {
+		t.Errorf("vo's old reservation %d not taken over; got %d", young, got)
+	}
+	if got := alloc("vl"); got == u.UID {
+		t.Errorf("vl's uid %d, held by its live record, was taken over", got)
+	} else {
+		_ = n.f.ReleaseID(ctx, "uid", got, "vl")
+	}
+	_ = n.f.ReleaseID(ctx, "uid", first, "vo")
+	_ = n.f.ReleaseID(ctx, "uid", young, "vo")
+	if _, err := n.svc.FleetUserDelete(ctx, "vl", false, 15*time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// viewOf says what n's view of the ids bucket holds of id.
+func viewOf(n *testNode, id int) string {
+	rt, err := n.f.running()
+	if err != nil {
+		return err.Error()
+	}
+	v := &rt.ids
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return fmt.Sprintf("uid held by %q, gid held by %q, reported in use by %d nodes; read up to %d", v.held["uid"][id], v.held["gid"][id], v.used["uid"][id], v.seq)
 }
 
 func nameTaken(t *testing.T, nodes []*testNode) {
@@ -334,9 +400,9 @@ func nameTaken(t *testing.T, nodes []*testNode) {
 
 // twinCreates: two admins create one name at once on two nodes, both
 // past the check that the name is free (each allocation waits for the
-// other). Both share the name's uid reservation; the call that loses the
-// race to write the record must not give that uid back from under the
-// winner.
+// other). Each call reserves a uid of its own; the call that loses the
+// race to write the record gives back its own, not the winner's, even
+// when the winner's record is still in flight as it looks.
 func twinCreates(t *testing.T, nodes []*testNode) {
 	ctx := context.Background()
 	rt, err := nodes[0].f.running()
@@ -345,10 +411,10 @@ func twinCreates(t *testing.T, nodes []*testNode) {
 	}
 	var both sync.WaitGroup
 	both.Add(2)
-	one := &sync.Mutex{}
+	gate := &allocGate{all: &both}
 	svcs := make([]*core.Service, 2)
 	for k, n := range nodes[:2] {
-		svcs[k] = core.NewService(n.store, core.WithPlugins(n.fk), core.WithFleet(allocBarrier{n.f, one, &both}), core.WithLogger(testLog(t)))
+		svcs[k] = core.NewService(n.store, core.WithPlugins(n.fk), core.WithFleet(allocBarrier{n.f, gate}), core.WithLogger(testLog(t)))
 	}
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
@@ -363,9 +429,20 @@ func twinCreates(t *testing.T, nodes []*testNode) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(gate.ids) != 2 || gate.ids[0] == gate.ids[1] || !slices.Contains(gate.ids, u.UID) {
+		t.Fatalf("the two calls reserved %v; want two ids, one of them the record's %d", gate.ids, u.UID)
+	}
 	var rec idRecord
 	if _, err := rt.st.get(ctx, bucketIDs, "uid."+strconv.Itoa(u.UID), &rec); err != nil || rec.Owner != "twin" {
 		t.Errorf("twin's uid %d after the losing create: reservation %+v %v", u.UID, rec, err)
+	}
+	for _, id := range gate.ids {
+		if id == u.UID {
+			continue
+		}
+		if _, err := rt.st.get(ctx, bucketIDs, "uid."+strconv.Itoa(id), &rec); !core.IsCode(err, core.NotFound) {
+			t.Errorf("the losing call's uid %d is still reserved: %+v %v", id, rec, err)
+		}
 	}
 	if _, err := nodes[0].svc.FleetUserDelete(ctx, "twin", false, 15*time.Second); err != nil {
 		t.Error(err)
@@ -373,20 +450,29 @@ func twinCreates(t *testing.T, nodes []*testNode) {
 }
 
 // allocBarrier is a node's backend whose allocations run one at a time
-// (the second finds the first's reservation) and each return once all of
+// (the second sees the first's reservation) and each return once all of
 // a group have allocated.
 type allocBarrier struct {
 	*Fleet
-	one *sync.Mutex
+	gate *allocGate
+}
+
+// allocGate is what a group of allocBarriers share: the ids they got.
+type allocGate struct {
+	mu  sync.Mutex
 	all *sync.WaitGroup
+	ids []int
 }
 
 func (b allocBarrier) AllocID(ctx context.Context, kind, owner string, want int) (int, error) {
-	b.one.Lock()
+	b.gate.mu.Lock()
 	id, err := b.Fleet.AllocID(ctx, kind, owner, want)
-	b.one.Unlock()
-	b.all.Done()
-	b.all.Wait()
+	if err == nil {
+		b.gate.ids = append(b.gate.ids, id)
+	}
+	b.gate.mu.Unlock()
+	b.gate.all.Done()
+	b.gate.all.Wait()
 	return id, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/sdk/policy"
@@ -15,7 +16,11 @@ import (
 
 // One uid (and gid) for the whole fleet: an id is reserved by creating the
 // key uid.N (gid.N) in the ids bucket, which only one caller can do — a
-// compare-and-set in the store. The candidates skip the ids reserved
+// compare-and-set in the store. A reservation is one call's own, never
+// shared with another call of the same name: the call that loses the race
+// to write the name's record gives back its own id, which no record in
+// flight can hold (a shared one could be the winner's, whose record is
+// not yet readable when the loser looks). The candidates skip the ids reserved
 // already and those any node reports in use in its own account files
 // (inuse.NODE), and stay within every node's policy range. Uids and gids
 // are one space: a user's own group takes the gid equal to its uid, so an
@@ -71,17 +76,8 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 	if err != nil {
 		return 0, err
 	}
-	if id, ok := rt.ids.holder(kind, owner); ok && (want == 0 || want == id) {
-		// Held already (a call retried): the store, not the view, says
-		// whether it still is; one released meanwhile is taken again.
-		var rec idRecord
-		_, err := rt.st.get(ctx, bucketIDs, kind+"."+strconv.Itoa(id), &rec)
-		if err == nil && rec.Owner == owner {
-			return id, nil
-		}
-		if core.IsCode(err, core.NotFound) && f.reserve(ctx, rt, kind, id, owner) == nil {
-			return id, nil
-		}
+	if id, ok := rt.ids.holder(kind, owner); ok && (want == 0 || want == id) && f.adoptOrphan(ctx, rt, kind, id, owner) {
+		return id, nil
 	}
 	// This node's own ids in use are read now (its report may be seconds
 	// old).
@@ -151,12 +147,13 @@ func (f *Fleet) AllocID(ctx context.Context, kind, owner string, want int) (int,
 // again, and neither keeps a shared number.)
 func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, owner string) error {
 	key := kind + "." + strconv.Itoa(id)
-	if _, err := rt.st.put(ctx, bucketIDs, key, idRecord{Owner: owner}, newKey); err != nil {
+	rev, err := rt.st.put(ctx, bucketIDs, key, idRecord{Owner: owner}, newKey)
+	if err != nil {
 		return err
 	}
 	other := map[string]string{"uid": "gid", "gid": "uid"}[kind]
 	var rec idRecord
-	_, err := rt.st.get(ctx, bucketIDs, other+"."+strconv.Itoa(id), &rec)
+	_, err = rt.st.get(ctx, bucketIDs, other+"."+strconv.Itoa(id), &rec)
 	switch {
 	case core.IsCode(err, core.NotFound):
 		rt.ids.note(kind, id, owner)
@@ -167,13 +164,14 @@ func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, o
 	}
 	// Taken as the other kind meanwhile, or the check did not answer:
 	// the key just written is this call's own, and goes back.
-	if derr := rt.st.del(ctx, bucketIDs, key); derr != nil {
+	if derr := rt.st.delAt(ctx, bucketIDs, key, rev); derr != nil {
 		f.log.Warn("fleet: could not give back an id reserved by a call that then failed; it stays held until its owner is deleted", "id", key, "owner", owner, "err", derr)
 	}
 	return err
 }
 
-// ReleaseID frees owner's id.
+// ReleaseID frees owner's id: the key goes if it still holds the value
+// just read, so a reservation made again meanwhile stays.
 func (f *Fleet) ReleaseID(ctx context.Context, kind string, id int, owner string) error {
 	rt, err := f.running()
 	if err != nil {
@@ -181,17 +179,71 @@ func (f *Fleet) ReleaseID(ctx context.Context, kind string, id int, owner string
 	}
 	key := kind + "." + strconv.Itoa(id)
 	var rec idRecord
-	if _, err := rt.st.get(ctx, bucketIDs, key, &rec); err != nil {
+	rev, err := rt.st.get(ctx, bucketIDs, key, &rec)
+	if core.IsCode(err, core.NotFound) || (err == nil && rec.Owner != owner) {
 		return nil
 	}
-	if rec.Owner != owner {
-		return nil
+	if err != nil {
+		return err
 	}
-	if err := rt.st.del(ctx, bucketIDs, key); err != nil {
+	if err := rt.st.delAt(ctx, bucketIDs, key, rev); err != nil {
+		if core.IsCode(err, core.FailedPrecondition) {
+			return nil
+		}
 		return err
 	}
 	rt.ids.note(kind, id, "")
 	return nil
+}
+
+// orphanAfter is how old a reservation no record holds must be before a
+// new call of its owner takes it over: far longer than a call holds its
+// reservation before it writes its record (a few store operations, each
+// retried for writeRetry), so the call that made it has ended, with room
+// for the nodes' clocks to differ (the age is the leader's time of the
+// reservation against this node's clock).
+var orphanAfter = time.Hour
+
+// adoptOrphan takes over owner's reservation of id for a new call, when it is
+// an orphan: made by a call that ended without a record and could not give
+// it back (the store did not answer then). The takeover is a
+// compare-and-set, so two calls cannot both adopt it.
+func (f *Fleet) adoptOrphan(ctx context.Context, rt *runtime, kind string, id int, owner string) bool {
+	key := kind + "." + strconv.Itoa(id)
+	var rec idRecord
+	rev, at, err := rt.st.getAt(ctx, bucketIDs, key, &rec)
+	if err != nil || rec.Owner != owner || time.Since(at) < orphanAfter {
+		return false
+	}
+	if held, err := f.recordHolds(ctx, kind, owner, id); err != nil || held {
+		return false
+	}
+	if _, err := rt.st.put(ctx, bucketIDs, key, rec, rev); err != nil {
+		return false
+	}
+	rt.ids.note(kind, id, owner)
+	return true
+}
+
+// recordHolds reports whether owner's live record (a user for a uid, a
+// group for a gid) holds id.
+func (f *Fleet) recordHolds(ctx context.Context, kind, owner string, id int) (bool, error) {
+	var got int
+	var deleted bool
+	var err error
+	if kind == "uid" {
+		var u core.FleetUser
+		u, err = f.User(ctx, owner)
+		got, deleted = u.UID, u.Deleted
+	} else {
+		var g core.FleetGroup
+		g, err = f.Group(ctx, owner)
+		got, deleted = g.GID, g.Deleted
+	}
+	if core.IsCode(err, core.NotFound) {
+		return false, nil
+	}
+	return err == nil && !deleted && got == id, err
 }
 
 // policy is this node's policy, or its defaults when it does not load.

@@ -65,10 +65,17 @@ type store struct {
 
 	mu      sync.Mutex
 	buckets map[string]jetstream.KeyValue
+
+	// Per bucket, the last revision this node wrote, and the highest the
+	// replicas answering its reads were seen to hold: see fenced.
+	fmu   sync.Mutex
+	wrote map[string]uint64
+	seen  map[string]uint64
 }
 
 func newStore(nc *nats.Conn, js jetstream.JetStream, api string, seal *Sealer, log *slog.Logger) *store {
-	return &store{nc: nc, js: js, api: api, seal: seal, log: log, buckets: map[string]jetstream.KeyValue{}}
+	return &store{nc: nc, js: js, api: api, seal: seal, log: log, buckets: map[string]jetstream.KeyValue{},
+		wrote: map[string]uint64{}, seen: map[string]uint64{}}
 }
 
 // configs are the buckets' configurations at replicas r.
@@ -164,25 +171,34 @@ func unavailable(err error) error {
 // what an edit's compare-and-set starts from, and a replica that has not
 // stored the last write yet would say a user just made does not exist.
 func (s *store) get(ctx context.Context, bucket, key string, v any) (uint64, error) {
+	rev, _, err := s.getAt(ctx, bucket, key, v)
+	return rev, err
+}
+
+// getAt is get that also says when the value was stored (the leader's
+// clock).
+func (s *store) getAt(ctx context.Context, bucket, key string, v any) (uint64, time.Time, error) {
 	var data []byte
+	var at time.Time
 	rev, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
 		var rev uint64
 		var err error
-		data, rev, err = s.leaderGet(octx, bucket, key)
+		data, rev, at, err = s.leaderGet(octx, bucket, key)
 		return rev, err
 	})
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	return rev, s.open(bucket, key, data, v)
+	return rev, at, s.open(bucket, key, data, v)
 }
 
 // msgGetResponse is the JetStream API's answer to STREAM.MSG.GET.
 type msgGetResponse struct {
 	Message *struct {
-		Seq    uint64 `json:"seq"`
-		Header []byte `json:"hdrs"`
-		Data   []byte `json:"data"`
+		Seq    uint64    `json:"seq"`
+		Header []byte    `json:"hdrs"`
+		Data   []byte    `json:"data"`
+		Time   time.Time `json:"time"`
 	} `json:"message"`
 	Error *struct {
 		ErrCode     int    `json:"err_code"`
@@ -193,34 +209,36 @@ type msgGetResponse struct {
 // jsNoMessage is JetStream's error code for "no message found".
 const jsNoMessage = 10037
 
-// leaderGet asks the stream's leader for the last message of bucket/key.
-func (s *store) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint64, error) {
+// leaderGet asks the stream's leader for the last message of bucket/key,
+// and when it was stored; for a delete marker, its revision with the
+// NotFound.
+func (s *store) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint64, time.Time, error) {
 	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
 	msg, err := s.nc.RequestWithContext(ctx, s.api+"STREAM.MSG.GET.KV_"+bucket, req)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, time.Time{}, err
 	}
 	var resp msgGetResponse
 	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return nil, 0, err
+		return nil, 0, time.Time{}, err
 	}
 	notFound := &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet"}
 	deleted := &core.Error{Code: core.NotFound, Field: "name", Message: key + " not found in the fleet", Err: errKeyDeleted}
 	switch {
 	case resp.Error != nil && resp.Error.ErrCode == jsNoMessage:
-		return nil, 0, notFound
+		return nil, 0, time.Time{}, notFound
 	case resp.Error != nil:
-		return nil, 0, fmt.Errorf("get %s/%s: %s", bucket, key, resp.Error.Description)
+		return nil, 0, time.Time{}, fmt.Errorf("get %s/%s: %s", bucket, key, resp.Error.Description)
 	case resp.Message == nil:
-		return nil, 0, fmt.Errorf("get %s/%s: an empty answer", bucket, key)
+		return nil, 0, time.Time{}, fmt.Errorf("get %s/%s: an empty answer", bucket, key)
 	}
 	if len(resp.Message.Header) > 0 {
 		h, err := nats.DecodeHeadersMsg(resp.Message.Header)
 		if op := h.Get("KV-Operation"); err == nil && (op == "DEL" || op == "PURGE") {
-			return nil, 0, deleted
+			return nil, resp.Message.Seq, resp.Message.Time, deleted
 		}
 	}
-	return resp.Message.Data, resp.Message.Seq, nil
+	return resp.Message.Data, resp.Message.Seq, resp.Message.Time, nil
 }
 
 // errKeyDeleted is the cause of a get's NotFound when the key's last
@@ -253,7 +271,7 @@ func (s *store) put(ctx context.Context, bucket, key string, v any, prev uint64)
 	if err != nil {
 		return 0, err
 	}
-	return s.retry(ctx, func(octx context.Context) (uint64, error) {
+	rev, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
 		kv, err := s.bucket(octx, bucket)
 		if err != nil {
 			return 0, err
@@ -262,11 +280,7 @@ func (s *store) put(ctx context.Context, bucket, key string, v any, prev uint64)
 		case anyRevision:
 			return kv.Put(octx, key, data)
 		case newKey:
-			rev, err := kv.Create(octx, key, data)
-			if errors.Is(err, jetstream.ErrKeyExists) {
-				return 0, &core.Error{Code: core.AlreadyExists, Field: "name", Message: key + " already exists in the fleet"}
-			}
-			return rev, err
+			return s.create(octx, kv, bucket, key, data)
 		}
 		rev, err := kv.Update(octx, key, data, prev)
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
@@ -274,16 +288,64 @@ func (s *store) put(ctx context.Context, bucket, key string, v any, prev uint64)
 		}
 		return rev, err
 	})
+	if err == nil {
+		s.fmu.Lock()
+		s.wrote[bucket] = max(s.wrote[bucket], rev)
+		s.fmu.Unlock()
+	}
+	return rev, err
+}
+
+// create writes key if it has no value: none ever, or a delete marker
+// last. nats.go's Create learns of a marker from a direct get, which any
+// replica answers: one a step behind still holds the value the marker
+// removed, and the create is refused though the key is free (an id
+// released a moment ago was skipped by every allocation until the
+// replica caught up). The stream's leader is asked instead.
+func (s *store) create(ctx context.Context, kv jetstream.KeyValue, bucket, key string, data []byte) (uint64, error) {
+	exists := &core.Error{Code: core.AlreadyExists, Field: "name", Message: key + " already exists in the fleet"}
+	rev, err := kv.Update(ctx, key, data, 0)
+	if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return rev, err
+	}
+	_, marker, _, err := s.leaderGet(ctx, bucket, key)
+	switch {
+	case errors.Is(err, errKeyDeleted):
+	case err == nil, core.IsCode(err, core.NotFound):
+		// A value, or a write in flight the leader counts already.
+		return 0, exists
+	default:
+		return 0, err
+	}
+	rev, err = kv.Update(ctx, key, data, marker)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return 0, exists
+	}
+	return rev, err
 }
 
 // del removes bucket/key (a delete marker), retried like put.
 func (s *store) del(ctx context.Context, bucket, key string) error {
+	return s.delAt(ctx, bucket, key, anyRevision)
+}
+
+// delAt removes bucket/key if its revision is still prev (anyRevision:
+// whatever it is). A lost compare-and-set is FailedPrecondition: the key
+// was written again meanwhile, by another call.
+func (s *store) delAt(ctx context.Context, bucket, key string, prev uint64) error {
 	_, err := s.retry(ctx, func(octx context.Context) (uint64, error) {
 		kv, err := s.bucket(octx, bucket)
 		if err != nil {
 			return 0, err
 		}
-		return 0, kv.Delete(octx, key)
+		if prev == anyRevision {
+			return 0, kv.Delete(octx, key)
+		}
+		err = kv.Delete(octx, key, jetstream.LastRevision(prev))
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, &core.Error{Code: core.FailedPrecondition, Field: "name", Message: key + " changed meanwhile"}
+		}
+		return 0, err
 	})
 	return err
 }
@@ -378,8 +440,18 @@ func (s *store) readFrom(ctx context.Context, bucket, filter string, from uint64
 	}
 	defer sub.Unsubscribe()
 	prefix := "$KV." + bucket + "."
+	if err := s.fenced(ctx, bucket, inbox, msgs); err != nil {
+		return nil, 0, err
+	}
 	var out []entry
 	var read uint64
+	defer func() {
+		if filter == ">" {
+			s.fmu.Lock()
+			s.seen[bucket] = max(s.seen[bucket], read)
+			s.fmu.Unlock()
+		}
+	}()
 	for seq := from; ; {
 		ask := map[string]any{"seq": seq, "batch": listBatch}
 		if filter != ">" {
@@ -400,6 +472,55 @@ func (s *store) readFrom(ctx context.Context, bucket, filter string, from uint64
 			return out, read, err
 		}
 		seq = last + 1
+	}
+}
+
+// A node reads its own writes: a direct get is answered by any replica,
+// and a follower applies a write a moment after the leader answered it,
+// so a read right after this node's own write (a label, then a create
+// that selects nodes by it) could miss it. A read of a bucket this node
+// wrote past what its reads have seen first asks for the message at that
+// revision or after (a key written again since has a newer one), and
+// while the replica answering has none, waits and asks again, up to
+// fenceWait; then it reads what there is.
+const (
+	fenceWait  = 2 * time.Second
+	fencePause = 2 * time.Millisecond
+)
+
+// fenced waits, as above, until the replica answering reads of bucket on
+// inbox holds this node's last write to it.
+func (s *store) fenced(ctx context.Context, bucket, inbox string, msgs <-chan *nats.Msg) error {
+	s.fmu.Lock()
+	want, seen := s.wrote[bucket], s.seen[bucket]
+	s.fmu.Unlock()
+	if want <= seen {
+		return nil
+	}
+	req, _ := json.Marshal(map[string]any{"seq": want, "batch": 1})
+	deadline := time.Now().Add(fenceWait)
+	for pause := fencePause; ; pause = min(2*pause, 100*time.Millisecond) {
+		if err := s.nc.PublishRequest(s.api+"DIRECT.GET.KV_"+bucket, inbox, req); err != nil {
+			return err
+		}
+		var probe []entry
+		last, _, err := s.readBatch(ctx, msgs, "$KV."+bucket+".", &probe, true)
+		if err != nil {
+			return err
+		}
+		if last >= want || time.Now().After(deadline) {
+			// Past the deadline the fence is dropped: a bucket made anew
+			// (an external reset) would otherwise cost every read.
+			s.fmu.Lock()
+			s.seen[bucket] = max(s.seen[bucket], want)
+			s.fmu.Unlock()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
 	}
 }
 
