@@ -313,8 +313,26 @@ func idsFollow(t *testing.T, nodes []*testNode) {
 		})
 		return got
 	}
-	a := alloc(nodes[0], "va")
-	b := allocBack(nodes[1], "vb", a-1)
+	// The highest id below id that the store's leader holds free, as a
+	// uid and as a gid: what an allocation with an up-to-date view gives.
+	rt, err := nodes[0].f.running()
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeBelow := func(id int) int {
+		t.Helper()
+		for id--; ; id-- {
+			var rec idRecord
+			_, uerr := rt.st.get(ctx, bucketIDs, "uid."+strconv.Itoa(id), &rec)
+			_, gerr := rt.st.get(ctx, bucketIDs, "gid."+strconv.Itoa(id), &rec)
+			if core.IsCode(uerr, core.NotFound) && core.IsCode(gerr, core.NotFound) {
+				return id
+			}
+		}
+	}
+	_, hi := nodes[0].f.localRange("uid")
+	a := allocBack(nodes[0], "va", freeBelow(hi+1))
+	b := allocBack(nodes[1], "vb", freeBelow(a))
 	if err := nodes[1].f.ReleaseID(ctx, "uid", b, "vb"); err != nil {
 		t.Fatal(err)
 	}
@@ -381,10 +399,20 @@ func viewOf(n *testNode, id int) string {
 	if err != nil {
 		return err.Error()
 	}
+	var rec idRecord
+	rev, err := rt.st.get(context.Background(), bucketIDs, "uid."+strconv.Itoa(id), &rec)
+	entries, read, rerr := rt.st.readFrom(context.Background(), bucketIDs, ">", 1, true)
+	var raw []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Key, "."+strconv.Itoa(id)) {
+			raw = append(raw, fmt.Sprintf("%s@%d del=%v", e.Key, e.Revision, e.Deleted))
+		}
+	}
 	v := &rt.ids
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return fmt.Sprintf("uid held by %q, gid held by %q, reported in use by %d nodes; read up to %d", v.held["uid"][id], v.held["gid"][id], v.used["uid"][id], v.seq)
+	return fmt.Sprintf("[direct read: %v up to %d %v] uid held by %q, gid held by %q, reported in use by %d nodes; read up to %d (the leader: %q at %d, %v)",
+		raw, read, rerr, v.held["uid"][id], v.held["gid"][id], v.used["uid"][id], v.seq, rec.Owner, rev, err)
 }
 
 func nameTaken(t *testing.T, nodes []*testNode) {

@@ -159,7 +159,10 @@ func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, o
 		rt.ids.note(kind, id, owner)
 		return nil
 	case err == nil:
-		rt.ids.note(other, id, rec.Owner)
+		// Not noted in the view: the other key may be given back (its
+		// call saw this one) before a note landed, and a note after the
+		// view read that delete would hold the id there for good. The
+		// view learns of it from the stream, in order.
 		err = &core.Error{Code: core.AlreadyExists, Field: kind, Message: strconv.Itoa(id) + " is taken in the fleet as a " + other}
 	}
 	// Taken as the other kind meanwhile, or the check did not answer:

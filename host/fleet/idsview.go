@@ -136,6 +136,9 @@ func (v *idsView) report(node string, r inUse) {
 
 // note takes in this node's own reservation (owner set) or release (owner
 // ""), which its replica may store a moment after the leader answered.
+// Only a call's own writes are noted, before anything else can change
+// them: a holder learned from a read and noted later could overwrite the
+// view's read of its delete, which no later read brings back.
 func (v *idsView) note(kind string, id int, owner string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
