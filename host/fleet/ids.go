@@ -20,8 +20,8 @@ import (
 // shared with another call of the same name: the call that loses the race
 // to write the name's record gives back its own id, which no record in
 // flight can hold (a shared one could be the winner's, whose record is
-// not yet readable when the loser looks). The candidates skip the ids reserved
-// already and those any node reports in use in its own account files
+// not yet readable when the loser looks). The candidates skip the ids
+// reserved already and those any node reports in use in its own account files
 // (inuse.NODE), and stay within every node's policy range. Uids and gids
 // are one space: a user's own group takes the gid equal to its uid, so an
 // id reserved as either is skipped for both. A node that
@@ -168,7 +168,7 @@ func (f *Fleet) reserve(ctx context.Context, rt *runtime, kind string, id int, o
 	// Taken as the other kind meanwhile, or the check did not answer:
 	// the key just written is this call's own, and goes back.
 	if derr := rt.st.delAt(ctx, bucketIDs, key, rev); derr != nil {
-		f.log.Warn("fleet: could not give back an id reserved by a call that then failed; it stays held until its owner is deleted", "id", key, "owner", owner, "err", derr)
+		f.log.Warn("fleet: could not give back an id reserved by a call that then failed; it stays held, and its owner's next call takes it over once it is an orphan", "id", key, "owner", owner, "err", derr)
 	}
 	return err
 }
