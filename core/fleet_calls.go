@@ -295,18 +295,7 @@ func releaseID(ctx context.Context, f FleetBackend, kind string, id int, owner s
 	ctx = context.WithoutCancel(ctx)
 	deadline := time.Now().Add(recordShows)
 	for {
-		var live bool
-		var held int
-		var err error
-		if kind == "uid" {
-			var u FleetUser
-			u, err = f.User(ctx, owner)
-			live, held = err == nil && !u.Deleted, u.UID
-		} else {
-			var g FleetGroup
-			g, err = f.Group(ctx, owner)
-			live, held = err == nil && !g.Deleted, g.GID
-		}
+		held, live, err := RecordID(ctx, f, kind, owner)
 		switch {
 		case err != nil && !IsCode(err, NotFound), live && held == id:
 			return
@@ -316,6 +305,18 @@ func releaseID(ctx context.Context, f FleetBackend, kind string, id int, owner s
 		}
 		time.Sleep(recordPoll)
 	}
+}
+
+// RecordID reads the id owner's record holds (a user's uid for kind
+// "uid", a group's gid for "gid"), and whether the record is live (not a
+// tombstone).
+func RecordID(ctx context.Context, f FleetBackend, kind, owner string) (id int, live bool, err error) {
+	if kind == "uid" {
+		u, err := f.User(ctx, owner)
+		return u.UID, err == nil && !u.Deleted, err
+	}
+	g, err := f.Group(ctx, owner)
+	return g.GID, err == nil && !g.Deleted, err
 }
 
 // How long, and how often, a call whose write failed looks for the

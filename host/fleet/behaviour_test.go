@@ -587,15 +587,7 @@ func TestExternalNATS(t *testing.T) {
 	opts := &server.Options{Host: "127.0.0.1", Port: ext.ports.Client, JetStream: true, StoreDir: t.TempDir(),
 		JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 256 << 20, NoSigs: true,
 		Nkeys: []*server.NkeyUser{{Nkey: publicKey(keys.ClientNkey())}}}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("external NATS not ready")
-	}
-	t.Cleanup(s.Shutdown)
+	runNATS(t, opts)
 	url := "nats://" + hostPort("127.0.0.1", ext.ports.Client)
 	ctx := context.Background()
 	a, b := newTestNode(t, "ea").start(), newTestNode(t, "eb").start()

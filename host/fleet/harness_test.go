@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/threefoldtech/hero_codescalers/core"
 	"github.com/threefoldtech/hero_codescalers/core/memstore"
 	"github.com/threefoldtech/hero_codescalers/sdk/accounts"
@@ -190,3 +191,18 @@ func rows(r core.FleetResult) string {
 }
 
 const aliceKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop"
+
+// runNATS runs a plain NATS server of opts for the test.
+func runNATS(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}

@@ -218,35 +218,12 @@ func (f *Fleet) adoptOrphan(ctx context.Context, rt *runtime, kind string, id in
 	if err != nil || rec.Owner != owner || time.Since(at) < orphanAfter {
 		return false
 	}
-	if held, err := f.recordHolds(ctx, kind, owner, id); err != nil || held {
+	if held, live, err := core.RecordID(ctx, f, kind, owner); (err != nil && !core.IsCode(err, core.NotFound)) || (live && held == id) {
 		return false
 	}
-	if _, err := rt.st.put(ctx, bucketIDs, key, rec, rev); err != nil {
-		return false
-	}
-	rt.ids.note(kind, id, owner)
-	return true
-}
-
-// recordHolds reports whether owner's live record (a user for a uid, a
-// group for a gid) holds id.
-func (f *Fleet) recordHolds(ctx context.Context, kind, owner string, id int) (bool, error) {
-	var got int
-	var deleted bool
-	var err error
-	if kind == "uid" {
-		var u core.FleetUser
-		u, err = f.User(ctx, owner)
-		got, deleted = u.UID, u.Deleted
-	} else {
-		var g core.FleetGroup
-		g, err = f.Group(ctx, owner)
-		got, deleted = g.GID, g.Deleted
-	}
-	if core.IsCode(err, core.NotFound) {
-		return false, nil
-	}
-	return err == nil && !deleted && got == id, err
+	// The view holds id as owner's already: that is how it was found.
+	_, err = rt.st.put(ctx, bucketIDs, key, rec, rev)
+	return err == nil
 }
 
 // policy is this node's policy, or its defaults when it does not load.

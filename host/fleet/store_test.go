@@ -60,15 +60,7 @@ func (l *lagging) answer(nc *nats.Conn, m *nats.Msg) {
 // reads; a read after it, with no new write, asks nothing more first; and
 // a replica that never gets there costs one fenceWait, not every read.
 func TestAReadFollowsThisNodesWrite(t *testing.T) {
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := runNATS(t, &server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		t.Fatal(err)
